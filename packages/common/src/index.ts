@@ -1,0 +1,11 @@
+// @kiln/common: pure TypeScript shared by the CLI, the VMM and tests (no Node APIs).
+// ELF64 reader/writer, the Kiln image payload format and assembler, guest layout constants.
+// Spec: docs/ARCHITECTURE.md "Contracts between the parts".
+
+export * from './elf/constants.ts';
+export * from './elf/errors.ts';
+export * from './elf/reader.ts';
+export * from './elf/writer.ts';
+export * from './image/payload.ts';
+export * from './image/assemble.ts';
+export * from './layout.ts';

@@ -1,0 +1,22 @@
+// Guest physical layout shared by the VMM, the CLI and tests (Firecracker's conventions).
+// The single source of these numbers in TypeScript; the C side mirrors them in arch/.
+// Spec: docs/ARCHITECTURE.md "Guest physical layout".
+
+/** Image PT_LOAD segments load at p_paddr at or above this address. */
+export const IMAGE_LOAD_ADDR = 0x100000;
+/** Low RAM ends here (EBDA and legacy holes above). */
+export const LOW_RAM_END = 0x9fc00;
+/** RAM above 1 MiB stops at min(mem, 3 GiB); the rest continues at 4 GiB. */
+export const MMIO_GAP_START = 0xc000_0000;
+export const MMIO_GAP_END = 0x1_0000_0000;
+export const BOOT_TIMER_ADDR = 0xc000_0000;
+export const BOOT_TIMER_MAGIC = 123;
+export const VIRTIO_MMIO_BASE = 0xc000_1000;
+export const CMDLINE_ADDR = 0x20000;
+export const CMDLINE_MAX = 4096;
+export const DEBUG_EXIT_PORT = 0xf4;
+export const SERIAL_PORT = 0x3f8;
+
+/** Minimum and maximum `--mem` accepted by `kiln run`, in MiB. */
+export const MEM_MIB_MIN = 2;
+export const MEM_MIB_MAX = 65536;

@@ -1,0 +1,1096 @@
+// Kiln's Node-API addon over /dev/kvm (Linux KVM API, Documentation/virt/kvm/api.rst).
+// Deliberately thin: it wraps ioctls, the guest-RAM mapping (memfd + mmap), eventfds and the
+// per-vCPU thread that loops on KVM_RUN. Exits that need userspace are handed to a JS callback
+// on the main thread synchronously; every decision (what a port does, when to stop) is made in
+// TypeScript (packages/kvm/src, packages/vmm/src). Errors are JS Errors with a stable `code`:
+// ENOKVM (no usable /dev/kvm), EIOCTL (an ioctl failed; `ioctl` and `errno` name it), EINVAL.
+
+#include <napi.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+std::string ErrnoName(int err) {
+  const char* name = strerrorname_np(err);
+  return name ? name : ("errno " + std::to_string(err));
+}
+
+Napi::Error MakeError(Napi::Env env, const char* code, const std::string& message) {
+  Napi::Error e = Napi::Error::New(env, message);
+  e.Set("code", Napi::String::New(env, code));
+  return e;
+}
+
+[[noreturn]] void ThrowIoctl(Napi::Env env, const char* name, int err) {
+  Napi::Error e = MakeError(env, "EIOCTL", std::string(name) + " failed: " + ErrnoName(err) +
+                                               " (" + strerror(err) + ")");
+  e.Set("ioctl", Napi::String::New(env, name));
+  e.Set("errno", Napi::Number::New(env, err));
+  e.Set("errnoName", Napi::String::New(env, ErrnoName(err)));
+  throw e;
+}
+
+[[noreturn]] void ThrowInval(Napi::Env env, const std::string& message) {
+  throw MakeError(env, "EINVAL", message);
+}
+
+// ioctl that retries on EINTR and throws EIOCTL on failure. Returns the ioctl's result.
+int Ioctl(Napi::Env env, int fd, unsigned long req, void* arg, const char* name) {
+  for (;;) {
+    int r = ioctl(fd, req, arg);
+    if (r >= 0) return r;
+    if (errno == EINTR) continue;
+    ThrowIoctl(env, name, errno);
+  }
+}
+#define IOCTL(env, fd, req, arg) Ioctl(env, fd, req, (void*)(arg), #req)
+
+// ---------------------------------------------------------------------------------------------
+// Variable-length ioctl structs. The uapi headers declare their trailing arrays with
+// __DECLARE_FLEX_ARRAY, which C++ sizes differently from C (sizeof(kvm_cpuid2) is 12, not 8),
+// and _IOWR encodes that size into the ioctl number, so the kernel would reject the call with
+// EINVAL. Use explicit C-layout headers and the numbers the kernel expects.
+
+struct CpuidHeader {  // struct kvm_cpuid2 without entries[]
+  uint32_t nent;
+  uint32_t padding;
+};
+struct MsrsHeader {  // struct kvm_msrs without entries[]
+  uint32_t nmsrs;
+  uint32_t pad;
+};
+constexpr unsigned long KILN_KVM_GET_SUPPORTED_CPUID = _IOWR(KVMIO, 0x05, CpuidHeader);
+constexpr unsigned long KILN_KVM_SET_CPUID2 = _IOW(KVMIO, 0x90, CpuidHeader);
+constexpr unsigned long KILN_KVM_GET_MSRS = _IOWR(KVMIO, 0x88, MsrsHeader);
+constexpr unsigned long KILN_KVM_SET_MSRS = _IOW(KVMIO, 0x89, MsrsHeader);
+static_assert(KILN_KVM_GET_SUPPORTED_CPUID == 0xc008ae05ul, "KVM_GET_SUPPORTED_CPUID");
+static_assert(KILN_KVM_SET_CPUID2 == 0x4008ae90ul, "KVM_SET_CPUID2");
+static_assert(KILN_KVM_GET_MSRS == 0xc008ae88ul, "KVM_GET_MSRS");
+static_assert(KILN_KVM_SET_MSRS == 0x4008ae89ul, "KVM_SET_MSRS");
+static_assert(sizeof(kvm_cpuid_entry2) == 40, "kvm_cpuid_entry2");
+static_assert(sizeof(kvm_msr_entry) == 16, "kvm_msr_entry");
+
+template <typename Hdr, typename Entry>
+struct VarStruct {
+  std::vector<uint64_t> storage;  // 8-byte aligned
+  explicit VarStruct(size_t n) : storage((sizeof(Hdr) + n * sizeof(Entry) + 7) / 8, 0) {}
+  Hdr* hdr() { return reinterpret_cast<Hdr*>(storage.data()); }
+  Entry* entries() { return reinterpret_cast<Entry*>(reinterpret_cast<uint8_t*>(storage.data()) + sizeof(Hdr)); }
+};
+using CpuidBuf = VarStruct<CpuidHeader, kvm_cpuid_entry2>;
+using MsrsBuf = VarStruct<MsrsHeader, kvm_msr_entry>;
+
+// ---------------------------------------------------------------------------------------------
+// Argument helpers: 64-bit values are accepted as Number or BigInt and returned as BigInt.
+
+uint64_t ToU64(Napi::Env env, Napi::Value v, const char* what) {
+  if (v.IsBigInt()) {
+    bool lossless = true;
+    uint64_t x = v.As<Napi::BigInt>().Uint64Value(&lossless);
+    if (!lossless) ThrowInval(env, std::string(what) + " does not fit in 64 bits");
+    return x;
+  }
+  if (v.IsNumber()) {
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (!(d >= 0) || d > 9007199254740991.0 || d != (double)(uint64_t)d)
+      ThrowInval(env, std::string(what) + " must be a non-negative integer");
+    return (uint64_t)d;
+  }
+  ThrowInval(env, std::string(what) + " must be a number or bigint");
+}
+
+uint32_t ToU32(Napi::Env env, Napi::Value v, const char* what) {
+  uint64_t x = ToU64(env, v, what);
+  if (x > 0xffffffffull) ThrowInval(env, std::string(what) + " does not fit in 32 bits");
+  return (uint32_t)x;
+}
+
+int ToFd(Napi::Env env, Napi::Value v) {
+  if (!v.IsNumber()) ThrowInval(env, "file descriptor must be a number");
+  int fd = v.As<Napi::Number>().Int32Value();
+  if (fd < 0) ThrowInval(env, "file descriptor must be >= 0");
+  return fd;
+}
+
+Napi::Value Big(Napi::Env env, uint64_t x) { return Napi::BigInt::New(env, x); }
+
+bool Has(Napi::Object o, const char* key) {
+  return o.Has(key) && !o.Get(key).IsUndefined();
+}
+
+uint64_t NowNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+// ---------------------------------------------------------------------------------------------
+// System level: /dev/kvm and VM ioctls on plain fds.
+
+Napi::Value OpenKvm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path = info.Length() > 0 && info[0].IsString() ? info[0].As<Napi::String>().Utf8Value()
+                                                              : std::string("/dev/kvm");
+  int fd = open(path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    std::string hint;
+    if (err == ENOENT)
+      hint = ": KVM is not available on this host (load the kvm module; inside a VM, enable nested virtualization)";
+    else if (err == EACCES || err == EPERM)
+      hint = ": permission denied (add your user to the 'kvm' group or run as root)";
+    Napi::Error e = MakeError(env, "ENOKVM", "cannot open " + path + ": " + ErrnoName(err) + hint);
+    e.Set("errno", Napi::Number::New(env, err));
+    e.Set("errnoName", Napi::String::New(env, ErrnoName(err)));
+    throw e;
+  }
+  return Napi::Number::New(env, fd);
+}
+
+Napi::Value CloseFd(const Napi::CallbackInfo& info) {
+  int fd = ToFd(info.Env(), info[0]);
+  close(fd);
+  return info.Env().Undefined();
+}
+
+Napi::Value GetApiVersion(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Napi::Number::New(env, IOCTL(env, ToFd(env, info[0]), KVM_GET_API_VERSION, 0));
+}
+
+Napi::Value CheckExtension(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ToFd(env, info[0]);
+  unsigned long cap = ToU32(env, info[1], "capability");
+  return Napi::Number::New(env, IOCTL(env, fd, KVM_CHECK_EXTENSION, cap));
+}
+
+Napi::Value CreateVm(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ToFd(env, info[0]);
+  int vm = IOCTL(env, fd, KVM_CREATE_VM, 0);
+  fcntl(vm, F_SETFD, FD_CLOEXEC);
+  return Napi::Number::New(env, vm);
+}
+
+Napi::Value GetVcpuMmapSize(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  return Napi::Number::New(env, IOCTL(env, ToFd(env, info[0]), KVM_GET_VCPU_MMAP_SIZE, 0));
+}
+
+Napi::Array CpuidToJs(Napi::Env env, CpuidBuf& c) {
+  uint32_t n = c.hdr()->nent;
+  Napi::Array out = Napi::Array::New(env, n);
+  for (uint32_t i = 0; i < n; i++) {
+    const kvm_cpuid_entry2& e = c.entries()[i];
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("function", Napi::Number::New(env, e.function));
+    o.Set("index", Napi::Number::New(env, e.index));
+    o.Set("flags", Napi::Number::New(env, e.flags));
+    o.Set("eax", Napi::Number::New(env, e.eax));
+    o.Set("ebx", Napi::Number::New(env, e.ebx));
+    o.Set("ecx", Napi::Number::New(env, e.ecx));
+    o.Set("edx", Napi::Number::New(env, e.edx));
+    out.Set(i, o);
+  }
+  return out;
+}
+
+Napi::Value GetSupportedCpuid(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ToFd(env, info[0]);
+  for (uint32_t n = 128; n <= 4096; n *= 2) {
+    CpuidBuf c(n);
+    c.hdr()->nent = n;
+    if (ioctl(fd, KILN_KVM_GET_SUPPORTED_CPUID, c.hdr()) == 0) return CpuidToJs(env, c);
+    if (errno != E2BIG) ThrowIoctl(env, "KVM_GET_SUPPORTED_CPUID", errno);
+  }
+  ThrowIoctl(env, "KVM_GET_SUPPORTED_CPUID", E2BIG);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Guest memory: a memfd mapped MAP_SHARED, exposed as an external ArrayBuffer. The registry
+// lets an explicit free() (detach + munmap + close) and the GC finalizer agree on who unmaps.
+
+struct GuestRam {
+  void* addr;
+  size_t size;
+  int fd;
+};
+std::map<uint32_t, GuestRam> g_ram;  // main thread only
+uint32_t g_next_ram_id = 1;
+
+void FinalizeRam(napi_env, void*, void* hint) {
+  auto id = (uint32_t)(uintptr_t)hint;
+  auto it = g_ram.find(id);
+  if (it == g_ram.end()) return;
+  munmap(it->second.addr, it->second.size);
+  close(it->second.fd);
+  g_ram.erase(it);
+}
+
+Napi::Value MemCreate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint64_t size = ToU64(env, info[0], "size");
+  if (size == 0 || size % 4096 != 0) ThrowInval(env, "guest memory size must be a non-zero multiple of 4096");
+  int fd = memfd_create("kiln-guest-ram", MFD_CLOEXEC);
+  if (fd < 0) ThrowIoctl(env, "memfd_create", errno);
+  if (ftruncate(fd, (off_t)size) < 0) {
+    int err = errno;
+    close(fd);
+    ThrowIoctl(env, "ftruncate", err);
+  }
+  void* addr = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
+  if (addr == MAP_FAILED) {
+    int err = errno;
+    close(fd);
+    ThrowIoctl(env, "mmap", err);
+  }
+  uint32_t id = g_next_ram_id++;
+  g_ram[id] = GuestRam{addr, (size_t)size, fd};
+  napi_value ab;
+  napi_status st = napi_create_external_arraybuffer(env, addr, size, FinalizeRam, (void*)(uintptr_t)id, &ab);
+  if (st != napi_ok) {
+    g_ram.erase(id);
+    munmap(addr, size);
+    close(fd);
+    ThrowInval(env, "cannot create an external ArrayBuffer for guest memory");
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("id", Napi::Number::New(env, id));
+  o.Set("fd", Napi::Number::New(env, fd));
+  o.Set("buffer", Napi::Value(env, ab));
+  return o;
+}
+
+// memFree(id, buffer): detach the ArrayBuffer so JS can no longer touch the mapping, then unmap.
+Napi::Value MemFree(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t id = ToU32(env, info[0], "memory id");
+  if (info.Length() > 1 && info[1].IsArrayBuffer()) {
+    Napi::ArrayBuffer ab = info[1].As<Napi::ArrayBuffer>();
+    if (!ab.IsDetached()) ab.Detach();
+  }
+  FinalizeRam(env, nullptr, (void*)(uintptr_t)id);
+  return env.Undefined();
+}
+
+Napi::Value SetUserMemoryRegion(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int vm = ToFd(env, info[0]);
+  Napi::Object o = info[1].As<Napi::Object>();
+  kvm_userspace_memory_region r{};
+  r.slot = ToU32(env, o.Get("slot"), "slot");
+  r.flags = Has(o, "flags") ? ToU32(env, o.Get("flags"), "flags") : 0;
+  r.guest_phys_addr = ToU64(env, o.Get("guestPhysAddr"), "guestPhysAddr");
+  r.memory_size = ToU64(env, o.Get("size"), "size");
+  if (r.memory_size != 0) {
+    uint32_t id = ToU32(env, o.Get("memoryId"), "memoryId");
+    uint64_t offset = ToU64(env, o.Get("offset"), "offset");
+    auto it = g_ram.find(id);
+    if (it == g_ram.end()) ThrowInval(env, "unknown or freed guest memory");
+    if (offset > it->second.size || r.memory_size > it->second.size - offset)
+      ThrowInval(env, "memory region lies outside the guest memory mapping");
+    r.userspace_addr = (uint64_t)(uintptr_t)it->second.addr + offset;
+  }
+  IOCTL(env, vm, KVM_SET_USER_MEMORY_REGION, &r);
+  return env.Undefined();
+}
+
+Napi::Value CreateIrqchip(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  IOCTL(env, ToFd(env, info[0]), KVM_CREATE_IRQCHIP, 0);
+  return env.Undefined();
+}
+
+Napi::Value CreatePit2(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  kvm_pit_config c{};
+  c.flags = info.Length() > 1 ? ToU32(env, info[1], "flags") : 0;
+  IOCTL(env, ToFd(env, info[0]), KVM_CREATE_PIT2, &c);
+  return env.Undefined();
+}
+
+Napi::Value SetTssAddr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  unsigned long addr = ToU32(env, info[1], "address");
+  IOCTL(env, ToFd(env, info[0]), KVM_SET_TSS_ADDR, addr);
+  return env.Undefined();
+}
+
+Napi::Value SetIdentityMapAddr(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint64_t addr = ToU64(env, info[1], "address");
+  IOCTL(env, ToFd(env, info[0]), KVM_SET_IDENTITY_MAP_ADDR, &addr);
+  return env.Undefined();
+}
+
+Napi::Value IrqLine(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  kvm_irq_level l{};
+  l.irq = ToU32(env, info[1], "irq");
+  l.level = ToU32(env, info[2], "level");
+  IOCTL(env, ToFd(env, info[0]), KVM_IRQ_LINE, &l);
+  return env.Undefined();
+}
+
+// ---------------------------------------------------------------------------------------------
+// eventfd, KVM_IOEVENTFD, KVM_IRQFD
+
+Napi::Value EventFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t init = info.Length() > 0 ? ToU32(env, info[0], "initval") : 0;
+  int fd = eventfd(init, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (fd < 0) ThrowIoctl(env, "eventfd", errno);
+  return Napi::Number::New(env, fd);
+}
+
+// Returns the counter (and resets it) or null when it is zero.
+Napi::Value EventFdRead(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ToFd(env, info[0]);
+  uint64_t v = 0;
+  for (;;) {
+    ssize_t n = read(fd, &v, sizeof v);
+    if (n == (ssize_t)sizeof v) return Big(env, v);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return env.Null();
+    ThrowIoctl(env, "read(eventfd)", n < 0 ? errno : EIO);
+  }
+}
+
+Napi::Value EventFdWrite(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ToFd(env, info[0]);
+  uint64_t v = ToU64(env, info[1], "value");
+  for (;;) {
+    ssize_t n = write(fd, &v, sizeof v);
+    if (n == (ssize_t)sizeof v) return env.Undefined();
+    if (n < 0 && errno == EINTR) continue;
+    ThrowIoctl(env, "write(eventfd)", n < 0 ? errno : EIO);
+  }
+}
+
+Napi::Value IoEventFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int vm = ToFd(env, info[0]);
+  Napi::Object o = info[1].As<Napi::Object>();
+  kvm_ioeventfd e{};
+  e.addr = ToU64(env, o.Get("addr"), "addr");
+  e.len = ToU32(env, o.Get("len"), "len");
+  e.fd = ToFd(env, o.Get("fd"));
+  if (Has(o, "datamatch")) {
+    e.datamatch = ToU64(env, o.Get("datamatch"), "datamatch");
+    e.flags |= KVM_IOEVENTFD_FLAG_DATAMATCH;
+  }
+  if (Has(o, "pio") && o.Get("pio").ToBoolean()) e.flags |= KVM_IOEVENTFD_FLAG_PIO;
+  if (Has(o, "deassign") && o.Get("deassign").ToBoolean()) e.flags |= KVM_IOEVENTFD_FLAG_DEASSIGN;
+  IOCTL(env, vm, KVM_IOEVENTFD, &e);
+  return env.Undefined();
+}
+
+Napi::Value IrqFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int vm = ToFd(env, info[0]);
+  Napi::Object o = info[1].As<Napi::Object>();
+  kvm_irqfd f{};
+  f.fd = ToFd(env, o.Get("fd"));
+  f.gsi = ToU32(env, o.Get("gsi"), "gsi");
+  if (Has(o, "deassign") && o.Get("deassign").ToBoolean()) f.flags |= KVM_IRQFD_FLAG_DEASSIGN;
+  IOCTL(env, vm, KVM_IRQFD, &f);
+  return env.Undefined();
+}
+
+// ---------------------------------------------------------------------------------------------
+// vCPU: fd, kvm_run mapping and the thread that loops on KVM_RUN.
+//
+// Kick signal: SIGRTMIN+5. glibc reserves the first two real-time signals for itself (SIGRTMIN
+// already skips them); Node and libuv install no handler for real-time signals (Node uses
+// SIGUSR1 for the inspector, V8's profiler SIGPROF, libuv SIGCHLD/SIGPIPE). The handler is a
+// no-op installed without SA_RESTART, so a signal arriving while the thread sits in KVM_RUN
+// makes the ioctl return EINTR; kvm_run->immediate_exit=1 closes the window where the signal
+// lands just before the thread enters KVM_RUN.
+
+int KickSignal() { return SIGRTMIN + 5; }
+void KickHandler(int) {}
+
+struct VcpuState;
+
+struct ExitMsg {
+  std::shared_ptr<VcpuState> st;
+  bool done = false;
+  uint32_t reason = 0;
+  uint64_t timeNs = 0;
+  // KVM_EXIT_IO
+  uint8_t ioDirection = 0, ioSize = 0;
+  uint16_t ioPort = 0;
+  uint32_t ioCount = 0;
+  // KVM_EXIT_MMIO
+  uint64_t mmioAddr = 0;
+  uint32_t mmioLen = 0;
+  bool mmioWrite = false;
+  std::vector<uint8_t> data;  // bytes written by the guest (IO out / MMIO write)
+  // other exits
+  uint32_t suberror = 0;            // INTERNAL_ERROR suberror, SYSTEM_EVENT type, EXCEPTION nr
+  std::vector<uint64_t> extra;      // INTERNAL_ERROR/SYSTEM_EVENT data, FAIL_ENTRY reason, ...
+  // done
+  int err = 0;
+  uint64_t runs = 0;
+};
+
+struct VcpuState {
+  int fd = -1;
+  uint32_t id = 0;
+  kvm_run* run = nullptr;
+  size_t runSize = 0;
+
+  pthread_t thread{};
+  bool started = false;   // main thread only
+  bool joined = false;    // main thread only
+  std::atomic<bool> stop{false};
+  std::atomic<bool> exited{false};
+
+  std::mutex mu;
+  std::condition_variable cv;
+  bool answered = false;
+  bool cancelled = false;
+  std::vector<uint8_t> answer;
+  std::string jsError;  // set when the JS exit handler threw
+
+  Napi::ThreadSafeFunction tsfn;
+  Napi::FunctionReference onDone;
+};
+
+void RequestStop(VcpuState* s) {
+  s->stop.store(true);
+  if (s->run) __atomic_store_n(&s->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+  if (s->started && !s->joined && !s->exited.load()) pthread_kill(s->thread, KickSignal());
+}
+
+Napi::Object ExitToJs(Napi::Env env, const ExitMsg& m) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("reason", Napi::Number::New(env, m.reason));
+  o.Set("timeNs", Big(env, m.timeNs));
+  switch (m.reason) {
+    case KVM_EXIT_IO: {
+      o.Set("direction", Napi::Number::New(env, m.ioDirection));
+      o.Set("size", Napi::Number::New(env, m.ioSize));
+      o.Set("port", Napi::Number::New(env, m.ioPort));
+      o.Set("count", Napi::Number::New(env, m.ioCount));
+      if (m.ioDirection == KVM_EXIT_IO_OUT)
+        o.Set("data", Napi::Buffer<uint8_t>::Copy(env, m.data.data(), m.data.size()));
+      break;
+    }
+    case KVM_EXIT_MMIO: {
+      o.Set("physAddr", Big(env, m.mmioAddr));
+      o.Set("len", Napi::Number::New(env, m.mmioLen));
+      o.Set("isWrite", Napi::Boolean::New(env, m.mmioWrite));
+      if (m.mmioWrite) o.Set("data", Napi::Buffer<uint8_t>::Copy(env, m.data.data(), m.data.size()));
+      break;
+    }
+    case KVM_EXIT_INTERNAL_ERROR:
+    case KVM_EXIT_SYSTEM_EVENT:
+    case KVM_EXIT_EXCEPTION: {
+      o.Set(m.reason == KVM_EXIT_SYSTEM_EVENT ? "type"
+            : m.reason == KVM_EXIT_EXCEPTION   ? "exception"
+                                               : "suberror",
+            Napi::Number::New(env, m.suberror));
+      Napi::Array a = Napi::Array::New(env, m.extra.size());
+      for (size_t i = 0; i < m.extra.size(); i++) a.Set(i, Big(env, m.extra[i]));
+      o.Set("data", a);
+      break;
+    }
+    case KVM_EXIT_FAIL_ENTRY:
+      o.Set("hardwareEntryFailureReason", Big(env, m.extra.size() > 0 ? m.extra[0] : 0));
+      o.Set("cpu", Napi::Number::New(env, m.extra.size() > 1 ? (uint32_t)m.extra[1] : 0));
+      break;
+    case KVM_EXIT_UNKNOWN:
+      o.Set("hardwareExitReason", Big(env, m.extra.size() > 0 ? m.extra[0] : 0));
+      break;
+    default:
+      break;
+  }
+  return o;
+}
+
+// Runs on the main thread for every message a vCPU thread posts.
+void CallJs(Napi::Env env, Napi::Function onExit, void*, ExitMsg* raw) {
+  std::unique_ptr<ExitMsg> m(raw);
+  VcpuState* s = m->st.get();
+  if (env == nullptr) {  // environment shutting down: release a waiting thread
+    std::lock_guard<std::mutex> lk(s->mu);
+    s->cancelled = true;
+    s->cv.notify_all();
+    return;
+  }
+  if (m->done) {
+    if (s->onDone.IsEmpty()) return;
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("runs", Napi::Number::New(env, (double)m->runs));
+    if (m->err) {
+      o.Set("errno", Napi::Number::New(env, m->err));
+      o.Set("errnoName", Napi::String::New(env, ErrnoName(m->err)));
+      o.Set("message", Napi::String::New(env, "KVM_RUN failed: " + ErrnoName(m->err) + " (" + strerror(m->err) + ")"));
+    }
+    std::string jsErr;
+    {
+      std::lock_guard<std::mutex> lk(s->mu);
+      jsErr = s->jsError;
+    }
+    if (!jsErr.empty()) o.Set("handlerError", Napi::String::New(env, jsErr));
+    Napi::FunctionReference cb = std::move(s->onDone);
+    try {
+      cb.Call({o});
+    } catch (const Napi::Error& e) {
+      // Surface as an uncaught exception rather than losing it.
+      e.ThrowAsJavaScriptException();
+    }
+    return;
+  }
+  std::vector<uint8_t> answer;
+  std::string jsErr;
+  try {
+    Napi::Value r = onExit.Call({ExitToJs(env, *m)});
+    if (r.IsTypedArray()) {
+      Napi::TypedArray ta = r.As<Napi::TypedArray>();
+      Napi::ArrayBuffer ab = ta.ArrayBuffer();
+      const uint8_t* p = static_cast<const uint8_t*>(ab.Data()) + ta.ByteOffset();
+      answer.assign(p, p + ta.ByteLength());
+    } else if (r.IsNumber() || r.IsBigInt()) {
+      uint64_t v = r.IsBigInt() ? r.As<Napi::BigInt>().Uint64Value(nullptr) : (uint64_t)r.As<Napi::Number>().Int64Value();
+      answer.resize(8);
+      memcpy(answer.data(), &v, 8);  // little-endian host
+    }
+  } catch (const Napi::Error& e) {
+    jsErr = e.Message();
+    if (jsErr.empty()) jsErr = "exit handler threw";
+  }
+  std::lock_guard<std::mutex> lk(s->mu);
+  if (!jsErr.empty()) {
+    s->jsError = jsErr;
+    s->stop.store(true);
+  }
+  s->answer = std::move(answer);
+  s->answered = true;
+  s->cv.notify_all();
+}
+
+using Tsfn = Napi::TypedThreadSafeFunction<void, ExitMsg, CallJs>;
+
+struct ThreadArg {
+  std::shared_ptr<VcpuState> st;
+  Tsfn tsfn;
+};
+
+// Posts one exit to JS and waits for the answer. Returns false if the thread must stop.
+bool PostAndWait(ThreadArg* a, std::unique_ptr<ExitMsg> m) {
+  VcpuState* s = a->st.get();
+  {
+    std::lock_guard<std::mutex> lk(s->mu);
+    if (s->cancelled) return false;
+    s->answered = false;
+    s->answer.clear();
+  }
+  if (a->tsfn.BlockingCall(m.get()) != napi_ok) return false;
+  m.release();
+  std::unique_lock<std::mutex> lk(s->mu);
+  s->cv.wait(lk, [s] { return s->answered || s->cancelled; });
+  return !s->cancelled;
+}
+
+void* VcpuThread(void* p) {
+  std::unique_ptr<ThreadArg> a(static_cast<ThreadArg*>(p));
+  VcpuState* s = a->st.get();
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, KickSignal());
+  pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+
+  kvm_run* run = s->run;
+  int err = 0;
+  uint64_t runs = 0;
+  while (!s->stop.load()) {
+    int r = ioctl(s->fd, KVM_RUN, 0);
+    uint64_t t = NowNs();
+    runs++;
+    if (r < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;  // loop condition re-checks stop
+      err = errno;
+      break;
+    }
+    if (run->exit_reason == KVM_EXIT_INTR) continue;
+    auto m = std::make_unique<ExitMsg>();
+    m->st = a->st;
+    m->reason = run->exit_reason;
+    m->timeNs = t;
+    uint8_t* ioData = nullptr;
+    size_t ioBytes = 0;
+    switch (run->exit_reason) {
+      case KVM_EXIT_IO:
+        m->ioDirection = run->io.direction;
+        m->ioSize = run->io.size;
+        m->ioPort = run->io.port;
+        m->ioCount = run->io.count;
+        ioData = reinterpret_cast<uint8_t*>(run) + run->io.data_offset;
+        ioBytes = (size_t)run->io.size * run->io.count;
+        if (run->io.data_offset + ioBytes > s->runSize) {  // never trust sizes blindly
+          err = EFAULT;
+          goto out;
+        }
+        if (run->io.direction == KVM_EXIT_IO_OUT) m->data.assign(ioData, ioData + ioBytes);
+        break;
+      case KVM_EXIT_MMIO:
+        m->mmioAddr = run->mmio.phys_addr;
+        m->mmioLen = run->mmio.len > 8 ? 8 : run->mmio.len;
+        m->mmioWrite = run->mmio.is_write;
+        if (m->mmioWrite) m->data.assign(run->mmio.data, run->mmio.data + m->mmioLen);
+        break;
+      case KVM_EXIT_INTERNAL_ERROR: {
+        m->suberror = run->internal.suberror;
+        uint32_t n = run->internal.ndata > 16 ? 16 : run->internal.ndata;
+        m->extra.assign(run->internal.data, run->internal.data + n);
+        break;
+      }
+      case KVM_EXIT_SYSTEM_EVENT: {
+        m->suberror = run->system_event.type;
+        uint32_t n = run->system_event.ndata > 16 ? 16 : run->system_event.ndata;
+        m->extra.assign(run->system_event.data, run->system_event.data + n);
+        break;
+      }
+      case KVM_EXIT_EXCEPTION:
+        m->suberror = run->ex.exception;
+        m->extra.push_back(run->ex.error_code);
+        break;
+      case KVM_EXIT_FAIL_ENTRY:
+        m->extra.push_back(run->fail_entry.hardware_entry_failure_reason);
+        m->extra.push_back(run->fail_entry.cpu);
+        break;
+      case KVM_EXIT_UNKNOWN:
+        m->extra.push_back(run->hw.hardware_exit_reason);
+        break;
+      default:
+        break;
+    }
+    {
+      uint32_t reason = run->exit_reason;
+      bool isIn = reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_IN;
+      bool isMmioRead = reason == KVM_EXIT_MMIO && !run->mmio.is_write;
+      uint32_t mmioLen = m->mmioLen;
+      if (!PostAndWait(a.get(), std::move(m))) break;
+      std::lock_guard<std::mutex> lk(s->mu);
+      if (isIn) {
+        // Missing bytes read as all-ones, like an unclaimed ISA port.
+        for (size_t i = 0; i < ioBytes; i++) ioData[i] = i < s->answer.size() ? s->answer[i] : 0xff;
+      } else if (isMmioRead) {
+        for (uint32_t i = 0; i < mmioLen; i++) run->mmio.data[i] = i < s->answer.size() ? s->answer[i] : 0xff;
+      }
+    }
+  }
+out:
+  s->exited.store(true);
+  auto done = std::make_unique<ExitMsg>();
+  done->st = a->st;
+  done->done = true;
+  done->err = err;
+  done->runs = runs;
+  if (a->tsfn.BlockingCall(done.get()) == napi_ok) done.release();
+  a->tsfn.Release();
+  return nullptr;
+}
+
+class Vcpu : public Napi::ObjectWrap<Vcpu> {
+ public:
+  static Napi::Function Init(Napi::Env env) {
+    return DefineClass(env, "Vcpu",
+                       {
+                           InstanceAccessor<&Vcpu::GetFd>("fd"),
+                           InstanceAccessor<&Vcpu::GetId>("id"),
+                           InstanceMethod<&Vcpu::GetRegs>("getRegs"),
+                           InstanceMethod<&Vcpu::SetRegs>("setRegs"),
+                           InstanceMethod<&Vcpu::GetSregs>("getSregs"),
+                           InstanceMethod<&Vcpu::SetSregs>("setSregs"),
+                           InstanceMethod<&Vcpu::SetFpu>("setFpu"),
+                           InstanceMethod<&Vcpu::GetMsrs>("getMsrs"),
+                           InstanceMethod<&Vcpu::SetMsrs>("setMsrs"),
+                           InstanceMethod<&Vcpu::SetCpuid2>("setCpuid2"),
+                           InstanceMethod<&Vcpu::GetMpState>("getMpState"),
+                           InstanceMethod<&Vcpu::SetMpState>("setMpState"),
+                           InstanceMethod<&Vcpu::GetTscKhz>("getTscKhz"),
+                           InstanceMethod<&Vcpu::Start>("start"),
+                           InstanceMethod<&Vcpu::Stop>("stop"),
+                           InstanceMethod<&Vcpu::Join>("join"),
+                           InstanceMethod<&Vcpu::Close>("close"),
+                       });
+  }
+
+  // new Vcpu(vmFd, id, mmapSize)
+  explicit Vcpu(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Vcpu>(info), st_(std::make_shared<VcpuState>()) {
+    Napi::Env env = info.Env();
+    int vm = ToFd(env, info[0]);
+    uint32_t id = ToU32(env, info[1], "vcpu id");
+    uint64_t mmapSize = ToU64(env, info[2], "mmap size");
+    if (mmapSize < sizeof(kvm_run)) ThrowInval(env, "vcpu mmap size is smaller than struct kvm_run");
+    int fd = IOCTL(env, vm, KVM_CREATE_VCPU, (unsigned long)id);
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    void* run = mmap(nullptr, mmapSize, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (run == MAP_FAILED) {
+      int err = errno;
+      close(fd);
+      ThrowIoctl(env, "mmap(kvm_run)", err);
+    }
+    st_->fd = fd;
+    st_->id = id;
+    st_->run = static_cast<kvm_run*>(run);
+    st_->runSize = mmapSize;
+  }
+
+  ~Vcpu() override { Release(); }
+
+ private:
+  std::shared_ptr<VcpuState> st_;
+
+  void CheckOpen(Napi::Env env) {
+    if (st_->fd < 0) ThrowInval(env, "vcpu is closed");
+  }
+  void CheckNotRunning(Napi::Env env) {
+    CheckOpen(env);
+    if (st_->started && !st_->exited.load())
+      ThrowInval(env, "vcpu registers cannot be accessed while its thread runs");
+  }
+
+  // Stops and joins the thread (never deadlocks: a thread waiting for a JS answer is
+  // cancelled), then unmaps kvm_run and closes the fd.
+  void Release() {
+    VcpuState* s = st_.get();
+    if (s->started && !s->joined) {
+      RequestStop(s);
+      {
+        std::lock_guard<std::mutex> lk(s->mu);
+        s->cancelled = true;
+        s->cv.notify_all();
+      }
+      pthread_join(s->thread, nullptr);
+      s->joined = true;
+    }
+    if (s->run) {
+      munmap(s->run, s->runSize);
+      s->run = nullptr;
+    }
+    if (s->fd >= 0) {
+      close(s->fd);
+      s->fd = -1;
+    }
+  }
+
+  Napi::Value GetFd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), st_->fd); }
+  Napi::Value GetId(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), st_->id); }
+
+#define REGS_FIELDS(X) \
+  X(rax) X(rbx) X(rcx) X(rdx) X(rsi) X(rdi) X(rsp) X(rbp) X(r8) X(r9) X(r10) X(r11) X(r12) X(r13) X(r14) X(r15) X(rip) X(rflags)
+
+  Napi::Value GetRegs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckNotRunning(env);
+    kvm_regs r{};
+    IOCTL(env, st_->fd, KVM_GET_REGS, &r);
+    Napi::Object o = Napi::Object::New(env);
+#define X(f) o.Set(#f, Big(env, r.f));
+    REGS_FIELDS(X)
+#undef X
+    return o;
+  }
+
+  // setRegs(partial): fields not given keep their current value.
+  Napi::Value SetRegs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckNotRunning(env);
+    Napi::Object o = info[0].As<Napi::Object>();
+    kvm_regs r{};
+    IOCTL(env, st_->fd, KVM_GET_REGS, &r);
+#define X(f) if (Has(o, #f)) r.f = ToU64(env, o.Get(#f), #f);
+    REGS_FIELDS(X)
+#undef X
+    IOCTL(env, st_->fd, KVM_SET_REGS, &r);
+    return env.Undefined();
+  }
+
+  static Napi::Object SegToJs(Napi::Env env, const kvm_segment& s) {
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("base", Big(env, s.base));
+    o.Set("limit", Napi::Number::New(env, s.limit));
+    o.Set("selector", Napi::Number::New(env, s.selector));
+    o.Set("type", Napi::Number::New(env, s.type));
+    o.Set("present", Napi::Number::New(env, s.present));
+    o.Set("dpl", Napi::Number::New(env, s.dpl));
+    o.Set("db", Napi::Number::New(env, s.db));
+    o.Set("s", Napi::Number::New(env, s.s));
+    o.Set("l", Napi::Number::New(env, s.l));
+    o.Set("g", Napi::Number::New(env, s.g));
+    o.Set("avl", Napi::Number::New(env, s.avl));
+    o.Set("unusable", Napi::Number::New(env, s.unusable));
+    return o;
+  }
+  static void SegFromJs(Napi::Env env, Napi::Object o, kvm_segment& s) {
+    if (Has(o, "base")) s.base = ToU64(env, o.Get("base"), "segment base");
+    if (Has(o, "limit")) s.limit = ToU32(env, o.Get("limit"), "segment limit");
+#define SEGF(f, bits)                                                                 \
+  if (Has(o, #f)) {                                                                   \
+    uint32_t v = ToU32(env, o.Get(#f), "segment " #f);                                \
+    if (v >> bits) ThrowInval(env, "segment " #f " out of range");                    \
+    s.f = v;                                                                          \
+  }
+    SEGF(selector, 16) SEGF(type, 4) SEGF(present, 1) SEGF(dpl, 2) SEGF(db, 1) SEGF(s, 1) SEGF(l, 1)
+    SEGF(g, 1) SEGF(avl, 1) SEGF(unusable, 1)
+#undef SEGF
+  }
+
+#define SREGS_SEGS(X) X(cs) X(ds) X(es) X(fs) X(gs) X(ss) X(tr) X(ldt)
+#define SREGS_CRS(X) X(cr0) X(cr2) X(cr3) X(cr4) X(cr8) X(efer) X(apic_base)
+
+  Napi::Value GetSregs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckNotRunning(env);
+    kvm_sregs r{};
+    IOCTL(env, st_->fd, KVM_GET_SREGS, &r);
+    Napi::Object o = Napi::Object::New(env);
+#define X(f) o.Set(#f, SegToJs(env, r.f));
+    SREGS_SEGS(X)
+#undef X
+#define X(f) o.Set(#f, Big(env, r.f));
+    SREGS_CRS(X)
+#undef X
+    for (const char* name : {"gdt", "idt"}) {
+      const kvm_dtable& d = name[0] == 'g' ? r.gdt : r.idt;
+      Napi::Object t = Napi::Object::New(env);
+      t.Set("base", Big(env, d.base));
+      t.Set("limit", Napi::Number::New(env, d.limit));
+      o.Set(name, t);
+    }
+    return o;
+  }
+
+  // setSregs(partial): read-modify-write, so the interrupt bitmap and unset fields survive.
+  Napi::Value SetSregs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckNotRunning(env);
+    Napi::Object o = info[0].As<Napi::Object>();
+    kvm_sregs r{};
+    IOCTL(env, st_->fd, KVM_GET_SREGS, &r);
+#define X(f) if (Has(o, #f)) SegFromJs(env, o.Get(#f).As<Napi::Object>(), r.f);
+    SREGS_SEGS(X)
+#undef X
+#define X(f) if (Has(o, #f)) r.f = ToU64(env, o.Get(#f), #f);
+    SREGS_CRS(X)
+#undef X
+    for (const char* name : {"gdt", "idt"}) {
+      if (!Has(o, name)) continue;
+      kvm_dtable& d = name[0] == 'g' ? r.gdt : r.idt;
+      Napi::Object t = o.Get(name).As<Napi::Object>();
+      if (Has(t, "base")) d.base = ToU64(env, t.Get("base"), "table base");
+      if (Has(t, "limit")) {
+        uint32_t l = ToU32(env, t.Get("limit"), "table limit");
+        if (l > 0xffff) ThrowInval(env, "table limit out of range");
+        d.limit = (uint16_t)l;
+      }
+    }
+    IOCTL(env, st_->fd, KVM_SET_SREGS, &r);
+    return env.Undefined();
+  }
+
+  // setFpu({fcw, mxcsr}): the two fields a VMM sets at boot (Firecracker: 0x37f, 0x1f80).
+  Napi::Value SetFpu(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckNotRunning(env);
+    Napi::Object o = info[0].As<Napi::Object>();
+    kvm_fpu f{};
+    IOCTL(env, st_->fd, KVM_GET_FPU, &f);
+    if (Has(o, "fcw")) f.fcw = (uint16_t)ToU32(env, o.Get("fcw"), "fcw");
+    if (Has(o, "mxcsr")) f.mxcsr = ToU32(env, o.Get("mxcsr"), "mxcsr");
+    IOCTL(env, st_->fd, KVM_SET_FPU, &f);
+    return env.Undefined();
+  }
+
+  // getMsrs([index...]) -> [bigint...] (only as many as KVM returned)
+  Napi::Value GetMsrs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckNotRunning(env);
+    Napi::Array idx = info[0].As<Napi::Array>();
+    uint32_t n = idx.Length();
+    MsrsBuf m(n);
+    m.hdr()->nmsrs = n;
+    for (uint32_t i = 0; i < n; i++) m.entries()[i].index = ToU32(env, idx.Get(i), "msr index");
+    int got = Ioctl(env, st_->fd, KILN_KVM_GET_MSRS, m.hdr(), "KVM_GET_MSRS");
+    Napi::Array out = Napi::Array::New(env, got);
+    for (int i = 0; i < got; i++) out.Set(i, Big(env, m.entries()[i].data));
+    return out;
+  }
+
+  // setMsrs([{index, data}...]) -> number of MSRs KVM accepted (stops at the first failure)
+  Napi::Value SetMsrs(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckNotRunning(env);
+    Napi::Array arr = info[0].As<Napi::Array>();
+    uint32_t n = arr.Length();
+    MsrsBuf m(n);
+    m.hdr()->nmsrs = n;
+    for (uint32_t i = 0; i < n; i++) {
+      Napi::Object e = arr.Get(i).As<Napi::Object>();
+      m.entries()[i].index = ToU32(env, e.Get("index"), "msr index");
+      m.entries()[i].data = ToU64(env, e.Get("data"), "msr data");
+    }
+    return Napi::Number::New(env, Ioctl(env, st_->fd, KILN_KVM_SET_MSRS, m.hdr(), "KVM_SET_MSRS"));
+  }
+
+  Napi::Value SetCpuid2(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckNotRunning(env);
+    Napi::Array arr = info[0].As<Napi::Array>();
+    uint32_t n = arr.Length();
+    CpuidBuf c(n);
+    c.hdr()->nent = n;
+    for (uint32_t i = 0; i < n; i++) {
+      Napi::Object e = arr.Get(i).As<Napi::Object>();
+      kvm_cpuid_entry2& d = c.entries()[i];
+      d.function = ToU32(env, e.Get("function"), "cpuid function");
+      d.index = Has(e, "index") ? ToU32(env, e.Get("index"), "cpuid index") : 0;
+      d.flags = Has(e, "flags") ? ToU32(env, e.Get("flags"), "cpuid flags") : 0;
+      d.eax = ToU32(env, e.Get("eax"), "eax");
+      d.ebx = ToU32(env, e.Get("ebx"), "ebx");
+      d.ecx = ToU32(env, e.Get("ecx"), "ecx");
+      d.edx = ToU32(env, e.Get("edx"), "edx");
+    }
+    Ioctl(env, st_->fd, KILN_KVM_SET_CPUID2, c.hdr(), "KVM_SET_CPUID2");
+    return env.Undefined();
+  }
+
+  Napi::Value GetMpState(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckNotRunning(env);
+    kvm_mp_state s{};
+    IOCTL(env, st_->fd, KVM_GET_MP_STATE, &s);
+    return Napi::Number::New(env, s.mp_state);
+  }
+
+  Napi::Value SetMpState(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckNotRunning(env);
+    kvm_mp_state s{};
+    s.mp_state = ToU32(env, info[0], "mp_state");
+    IOCTL(env, st_->fd, KVM_SET_MP_STATE, &s);
+    return env.Undefined();
+  }
+
+  Napi::Value GetTscKhz(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckOpen(env);
+    return Napi::Number::New(env, IOCTL(env, st_->fd, KVM_GET_TSC_KHZ, 0));
+  }
+
+  // start(onExit(exit) -> answer, onDone(info)): spawns the vCPU thread. onExit runs on the
+  // main thread while the vCPU waits; its return value (Uint8Array or number) answers reads.
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckOpen(env);
+    VcpuState* s = st_.get();
+    if (s->started) ThrowInval(env, "vcpu was already started");
+    if (!info[0].IsFunction() || !info[1].IsFunction()) ThrowInval(env, "start(onExit, onDone) needs two functions");
+    s->onDone = Napi::Persistent(info[1].As<Napi::Function>());
+    Tsfn tsfn = Tsfn::New(env, info[0].As<Napi::Function>(), "kiln-vcpu", 0, 1);
+    auto* arg = new ThreadArg{st_, tsfn};
+    // Create the thread with every signal blocked so process-directed signals go to Node's
+    // threads; the thread then unblocks only the kick signal.
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int err = pthread_create(&s->thread, nullptr, VcpuThread, arg);
+    pthread_sigmask(SIG_SETMASK, &old, nullptr);
+    if (err != 0) {
+      delete arg;
+      tsfn.Release();
+      s->onDone.Reset();
+      ThrowIoctl(env, "pthread_create", err);
+    }
+    s->started = true;
+    return env.Undefined();
+  }
+
+  // stop(): ask the thread to leave KVM_RUN and exit; returns at once. onDone follows.
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    RequestStop(st_.get());
+    return info.Env().Undefined();
+  }
+
+  // join(): waits for an exited thread (call after onDone). Returns false if still running.
+  Napi::Value Join(const Napi::CallbackInfo& info) {
+    VcpuState* s = st_.get();
+    if (!s->started || s->joined) return Napi::Boolean::New(info.Env(), true);
+    if (!s->exited.load()) return Napi::Boolean::New(info.Env(), false);
+    pthread_join(s->thread, nullptr);
+    s->joined = true;
+    return Napi::Boolean::New(info.Env(), true);
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    Release();
+    return info.Env().Undefined();
+  }
+};
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  struct sigaction sa{};
+  sa.sa_handler = KickHandler;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: KVM_RUN must return EINTR
+  sigaction(KickSignal(), &sa, nullptr);
+
+  exports.Set("openKvm", Napi::Function::New(env, OpenKvm));
+  exports.Set("close", Napi::Function::New(env, CloseFd));
+  exports.Set("getApiVersion", Napi::Function::New(env, GetApiVersion));
+  exports.Set("checkExtension", Napi::Function::New(env, CheckExtension));
+  exports.Set("createVm", Napi::Function::New(env, CreateVm));
+  exports.Set("getVcpuMmapSize", Napi::Function::New(env, GetVcpuMmapSize));
+  exports.Set("getSupportedCpuid", Napi::Function::New(env, GetSupportedCpuid));
+  exports.Set("memCreate", Napi::Function::New(env, MemCreate));
+  exports.Set("memFree", Napi::Function::New(env, MemFree));
+  exports.Set("setUserMemoryRegion", Napi::Function::New(env, SetUserMemoryRegion));
+  exports.Set("createIrqchip", Napi::Function::New(env, CreateIrqchip));
+  exports.Set("createPit2", Napi::Function::New(env, CreatePit2));
+  exports.Set("setTssAddr", Napi::Function::New(env, SetTssAddr));
+  exports.Set("setIdentityMapAddr", Napi::Function::New(env, SetIdentityMapAddr));
+  exports.Set("irqLine", Napi::Function::New(env, IrqLine));
+  exports.Set("eventfd", Napi::Function::New(env, EventFd));
+  exports.Set("eventfdRead", Napi::Function::New(env, EventFdRead));
+  exports.Set("eventfdWrite", Napi::Function::New(env, EventFdWrite));
+  exports.Set("ioeventfd", Napi::Function::New(env, IoEventFd));
+  exports.Set("irqfd", Napi::Function::New(env, IrqFd));
+  exports.Set("nowNs", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return Big(info.Env(), NowNs()); }));
+  exports.Set("Vcpu", Vcpu::Init(env));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(kiln_kvm, Init)

@@ -1,0 +1,8 @@
+// Public API of @kiln/kvm: the hypervisor seam (types), its /dev/kvm implementation, the fake
+// used in tests, KVM constants and the typed error.
+
+export * from './constants.ts';
+export * from './errors.ts';
+export * from './hypervisor.ts';
+export { Kvm, Vm, Vcpu, GuestMemory, EventFd, probeKvm, monotonicNs } from './kvm.ts';
+export { ADDON_PATH } from './native.ts';

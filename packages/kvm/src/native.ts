@@ -1,0 +1,112 @@
+// The shape of the native addon (native/kiln_kvm.cc) and its lazy loader. Loading is deferred
+// to first use so code that only uses a fake hypervisor (unit tests) runs without a built
+// addon. Build it with `npm run build -w @kiln/kvm` (node-gyp).
+
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { KvmError } from './errors.ts';
+
+type U64 = number | bigint;
+
+export interface NativeCpuidEntry {
+  function: number;
+  index: number;
+  flags: number;
+  eax: number;
+  ebx: number;
+  ecx: number;
+  edx: number;
+}
+
+export interface NativeExit {
+  reason: number;
+  timeNs: bigint;
+  // KVM_EXIT_IO
+  direction?: number;
+  size?: number;
+  port?: number;
+  count?: number;
+  // KVM_EXIT_MMIO
+  physAddr?: bigint;
+  len?: number;
+  isWrite?: boolean;
+  data?: Uint8Array | bigint[];
+  suberror?: number;
+  type?: number;
+  exception?: number;
+  hardwareEntryFailureReason?: bigint;
+  cpu?: number;
+  hardwareExitReason?: bigint;
+}
+
+export interface NativeDone {
+  runs: number;
+  errno?: number;
+  errnoName?: string;
+  message?: string;
+  handlerError?: string;
+}
+
+export interface NativeVcpu {
+  readonly fd: number;
+  readonly id: number;
+  getRegs(): Record<string, bigint>;
+  setRegs(r: Record<string, U64>): void;
+  getSregs(): Record<string, unknown>;
+  setSregs(s: Record<string, unknown>): void;
+  setFpu(f: { fcw?: number; mxcsr?: number }): void;
+  getMsrs(indices: number[]): bigint[];
+  setMsrs(entries: { index: number; data: U64 }[]): number;
+  setCpuid2(entries: NativeCpuidEntry[]): void;
+  getMpState(): number;
+  setMpState(state: number): void;
+  getTscKhz(): number;
+  start(onExit: (e: NativeExit) => Uint8Array | number | bigint | undefined | void, onDone: (d: NativeDone) => void): void;
+  stop(): void;
+  join(): boolean;
+  close(): void;
+}
+
+export interface NativeAddon {
+  openKvm(path?: string): number;
+  close(fd: number): void;
+  getApiVersion(kvmFd: number): number;
+  checkExtension(fd: number, cap: number): number;
+  createVm(kvmFd: number): number;
+  getVcpuMmapSize(kvmFd: number): number;
+  getSupportedCpuid(kvmFd: number): NativeCpuidEntry[];
+  memCreate(size: U64): { id: number; fd: number; buffer: ArrayBuffer };
+  memFree(id: number, buffer?: ArrayBuffer): void;
+  setUserMemoryRegion(vmFd: number, r: { slot: number; flags?: number; guestPhysAddr: U64; size: U64; memoryId?: number; offset?: U64 }): void;
+  createIrqchip(vmFd: number): void;
+  createPit2(vmFd: number, flags: number): void;
+  setTssAddr(vmFd: number, addr: number): void;
+  setIdentityMapAddr(vmFd: number, addr: U64): void;
+  irqLine(vmFd: number, irq: number, level: number): void;
+  eventfd(initval?: number): number;
+  eventfdRead(fd: number): bigint | null;
+  eventfdWrite(fd: number, value: U64): void;
+  ioeventfd(vmFd: number, e: { addr: U64; len: number; fd: number; datamatch?: U64; pio?: boolean; deassign?: boolean }): void;
+  irqfd(vmFd: number, f: { fd: number; gsi: number; deassign?: boolean }): void;
+  nowNs(): bigint;
+  Vcpu: new (vmFd: number, id: number, mmapSize: number) => NativeVcpu;
+}
+
+/** Where node-gyp puts the addon. */
+export const ADDON_PATH = fileURLToPath(new URL('../build/Release/kiln_kvm.node', import.meta.url));
+
+let addon: NativeAddon | undefined;
+
+export function loadAddon(): NativeAddon {
+  if (addon) return addon;
+  if (!existsSync(ADDON_PATH)) {
+    throw new KvmError('ENOADDON', `the KVM addon is not built (${ADDON_PATH} is missing): run \`npm run build -w @kiln/kvm\``);
+  }
+  try {
+    addon = createRequire(import.meta.url)(ADDON_PATH) as NativeAddon;
+  } catch (e) {
+    throw new KvmError('ENOADDON', `cannot load the KVM addon ${ADDON_PATH}: ${(e as Error).message}; rebuild it with \`npm run build -w @kiln/kvm\``, { cause: e });
+  }
+  return addon;
+}

@@ -1,0 +1,80 @@
+// The guest runtime behind the globals: console, timers, queueMicrotask, performance and the
+// event loop's tick handler, built over an ops object (the real one, or a fake in tests).
+// The tick contract with arch/loop.c: docs/ARCHITECTURE.md "Guest event loop".
+// prelude.ts installs what this returns as globals before the app runs.
+
+import type { KilnOps } from '../ops.ts';
+import { createConsole, type KilnConsole } from './console.ts';
+import { getExitCode } from './lifecycle.ts';
+import * as P from './primordials.ts';
+import { Timers } from './timers.ts';
+
+export interface KilnPerformance {
+  now(): number;
+  readonly timeOrigin: number;
+}
+
+export interface Runtime {
+  console: KilnConsole;
+  setTimeout(callback: unknown, ms?: unknown, ...args: unknown[]): number;
+  setInterval(callback: unknown, ms?: unknown, ...args: unknown[]): number;
+  clearTimeout(id: unknown): void;
+  clearInterval(id: unknown): void;
+  queueMicrotask(callback: unknown): void;
+  performance: KilnPerformance;
+  /** The loop's tick handler (registered with op_loop_set_tick by the prelude). */
+  tick(nowNs: number): number;
+  timers: Timers;
+}
+
+/** `onUncaught` prints and ends the VM; it returns only in tests (where op_exit is a fake). */
+export function createRuntime(ops: KilnOps, onUncaught: (err: unknown) => void): Runtime {
+  const originNs = ops.op_clock_monotonic_ns();
+  const timeOrigin = P.DateNow();
+  const nowMs = (): number => (ops.op_clock_monotonic_ns() - originNs) / 1e6;
+  const timers = new Timers(() => ops.op_clock_monotonic_ns());
+
+  const tick = (nowNs: number): number => {
+    let ran = false;
+    try {
+      ran = timers.runOne(nowNs);
+    } catch (err) {
+      onUncaught(err);
+    }
+    if (ran) {
+      // Ask to be called again right away: promise jobs the callback queued run first,
+      // then the next due timer (one callback per turn, as Node interleaves microtasks).
+      return nowNs;
+    }
+    const next = timers.nextDeadline();
+    if (next !== -1) return next;
+    // Nothing pending: the core already drained promise jobs before this call, so the
+    // program is done. A non-zero process.exitCode ends the VM here; 0 is the core's default.
+    const code = getExitCode();
+    if (code !== undefined && code !== 0) ops.op_exit(code);
+    return -1;
+  };
+
+  return {
+    console: createConsole((t) => ops.op_console_write(t), nowMs),
+    setTimeout: (cb, ms, ...args) => timers.add(cb, ms, args, false),
+    setInterval: (cb, ms, ...args) => timers.add(cb, ms, args, true),
+    clearTimeout: (id) => timers.clear(id),
+    clearInterval: (id) => timers.clear(id),
+    queueMicrotask(callback: unknown) {
+      if (typeof callback !== 'function') {
+        throw new P.TypeErrorCtor(`The "callback" argument must be of type function. Received ${typeof callback}`);
+      }
+      P.PromisePrototypeThen(P.PromiseResolve(), () => {
+        try {
+          P.ReflectApply(callback, undefined, []);
+        } catch (err) {
+          onUncaught(err);
+        }
+      });
+    },
+    performance: { now: nowMs, timeOrigin },
+    tick,
+    timers,
+  };
+}

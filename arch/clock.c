@@ -1,0 +1,153 @@
+/* clock.c — the monotonic clock (TSC) and its calibration, and the wall clock (CMOS RTC).
+ * TSC frequency, first source that answers: CPUID leaf 0x40000010 (Kiln's VMM sets it, two
+ * cpuid traps), kvmclock's pvclock scale (KVM, e.g. QEMU with KVM), CPUID leaf 0x15, and last
+ * the PIT counted against the TSC for 10 ms (QEMU TCG). The wall clock reads the CMOS RTC once,
+ * on first use, and advances it with the TSC. */
+#include "kernel.h"
+#include "x86.h"
+
+#define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01
+#define KVM_FEATURE_CLOCKSOURCE2 (1u << 3)
+
+static uint64_t khz;
+static uint64_t ns_mult; /* ns = ticks * ns_mult >> 32 */
+static const char *source = "none";
+
+struct pvclock {
+    volatile uint32_t version, pad0;
+    volatile uint64_t tsc_timestamp, system_time;
+    volatile uint32_t tsc_to_system_mul;
+    volatile int8_t tsc_shift;
+    volatile uint8_t flags, pad[2];
+} __attribute__((aligned(64)));
+
+static bool is_kvm(uint32_t *max_leaf) {
+    uint32_t r[4];
+    cpuid(0x40000000, 0, r);
+    *max_leaf = r[0];
+    return r[1] == 0x4b4d564b && r[2] == 0x564b4d56 && r[3] == 0x4d; /* "KVMKVMKVM\0\0\0" */
+}
+
+static uint64_t from_hypervisor_leaf(uint32_t max_leaf) {
+    if (max_leaf < 0x40000010) return 0;
+    uint32_t r[4];
+    cpuid(0x40000010, 0, r);
+    return r[0];
+}
+
+static uint64_t from_kvmclock(void) {
+    static struct pvclock pv;
+    uint32_t r[4];
+    cpuid(0x40000001, 0, r);
+    if (!(r[0] & KVM_FEATURE_CLOCKSOURCE2)) return 0;
+    wrmsr(MSR_KVM_SYSTEM_TIME_NEW, (uint64_t)&pv | 1);
+    uint32_t mul;
+    int8_t shift;
+    uint32_t v;
+    do {
+        v = pv.version;
+        __asm__ volatile("" ::: "memory");
+        mul = pv.tsc_to_system_mul;
+        shift = pv.tsc_shift;
+        __asm__ volatile("" ::: "memory");
+    } while ((v & 1) || v != pv.version);
+    wrmsr(MSR_KVM_SYSTEM_TIME_NEW, 0); /* stop the host writing into our memory */
+    if (!mul) return 0;
+    uint64_t k = (1000000ull << 32) / mul;
+    return shift >= 0 ? k >> shift : k << -shift;
+}
+
+static uint64_t from_cpuid_15(void) {
+    uint32_t r[4];
+    cpuid(0, 0, r);
+    if (r[0] < 0x15) return 0;
+    cpuid(0x15, 0, r);
+    if (!r[0] || !r[1] || !r[2]) return 0;
+    return (uint64_t)r[2] * r[1] / r[0] / 1000;
+}
+
+static uint16_t pit_read(void) {
+    outb(0x43, 0x00); /* latch channel 0 */
+    uint8_t lo = inb(0x40);
+    return lo | (uint16_t)inb(0x40) << 8;
+}
+
+static uint64_t from_pit(void) {
+    const uint32_t pit_hz = 1193182, want = pit_hz / 100; /* 10 ms */
+    outb(0x43, 0x34); /* channel 0, lo/hi byte, mode 2, binary */
+    outb(0x40, 0);
+    outb(0x40, 0);    /* reload 65536 */
+    uint16_t prev = pit_read();
+    uint64_t t0 = rdtsc(), elapsed = 0;
+    while (elapsed < want) {
+        uint16_t now = pit_read();
+        elapsed += (uint16_t)(prev - now); /* counts down, wraps at 65536 */
+        prev = now;
+    }
+    uint64_t t1 = rdtsc();
+    return (t1 - t0) * pit_hz / elapsed / 1000;
+}
+
+void clock_init(void) {
+    uint32_t max_leaf = 0;
+    bool kvm = is_kvm(&max_leaf);
+    if (kvm && (khz = from_hypervisor_leaf(max_leaf))) source = "cpuid-0x40000010";
+    else if (kvm && (khz = from_kvmclock())) source = "kvmclock";
+    else if ((khz = from_cpuid_15())) source = "cpuid-0x15";
+    else { khz = from_pit(); source = "pit"; }
+    if (!khz) khz = 1000000; /* cannot happen on a working PIT; keep the clock defined */
+    ns_mult = (1000000ull << 32) / khz;
+}
+
+TRAP_SAFE uint64_t tsc_to_ns(uint64_t ticks) { return (uint64_t)(((unsigned __int128)ticks * ns_mult) >> 32); }
+uint64_t clock_ns(void) { return tsc_to_ns(rdtsc() - boot_tsc); }
+uint64_t tsc_khz(void) { return khz; }
+const char *clock_source(void) { return source; }
+
+/* ---- wall clock: CMOS RTC (MC146818) ---- */
+
+static uint8_t cmos(uint8_t reg) { outb(0x70, reg); return inb(0x71); }
+static int bcd(uint8_t v, bool binary) { return binary ? v : (v & 15) + (v >> 4) * 10; }
+
+static int64_t days_from_civil(int64_t y, int m, int d) { /* proleptic Gregorian, 1970-01-01 = 0 */
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static int64_t rtc_epoch_seconds(void) {
+    uint8_t t[7], again[7];
+    static const uint8_t regs[7] = { 0x00, 0x02, 0x04, 0x07, 0x08, 0x09, 0x32 };
+    for (int tries = 0; tries < 5; tries++) {
+        for (int spin = 0; spin < 100000 && (cmos(0x0a) & 0x80); spin++) pause(); /* update in progress */
+        for (int i = 0; i < 7; i++) t[i] = cmos(regs[i]);
+        for (int i = 0; i < 7; i++) again[i] = cmos(regs[i]);
+        if (__builtin_memcmp(t, again, 7) == 0) break;
+    }
+    if (t[4] == 0xff || t[4] == 0) return 0; /* no RTC: the epoch */
+    uint8_t b = cmos(0x0b);
+    bool binary = b & 4, h24 = b & 2;
+    int sec = bcd(t[0], binary), min = bcd(t[1], binary);
+    int hour = bcd(t[2] & 0x7f, binary);
+    if (!h24 && (t[2] & 0x80)) hour = (hour % 12) + 12;
+    else if (!h24 && hour == 12) hour = 0;
+    int day = bcd(t[3], binary), mon = bcd(t[4], binary), year = bcd(t[5], binary);
+    int century = bcd(t[6], binary);
+    year += (century >= 19 && century <= 30) ? century * 100 : 2000;
+    return days_from_civil(year, mon, day) * 86400 + hour * 3600 + min * 60 + sec;
+}
+
+int64_t clock_realtime_ns(void) {
+    static bool ready;
+    static int64_t base_ns;
+    static uint64_t base_tsc;
+    if (!ready) {
+        base_ns = rtc_epoch_seconds() * 1000000000ll;
+        base_tsc = rdtsc();
+        ready = true;
+    }
+    return base_ns + (int64_t)tsc_to_ns(rdtsc() - base_tsc);
+}

@@ -1,0 +1,93 @@
+/* engine.c — the QuickJS runtime on this core: create it, install the native ops, load the
+ * app's bytecode from the payload, run it, then hand over to the event loop.
+ * Uncaught exceptions and unhandled promise rejections print the error with its stack and end
+ * the VM with code 1, as Node does. */
+#include "kernel.h"
+#include "engine.h"
+
+#define MAX_REJECTIONS 64
+#define STACK_MARGIN (64 * 1024)
+
+static JSRuntime *rt;
+static JSContext *ctx;
+static struct { JSValue promise, reason; } rejections[MAX_REJECTIONS];
+static int nrejections;
+
+static void print_value(JSContext *c, const char *prefix, JSValueConst v) {
+    const char *s = JS_ToCString(c, v);
+    kprintf("%s%s\n", prefix, s ? s : "[value that cannot be converted to a string]");
+    if (s) JS_FreeCString(c, s);
+    else JS_FreeValue(c, JS_GetException(c));
+    if (JS_IsObject(v)) {
+        JSValue stack = JS_GetPropertyStr(c, v, "stack");
+        if (JS_IsString(stack)) {
+            const char *st = JS_ToCString(c, stack);
+            if (st && *st) kprintf("%s", st);
+            if (st) JS_FreeCString(c, st);
+        }
+        JS_FreeValue(c, stack);
+    }
+}
+
+void NORETURN engine_fail(JSContext *c, const char *prefix, JSValueConst error) {
+    print_value(c, prefix, error);
+    machine_exit(EXIT_JS_ERROR);
+}
+
+static void on_rejection(JSContext *c, JSValueConst promise, JSValueConst reason, JS_BOOL is_handled, void *opaque) {
+    (void)opaque;
+    if (!is_handled) {
+        if (nrejections < MAX_REJECTIONS) {
+            rejections[nrejections].promise = JS_DupValue(c, promise);
+            rejections[nrejections].reason = JS_DupValue(c, reason);
+            nrejections++;
+        } else {
+            engine_fail(c, "Uncaught (in promise) ", reason);
+        }
+        return;
+    }
+    for (int i = 0; i < nrejections; i++) {
+        if (JS_VALUE_GET_PTR(rejections[i].promise) == JS_VALUE_GET_PTR(promise)) {
+            JS_FreeValue(c, rejections[i].promise);
+            JS_FreeValue(c, rejections[i].reason);
+            rejections[i] = rejections[--nrejections];
+            return;
+        }
+    }
+}
+
+/* Run every pending promise job; then a rejection nobody handled is fatal. */
+void engine_drain_jobs(JSContext *c) {
+    JSContext *job_ctx;
+    int r;
+    while ((r = JS_ExecutePendingJob(JS_GetRuntime(c), &job_ctx)) != 0) {
+        if (r < 0) {
+            JSValue e = JS_GetException(job_ctx);
+            engine_fail(job_ctx, "Uncaught ", e);
+        }
+    }
+    if (nrejections > 0) engine_fail(c, "Uncaught (in promise) ", rejections[0].reason);
+}
+
+void engine_init(void) {
+    rt = JS_NewRuntime();
+    if (!rt) { kprintf("kiln: cannot create the JS runtime (heap %lu KiB)\n", heap_size() / 1024); machine_exit(EXIT_CPU_FAULT); }
+    JS_SetMaxStackSize(rt, (size_t)(boot_stack_top - boot_stack) - STACK_MARGIN);
+    JS_SetHostPromiseRejectionTracker(rt, on_rejection, NULL);
+    ctx = JS_NewContext(rt);
+    if (!ctx) { kprintf("kiln: cannot create the JS context (heap %lu KiB)\n", heap_size() / 1024); machine_exit(EXIT_CPU_FAULT); }
+    ops_install(ctx);
+}
+
+void NORETURN engine_run(void) {
+    size_t size;
+    const void *bytecode = payload_section(PAYLOAD_BYTECODE, &size);
+    if (!bytecode) { kprintf("kiln: the image holds no app bytecode (build it with `kiln build`)\n"); machine_exit(EXIT_JS_ERROR); }
+    JSValue fn = JS_ReadObject(ctx, bytecode, size, JS_READ_OBJ_BYTECODE);
+    if (JS_IsException(fn)) engine_fail(ctx, "kiln: cannot load the app bytecode: ", JS_GetException(ctx));
+    bootchart_mark("bytecode");
+    JSValue result = JS_EvalFunction(ctx, fn);
+    if (JS_IsException(result)) engine_fail(ctx, "Uncaught ", JS_GetException(ctx));
+    JS_FreeValue(ctx, result);
+    loop_run(ctx);
+}

@@ -1,0 +1,10 @@
+/* engine.h — the interface between the engine host (engine.c), the native ops (ops.c) and the
+ * event loop (loop.c). Everything here runs on the core's own QuickJS runtime. */
+#pragma once
+#include "quickjs.h"
+
+void ops_install(JSContext *ctx);
+double ops_tick(JSContext *ctx, double now_ns); /* -1 when no tick handler is registered */
+void engine_drain_jobs(JSContext *ctx);
+void NORETURN engine_fail(JSContext *ctx, const char *prefix, JSValueConst error);
+void NORETURN loop_run(JSContext *ctx);

@@ -1,0 +1,88 @@
+/* kernel.h — declarations shared by the files of the guest core, one section per file.
+ * The core is xv6-sized: boot, platform primitives, traps, clock, LAPIC timer, console,
+ * memory, the QuickJS engine host and its native ops, and the event loop. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NORETURN __attribute__((noreturn))
+/* Code that may run in interrupt context must not touch SSE/x87 state. */
+#define TRAP_SAFE __attribute__((target("general-regs-only")))
+
+/* entry.S */
+extern uint64_t boot_tsc;      /* TSC at the first instruction */
+extern uint64_t boot_info;     /* boot_params (Linux) or hvm_start_info (PVH) */
+extern uint32_t boot_kind;     /* BOOT_LINUX or BOOT_PVH */
+extern uint32_t platform_pvm;  /* nonzero: running natively under nested PVM */
+extern uint32_t probe_faulted; /* the VIF MSR write raised #GP (VT-x KVM) */
+extern char boot_stack[], boot_stack_top[];
+extern char __image_start[], __bss_start[], __bss_end[], __payload_start[];
+enum { BOOT_LINUX = 1, BOOT_PVH = 2 };
+
+/* platform.c: the privileged primitives that differ between ring 0 and PVM (PVM.md §4, §5) */
+const char *platform_name(void);
+void irq_disable(void);
+void irq_enable(void);
+void cpu_safe_halt(void); /* enable interrupts and halt, with no lost-wakeup window */
+bool cpu_in_halt_window(uint64_t rip);
+uint64_t cpu_halt_window_end(void);
+
+/* tls.c: the thread pointer musl's compiled code expects in %fs */
+void tls_init(void);
+
+/* serial.c: 16550 console on COM1 */
+void console_write(const char *s, size_t n);
+
+/* kprint.c: minimal formatted output, safe in trap context */
+void kprintf(const char *fmt, ...) __attribute__((format(__printf__, 1, 2)));
+int kvsnprintf(char *buf, size_t size, const char *fmt, __builtin_va_list ap);
+
+/* bootinfo.c: memory map and command line from the boot protocol */
+struct mem_region { uint64_t base, size; };
+void bootinfo_parse(void);
+const char *boot_cmdline(void);
+bool cmdline_has_param(const char *name);
+size_t boot_mem_regions(const struct mem_region **regions);
+
+/* payload.c: the segment kiln build appends (bytecode, symbols; docs/ARCHITECTURE.md) */
+enum { PAYLOAD_BYTECODE = 1, PAYLOAD_SYMBOLS = 2, PAYLOAD_BOOTFS = 3 };
+bool payload_valid(void);
+const void *payload_section(uint32_t kind, size_t *size);
+uint64_t payload_end(void);
+const char *symbol_for(uint64_t addr, uint64_t *offset);
+
+/* malloc.c: the per-core heap allocator (malloc/free/realloc for QuickJS and libc) */
+void heap_init(uint64_t base, uint64_t size);
+size_t heap_size(void);
+size_t heap_used(void);
+
+/* clock.c: calibrated TSC clock and the CMOS wall clock */
+void clock_init(void);
+uint64_t clock_ns(void); /* monotonic ns since the first instruction */
+uint64_t tsc_khz(void);
+const char *clock_source(void);
+uint64_t tsc_to_ns(uint64_t ticks);
+int64_t clock_realtime_ns(void);
+
+/* lapic.c: local APIC (x2APIC MSRs or xAPIC MMIO) and its one-shot timer */
+void lapic_init(void);
+void lapic_timer_arm(uint64_t ns);
+void lapic_eoi(void);
+enum { VEC_TIMER = 0x20, VEC_SPURIOUS = 0xff };
+
+/* trap.c: IDT, TSS, exceptions and interrupts */
+void trap_init(void);
+extern volatile uint32_t timer_fired;
+
+/* bootchart.c: OSv-style boot phase timings, printed when the command line has kiln.bootchart */
+void bootchart_mark(const char *phase);
+void bootchart_print(void);
+
+/* power.c: leaving the VM */
+void NORETURN machine_exit(int code);
+enum { EXIT_CPU_FAULT = 99, EXIT_JS_ERROR = 1 };
+
+/* engine.c: the QuickJS runtime on this core */
+void engine_init(void);
+void NORETURN engine_run(void);

@@ -1,0 +1,27 @@
+/* main.c — kmain: the boot sequence of the core after entry.S, one line per subsystem.
+ * entry.S has loaded our page tables and GDT and chosen the platform mode (ring 0 or PVM). */
+#include "kernel.h"
+
+void NORETURN kmain(void) {
+    bootchart_mark("entry");   /* page tables, GDT, platform probe: entry.S */
+    tls_init();                /* %fs for musl: canary, errno, locale */
+    bootinfo_parse();          /* memory map and command line */
+    trap_init();               /* TSS with IST stacks, IDT: faults now print a report */
+    bootchart_mark("traps");
+    clock_init();              /* calibrated TSC */
+    lapic_init();              /* one-shot timer for the event loop */
+    bootchart_mark("clock");
+    if (!payload_valid()) { kprintf("kiln: this image has no valid payload (build it with `kiln build`)\n"); machine_exit(EXIT_JS_ERROR); }
+    const struct mem_region *r;
+    size_t n = boot_mem_regions(&r);
+    uint64_t heap_start = (payload_end() + 4095) & ~4095ull, heap_top = 0;
+    for (size_t i = 0; i < n; i++)   /* the RAM region holding the image, clipped to the mapped 3 GiB */
+        if (r[i].base <= heap_start && heap_start < r[i].base + r[i].size) heap_top = r[i].base + r[i].size;
+    if (heap_top > 0xC0000000ull) heap_top = 0xC0000000ull;
+    if (heap_top <= heap_start + 1024 * 1024) { kprintf("kiln: not enough memory for the heap (RAM ends at %lu KiB)\n", heap_top / 1024); machine_exit(EXIT_CPU_FAULT); }
+    heap_init(heap_start, heap_top - heap_start);
+    bootchart_mark("memory");
+    engine_init();             /* QuickJS runtime, context, native ops */
+    bootchart_mark("engine");
+    engine_run();              /* load and run the app, then the event loop */
+}

@@ -1,0 +1,147 @@
+// `kiln build`: bundle app + kernel prelude with esbuild, compile the bundle to QuickJS
+// bytecode with arch/build/kiln-qjsc, and assemble the bootable image with the arch core.
+// Only `kiln:*` modules the app imports are bundled (esbuild tree shaking); Node built-ins
+// are refused. Spec: docs/ARCHITECTURE.md (image payload), shared/DESIGN.md §4 "Image".
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import * as esbuild from 'esbuild';
+import { assembleImage, ImageError } from '@kiln/common';
+import { CliError } from './errors.ts';
+import { KERNEL_SRC, archOutputs } from './paths.ts';
+
+/** `kiln:*` modules and the kernel file implementing each. */
+export const KILN_MODULES: Record<string, string> = {
+  'kiln:process': join(KERNEL_SRC, 'units/process.ts'),
+};
+
+export interface BuildOptions {
+  entry: string;
+  out: string;
+}
+
+export interface BuildResult {
+  out: string;
+  size: number;
+  bundleBytes: number;
+  bytecodeBytes: number;
+}
+
+const builtins = new Set(builtinModules.flatMap((m) => [m, m.split('/')[0]!]));
+const isNodeBuiltin = (spec: string): boolean => spec.startsWith('node:') || builtins.has(spec) || builtins.has(spec.split('/')[0]!);
+
+function displayPath(p: string): string {
+  const r = relative(process.cwd(), p);
+  return r.startsWith('..') ? p : r;
+}
+
+/** esbuild plugin: maps kiln:* to kernel units, refuses unknown kiln:* and Node built-ins. */
+export function kilnResolvePlugin(): esbuild.Plugin {
+  return {
+    name: 'kiln-resolve',
+    setup(b) {
+      b.onResolve({ filter: /^kiln:/ }, (args) => {
+        const path = KILN_MODULES[args.path];
+        if (path !== undefined) return { path };
+        return {
+          errors: [{
+            text: `unknown Kiln module "${args.path}" imported from ${displayPath(args.importer)} (available: ${Object.keys(KILN_MODULES).join(', ')})`,
+          }],
+        };
+      });
+      b.onResolve({ filter: /.*/ }, (args) => {
+        if (args.kind === 'entry-point' || !isNodeBuiltin(args.path)) return undefined;
+        return {
+          errors: [{
+            text: `Node built-in module "${args.path}" imported from ${displayPath(args.importer)} is not available in a Kiln guest (use web APIs or kiln:* modules)`,
+          }],
+        };
+      });
+    },
+  };
+}
+
+/** Bundles the app with the kernel prelude into one global script (the QuickJS input). */
+export async function bundle(entry: string): Promise<string> {
+  const absEntry = resolve(entry);
+  if (!existsSync(absEntry) || !statSync(absEntry).isFile()) {
+    throw new CliError('EUSAGE', `cannot read ${entry}: no such file`);
+  }
+  const contents = [
+    `import ${JSON.stringify(join(KERNEL_SRC, 'prelude.ts'))};`,
+    `import ${JSON.stringify(join(KERNEL_SRC, 'boot_mark.ts'))};`,
+    `import ${JSON.stringify(absEntry)};`,
+  ].join('\n');
+  let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
+  try {
+    result = await esbuild.build({
+      stdin: { contents, resolveDir: dirname(absEntry), sourcefile: '<kiln-entry>', loader: 'ts' },
+      bundle: true,
+      write: false,
+      format: 'iife',
+      platform: 'neutral',
+      mainFields: ['module', 'main'],
+      target: 'es2020',
+      treeShaking: true,
+      minifySyntax: true,
+      minifyWhitespace: true,
+      keepNames: true,
+      charset: 'utf8',
+      legalComments: 'none',
+      logLevel: 'silent',
+      plugins: [kilnResolvePlugin()],
+    });
+  } catch (err) {
+    const failure = err as esbuild.BuildFailure;
+    if (!Array.isArray(failure.errors)) throw err;
+    const lines = await esbuild.formatMessages(failure.errors, { kind: 'error', color: false });
+    let hint = '';
+    if (failure.errors.some((e) => /top-level await/i.test(e.text))) {
+      hint = 'hint: top-level await is not supported by the Kiln engine; wrap the code in an async function and call it\n';
+    }
+    throw new CliError('EBUILD', `cannot bundle ${entry} (${failure.errors.length} error${failure.errors.length > 1 ? 's' : ''})`, lines.join('') + hint);
+  }
+  return result.outputFiles[0]!.text;
+}
+
+/** Compiles a global script to QuickJS bytecode with kiln-qjsc. */
+export function compileBytecode(qjsc: string, source: string, name: string): Uint8Array {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-build-'));
+  try {
+    const js = join(dir, name);
+    const bc = join(dir, 'app.bc');
+    writeFileSync(js, source);
+    const r = spawnSync(qjsc, ['-o', bc, '-n', name, js], { encoding: 'utf8' });
+    if (r.error) throw new CliError('ENOSETUP', `cannot run ${qjsc}: ${r.error.message} (run bash scripts/setup.sh)`);
+    if (r.status !== 0) {
+      const text = `${r.stdout}${r.stderr}`.trim();
+      throw new CliError('EBUILD', `the bytecode compiler refused the bundle (exit ${r.status ?? r.signal})`, text === '' ? '' : `${text}\n`);
+    }
+    return readFileSync(bc);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
+  const arch = archOutputs();
+  const source = await bundle(opts.entry);
+  const name = `${basename(opts.entry, extname(opts.entry))}.js`;
+  const bytecode = compileBytecode(arch.qjsc, source, name);
+  let image: Uint8Array;
+  try {
+    image = assembleImage(readFileSync(arch.coreElf), bytecode);
+  } catch (err) {
+    if (err instanceof ImageError) throw new CliError('EBUILD', `cannot assemble the image from ${arch.coreElf}: ${err.message} [${err.code}]`);
+    throw err;
+  }
+  try {
+    writeFileSync(opts.out, image);
+  } catch (err) {
+    throw new CliError('EUSAGE', `cannot write ${opts.out}: ${(err as Error).message}`);
+  }
+  return { out: opts.out, size: image.length, bundleBytes: Buffer.byteLength(source), bytecodeBytes: bytecode.length };
+}

@@ -1,0 +1,116 @@
+// The kiln command: parses the command line with commander and dispatches to build/run.
+// Every failure is a CliError printed as one `kiln: ...` line on stderr (plus details such as
+// esbuild diagnostics) with the exit code of docs/ARCHITECTURE.md "Exit codes".
+// Guest arguments are everything after the first `--`, passed through untouched.
+
+import { Command, CommanderError } from 'commander';
+import { buildImage } from './build.ts';
+import { CliError } from './errors.ts';
+import { parseChoice, parseCpus, parseMem, parseTimeout } from './flags.ts';
+import { BUILD_HELP, MAIN_HELP, RUN_HELP } from './help.ts';
+import { runImage } from './run.ts';
+
+export interface MainIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const defaultIo: MainIo = {
+  stdout: (t) => void process.stdout.write(t),
+  stderr: (t) => void process.stderr.write(t),
+};
+
+interface RunFlags {
+  mem: string;
+  cpus: string;
+  vmm: string;
+  accel?: string;
+  bootTimer?: boolean;
+  bootchart?: boolean;
+  timeout?: string;
+}
+
+/** Runs the kiln command with `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[], io: MainIo = defaultIo): Promise<number> {
+  const dashes = argv.indexOf('--');
+  const own = dashes === -1 ? argv : argv.slice(0, dashes);
+  const guestArgs = dashes === -1 ? [] : argv.slice(dashes + 1);
+  let result = 0;
+
+  const program = new Command('kiln');
+  const configure = (cmd: Command, help: string): Command => {
+    cmd.exitOverride();
+    cmd.helpInformation = () => help;
+    cmd.configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} });
+    return cmd;
+  };
+  configure(program, MAIN_HELP).helpCommand(false).allowExcessArguments(false);
+
+  configure(program.command('build'), BUILD_HELP)
+    .argument('<entry>')
+    .option('-o, --out <file>')
+    .allowExcessArguments(false)
+    .action(async (entry: string, flags: { out?: string }) => {
+      if (dashes !== -1) throw new CliError('EUSAGE', 'build takes no guest arguments (nothing may follow --)');
+      if (flags.out === undefined) throw new CliError('EUSAGE', 'build: missing -o <out.elf> (where to write the image)');
+      const r = await buildImage({ entry, out: flags.out });
+      io.stdout(`${r.out} ${r.size} bytes (${(r.size / 1024).toFixed(1)} KiB)\n`);
+    });
+
+  configure(program.command('run'), RUN_HELP)
+    .argument('<image>')
+    .option('--mem <MiB>', '', '64')
+    .option('--cpus <n>', '', '1')
+    .option('--vmm <vmm>', '', 'kiln')
+    .option('--accel <accel>')
+    .option('--boot-timer')
+    .option('--bootchart')
+    .option('--timeout <s>')
+    .allowExcessArguments(true)
+    .action(async (image: string, flags: RunFlags, cmd: Command) => {
+      if (cmd.args.length > 1) {
+        throw new CliError('EUSAGE', `run: unexpected argument ${JSON.stringify(cmd.args[1])} (put guest arguments after --)`);
+      }
+      const memMiB = parseMem(flags.mem);
+      const cpus = parseCpus(flags.cpus);
+      const vmm = parseChoice('--vmm', flags.vmm, ['kiln', 'qemu'] as const);
+      const accel = flags.accel === undefined ? undefined : parseChoice('--accel', flags.accel, ['kvm', 'tcg'] as const);
+      const timeoutS = flags.timeout === undefined ? undefined : parseTimeout(flags.timeout);
+      if (vmm === 'kiln' && accel === 'tcg') throw new CliError('EUSAGE', '--accel tcg: Kiln\'s VMM runs on KVM only (use --vmm qemu --accel tcg)');
+      if (vmm === 'qemu' && flags.bootTimer === true) throw new CliError('EUSAGE', '--boot-timer: QEMU has no boot timer device (use --vmm kiln)');
+      result = await runImage({
+        image, memMiB, cpus, vmm, accel, timeoutS, bootTimer: flags.bootTimer === true, bootchart: flags.bootchart === true, args: guestArgs,
+      });
+    });
+
+  program
+    .command('help')
+    .argument('[command]')
+    .action((name?: string) => {
+      const texts: Record<string, string> = { build: BUILD_HELP, run: RUN_HELP };
+      if (name !== undefined && texts[name] === undefined) throw new CliError('EUSAGE', `unknown command ${JSON.stringify(name)} (see kiln help)`);
+      io.stdout(name === undefined ? MAIN_HELP : texts[name]!);
+    });
+
+  if (own.length === 0) {
+    io.stdout(MAIN_HELP);
+    return 0;
+  }
+  try {
+    await program.parseAsync(own, { from: 'user' });
+    return result;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help' || err.code === 'commander.version') return 0;
+      const msg = err.message.replace(/^error: /, '');
+      io.stderr(`kiln: ${msg} (see kiln help)\n`);
+      return 2;
+    }
+    if (err instanceof CliError) {
+      io.stderr(`kiln: ${err.message}\n${err.details}`);
+      return err.exitCode;
+    }
+    io.stderr(`kiln: internal error: ${(err as Error)?.stack ?? String(err)}\n`);
+    return 70;
+  }
+}

@@ -1,0 +1,99 @@
+// `kiln run --vmm qemu`: boots the image with QEMU's microvm machine through the PVH entry.
+// The guest's exit code arrives through isa-debug-exit as QEMU's status (code << 1) | 1;
+// status 0 without a debug exit means the guest reset (i8042) or QEMU quit: reason 'reset'.
+// Spec: QEMU docs/system/i386/microvm.rst, hw/misc/debugexit.c; docs/ARCHITECTURE.md "Exit codes".
+
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+
+export type Accel = 'kvm' | 'tcg';
+
+export interface QemuOptions {
+  image: string;
+  memMiB: number;
+  cpus: number;
+  cmdline: string;
+  accel: Accel;
+  timeoutMs?: number;
+  stdout: (chunk: Uint8Array) => void;
+  stderr?: (chunk: Uint8Array) => void;
+  qemu?: string;
+}
+
+export interface QemuResult {
+  exitCode: number;
+  reason: 'exit' | 'reset' | 'timeout' | 'error';
+  message?: string;
+}
+
+export const QEMU_BINARY = 'qemu-system-x86_64';
+
+/** Whether /dev/kvm exists and can be opened read-write by this process. */
+export function kvmUsable(): boolean {
+  try {
+    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function qemuArgs(o: Pick<QemuOptions, 'image' | 'memMiB' | 'cpus' | 'cmdline' | 'accel'>): string[] {
+  return [
+    '-M', 'microvm,x-option-roms=off,rtc=on,acpi=off,isa-serial=on',
+    '-kernel', o.image,
+    '-append', o.cmdline,
+    '-m', `${o.memMiB}M`,
+    '-smp', `${o.cpus}`,
+    '-nodefaults', '-no-user-config', '-nographic', '-no-reboot',
+    '-serial', 'stdio',
+    '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x01',
+    ...(o.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg', '-cpu', 'max']),
+  ];
+}
+
+/** Maps QEMU's exit status to the guest's exit code (isa-debug-exit: (code << 1) | 1). */
+export function decodeQemuStatus(status: number): QemuResult {
+  if (status === 0) return { exitCode: 0, reason: 'reset' };
+  if ((status & 1) === 1) return { exitCode: status >> 1, reason: 'exit' };
+  return { exitCode: status, reason: 'error', message: `QEMU failed (exit status ${status})` };
+}
+
+export function runQemu(o: QemuOptions): Promise<QemuResult> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(o.qemu ?? QEMU_BINARY, qemuArgs(o), { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    if (o.timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        child.kill('SIGKILL');
+      }, o.timeoutMs);
+    }
+    child.stdout.on('data', (c: Buffer) => o.stdout(c));
+    child.stderr.on('data', (c: Buffer) => {
+      stderr += c.toString();
+      o.stderr?.(c);
+    });
+    child.on('error', (err) => {
+      if (timer) clearTimeout(timer);
+      const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+      resolvePromise({
+        exitCode: 125, reason: 'error',
+        message: missing ? `${QEMU_BINARY} not found (apt-get install qemu-system-x86)` : `cannot start QEMU: ${err.message}`,
+      });
+    });
+    child.on('close', (status, signal) => {
+      if (timer) clearTimeout(timer);
+      if (timedOut) return resolvePromise({ exitCode: 124, reason: 'timeout' });
+      if (status === null) return resolvePromise({ exitCode: 125, reason: 'error', message: `QEMU was killed by ${signal}` });
+      const r = decodeQemuStatus(status);
+      if (r.reason === 'error') {
+        const last = stderr.trim().split('\n').filter((l) => l !== '').pop();
+        r.message = last === undefined ? r.message : `QEMU failed (exit status ${status}): ${last}`;
+      }
+      resolvePromise(r);
+    });
+  });
+}

@@ -1,0 +1,122 @@
+// `kiln run`: checks the image, builds the guest command line and boots it on Kiln's VMM
+// (@kiln/vmm runVm over /dev/kvm) or on QEMU microvm; returns the guest's exit code, or maps
+// VMM-side failures to docs/ARCHITECTURE.md "Exit codes" (123 died, 124 timeout, 125 VMM, 126 image).
+// Guest command line: docs/ARCHITECTURE.md "Guest command line".
+
+import { readFileSync } from 'node:fs';
+import { ImageError } from '@kiln/common';
+import { quoteArg } from '@kiln/kernel/units/cmdline.ts';
+import { CliError } from './errors.ts';
+import { checkImage } from './image_check.ts';
+import { kvmUsable, runQemu, type Accel } from './qemu.ts';
+
+export interface RunOptions {
+  image: string;
+  memMiB: number;
+  cpus: number;
+  vmm: 'kiln' | 'qemu';
+  accel?: Accel;
+  bootTimer: boolean;
+  bootchart: boolean;
+  timeoutS?: number;
+  args: string[];
+  stdout?: (chunk: Uint8Array) => void;
+  /** diagnostics (which VMM ran); default: nothing */
+  info?: (line: string) => void;
+}
+
+/** The result shape of @kiln/vmm's runVm (docs: the VMM's index.ts). */
+interface VmResult {
+  exitCode: number;
+  reason: 'exit' | 'reset' | 'shutdown' | 'timeout' | 'error';
+  message?: string;
+}
+type RunVm = (o: {
+  image: Uint8Array; memMiB: number; cpus: number; cmdline: string; bootTimer: boolean; timeoutMs?: number;
+  boot: 'linux' | 'pvh'; stdout: unknown;
+}) => Promise<VmResult>;
+
+/** Guest command line: kernel params, then ` -- ` and the quoted guest arguments. */
+export function guestCmdline(bootchart: boolean, args: readonly string[]): string {
+  const quoted = args.map((a) => {
+    const q = quoteArg(a);
+    if (q === undefined) throw new CliError('EUSAGE', `guest argument ${JSON.stringify(a)} contains a double quote, which the guest command line cannot carry`);
+    return q;
+  });
+  return `${bootchart ? 'kiln.bootchart' : ''} -- ${quoted.join(' ')}`.trim();
+}
+
+function readImage(path: string, memMiB: number): Uint8Array {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError('EUSAGE', `cannot read image ${path}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  try {
+    checkImage(bytes, memMiB);
+  } catch (err) {
+    if (err instanceof ImageError) throw new CliError('EBADIMAGE', `bad image ${path}: ${err.message} [${err.code}]`);
+    throw err;
+  }
+  return bytes;
+}
+
+function fromVmResult(r: VmResult, timeoutS: number | undefined): number {
+  switch (r.reason) {
+    case 'exit':
+    case 'reset':
+    case 'shutdown':
+      return r.exitCode;
+    case 'timeout':
+      throw new CliError('ETIMEOUT', `the guest did not finish within --timeout ${timeoutS}s and was stopped`);
+    case 'error':
+    default:
+      throw new CliError('EGUEST', `the guest died: ${r.message ?? 'unknown error'}`);
+  }
+}
+
+/** Maps errors thrown by the VMM (typed by code) to CLI errors. */
+function fromVmmError(err: unknown): CliError {
+  const e = err as { name?: string; code?: string; message?: string };
+  if (err instanceof ImageError || e.name === 'ImageError') return new CliError('EBADIMAGE', `bad image: ${e.message} [${e.code}]`);
+  if (e.name === 'VmmError') return new CliError('EUSAGE', `${e.message} [${e.code}]`);
+  return new CliError('EVMM', `${e.message ?? String(err)}${e.code !== undefined ? ` [${e.code}]` : ''}`);
+}
+
+export async function runImage(o: RunOptions): Promise<number> {
+  const image = readImage(o.image, o.memMiB);
+  const cmdline = guestCmdline(o.bootchart, o.args);
+  const stdout = o.stdout ?? ((c: Uint8Array) => void process.stdout.write(c));
+  const timeoutMs = o.timeoutS === undefined ? undefined : Math.round(o.timeoutS * 1000);
+
+  if (o.vmm === 'qemu') {
+    const accel = o.accel ?? (kvmUsable() ? 'kvm' : 'tcg');
+    if (accel === 'kvm' && !kvmUsable()) throw new CliError('EVMM', '--accel kvm: /dev/kvm is missing or not usable (try --accel tcg)');
+    o.info?.(`vmm=qemu accel=${accel}`);
+    const r = await runQemu({ image: o.image, memMiB: o.memMiB, cpus: o.cpus, cmdline, accel, timeoutMs, stdout });
+    if (r.reason === 'timeout') return fromVmResult({ ...r, reason: 'timeout' }, o.timeoutS);
+    if (r.reason === 'error') throw new CliError('EVMM', r.message ?? 'QEMU failed');
+    return r.exitCode;
+  }
+
+  if (!kvmUsable()) throw new CliError('EVMM', '/dev/kvm is missing or not usable: Kiln\'s VMM needs KVM (or use --vmm qemu, which falls back to TCG)');
+  let runVm: RunVm;
+  try {
+    const specifier = '@kiln/vmm'; // resolved at run time: `kiln build` must not need the VMM
+    const mod = (await import(specifier)) as { runVm?: RunVm };
+    if (typeof mod.runVm !== 'function') throw new Error('@kiln/vmm does not export runVm');
+    runVm = mod.runVm;
+  } catch (err) {
+    throw new CliError('EVMM', `cannot load Kiln's VMM: ${(err as Error).message}`);
+  }
+  o.info?.('vmm=kiln accel=kvm');
+  let r: VmResult;
+  try {
+    r = await runVm({ image, memMiB: o.memMiB, cpus: o.cpus, cmdline, bootTimer: o.bootTimer, timeoutMs, boot: 'linux', stdout });
+  } catch (err) {
+    throw fromVmmError(err);
+  }
+  return fromVmResult(r, o.timeoutS);
+}

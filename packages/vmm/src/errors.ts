@@ -1,0 +1,18 @@
+// Typed errors of the VMM for bad configuration (options `kiln run` passes through). Image
+// problems are @kiln/common's ImageError (EBADIMAGE, ETRUNCATED, EUNSUPPORTED, EOVERLAP) and
+// KVM problems @kiln/kvm's KvmError (ENOKVM, EIOCTL, ...); `kiln run` maps each to an exit code.
+
+export type VmmErrorCode =
+  /** An option is out of range (memory size, vCPU count, boot mode). */
+  | 'EBADCONFIG'
+  /** The kernel command line is too long or contains a NUL byte. */
+  | 'ECMDLINE';
+
+export class VmmError extends Error {
+  override readonly name = 'VmmError';
+  readonly code: VmmErrorCode;
+  constructor(code: VmmErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}

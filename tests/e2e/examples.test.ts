@@ -1,0 +1,89 @@
+// E2E: builds every example with `kiln build` and boots it on each available VMM/accelerator
+// (Kiln's VMM on KVM, QEMU with TCG, QEMU with KVM), checking console output and exit codes;
+// and checks that `kiln run` refuses malformed images with exit 126 and one `kiln:` line.
+// Skipped configurations say why. Needs arch/build (make -C arch).
+
+import { strict as assert } from 'node:assert';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { PF_R, PF_X, PT_LOAD, writeElf } from '@kiln/common';
+import { coreSkip, kiln, targets } from './helpers.ts';
+
+const skipAll = coreSkip();
+const dir = mkdtempSync(join(tmpdir(), 'kiln-e2e-'));
+const img = (name: string): string => join(dir, `${name}.elf`);
+
+describe('examples', { skip: skipAll }, () => {
+  before(async () => {
+    for (const name of ['hello', 'exit-code', 'crash']) {
+      const r = await kiln(['build', `examples/${name}/main.ts`, '-o', img(name)]);
+      assert.equal(r.code, 0, `kiln build ${name} failed: ${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`^${img(name).replace(/[.]/g, '\\.')} \\d+ bytes \\(\\d+\\.\\d KiB\\)\\n$`));
+    }
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const t of targets()) {
+    describe(t.name, { skip: t.skip }, () => {
+      test('hello prints and exits 0 when the loop drains', async (c) => {
+        c.diagnostic(t.name);
+        const r = await kiln(['run', img('hello'), ...t.flags]);
+        assert.equal(r.stdout.replace(/\r/g, ''), 'Hello from Kiln\n', r.stderr);
+        assert.equal(r.code, 0, r.stderr);
+      });
+      test('exit-code exits with its argument', async (c) => {
+        c.diagnostic(t.name);
+        for (const code of [42, 0, 7]) {
+          const r = await kiln(['run', img('exit-code'), ...t.flags, '--', String(code)]);
+          assert.match(r.stdout, new RegExp(`exiting with ${code}`));
+          assert.equal(r.code, code, r.stderr);
+        }
+      });
+      test('exit-code without an argument prints usage and exits 2', async (c) => {
+        c.diagnostic(t.name);
+        const r = await kiln(['run', img('exit-code'), ...t.flags]);
+        assert.match(r.stdout, /usage: exit-code/);
+        assert.equal(r.code, 2, r.stderr);
+      });
+      test('crash prints the error with its stack and exits 1', async (c) => {
+        c.diagnostic(t.name);
+        const r = await kiln(['run', img('crash'), ...t.flags]);
+        assert.match(r.stdout, /starting/);
+        assert.match(r.stdout, /Error: bad port: "eighty"/);
+        assert.match(r.stdout, /at parseConfig[\s\S]*at loadConfig[\s\S]*at main/);
+        assert.equal(r.code, 1, r.stderr);
+      });
+    });
+  }
+
+  describe('bad images are refused with exit 126', () => {
+    const refused = async (file: string, extra: string[] = []): Promise<void> => {
+      for (const vmm of ['kiln', 'qemu']) {
+        const r = await kiln(['run', file, '--vmm', vmm, ...extra]);
+        assert.equal(r.code, 126, `${vmm}: ${r.stdout}${r.stderr}`);
+        assert.match(r.stderr, /^kiln: bad image .*\n$/);
+        assert.equal(r.stdout, '');
+      }
+    };
+    test('truncated image', async () => {
+      const file = join(dir, 'truncated.elf');
+      writeFileSync(file, readFileSync(img('hello')).subarray(0, 5000));
+      await refused(file);
+    });
+    test('random bytes', async () => {
+      const file = join(dir, 'random.elf');
+      writeFileSync(file, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) & 0xff)));
+      await refused(file);
+    });
+    test('segment beyond guest RAM', async () => {
+      const file = join(dir, 'beyond.elf');
+      writeFileSync(file, writeElf({
+        entry: 0x100000,
+        segments: [{ type: PT_LOAD, flags: PF_R | PF_X, vaddr: 0x100000, data: new Uint8Array([0xf4]), memsz: 64 << 20 }],
+      }));
+      await refused(file, ['--mem', '16']);
+    });
+  });
+});

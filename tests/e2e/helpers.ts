@@ -1,0 +1,75 @@
+// Shared helpers of the e2e tests: spawn the real `kiln` command, find out which VMMs and
+// accelerators this machine offers (Kiln's VMM needs /dev/kvm; QEMU falls back to TCG), and
+// say why a configuration is skipped. Spec: docs/ARCHITECTURE.md "Exit codes".
+
+import { spawn } from 'node:child_process';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+export const KILN = join(ROOT, 'packages/cli/bin/kiln.js');
+export const CORE_ELF = join(ROOT, 'arch/build/kiln-core.elf');
+
+export interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function kiln(args: string[], timeoutMs = 120_000): Promise<Run> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [KILN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', fail);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr });
+    });
+  });
+}
+
+export function kvmUsable(): boolean {
+  try {
+    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function commandExists(name: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((d) => d !== '' && existsSync(join(d, name)));
+}
+
+export interface Target {
+  name: string;
+  flags: string[];
+  /** why this target cannot run here, or undefined */
+  skip: string | undefined;
+}
+
+/** The VMM/accelerator combinations the e2e tests boot on, with skip reasons. */
+export function targets(): Target[] {
+  const kvm = kvmUsable();
+  const qemu = commandExists('qemu-system-x86_64');
+  const vmmBuilt = existsSync(join(ROOT, 'packages/vmm/src/index.ts'));
+  return [
+    {
+      name: 'vmm=kiln accel=kvm', flags: ['--vmm', 'kiln', '--timeout', '30'],
+      skip: !kvm ? '/dev/kvm is missing or not usable' : !vmmBuilt ? 'packages/vmm/src/index.ts (runVm) does not exist yet' : undefined,
+    },
+    { name: 'vmm=qemu accel=tcg', flags: ['--vmm', 'qemu', '--accel', 'tcg', '--timeout', '30'], skip: qemu ? undefined : 'qemu-system-x86_64 is not installed' },
+    {
+      name: 'vmm=qemu accel=kvm', flags: ['--vmm', 'qemu', '--accel', 'kvm', '--timeout', '30'],
+      skip: !qemu ? 'qemu-system-x86_64 is not installed' : !kvm ? '/dev/kvm is missing or not usable' : undefined,
+    },
+  ];
+}
+
+export const coreSkip = (): string | undefined =>
+  existsSync(CORE_ELF) ? undefined : `${CORE_ELF} is missing: run make -C arch (bash scripts/setup.sh)`;

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# setup.sh — prepares a fresh Debian machine for Kiln and builds everything once:
+# Debian packages (QEMU, musl, toolchain), npm dependencies (pinned by package-lock.json),
+# the KVM addon (node-gyp) and the guest core + host bytecode compiler (make -C arch).
+# Safe to run again: each step skips what is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(build-essential binutils python3 openssl qemu-system-x86 musl-tools musl-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+echo "setup: npm dependencies"
+npm ci --no-audit --no-fund --loglevel=error
+
+echo "setup: KVM addon"
+npm run --silent build -w @kiln/kvm
+
+echo "setup: guest core and bytecode compiler"
+make -s -C arch -j"$(nproc)"
+
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+  echo "setup: done (/dev/kvm is usable)"
+else
+  echo "setup: done (/dev/kvm is not usable here: Kiln's VMM cannot run; QEMU with TCG can)"
+fi

@@ -1,0 +1,76 @@
+// Golden-output tests of the kiln command: help texts and flag errors, by spawning the real
+// CLI (bin/kiln.js) and comparing stdout, stderr and the exit code exactly. Also the guest
+// command line built by `kiln run` and QEMU's exit-status decoding.
+
+import { strict as assert } from 'node:assert';
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { BUILD_HELP, MAIN_HELP, RUN_HELP } from './help.ts';
+import { decodeQemuStatus, qemuArgs } from './qemu.ts';
+import { guestCmdline } from './run.ts';
+
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
+const KILN = join(ROOT, 'packages/cli/bin/kiln.js');
+
+function kiln(...args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [KILN, ...args], { cwd: ROOT, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('help_texts', () => {
+  assert.deepEqual(kiln(), { code: 0, stdout: MAIN_HELP, stderr: '' });
+  assert.deepEqual(kiln('--help'), { code: 0, stdout: MAIN_HELP, stderr: '' });
+  assert.deepEqual(kiln('help'), { code: 0, stdout: MAIN_HELP, stderr: '' });
+  assert.deepEqual(kiln('help', 'run'), { code: 0, stdout: RUN_HELP, stderr: '' });
+  assert.deepEqual(kiln('run', '--help'), { code: 0, stdout: RUN_HELP, stderr: '' });
+  assert.deepEqual(kiln('build', '-h'), { code: 0, stdout: BUILD_HELP, stderr: '' });
+  assert.ok(MAIN_HELP.startsWith('Usage: kiln <command> [options]\n'));
+  assert.match(RUN_HELP, /--mem <MiB> +guest memory, 2 to 65536 MiB \(default 64\)/);
+});
+
+test('flag_errors_golden', () => {
+  const cases: Array<[string[], string]> = [
+    [['run', 'x.elf', '--mem', 'x'], 'kiln: --mem: expected an integer number of MiB between 2 and 65536, got "x"\n'],
+    [['run', 'x.elf', '--mem', '1'], 'kiln: --mem: expected an integer number of MiB between 2 and 65536, got "1"\n'],
+    [['run', 'x.elf', '--mem', '64.5'], 'kiln: --mem: expected an integer number of MiB between 2 and 65536, got "64.5"\n'],
+    [['run', 'x.elf', '--cpus', '0'], 'kiln: --cpus: expected an integer number of vCPUs between 1 and 64, got "0"\n'],
+    [['run', 'x.elf', '--vmm', 'firecracker'], 'kiln: --vmm: expected one of kiln, qemu, got "firecracker"\n'],
+    [['run', 'x.elf', '--vmm', 'qemu', '--accel', 'hvf'], 'kiln: --accel: expected one of kvm, tcg, got "hvf"\n'],
+    [['run', 'x.elf', '--timeout', '-1'], 'kiln: --timeout: expected a number of seconds greater than 0 and at most 86400, got "-1"\n'],
+    [['run', 'x.elf', '--timeout', 'soon'], 'kiln: --timeout: expected a number of seconds greater than 0 and at most 86400, got "soon"\n'],
+    [['run', 'x.elf', '--accel', 'tcg'], "kiln: --accel tcg: Kiln's VMM runs on KVM only (use --vmm qemu --accel tcg)\n"],
+    [['run', 'x.elf', '--vmm', 'qemu', '--boot-timer'], 'kiln: --boot-timer: QEMU has no boot timer device (use --vmm kiln)\n'],
+    [['run', 'x.elf', '--frob'], "kiln: unknown option '--frob' (see kiln help)\n"],
+    [['run', 'x.elf', 'extra'], 'kiln: run: unexpected argument "extra" (put guest arguments after --)\n'],
+    [['run'], "kiln: missing required argument 'image' (see kiln help)\n"],
+    [['run', 'does-not-exist.elf'], 'kiln: cannot read image does-not-exist.elf: no such file\n'],
+    [['run', 'x.elf', '--mem'], "kiln: option '--mem <MiB>' argument missing (see kiln help)\n"],
+    [['build', 'a.ts'], 'kiln: build: missing -o <out.elf> (where to write the image)\n'],
+    [['build', 'missing.ts', '-o', 'x.elf'], 'kiln: cannot read missing.ts: no such file\n'],
+    [['frob'], "kiln: unknown command 'frob' (see kiln help)\n"],
+    [['help', 'frob'], 'kiln: unknown command "frob" (see kiln help)\n'],
+  ];
+  for (const [args, stderr] of cases) {
+    const r = kiln(...args);
+    assert.deepEqual(r, { code: 2, stdout: '', stderr }, args.join(' '));
+  }
+});
+
+test('guest_cmdline', () => {
+  assert.equal(guestCmdline(false, []), '--');
+  assert.equal(guestCmdline(true, ['42']), 'kiln.bootchart -- 42');
+  assert.equal(guestCmdline(false, ['a b', '', 'c']), '-- "a b" "" c');
+  assert.throws(() => guestCmdline(false, ['say "x"']), /double quote/);
+});
+
+test('qemu_args_and_status_decoding', () => {
+  const a = qemuArgs({ image: 'h.elf', memMiB: 64, cpus: 2, cmdline: '-- 1', accel: 'tcg' });
+  assert.deepEqual(a.slice(0, 6), ['-M', 'microvm,x-option-roms=off,rtc=on,acpi=off,isa-serial=on', '-kernel', 'h.elf', '-append', '-- 1']);
+  assert.deepEqual(a.slice(-4), ['-accel', 'tcg', '-cpu', 'max']);
+  assert.deepEqual(decodeQemuStatus((42 << 1) | 1), { exitCode: 42, reason: 'exit' });
+  assert.deepEqual(decodeQemuStatus(1), { exitCode: 0, reason: 'exit' });
+  assert.deepEqual(decodeQemuStatus(0), { exitCode: 0, reason: 'reset' });
+  assert.equal(decodeQemuStatus(2).reason, 'error');
+});

@@ -2,14 +2,14 @@
 // VMM's integration tests and available to e2e tests: a 64-bit Linux-entry guest that prints,
 // signals the boot timer and exits with a code; a spinner; a triple-faulter; a PVH guest.
 
-import { writeElf, PT_LOAD, PT_NOTE, PF_R, PF_X, PF_W } from '@kiln/common';
+import { writeElf, PT_LOAD, PT_NOTE, PF_R, PF_X, PF_W, type SegmentSpec } from '@kiln/common';
 
 export const GUEST_BASE = 0x100000;
 
 function elf(code: number[], opts: { data?: Uint8Array; pvhEntry?: number } = {}): Uint8Array {
   const text = new Uint8Array(0x1000);
   text.set(code);
-  const segments = [{ type: PT_LOAD, flags: PF_R | PF_X | PF_W, vaddr: GUEST_BASE, data: text }];
+  const segments: SegmentSpec[] = [{ type: PT_LOAD, flags: PF_R | PF_X | PF_W, vaddr: GUEST_BASE, data: text }];
   if (opts.data) segments.push({ type: PT_LOAD, flags: PF_R | PF_W, vaddr: GUEST_BASE + 0x1000, data: opts.data });
   if (opts.pvhEntry !== undefined) {
     const note = new Uint8Array(24);

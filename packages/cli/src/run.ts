@@ -33,7 +33,7 @@ interface VmResult {
 }
 type RunVm = (o: {
   image: Uint8Array; memMiB: number; cpus: number; cmdline: string; bootTimer: boolean; timeoutMs?: number;
-  boot: 'linux' | 'pvh'; stdout: unknown;
+  boot: 'linux' | 'pvh'; stdout: { write(data: Uint8Array): unknown };
 }) => Promise<VmResult>;
 
 /** Guest command line: kernel params, then ` -- ` and the quoted guest arguments. */
@@ -114,7 +114,7 @@ export async function runImage(o: RunOptions): Promise<number> {
   o.info?.('vmm=kiln accel=kvm');
   let r: VmResult;
   try {
-    r = await runVm({ image, memMiB: o.memMiB, cpus: o.cpus, cmdline, bootTimer: o.bootTimer, timeoutMs, boot: 'linux', stdout });
+    r = await runVm({ image, memMiB: o.memMiB, cpus: o.cpus, cmdline, bootTimer: o.bootTimer, timeoutMs, boot: 'linux', stdout: { write: stdout } });
   } catch (err) {
     throw fromVmmError(err);
   }

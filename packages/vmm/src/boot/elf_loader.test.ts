@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { writeElf, PT_LOAD, PT_NOTE, PF_R, PF_X, PF_W, ImageError } from '@kiln/common';
+import { writeElf, PT_LOAD, PT_NOTE, PF_R, PF_X, PF_W, ImageError, type SegmentSpec } from '@kiln/common';
 import { parseKernelImage, loadKernelImage } from './elf_loader.ts';
 import { GuestRam } from './guest_ram.ts';
 import { ramRegions } from './layout.ts';
@@ -28,7 +28,7 @@ function xenNote(value: number, size: 4 | 8): Uint8Array {
 
 function image(opts: { entry?: number; vaddr?: number; memsz?: number; note?: Uint8Array } = {}): Uint8Array {
   const text = new Uint8Array([0xf4, 1, 2, 3, 4, 5, 6, 7]);
-  const segments = [{ type: PT_LOAD, flags: PF_R | PF_X | PF_W, vaddr: opts.vaddr ?? 0x100000, data: text, memsz: opts.memsz ?? 0x2000 }];
+  const segments: SegmentSpec[] = [{ type: PT_LOAD, flags: PF_R | PF_X | PF_W, vaddr: opts.vaddr ?? 0x100000, data: text, memsz: opts.memsz ?? 0x2000 }];
   if (opts.note) segments.push({ type: PT_NOTE, flags: PF_R, vaddr: 0x100100, data: opts.note, memsz: opts.note.length });
   return writeElf({ entry: opts.entry ?? 0x100000, segments });
 }

@@ -4,6 +4,8 @@
 
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
@@ -73,4 +75,24 @@ test('qemu_args_and_status_decoding', () => {
   assert.deepEqual(decodeQemuStatus(1), { exitCode: 0, reason: 'exit' });
   assert.deepEqual(decodeQemuStatus(0), { exitCode: 0, reason: 'reset' });
   assert.equal(decodeQemuStatus(2).reason, 'error');
+});
+
+test('build_errors_name_the_import_and_file', { skip: existsSync(join(ROOT, 'arch/build/kiln-core.elf')) ? false : 'arch/build missing (make -C arch)' }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-cli-'));
+  try {
+    const cases: Array<[string, RegExp]> = [
+      ['await Promise.resolve(1);\nexport {};\n', /Top-level await[\s\S]*hint: top-level await is not supported by the Kiln engine/],
+      ['import fs from "node:fs";\nconsole.log(fs);\n', /Node built-in module "node:fs" imported from .*app\.ts is not available in a Kiln guest/],
+      ['import x from "kiln:nope";\nconsole.log(x);\n', /unknown Kiln module "kiln:nope" imported from .*app\.ts \(available: kiln:process\)/],
+    ];
+    for (const [src, re] of cases) {
+      writeFileSync(join(dir, 'app.ts'), src);
+      const r = kiln('build', join(dir, 'app.ts'), '-o', join(dir, 'app.elf'));
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /^kiln: cannot bundle .*app\.ts \(1 error\)\n/);
+      assert.match(r.stderr, re);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

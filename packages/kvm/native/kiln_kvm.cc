@@ -232,13 +232,15 @@ Napi::Value GetSupportedCpuid(const Napi::CallbackInfo& info) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Guest memory: a memfd mapped MAP_SHARED, exposed as an external ArrayBuffer. The registry
-// lets an explicit free() (detach + munmap + close) and the GC finalizer agree on who unmaps.
+// Guest memory: anonymous private memory (as QEMU and Firecracker use), exposed as an external
+// ArrayBuffer, with a transparent-huge-page hint: on this nested host every first touch of a
+// 4 KiB shmem page cost several times what anonymous memory does (measured: the guest's engine
+// start-up took 6.9 ms on memfd RAM against 1.5 ms under QEMU). The registry lets an explicit
+// free() (detach + munmap) and the GC finalizer agree on who unmaps.
 
 struct GuestRam {
   void* addr;
   size_t size;
-  int fd;
 };
 std::map<uint32_t, GuestRam> g_ram;  // main thread only
 uint32_t g_next_ram_id = 1;
@@ -248,7 +250,6 @@ void FinalizeRam(napi_env, void*, void* hint) {
   auto it = g_ram.find(id);
   if (it == g_ram.end()) return;
   munmap(it->second.addr, it->second.size);
-  close(it->second.fd);
   g_ram.erase(it);
 }
 
@@ -256,32 +257,27 @@ Napi::Value MemCreate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t size = ToU64(env, info[0], "size");
   if (size == 0 || size % 4096 != 0) ThrowInval(env, "guest memory size must be a non-zero multiple of 4096");
-  int fd = memfd_create("kiln-guest-ram", MFD_CLOEXEC);
-  if (fd < 0) ThrowIoctl(env, "memfd_create", errno);
-  if (ftruncate(fd, (off_t)size) < 0) {
-    int err = errno;
-    close(fd);
-    ThrowIoctl(env, "ftruncate", err);
-  }
-  void* addr = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, fd, 0);
-  if (addr == MAP_FAILED) {
-    int err = errno;
-    close(fd);
-    ThrowIoctl(env, "mmap", err);
-  }
+  // 2 MiB-aligned so guest 2 MiB pages line up with host huge pages (as QEMU aligns its RAM).
+  const size_t huge = 2u << 20;
+  void* raw = mmap(nullptr, size + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (raw == MAP_FAILED) ThrowIoctl(env, "mmap", errno);
+  uintptr_t start = ((uintptr_t)raw + huge - 1) & ~(uintptr_t)(huge - 1);
+  if (start > (uintptr_t)raw) munmap(raw, start - (uintptr_t)raw);
+  size_t tail = (uintptr_t)raw + size + huge - (start + size);
+  if (tail) munmap((void*)(start + size), tail);
+  void* addr = (void*)start;
+  madvise(addr, size, MADV_HUGEPAGE);  // a hint: harmless where THP is off
   uint32_t id = g_next_ram_id++;
-  g_ram[id] = GuestRam{addr, (size_t)size, fd};
+  g_ram[id] = GuestRam{addr, (size_t)size};
   napi_value ab;
   napi_status st = napi_create_external_arraybuffer(env, addr, size, FinalizeRam, (void*)(uintptr_t)id, &ab);
   if (st != napi_ok) {
     g_ram.erase(id);
     munmap(addr, size);
-    close(fd);
     ThrowInval(env, "cannot create an external ArrayBuffer for guest memory");
   }
   Napi::Object o = Napi::Object::New(env);
   o.Set("id", Napi::Number::New(env, id));
-  o.Set("fd", Napi::Number::New(env, fd));
   o.Set("buffer", Napi::Value(env, ab));
   return o;
 }

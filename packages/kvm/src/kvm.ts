@@ -1,5 +1,5 @@
 // The /dev/kvm implementation of the hypervisor seam (hypervisor.ts): `Kvm` (system fd),
-// `Vm` (VM fd), `Vcpu` (vCPU fd + its native thread), `GuestMemory` (memfd mapping shared
+// `Vm` (VM fd), `Vcpu` (vCPU fd + its native thread), `GuestMemory` (anonymous mapping shared
 // with JS as an ArrayBuffer) and `EventFd`. Thin classes over the addon; they own their fds
 // and release them in close(). Linux KVM API: Documentation/virt/kvm/api.rst.
 
@@ -35,11 +35,10 @@ import type {
   VcpuExit,
 } from './hypervisor.ts';
 
-/** Guest RAM: a memfd mapped shared into this process; `bytes` views the whole mapping. */
+/** Guest RAM: anonymous memory mapped into this process; `bytes` views the whole mapping. */
 export class GuestMemory implements HvMemory {
   readonly size: number;
   readonly id: number;
-  readonly fd: number;
   #buffer: ArrayBuffer | undefined;
   #bytes: Uint8Array;
   readonly #addon: NativeAddon;
@@ -52,7 +51,6 @@ export class GuestMemory implements HvMemory {
     const m = wrap(() => addon.memCreate(size));
     this.size = size;
     this.id = m.id;
-    this.fd = m.fd;
     this.#buffer = m.buffer;
     this.#bytes = new Uint8Array(m.buffer);
   }

@@ -76,7 +76,7 @@ export interface NativeAddon {
   createVm(kvmFd: number): number;
   getVcpuMmapSize(kvmFd: number): number;
   getSupportedCpuid(kvmFd: number): NativeCpuidEntry[];
-  memCreate(size: U64): { id: number; fd: number; buffer: ArrayBuffer };
+  memCreate(size: U64): { id: number; buffer: ArrayBuffer };
   memFree(id: number, buffer?: ArrayBuffer): void;
   setUserMemoryRegion(vmFd: number, r: { slot: number; flags?: number; guestPhysAddr: U64; size: U64; memoryId?: number; offset?: U64 }): void;
   createIrqchip(vmFd: number): void;

@@ -1,15 +1,19 @@
-/* clock.c — the monotonic clock (TSC) and its calibration, and the wall clock (CMOS RTC).
+/* clock.c — the monotonic clock (TSC) and its calibration, and the wall clock.
  * TSC frequency, first source that answers: CPUID leaf 0x40000010 (Kiln's VMM sets it, two
  * cpuid traps), kvmclock's pvclock scale (KVM, e.g. QEMU with KVM), CPUID leaf 0x15, and last
- * the PIT counted against the TSC for 10 ms (QEMU TCG). The wall clock reads the CMOS RTC once,
- * on first use, and advances it with the TSC. */
+ * the PIT counted against the TSC for 10 ms (QEMU TCG). The wall clock is read once, on first
+ * use (QuickJS seeds Math.random from it while creating the context), then advanced with the
+ * TSC: from kvmclock's wall-clock MSR where KVM offers it (a few in-kernel MSR traps), else from
+ * the CMOS RTC, whose ~16 port reads each exit to the VMM. */
 #include "kernel.h"
 #include "x86.h"
 
+#define MSR_KVM_WALL_CLOCK_NEW 0x4b564d00
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01
 #define KVM_FEATURE_CLOCKSOURCE2 (1u << 3)
 
 static uint64_t khz;
+static bool kvmclock; /* KVM_FEATURE_CLOCKSOURCE2 */
 static uint64_t ns_mult; /* ns = ticks * ns_mult >> 32 */
 static const char *source = "none";
 
@@ -35,26 +39,50 @@ static uint64_t from_hypervisor_leaf(uint32_t max_leaf) {
     return r[0];
 }
 
-static uint64_t from_kvmclock(void) {
+struct pvclock_snapshot { uint64_t tsc, system_ns; uint32_t mul; int8_t shift; };
+
+/* Enable kvmclock on a private page, read one consistent snapshot, and disable it again so the
+ * host stops writing into our memory. */
+static struct pvclock_snapshot pvclock_read(void) {
     static struct pvclock pv;
-    uint32_t r[4];
-    cpuid(0x40000001, 0, r);
-    if (!(r[0] & KVM_FEATURE_CLOCKSOURCE2)) return 0;
+    struct pvclock_snapshot s;
     wrmsr(MSR_KVM_SYSTEM_TIME_NEW, (uint64_t)&pv | 1);
-    uint32_t mul;
-    int8_t shift;
     uint32_t v;
     do {
         v = pv.version;
         __asm__ volatile("" ::: "memory");
-        mul = pv.tsc_to_system_mul;
-        shift = pv.tsc_shift;
+        s = (struct pvclock_snapshot){ pv.tsc_timestamp, pv.system_time, pv.tsc_to_system_mul, pv.tsc_shift };
         __asm__ volatile("" ::: "memory");
     } while ((v & 1) || v != pv.version);
-    wrmsr(MSR_KVM_SYSTEM_TIME_NEW, 0); /* stop the host writing into our memory */
-    if (!mul) return 0;
-    uint64_t k = (1000000ull << 32) / mul;
-    return shift >= 0 ? k >> shift : k << -shift;
+    wrmsr(MSR_KVM_SYSTEM_TIME_NEW, 0);
+    return s;
+}
+
+static uint64_t from_kvmclock(void) {
+    if (!kvmclock) return 0;
+    struct pvclock_snapshot s = pvclock_read();
+    if (!s.mul) return 0;
+    uint64_t k = (1000000ull << 32) / s.mul;
+    return s.shift >= 0 ? k >> s.shift : k << -s.shift;
+}
+
+/* Wall clock from KVM: the wall time at kvmclock zero plus kvmclock's system time now. */
+static int64_t kvm_wall_ns(void) {
+    static struct { volatile uint32_t version, sec, nsec; } __attribute__((packed, aligned(16))) wc;
+    struct pvclock_snapshot s = pvclock_read();
+    uint64_t delta = rdtsc() - s.tsc;
+    delta = s.shift >= 0 ? delta << s.shift : delta >> -s.shift;
+    uint64_t system_ns = s.system_ns + (uint64_t)(((unsigned __int128)delta * s.mul) >> 32);
+    uint32_t v, sec, nsec;
+    wrmsr(MSR_KVM_WALL_CLOCK_NEW, (uint64_t)&wc);
+    do {
+        v = wc.version;
+        __asm__ volatile("" ::: "memory");
+        sec = wc.sec;
+        nsec = wc.nsec;
+        __asm__ volatile("" ::: "memory");
+    } while ((v & 1) || v != wc.version);
+    return (int64_t)sec * 1000000000ll + nsec + (int64_t)system_ns;
 }
 
 static uint64_t from_cpuid_15(void) {
@@ -89,8 +117,12 @@ static uint64_t from_pit(void) {
 }
 
 void clock_init(void) {
-    uint32_t max_leaf = 0;
+    uint32_t max_leaf = 0, r[4];
     bool kvm = is_kvm(&max_leaf);
+    if (kvm) {
+        cpuid(0x40000001, 0, r);
+        kvmclock = r[0] & KVM_FEATURE_CLOCKSOURCE2;
+    }
     if (kvm && (khz = from_hypervisor_leaf(max_leaf))) source = "cpuid-0x40000010";
     else if (kvm && (khz = from_kvmclock())) source = "kvmclock";
     else if ((khz = from_cpuid_15())) source = "cpuid-0x15";
@@ -145,7 +177,7 @@ int64_t clock_realtime_ns(void) {
     static int64_t base_ns;
     static uint64_t base_tsc;
     if (!ready) {
-        base_ns = rtc_epoch_seconds() * 1000000000ll;
+        base_ns = kvmclock ? kvm_wall_ns() : rtc_epoch_seconds() * 1000000000ll;
         base_tsc = rdtsc();
         ready = true;
     }

@@ -24,6 +24,9 @@ npm ci --no-audit --no-fund --loglevel=error
 echo "setup: KVM addon"
 npm run --silent build -w @kiln/kvm
 
+echo "setup: CLI bundle"
+npm run --silent build:cli
+
 echo "setup: guest core and bytecode compiler"
 make -s -C arch -j"$(nproc)"
 

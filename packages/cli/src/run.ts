@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { ImageError } from '@kiln/common';
+import type { VmResult } from '@kiln/vmm';
 import { quoteArg } from '@kiln/kernel/units/cmdline.ts';
 import { CliError } from './errors.ts';
 import { checkImage } from './image_check.ts';
@@ -24,17 +25,6 @@ export interface RunOptions {
   /** diagnostics (which VMM ran); default: nothing */
   info?: (line: string) => void;
 }
-
-/** The result shape of @kiln/vmm's runVm (docs: the VMM's index.ts). */
-interface VmResult {
-  exitCode: number;
-  reason: 'exit' | 'reset' | 'shutdown' | 'timeout' | 'error';
-  message?: string;
-}
-type RunVm = (o: {
-  image: Uint8Array; memMiB: number; cpus: number; cmdline: string; bootTimer: boolean; timeoutMs?: number;
-  boot: 'linux' | 'pvh'; stdout: { write(data: Uint8Array): unknown };
-}) => Promise<VmResult>;
 
 /** Guest command line: kernel params, then ` -- ` and the quoted guest arguments. */
 export function guestCmdline(bootchart: boolean, args: readonly string[]): string {
@@ -63,14 +53,14 @@ function readImage(path: string, memMiB: number): Uint8Array {
   return bytes;
 }
 
-function fromVmResult(r: VmResult, timeoutS: number | undefined): number {
+function fromVmResult(r: Pick<VmResult, 'reason' | 'exitCode' | 'message'>, timeoutS: number | undefined): number {
   switch (r.reason) {
     case 'exit':
     case 'reset':
-    case 'shutdown':
       return r.exitCode;
     case 'timeout':
       throw new CliError('ETIMEOUT', `the guest did not finish within --timeout ${timeoutS}s and was stopped`);
+    case 'shutdown':
     case 'error':
     default:
       throw new CliError('EGUEST', `the guest died: ${r.message ?? 'unknown error'}`);
@@ -102,19 +92,24 @@ export async function runImage(o: RunOptions): Promise<number> {
   }
 
   if (!kvmUsable()) throw new CliError('EVMM', '/dev/kvm is missing or not usable: Kiln\'s VMM needs KVM (or use --vmm qemu, which falls back to TCG)');
-  let runVm: RunVm;
+  let vmm: typeof import('@kiln/vmm');
+  let kvm: typeof import('@kiln/kvm');
   try {
-    const specifier = '@kiln/vmm'; // resolved at run time: `kiln build` must not need the VMM
-    const mod = (await import(specifier)) as { runVm?: RunVm };
-    if (typeof mod.runVm !== 'function') throw new Error('@kiln/vmm does not export runVm');
-    runVm = mod.runVm;
+    [vmm, kvm] = await Promise.all([import('@kiln/vmm'), import('@kiln/kvm')]); // lazily: `kiln build` needs no VMM
   } catch (err) {
     throw new CliError('EVMM', `cannot load Kiln's VMM: ${(err as Error).message}`);
   }
   o.info?.('vmm=kiln accel=kvm');
+  // /dev/kvm is opened (and the addon loaded) before the VM build starts, so the boot timer
+  // covers building and booting the VM, not loading the program.
   let r: VmResult;
   try {
-    r = await runVm({ image, memMiB: o.memMiB, cpus: o.cpus, cmdline, bootTimer: o.bootTimer, timeoutMs, boot: 'linux', stdout: { write: stdout } });
+    const hypervisor = kvm.Kvm.open();
+    try {
+      r = await vmm.runVm({ image, memMiB: o.memMiB, cpus: o.cpus, cmdline, bootTimer: o.bootTimer, timeoutMs, boot: 'linux', stdout: { write: stdout }, stderr: process.stderr, hypervisor });
+    } finally {
+      hypervisor.close();
+    }
   } catch (err) {
     throw fromVmmError(err);
   }

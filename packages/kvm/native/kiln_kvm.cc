@@ -6,6 +6,7 @@
 // ENOKVM (no usable /dev/kvm), EIOCTL (an ioctl failed; `ioctl` and `errno` name it), EINVAL.
 
 #include <napi.h>
+#include <v8.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -232,24 +233,24 @@ Napi::Value GetSupportedCpuid(const Napi::CallbackInfo& info) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Guest memory: anonymous private memory (as QEMU and Firecracker use), exposed as an external
-// ArrayBuffer, with a transparent-huge-page hint: on this nested host every first touch of a
-// 4 KiB shmem page cost several times what anonymous memory does (measured: the guest's engine
-// start-up took 6.9 ms on memfd RAM against 1.5 ms under QEMU). The registry lets an explicit
-// free() (detach + munmap) and the GC finalizer agree on who unmaps.
+// Guest memory: anonymous private memory (as QEMU and Firecracker use) with a transparent huge
+// page hint, exposed to JS as one ArrayBuffer. It lives until memFree() (detach, then munmap):
+// GuestMemory.free() in TS, which runVm's teardown always calls. The registry maps ids to
+// mappings so a double free is harmless.
 
 struct GuestRam {
-  void* addr;
+  void* addr;     // 2 MiB-aligned start of guest RAM
   size_t size;
+  void* mapping;  // the whole mapping, alignment slack included
+  size_t mapping_size;
 };
 std::map<uint32_t, GuestRam> g_ram;  // main thread only
 uint32_t g_next_ram_id = 1;
 
-void FinalizeRam(napi_env, void*, void* hint) {
-  auto id = (uint32_t)(uintptr_t)hint;
+void ReleaseRam(uint32_t id) {
   auto it = g_ram.find(id);
   if (it == g_ram.end()) return;
-  munmap(it->second.addr, it->second.size);
+  munmap(it->second.mapping, it->second.mapping_size);
   g_ram.erase(it);
 }
 
@@ -258,24 +259,26 @@ Napi::Value MemCreate(const Napi::CallbackInfo& info) {
   uint64_t size = ToU64(env, info[0], "size");
   if (size == 0 || size % 4096 != 0) ThrowInval(env, "guest memory size must be a non-zero multiple of 4096");
   // 2 MiB-aligned so guest 2 MiB pages line up with host huge pages (as QEMU aligns its RAM).
+  // The alignment slack stays mapped until free(): unmapping it now would cost a TLB
+  // shoot-down across this process's threads, measured at 1-4 ms on this nested host.
   const size_t huge = 2u << 20;
-  void* raw = mmap(nullptr, size + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (raw == MAP_FAILED) ThrowIoctl(env, "mmap", errno);
-  uintptr_t start = ((uintptr_t)raw + huge - 1) & ~(uintptr_t)(huge - 1);
-  if (start > (uintptr_t)raw) munmap(raw, start - (uintptr_t)raw);
-  size_t tail = (uintptr_t)raw + size + huge - (start + size);
-  if (tail) munmap((void*)(start + size), tail);
-  void* addr = (void*)start;
+  size_t mapping_size = size + huge;
+  void* mapping = mmap(nullptr, mapping_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mapping == MAP_FAILED) ThrowIoctl(env, "mmap", errno);
+  void* addr = (void*)(((uintptr_t)mapping + huge - 1) & ~(uintptr_t)(huge - 1));
   madvise(addr, size, MADV_HUGEPAGE);  // a hint: harmless where THP is off
   uint32_t id = g_next_ram_id++;
-  g_ram[id] = GuestRam{addr, (size_t)size};
-  napi_value ab;
-  napi_status st = napi_create_external_arraybuffer(env, addr, size, FinalizeRam, (void*)(uintptr_t)id, &ab);
-  if (st != napi_ok) {
-    g_ram.erase(id);
-    munmap(addr, size);
-    ThrowInval(env, "cannot create an external ArrayBuffer for guest memory");
-  }
+  g_ram[id] = GuestRam{addr, (size_t)size, mapping, mapping_size};
+  // The ArrayBuffer is built with V8's EmptyDeleter, which marks the memory as managed by us:
+  // V8 then leaves it out of its external-memory accounting. napi_create_external_arraybuffer
+  // would count it, and 64 MiB of "external memory" makes V8 start a major GC that cost 2-4 ms
+  // in the middle of VM setup. The memory is released only by memFree(), which detaches first.
+  // Node's napi_value is a v8::Local<v8::Value> handle (js_native_api_v8.h), valid in this scope.
+  v8::Isolate* isolate = v8::Isolate::GetCurrent();
+  std::shared_ptr<v8::BackingStore> store =
+      v8::ArrayBuffer::NewBackingStore(addr, size, v8::BackingStore::EmptyDeleter, nullptr);
+  v8::Local<v8::ArrayBuffer> local = v8::ArrayBuffer::New(isolate, std::move(store));
+  napi_value ab = reinterpret_cast<napi_value>(*local);
   Napi::Object o = Napi::Object::New(env);
   o.Set("id", Napi::Number::New(env, id));
   o.Set("buffer", Napi::Value(env, ab));
@@ -290,7 +293,7 @@ Napi::Value MemFree(const Napi::CallbackInfo& info) {
     Napi::ArrayBuffer ab = info[1].As<Napi::ArrayBuffer>();
     if (!ab.IsDetached()) ab.Detach();
   }
-  FinalizeRam(env, nullptr, (void*)(uintptr_t)id);
+  ReleaseRam(id);
   return env.Undefined();
 }
 

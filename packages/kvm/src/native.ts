@@ -4,7 +4,7 @@
 
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { KvmError } from './errors.ts';
 
 type U64 = number | bigint;
@@ -93,8 +93,12 @@ export interface NativeAddon {
   Vcpu: new (vmFd: number, id: number, mmapSize: number) => NativeVcpu;
 }
 
-/** Where node-gyp puts the addon. */
-export const ADDON_PATH = fileURLToPath(new URL('../build/Release/kiln_kvm.node', import.meta.url));
+/** Where node-gyp puts the addon: found through the @kiln/kvm package, so that the path holds
+ * both from these sources and from the bundled CLI (packages/cli/dist). */
+export const ADDON_PATH = join(
+  dirname(createRequire(import.meta.url).resolve('@kiln/kvm/package.json')),
+  'build/Release/kiln_kvm.node',
+);
 
 let addon: NativeAddon | undefined;
 

@@ -186,7 +186,7 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
     step('set_tss_addr');
 
     const ram = new GuestRam(mem.bytes, regions);
-    loadKernelImage(options.image, ram);
+    loadKernelImage(options.image, ram, { kernel, ramIsZero: true }); // RAM is a new anonymous mapping
     step('load_image');
     const e820 = e820Map(memBytes);
     const cmdlineSize = encodeCmdline(cmdline).length;

@@ -47,6 +47,15 @@ test('loads PT_LOAD at p_paddr and zeroes memsz past filesz', () => {
   assert.equal(k.end, 0x102000);
 });
 
+test('with ramIsZero the memsz tail is left as it is (fresh RAM is already zero)', () => {
+  const ram = ramOf(8 * MiB);
+  ram.fill(0x100000, 0x3000, 0xee);
+  const kernel = parseKernelImage(image(), ram);
+  loadKernelImage(image(), ram, { kernel, ramIsZero: true });
+  assert.deepEqual([...ram.slice(0x100000, 8)], [0xf4, 1, 2, 3, 4, 5, 6, 7]);
+  assert.equal(ram.slice(0x100008, 1)[0], 0xee, 'bss not rewritten');
+});
+
 test('finds the PVH note with a 4- or 8-byte value', () => {
   assert.equal(parseKernelImage(image({ note: xenNote(0x100004, 4) }), RAM8).pvhEntry, 0x100004);
   assert.equal(parseKernelImage(image({ note: xenNote(0x100006, 8) }), RAM8).pvhEntry, 0x100006);

@@ -163,12 +163,15 @@ function align4(x: number): number {
   return Math.ceil(x / 4) * 4;
 }
 
-/** Copies the image's segments into guest RAM and zeroes each segment's memsz tail. */
-export function loadKernelImage(image: Uint8Array, ram: GuestRam): KernelImage {
-  const k = parseKernelImage(image, ram);
+/** Copies the image's segments into guest RAM and zeroes each segment's memsz tail, unless the
+ * caller knows RAM is fresh from an anonymous mapping (`ramIsZero`): then the tail (.bss, half a
+ * MiB for Kiln's core) is left untouched, which saves faulting those host pages in at boot.
+ * `kernel` passes an image already parsed against this RAM, so it is not parsed twice. */
+export function loadKernelImage(image: Uint8Array, ram: GuestRam, opts: { kernel?: KernelImage; ramIsZero?: boolean } = {}): KernelImage {
+  const k = opts.kernel ?? parseKernelImage(image, ram);
   for (const s of k.segments) {
     ram.write(s.paddr, image.subarray(s.offset, s.offset + s.filesz));
-    if (s.memsz > s.filesz) ram.fill(s.paddr + s.filesz, s.memsz - s.filesz, 0);
+    if (s.memsz > s.filesz && !opts.ramIsZero) ram.fill(s.paddr + s.filesz, s.memsz - s.filesz, 0);
   }
   return k;
 }

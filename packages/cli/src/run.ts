@@ -106,7 +106,7 @@ export async function runImage(o: RunOptions): Promise<number> {
   try {
     const hypervisor = kvm.Kvm.open();
     try {
-      r = await vmm.runVm({ image, memMiB: o.memMiB, cpus: o.cpus, cmdline, bootTimer: o.bootTimer, timeoutMs, boot: 'linux', stdout: { write: stdout }, stderr: process.stderr, hypervisor });
+      r = await vmm.runVm({ image, memMiB: o.memMiB, cpus: o.cpus, cmdline, bootTimer: o.bootTimer, timeoutMs, boot: 'linux', ...(o.stdout ? { stdout: { write: stdout } } : { stdoutFd: 1 }), stderr: process.stderr, hypervisor });
     } finally {
       hypervisor.close();
     }

@@ -105,6 +105,12 @@ export interface HvVcpu {
   run(handler: ExitHandler): Promise<VcpuDone>;
   /** Asks the vCPU to leave the guest and its thread to exit (returns at once). */
   stop(): void;
+  /**
+   * Console fast path: one-byte OUTs to `port` are written by the vCPU thread straight to `fd`,
+   * with no exit handler call; `null` turns it off. Safe while running. Returns the bytes written
+   * through it so far.
+   */
+  setPortSink(sink: { port: number; fd: number } | null): number;
   close(): void;
 }
 

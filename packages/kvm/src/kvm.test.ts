@@ -75,6 +75,31 @@ describe('kvm addon (real /dev/kvm)', { skip }, () => {
     }
   });
 
+  test('port sink: one-byte OUTs to the sink port go straight to the fd, other exits to the handler', async () => {
+    const { mkdtempSync, openSync, closeSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'kiln-sink-')), 'out');
+    const fd = openSync(file, 'w');
+    // mov dx,0x3f8; mov al,'h'; out dx,al; mov al,'i'; out dx,al; out 0x80,al; hlt
+    const g = realModeVm([0xba, 0xf8, 0x03, 0xb0, 0x68, 0xee, 0xb0, 0x69, 0xee, 0xe6, 0x80, 0xf4]);
+    try {
+      assert.equal(g.vcpu.setPortSink({ port: 0x3f8, fd }), 0);
+      const exits: string[] = [];
+      await g.vcpu.run((e) => {
+        exits.push(e.kind === 'io' ? `${e.direction} ${e.port.toString(16)}` : e.kind);
+        if (e.kind !== 'io') g.vcpu.stop();
+        return undefined;
+      });
+      assert.deepEqual(exits, ['out 80', 'hlt'], 'the sink port never reached the handler');
+      assert.equal(g.vcpu.setPortSink(null), 2, 'two bytes went through the sink');
+      closeSync(fd);
+      assert.equal(readFileSync(file, 'utf8'), 'hi');
+    } finally {
+      g.close();
+    }
+  });
+
   test('string port I/O: rep outsb and rep insb', async () => {
     // mov si,0x1100; mov cx,5; mov dx,0x3f8; rep outsb;
     // mov di,0x1200; mov cx,4; rep insb; hlt

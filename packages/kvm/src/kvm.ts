@@ -236,6 +236,10 @@ export class Vcpu implements HvVcpu {
     this.#n.stop();
   }
 
+  setPortSink(sink: { port: number; fd: number } | null): number {
+    return wrap(() => (sink ? this.#n.setPortSink(sink.port, sink.fd) : this.#n.setPortSink(-1)));
+  }
+
   /** Stops and joins the thread if needed, unmaps kvm_run, closes the fd. Idempotent. */
   close(): void {
     this.#closed = true;

@@ -64,6 +64,7 @@ export interface NativeVcpu {
   getTscKhz(): number;
   start(onExit: (e: NativeExit) => Uint8Array | number | bigint | undefined | void, onDone: (d: NativeDone) => void): void;
   stop(): void;
+  setPortSink(port: number, fd?: number): number;
   join(): boolean;
   close(): void;
 }

@@ -4,6 +4,9 @@
 // boot through PVH; run with 2 vCPUs in 8 MiB; and many VMs run one after another.
 
 import { test, describe } from 'node:test';
+import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { probeKvm } from '@kiln/kvm';
 import { ImageError } from '@kiln/common';
@@ -53,6 +56,19 @@ describe('runVm on KVM', { skip }, () => {
       ['validate', 'open_kvm', 'create_vm', 'create_memory', 'map_memory', 'create_irqchip', 'set_tss_addr', 'load_image', 'write_boot_structures', 'create_vcpus', 'configure_vcpus', 'start_vcpus', 'run', 'teardown'],
     );
     console.log(`# setup timings (ms): ${r.timings.map((t) => `${t.step}=${t.ms.toFixed(3)}`).join(' ')}`);
+  });
+
+  test('stdoutFd: console bytes reach the fd through the vCPU fast path, in order', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-vm-'));
+    const fd = openSync(join(dir, 'console'), 'w');
+    try {
+      const r = await runVm({ image: helloGuest('fast path\n', 5), memMiB: 8, timeoutMs: 10_000, stdoutFd: fd, stderr: { write: () => {} } });
+      assert.equal(r.exitCode, 5);
+      assert.equal(r.stats.pioExits < 'fast path\n'.length, true, 'the bytes did not go through the exit handler');
+    } finally {
+      closeSync(fd);
+    }
+    assert.equal(readFileSync(join(dir, 'console'), 'utf8'), 'fast path\n');
   });
 
   test('no boot-time line unless asked', async () => {

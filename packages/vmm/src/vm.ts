@@ -4,6 +4,7 @@
 // per vCPU and turns exits into an outcome. Every setup step is timed. Firecracker's
 // builder.rs is the model; contracts in docs/ARCHITECTURE.md.
 
+import { writeSync } from 'node:fs';
 import { Kvm, KvmError, KVM_SYSTEM_EVENT_CRASH, KVM_SYSTEM_EVENT_RESET, KVM_SYSTEM_EVENT_SHUTDOWN, type HvMemory, type HvVcpu, type HvVm, type Hypervisor, type VcpuExit } from '@kiln/kvm';
 import { ImageError } from '@kiln/common/elf/errors.ts';
 import { BOOT_TIMER_ADDR, DEBUG_EXIT_PORT, SERIAL_PORT } from '@kiln/common/layout.ts';
@@ -60,6 +61,12 @@ export interface RunVmOptions {
   boot?: 'linux' | 'pvh';
   /** Serial console output (default process.stdout). */
   stdout?: ByteSink;
+  /**
+   * Serial console output to this file descriptor instead of `stdout`: the vCPU threads then
+   * write plain console bytes to it themselves (the console fast path), with no exit handler
+   * round trip per byte.
+   */
+  stdoutFd?: number;
   /** Where the boot-time line goes (default process.stderr). */
   stderr?: { write(s: string): unknown };
   /** Hypervisor to use (default: opens /dev/kvm; a given one is not closed). */
@@ -136,6 +143,25 @@ const INTERNAL_ERROR_NAMES: Record<number, string> = {
   3: 'KVM_INTERNAL_ERROR_DELIVERY_EV: cannot deliver an event',
   4: 'KVM_INTERNAL_ERROR_UNEXPECTED_EXIT_REASON',
 };
+
+/** A byte sink writing synchronously to a file descriptor (in order with the vCPU threads' own
+ * console writes to it), waiting while a non-blocking pipe is full. */
+function fdSink(fd: number): ByteSink {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  return {
+    write(data: Uint8Array): void {
+      let off = 0;
+      while (off < data.length) {
+        try {
+          off += writeSync(fd, data, off);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+          Atomics.wait(pause, 0, 0, 1);
+        }
+      }
+    },
+  };
+}
 
 /** Builds the VM, runs it to an outcome and releases everything. */
 export async function runVm(options: RunVmOptions): Promise<VmResult> {
@@ -238,7 +264,8 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
     const pio = new Bus('pio');
     const mmio = new Bus('mmio');
     const theVm = vm;
-    serial = new Serial(stdout, () => {
+    const consoleFd = options.stdoutFd;
+    serial = new Serial(consoleFd === undefined ? stdout : fdSink(consoleFd), () => {
       try {
         theVm.irqLine(SERIAL_IRQ, 1);
         theVm.irqLine(SERIAL_IRQ, 0);
@@ -247,6 +274,13 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
       }
     });
     pio.add(SERIAL_PORT, 8, 'serial', serial);
+    if (consoleFd !== undefined) {
+      const route = (plain: boolean): void => {
+        for (const v of vcpus) v.setPortSink(plain ? { port: SERIAL_PORT, fd: consoleFd } : null);
+      };
+      serial.onPlainOutputChange = route;
+      route(serial.plainOutput);
+    }
     pio.add(I8042_PORT_BASE, I8042_PORT_LEN, 'i8042', new I8042(() => finish({ reason: 'reset', exitCode: exitCodeFor('reset'), message: 'guest reset through the i8042 (0xfe)' })));
     pio.add(DEBUG_EXIT_PORT, DEBUG_EXIT_PORT_LEN, 'debug-exit', new DebugExit((code) => finish({ reason: 'exit', exitCode: exitCodeFor('exit', code) })));
     pio.add(RTC_PORT_BASE, RTC_PORT_LEN, 'rtc', new Rtc());

@@ -91,6 +91,23 @@ test('serial: 8250 probe — loopback MSR, FIFO bits in IIR, THRE interrupt', ()
   assert.equal(rd(bus, 0x3f8 + UART_LSR) & 1, 0);
 });
 
+test('serial: plain output holds only without DLAB, loopback or THRE interrupt; changes flush first', () => {
+  const out: string[] = [];
+  const s = new Serial({ write: (d) => out.push(String.fromCharCode(...d)) });
+  const changes: string[] = [];
+  s.onPlainOutputChange = (plain) => changes.push(`${plain}:${out.join('')}`);
+  assert.equal(s.plainOutput, true, 'reset state: 8N1, no interrupts');
+  s.write(0, Uint8Array.of(0x61)); // buffered 'a'
+  s.write(UART_LCR, Uint8Array.of(0x83)); // DLAB on: flush, then announce
+  s.write(UART_LCR, Uint8Array.of(0x03));
+  s.write(UART_MCR, Uint8Array.of(0x10)); // loopback
+  s.write(UART_MCR, Uint8Array.of(0x08));
+  s.write(UART_IER, Uint8Array.of(0x02)); // THRE interrupt
+  s.write(UART_IER, Uint8Array.of(0x02)); // no change, no announcement
+  assert.deepEqual(changes, ['false:a', 'true:a', 'false:a', 'true:a', 'false:a']);
+  assert.equal(s.plainOutput, false);
+});
+
 test('serial: input raises an RX interrupt when enabled', () => {
   let irqs = 0;
   const s = new Serial({ write() {} }, () => irqs++);

@@ -74,6 +74,28 @@ export class Serial implements BusDevice {
 
   write(offset: number, data: Uint8Array): void {
     this.#writeReg(offset, data[0] ?? 0);
+    if (offset === UART_IER || offset === UART_LCR || offset === UART_MCR) this.#updatePlainOutput();
+  }
+
+  /**
+   * True while a THR write is nothing but an output byte: no divisor latch (DLAB), no loopback
+   * and no THR-empty interrupt to raise. While it holds the VMM may send THR writes past this
+   * model (the vCPU thread's console fast path); `onPlainOutputChange` announces each change,
+   * after buffered output has been flushed so bytes stay in order.
+   */
+  get plainOutput(): boolean {
+    return !(this.#lcr & UART_LCR_DLAB) && !(this.#mcr & UART_MCR_LOOP) && !(this.#ier & UART_IER_THRI);
+  }
+
+  onPlainOutputChange: ((plain: boolean) => void) | undefined;
+  #plain = this.plainOutput;
+
+  #updatePlainOutput(): void {
+    const plain = this.plainOutput;
+    if (plain === this.#plain) return;
+    this.flush();
+    this.#plain = plain;
+    this.onPlainOutputChange?.(plain);
   }
 
   /** Queues bytes for the guest to read (console input). */

@@ -4,7 +4,7 @@
 // are refused. Spec: docs/ARCHITECTURE.md (image payload), shared/DESIGN.md §4 "Image".
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
@@ -87,7 +87,7 @@ export async function bundle(entry: string): Promise<string> {
       target: 'es2020',
       treeShaking: true,
       minifySyntax: true,
-      minifyWhitespace: true,
+      minifyWhitespace: false,
       keepNames: true,
       charset: 'utf8',
       legalComments: 'none',
@@ -139,6 +139,7 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
     throw err;
   }
   try {
+    mkdirSync(dirname(resolve(opts.out)), { recursive: true });
     writeFileSync(opts.out, image);
   } catch (err) {
     throw new CliError('EUSAGE', `cannot write ${opts.out}: ${(err as Error).message}`);

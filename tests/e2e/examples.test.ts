@@ -77,13 +77,27 @@ describe('examples', { skip: skipAll }, () => {
       writeFileSync(file, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) & 0xff)));
       await refused(file);
     });
-    test('segment beyond guest RAM', async () => {
-      const file = join(dir, 'beyond.elf');
+    test('segment in the MMIO gap, where no --mem puts RAM', async () => {
+      const file = join(dir, 'gap.elf');
       writeFileSync(file, writeElf({
-        entry: 0x100000,
-        segments: [{ type: PT_LOAD, flags: PF_R | PF_X, vaddr: 0x100000, data: new Uint8Array([0xf4]), memsz: 64 << 20 }],
+        entry: 0xc0000000,
+        segments: [{ type: PT_LOAD, flags: PF_R | PF_X, vaddr: 0xc0000000, data: new Uint8Array([0xf4]), memsz: 4096 }],
       }));
-      await refused(file, ['--mem', '16']);
+      await refused(file);
     });
+  });
+
+  test('an image larger than --mem is a --mem error (exit 2) naming the size it needs', async () => {
+    const file = join(dir, 'beyond.elf');
+    writeFileSync(file, writeElf({
+      entry: 0x100000,
+      segments: [{ type: PT_LOAD, flags: PF_R | PF_X, vaddr: 0x100000, data: new Uint8Array([0xf4]), memsz: 64 << 20 }],
+    }));
+    for (const vmm of ['kiln', 'qemu']) {
+      const r = await kiln(['run', file, '--vmm', vmm, '--mem', '16']);
+      assert.equal(r.code, 2, `${vmm}: ${r.stdout}${r.stderr}`);
+      assert.equal(r.stderr, 'kiln: --mem 16: too small for this image, whose segments end at 65.0 MiB (try --mem 67)\n');
+      assert.equal(r.stdout, '');
+    }
   });
 });

@@ -1,35 +1,34 @@
 // Checks an image before any VMM sees it, so Kiln's VMM and QEMU refuse bad images the same
-// way (exit 126, one line): ELF64 x86-64 executable, PT_LOAD segments that do not overlap and
-// that fit in guest RAM for the chosen --mem. Spec: docs/ARCHITECTURE.md "Guest physical layout".
+// way (exit 126, one line). It is the VMM's own loader check (parseKernelImage) against the RAM
+// layout `--mem` gives; an image that is fine but does not fit is a `--mem` problem (exit 2).
 
-import { EM_X86_64, ET_EXEC, ImageError, LOW_RAM_END, MMIO_GAP_END, MMIO_GAP_START, PT_LOAD, parseElf } from '@kiln/common';
+import { ImageError } from '@kiln/common';
+import { parseKernelImage, type KernelImage } from '@kiln/vmm/boot/elf_loader.ts';
+import { ramRegions } from '@kiln/vmm/boot/layout.ts';
+import { CliError } from './errors.ts';
 
-/** Guest RAM ranges [start, end) for `memMiB`, as the VMM lays them out. */
-export function ramRanges(memMiB: number): Array<[number, number]> {
-  const mem = memMiB * 1024 * 1024;
-  const ranges: Array<[number, number]> = [[0, Math.min(mem, LOW_RAM_END)], [0x100000, Math.min(mem, MMIO_GAP_START)]];
-  if (mem > MMIO_GAP_START) ranges.push([MMIO_GAP_END, MMIO_GAP_END + (mem - MMIO_GAP_START)]);
-  return ranges.filter(([s, e]) => e > s);
+const MIB = 1024 * 1024;
+const LARGEST_MEM_MIB = 65536;
+
+function parseFor(bytes: Uint8Array, memMiB: number): KernelImage {
+  const regions = ramRegions(memMiB * MIB);
+  const contains = (gpa: number, len: number): boolean =>
+    regions.some((r) => gpa >= r.guestPhysAddr && gpa + len <= r.guestPhysAddr + r.size);
+  return parseKernelImage(bytes, { contains });
 }
 
-/** Throws ImageError when the image cannot boot in `memMiB` of RAM. */
+/** Throws ImageError for an image no VM can boot, CliError when it needs more than `memMiB`. */
 export function checkImage(bytes: Uint8Array, memMiB: number): void {
-  const elf = parseElf(bytes);
-  if (elf.header.machine !== EM_X86_64) throw new ImageError('EUNSUPPORTED', `not an x86-64 image (e_machine ${elf.header.machine})`);
-  if (elf.header.type !== ET_EXEC) throw new ImageError('EUNSUPPORTED', `not an executable image (e_type ${elf.header.type})`);
-  const loads = elf.programHeaders.filter((p) => p.type === PT_LOAD && p.memsz > 0);
-  if (loads.length === 0) throw new ImageError('EBADIMAGE', 'image has no loadable segment');
-  const ram = ramRanges(memMiB);
-  const hex = (n: number): string => `0x${n.toString(16)}`;
-  loads.forEach((p, i) => {
-    const end = p.paddr + p.memsz;
-    if (!ram.some(([s, e]) => p.paddr >= s && end <= e)) {
-      throw new ImageError('EBADIMAGE', `segment ${i} [${hex(p.paddr)}, ${hex(end)}) is outside guest RAM (--mem ${memMiB})`);
+  try {
+    parseFor(bytes, memMiB);
+  } catch (err) {
+    if (!(err instanceof ImageError)) throw err;
+    let fits: KernelImage | undefined;
+    try {
+      fits = parseFor(bytes, LARGEST_MEM_MIB);
+    } catch {
+      throw err;
     }
-    for (const q of loads.slice(i + 1)) {
-      if (p.paddr < q.paddr + q.memsz && q.paddr < end) {
-        throw new ImageError('EOVERLAP', `segments at ${hex(p.paddr)} and ${hex(q.paddr)} overlap`);
-      }
-    }
-  });
+    throw new CliError('EUSAGE', `--mem ${memMiB}: too small for this image, whose segments end at ${(fits.end / MIB).toFixed(1)} MiB (try --mem ${Math.max(8, Math.ceil(fits.end / MIB) + 2)})`);
+  }
 }

@@ -123,10 +123,10 @@ test('parseElf_rejects_with_stable_codes', () => {
   assert.equal(code(good.subarray(0, 4100)), 'ETRUNCATED'); // segment data cut
   const elf32 = good.slice();
   elf32[4] = 1;
-  assert.equal(code(elf32), 'EBADIMAGE');
+  assert.equal(code(elf32), 'EUNSUPPORTED');
   const big = good.slice();
   big[5] = 2;
-  assert.equal(code(big), 'EBADIMAGE');
+  assert.equal(code(big), 'EUNSUPPORTED');
 });
 
 test('parseElf_arbitrary_bytes_only_throws_ImageError', () => {

@@ -86,10 +86,12 @@ class Reader {
   u8(o: number): number { return this.view.getUint8(o); }
   u16(o: number): number { return this.view.getUint16(o, true); }
   u32(o: number): number { return this.view.getUint32(o, true); }
-  u64(o: number, what: string): number {
+  /** A 64-bit field as a number; beyond 2^53 it cannot be a position in this file (ETRUNCATED)
+   * nor a usable address or size (EBADIMAGE), as `code` says. */
+  u64(o: number, what: string, code: 'EBADIMAGE' | 'ETRUNCATED' = 'EBADIMAGE'): number {
     const v = this.view.getBigUint64(o, true);
     if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw new ImageError('EBADIMAGE', `${what} 0x${v.toString(16)} is too large`);
+      throw new ImageError(code, `${what} 0x${v.toString(16)} is ${code === 'ETRUNCATED' ? 'past the end of the file' : 'too large'}`);
     }
     return Number(v);
   }
@@ -102,16 +104,16 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     throw new ImageError('EBADIMAGE', 'not an ELF file (bad magic)');
   }
   r.check(0, EHDR_SIZE, 'ELF header');
-  if (r.u8(4) !== ELFCLASS64) throw new ImageError('EBADIMAGE', 'not a 64-bit ELF file (EI_CLASS)');
-  if (r.u8(5) !== ELFDATA2LSB) throw new ImageError('EBADIMAGE', 'not a little-endian ELF file (EI_DATA)');
+  if (r.u8(4) !== ELFCLASS64) throw new ImageError('EUNSUPPORTED', `not a 64-bit ELF file (EI_CLASS ${r.u8(4)})`);
+  if (r.u8(5) !== ELFDATA2LSB) throw new ImageError('EUNSUPPORTED', `not a little-endian ELF file (EI_DATA ${r.u8(5)})`);
   const header: ElfHeader = {
     osabi: r.u8(7),
     type: r.u16(16),
     machine: r.u16(18),
     version: r.u32(20),
     entry: r.u64(24, 'e_entry'),
-    phoff: r.u64(32, 'e_phoff'),
-    shoff: r.u64(40, 'e_shoff'),
+    phoff: r.u64(32, 'e_phoff', 'ETRUNCATED'),
+    shoff: r.u64(40, 'e_shoff', 'ETRUNCATED'),
     flags: r.u32(48),
     ehsize: r.u16(52),
     phentsize: r.u16(54),
@@ -134,10 +136,10 @@ export function parseElf(bytes: Uint8Array): ElfFile {
     const ph: ProgramHeader = {
       type: r.u32(o),
       flags: r.u32(o + 4),
-      offset: r.u64(o + 8, 'p_offset'),
+      offset: r.u64(o + 8, 'p_offset', 'ETRUNCATED'),
       vaddr: r.u64(o + 16, 'p_vaddr'),
       paddr: r.u64(o + 24, 'p_paddr'),
-      filesz: r.u64(o + 32, 'p_filesz'),
+      filesz: r.u64(o + 32, 'p_filesz', 'ETRUNCATED'),
       memsz: r.u64(o + 40, 'p_memsz'),
       align: r.u64(o + 48, 'p_align'),
     };
@@ -157,8 +159,8 @@ export function parseElf(bytes: Uint8Array): ElfFile {
       type: r.u32(o + 4),
       flags: r.u64(o + 8, 'sh_flags'),
       addr: r.u64(o + 16, 'sh_addr'),
-      offset: r.u64(o + 24, 'sh_offset'),
-      size: r.u64(o + 32, 'sh_size'),
+      offset: r.u64(o + 24, 'sh_offset', 'ETRUNCATED'),
+      size: r.u64(o + 32, 'sh_size', 'ETRUNCATED'),
       link: r.u32(o + 40),
       info: r.u32(o + 44),
       addralign: r.u64(o + 48, 'sh_addralign'),

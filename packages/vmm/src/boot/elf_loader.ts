@@ -1,24 +1,16 @@
 // Loads a bootable x86-64 ELF64 image into guest RAM, as Firecracker's linux-loader does for
 // `vmlinux`-style ELFs: PT_LOAD segments copied to p_paddr (memsz beyond filesz zeroed), the
 // 64-bit entry from e_entry and the PVH entry from the XEN_ELFNOTE_PHYS32_ENTRY note.
-// Input is untrusted: every offset and size is checked with exact (bigint) arithmetic, and any
-// problem is an ImageError. Spec: gABI ELF-64 "ELF Header", "Program Header", "Note Section";
+// Input is untrusted: @kiln/common's parseElf checks every table and segment against the file,
+// this adds the boot checks (RAM, 1 MiB floor, overlaps, entries); any problem is an ImageError. Spec: gABI ELF-64 "ELF Header", "Program Header", "Note Section";
 // Xen public/elfnote.h (XEN_ELFNOTE_PHYS32_ENTRY = 18); PVH boot ABI (xen docs/misc/pvh.pandoc).
 
 import { ImageError } from '@kiln/common/elf/errors.ts';
+import { EM_X86_64, ET_EXEC, PT_LOAD, PT_NOTE } from '@kiln/common/elf/constants.ts';
+import { parseElf, segmentData, type ElfFile } from '@kiln/common/elf/reader.ts';
 import { HIMEM_START } from './layout.ts';
 import type { GuestRam } from './guest_ram.ts';
 
-export const EI_NIDENT = 16;
-export const ELFCLASS64 = 2;
-export const ELFDATA2LSB = 1;
-export const EV_CURRENT = 1;
-export const ET_EXEC = 2;
-export const EM_X86_64 = 62;
-export const PT_LOAD = 1;
-export const PT_NOTE = 4;
-export const ELF64_EHDR_SIZE = 64;
-export const ELF64_PHDR_SIZE = 56;
 export const XEN_ELFNOTE_PHYS32_ENTRY = 18;
 
 export interface LoadSegment {
@@ -44,69 +36,34 @@ export interface RamCheck {
   contains(gpa: number, len: number): boolean;
 }
 
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
-function hex(x: number | bigint): string {
+function hex(x: number): string {
   return '0x' + x.toString(16);
 }
 
 /**
- * Parses and validates `image` for loading into `ram`. Throws ImageError: EBADIMAGE (not ELF,
- * or a segment or entry the guest cannot use), EUNSUPPORTED (not ELF64 little-endian x86-64
- * ET_EXEC), ETRUNCATED (a table or segment extends past the file), EOVERLAP.
+ * Parses and validates `image` for loading into `ram`. The ELF structure (bounds of every table
+ * and segment) is @kiln/common's parseElf; this adds what booting needs. Throws ImageError:
+ * EBADIMAGE (not ELF, or a segment or entry the guest cannot use), EUNSUPPORTED (not ELF64
+ * little-endian x86-64 ET_EXEC), ETRUNCATED (a table or segment extends past the file), EOVERLAP.
  */
 export function parseKernelImage(image: Uint8Array, ram: RamCheck): KernelImage {
-  if (image.length < EI_NIDENT || image[0] !== 0x7f || image[1] !== 0x45 || image[2] !== 0x4c || image[3] !== 0x46) {
-    throw new ImageError('EBADIMAGE', 'not an ELF file (bad magic)');
-  }
-  if (image[4] !== ELFCLASS64) throw new ImageError('EUNSUPPORTED', `not an ELF64 file (EI_CLASS ${image[4]})`);
-  if (image[5] !== ELFDATA2LSB) throw new ImageError('EUNSUPPORTED', `not a little-endian ELF file (EI_DATA ${image[5]})`);
-  if (image[6] !== EV_CURRENT) throw new ImageError('EBADIMAGE', `unknown ELF version ${image[6]}`);
-  if (image.length < ELF64_EHDR_SIZE) throw new ImageError('ETRUNCATED', `ELF header truncated (${image.length} bytes)`);
-  const v = new DataView(image.buffer, image.byteOffset, image.byteLength);
-  const eType = v.getUint16(16, true);
-  const eMachine = v.getUint16(18, true);
-  if (eMachine !== EM_X86_64) throw new ImageError('EUNSUPPORTED', `not an x86-64 image (e_machine ${eMachine}, want ${EM_X86_64})`);
-  if (eType !== ET_EXEC) throw new ImageError('EUNSUPPORTED', `not an executable (e_type ${eType}, want ET_EXEC)`);
-  const eEntry = v.getBigUint64(24, true);
-  const ePhoff = v.getBigUint64(32, true);
-  const ePhentsize = v.getUint16(54, true);
-  const ePhnum = v.getUint16(56, true);
-  if (ePhnum === 0) throw new ImageError('EBADIMAGE', 'image has no program headers');
-  if (ePhentsize !== ELF64_PHDR_SIZE) throw new ImageError('EBADIMAGE', `e_phentsize is ${ePhentsize}, want ${ELF64_PHDR_SIZE}`);
-  const fileLen = BigInt(image.length);
-  if (ePhoff + BigInt(ePhnum * ELF64_PHDR_SIZE) > fileLen) {
-    throw new ImageError('ETRUNCATED', `program headers [${hex(ePhoff)}, +${ePhnum}×${ELF64_PHDR_SIZE}) extend past the end of the file (${image.length} bytes)`);
-  }
-  const phoff = Number(ePhoff);
+  const elf = parseElf(image);
+  const h = elf.header;
+  if (h.machine !== EM_X86_64) throw new ImageError('EUNSUPPORTED', `not an x86-64 image (e_machine ${h.machine}, want ${EM_X86_64})`);
+  if (h.type !== ET_EXEC) throw new ImageError('EUNSUPPORTED', `not an executable (e_type ${h.type}, want ET_EXEC)`);
+  if (h.phnum === 0) throw new ImageError('EBADIMAGE', 'image has no program headers');
 
   const segments: LoadSegment[] = [];
-  const notes: { offset: number; size: number }[] = [];
-  for (let i = 0; i < ePhnum; i++) {
-    const p = phoff + i * ELF64_PHDR_SIZE;
-    const type = v.getUint32(p, true);
-    if (type !== PT_LOAD && type !== PT_NOTE) continue;
-    const offset = v.getBigUint64(p + 8, true);
-    const paddr = v.getBigUint64(p + 24, true);
-    const filesz = v.getBigUint64(p + 32, true);
-    const memsz = v.getBigUint64(p + 40, true);
-    if (offset + filesz > fileLen) {
-      throw new ImageError('ETRUNCATED', `segment ${i} bytes [${hex(offset)}, +${hex(filesz)}) extend past the end of the file (${image.length} bytes)`);
+  elf.programHeaders.forEach((ph, i) => {
+    if (ph.type !== PT_LOAD || ph.memsz === 0) return;
+    if (ph.paddr < HIMEM_START) {
+      throw new ImageError('EBADIMAGE', `segment ${i} at ${hex(ph.paddr)} is below 1 MiB (the VMM owns low memory)`);
     }
-    if (type === PT_NOTE) {
-      notes.push({ offset: Number(offset), size: Number(filesz) });
-      continue;
+    if (ph.paddr + ph.memsz > Number.MAX_SAFE_INTEGER || !ram.contains(ph.paddr, ph.memsz)) {
+      throw new ImageError('EBADIMAGE', `segment ${i} [${hex(ph.paddr)}, +${hex(ph.memsz)}) does not fit in guest RAM (give the VM more memory)`);
     }
-    if (filesz > memsz) throw new ImageError('EBADIMAGE', `segment ${i}: p_filesz ${hex(filesz)} > p_memsz ${hex(memsz)}`);
-    if (memsz === 0n) continue;
-    if (paddr < BigInt(HIMEM_START)) {
-      throw new ImageError('EBADIMAGE', `segment ${i} at ${hex(paddr)} is below 1 MiB (the VMM owns low memory)`);
-    }
-    if (paddr + memsz > MAX_SAFE || !ram.contains(Number(paddr), Number(memsz))) {
-      throw new ImageError('EBADIMAGE', `segment ${i} [${hex(paddr)}, +${hex(memsz)}) does not fit in guest RAM (give the VM more memory)`);
-    }
-    segments.push({ offset: Number(offset), paddr: Number(paddr), filesz: Number(filesz), memsz: Number(memsz) });
-  }
+    segments.push({ offset: ph.offset, paddr: ph.paddr, filesz: ph.filesz, memsz: ph.memsz });
+  });
   if (segments.length === 0) throw new ImageError('EBADIMAGE', 'image has no loadable segment');
   const sorted = [...segments].sort((a, b) => a.paddr - b.paddr);
   for (let i = 1; i < sorted.length; i++) {
@@ -116,41 +73,41 @@ export function parseKernelImage(image: Uint8Array, ram: RamCheck): KernelImage 
       throw new ImageError('EOVERLAP', `segments [${hex(a.paddr)}, +${hex(a.memsz)}) and [${hex(b.paddr)}, +${hex(b.memsz)}) overlap`);
     }
   }
-  const inSegment = (addr: bigint): boolean => segments.some((s) => addr >= BigInt(s.paddr) && addr < BigInt(s.paddr + s.memsz));
-  if (eEntry < BigInt(HIMEM_START) || !inSegment(eEntry)) {
-    throw new ImageError('EBADIMAGE', `entry point ${hex(eEntry)} is not inside a loaded segment at or above 1 MiB`);
+  const inSegment = (addr: number): boolean => addr >= HIMEM_START && segments.some((s) => addr >= s.paddr && addr < s.paddr + s.memsz);
+  if (!inSegment(h.entry)) {
+    throw new ImageError('EBADIMAGE', `entry point ${hex(h.entry)} is not inside a loaded segment at or above 1 MiB`);
   }
-  const out: KernelImage = {
-    entry: Number(eEntry),
-    segments,
-    end: Math.max(...segments.map((s) => s.paddr + s.memsz)),
-  };
-  const pvh = findPvhEntry(v, notes);
+  const out: KernelImage = { entry: h.entry, segments, end: Math.max(...segments.map((s) => s.paddr + s.memsz)) };
+  const pvh = findPvhEntry(elf);
   if (pvh !== undefined) {
-    if (pvh < BigInt(HIMEM_START) || !inSegment(pvh)) {
-      throw new ImageError('EBADIMAGE', `PVH entry ${hex(pvh)} is not inside a loaded segment at or above 1 MiB`);
-    }
-    out.pvhEntry = Number(pvh);
+    if (!inSegment(pvh)) throw new ImageError('EBADIMAGE', `PVH entry ${hex(pvh)} is not inside a loaded segment at or above 1 MiB`);
+    out.pvhEntry = pvh;
   }
   return out;
 }
 
-/** Walks ELF notes (namesz, descsz, type, name, desc; 4-byte aligned) for the Xen PVH entry. */
-function findPvhEntry(v: DataView, notes: { offset: number; size: number }[]): bigint | undefined {
-  for (const n of notes) {
-    let p = n.offset;
-    const end = n.offset + n.size;
-    while (p + 12 <= end) {
+/** Walks the PT_NOTE segments' notes (namesz, descsz, type, name, desc; 4-byte aligned) for the Xen PVH entry. */
+function findPvhEntry(elf: ElfFile): number | undefined {
+  for (const ph of elf.programHeaders) {
+    if (ph.type !== PT_NOTE) continue;
+    const data = segmentData(elf, ph);
+    const v = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    let p = 0;
+    while (p + 12 <= data.length) {
       const namesz = v.getUint32(p, true);
       const descsz = v.getUint32(p + 4, true);
       const type = v.getUint32(p + 8, true);
       const nameOff = p + 12;
       const descOff = nameOff + align4(namesz);
       const next = descOff + align4(descsz);
-      if (next > end || next <= p) break; // malformed: stop walking this segment
+      if (next > data.length || next <= p) break; // malformed: stop walking this segment
       if (type === XEN_ELFNOTE_PHYS32_ENTRY && namesz === 4 && v.getUint32(nameOff, true) === 0x006e6558 /* "Xen\0" */) {
-        if (descsz === 4) return BigInt(v.getUint32(descOff, true));
-        if (descsz === 8) return v.getBigUint64(descOff, true);
+        if (descsz === 4) return v.getUint32(descOff, true);
+        if (descsz === 8) {
+          const entry = v.getBigUint64(descOff, true);
+          if (entry > BigInt(Number.MAX_SAFE_INTEGER)) throw new ImageError('EBADIMAGE', `PVH entry 0x${entry.toString(16)} is out of range`);
+          return Number(entry);
+        }
         throw new ImageError('EBADIMAGE', `PVH entry note has a ${descsz}-byte value (want 4 or 8)`);
       }
       p = next;

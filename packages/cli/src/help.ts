@@ -36,6 +36,7 @@ Options:
   --accel <kvm|tcg>    QEMU accelerator (default: kvm when /dev/kvm is usable, else tcg)
   --boot-timer         print "Guest-boot-time = N us" when the app starts (Kiln's VMM)
   --bootchart          make the guest print its boot phases
+  --timings            print how long each VM setup step took (Kiln's VMM)
   --timeout <s>        stop the guest after <s> seconds
   -h, --help           show this help
 

@@ -44,6 +44,7 @@ test('flag_errors_golden', () => {
     [['run', 'x.elf', '--timeout', 'soon'], 'kiln: --timeout: expected a number of seconds greater than 0 and at most 86400, got "soon"\n'],
     [['run', 'x.elf', '--accel', 'tcg'], "kiln: --accel tcg: Kiln's VMM runs on KVM only (use --vmm qemu --accel tcg)\n"],
     [['run', 'x.elf', '--vmm', 'qemu', '--boot-timer'], 'kiln: --boot-timer: QEMU has no boot timer device (use --vmm kiln)\n'],
+    [['run', 'x.elf', '--vmm', 'qemu', '--timings'], "kiln: --timings: only Kiln's VMM times its setup steps (use --vmm kiln)\n"],
     [['run', 'x.elf', '--frob'], "kiln: unknown option '--frob' (see kiln help)\n"],
     [['run', 'x.elf', 'extra'], 'kiln: run: unexpected argument "extra" (put guest arguments after --)\n'],
     [['run'], "kiln: missing required argument 'image' (see kiln help)\n"],

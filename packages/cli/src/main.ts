@@ -26,6 +26,7 @@ interface RunFlags {
   vmm: string;
   accel?: string;
   bootTimer?: boolean;
+  timings?: boolean;
   bootchart?: boolean;
   timeout?: string;
 }
@@ -65,6 +66,7 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
     .option('--accel <accel>')
     .option('--boot-timer')
     .option('--bootchart')
+    .option('--timings')
     .option('--timeout <s>')
     .allowExcessArguments(true)
     .action(async (image: string, flags: RunFlags, cmd: Command) => {
@@ -78,8 +80,9 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
       const timeoutS = flags.timeout === undefined ? undefined : parseTimeout(flags.timeout);
       if (vmm === 'kiln' && accel === 'tcg') throw new CliError('EUSAGE', '--accel tcg: Kiln\'s VMM runs on KVM only (use --vmm qemu --accel tcg)');
       if (vmm === 'qemu' && flags.bootTimer === true) throw new CliError('EUSAGE', '--boot-timer: QEMU has no boot timer device (use --vmm kiln)');
+      if (vmm === 'qemu' && flags.timings === true) throw new CliError('EUSAGE', '--timings: only Kiln\'s VMM times its setup steps (use --vmm kiln)');
       result = await runImage({
-        image, memMiB, cpus, vmm, accel, timeoutS, bootTimer: flags.bootTimer === true, bootchart: flags.bootchart === true, args: guestArgs,
+        image, memMiB, cpus, vmm, accel, timeoutS, bootTimer: flags.bootTimer === true, bootchart: flags.bootchart === true, timings: flags.timings === true, args: guestArgs,
       });
     });
 

@@ -18,6 +18,7 @@ export interface RunOptions {
   vmm: 'kiln' | 'qemu';
   accel?: Accel;
   bootTimer: boolean;
+  timings?: boolean;
   bootchart: boolean;
   timeoutS?: number;
   args: string[];
@@ -113,5 +114,6 @@ export async function runImage(o: RunOptions): Promise<number> {
   } catch (err) {
     throw fromVmmError(err);
   }
+  if (o.timings) process.stderr.write(`kiln: timings ${r.timings.map((t) => `${t.step}=${t.ms.toFixed(3)}ms`).join(' ')}\n`);
   return fromVmResult(r, o.timeoutS);
 }

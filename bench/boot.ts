@@ -24,7 +24,9 @@ function timed(cmd: string, args: string[]): Timed {
   return { ms, code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
-const kiln = (...args: string[]): Timed => timed(process.execPath, [KILN, ...args]);
+// The bin itself, as `npx kiln` finds it (its shebang sets Node's flags); npx's own start-up
+// (~0.5 s here) is not counted.
+const kiln = (...args: string[]): Timed => timed(KILN, args);
 
 function quantile(xs: number[], q: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -65,10 +67,15 @@ function main(): void {
     if (ok) s.values.push(value);
     else s.failures.push(`exit ${r.code}: ${(r.stderr.trim().split('\n').pop() ?? '').slice(0, 160)}`);
   };
+  const steps = new Map<string, number[]>();
+  const phases = new Map<string, number[]>();
+  const push = (m: Map<string, number[]>, k: string, v: number): void => void (m.get(k) ?? m.set(k, []).get(k)!).push(v);
   for (let i = 0; i < RUNS; i++) {
-    const a = kiln('run', image, '--boot-timer');
+    const a = kiln('run', image, '--boot-timer', '--timings', '--bootchart');
     const m = /Guest-boot-time\s*=\s*(\d+)\s*us/.exec(a.stdout + a.stderr);
     record(bootTime, a, a.code === 0 && m !== null, m ? Number(m[1]) / 1000 : NaN);
+    for (const [, k, v] of a.stderr.matchAll(/ (\w+)=([\d.]+)ms/g)) push(steps, k!, Number(v));
+    for (const [, k, v] of a.stdout.matchAll(/^ {2}(\w+) +([\d.]+) ms/gm)) push(phases, k!, Number(v));
     const w = kiln('run', image);
     record(kilnWall, w, w.code === 0 && w.stdout.includes('Hello from Kiln'), w.ms);
     const q = kiln('run', image, '--vmm', 'qemu', '--accel', 'kvm');
@@ -100,6 +107,8 @@ function main(): void {
     `kiln run (Kiln VMM) / qemu-system-x86_64 directly (KVM): ${fmt(med(kilnWall) / med(qemuDirect))}`,
     `Guest-boot-time / kiln run whole process: ${fmt(med(bootTime) / med(kilnWall))}`,
   ];
+  const stepRows = [...steps].map(([k, v]) => `| ${k} | ${fmt(quantile(v, 0.5))} | ${fmt(quantile(v, 0.9))} |`);
+  const phaseRows = [...phases].map(([k, v]) => `| ${k} | ${fmt(quantile(v, 0.5))} | ${fmt(quantile(v, 0.9))} |`);
   const failures = all.flatMap((s) => s.failures.slice(0, 3).map((f) => `- ${s.name}: ${f}`));
   const md = [
     `### Boot (${new Date().toISOString().slice(0, 10)}, ${RUNS} interleaved runs)`,
@@ -115,6 +124,18 @@ function main(): void {
     '',
     'Ratios of medians:',
     ...ratios.map((r) => `- ${r}`),
+    '',
+    'Kiln VMM setup steps (`kiln run --timings`; `run` is first KVM_RUN to the end of the VM):',
+    '',
+    '| step | median ms | p90 ms |',
+    '|---|---|---|',
+    ...stepRows,
+    '',
+    'Guest boot phases on Kiln VMM (`--bootchart`, time since the first guest instruction at each phase end):',
+    '',
+    '| phase | median ms | p90 ms |',
+    '|---|---|---|',
+    ...phaseRows,
     ...(failures.length > 0 ? ['', 'Failures (first 3 per series):', ...failures] : []),
   ].join('\n');
   process.stdout.write(`${md}\n`);

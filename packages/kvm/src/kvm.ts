@@ -322,7 +322,7 @@ export class Kvm implements Hypervisor {
   readonly apiVersion: number;
   readonly vcpuMmapSize: number;
   #fd: number;
-  #cpuid: CpuidEntry[] | undefined;
+  readonly #cpuid: CpuidEntry[];
   readonly #addon: NativeAddon;
 
   private constructor(addon: NativeAddon, fd: number) {
@@ -334,6 +334,9 @@ export class Kvm implements Hypervisor {
         throw new KvmError('EKVMAPI', `KVM API version is ${this.apiVersion}, Kiln needs ${KVM_API_VERSION}`);
       }
       this.vcpuMmapSize = wrap(() => addon.getVcpuMmapSize(fd));
+      // What the host's KVM can offer is part of opening it (as Firecracker's Kvm::new does):
+      // queried once here, not during each VM build.
+      this.#cpuid = wrap(() => addon.getSupportedCpuid(fd));
     } catch (e) {
       addon.close(fd);
       throw e;
@@ -357,7 +360,6 @@ export class Kvm implements Hypervisor {
   }
 
   supportedCpuid(): CpuidEntry[] {
-    this.#cpuid ??= wrap(() => this.#addon.getSupportedCpuid(this.fd));
     return this.#cpuid.map((e) => ({ ...e }));
   }
 

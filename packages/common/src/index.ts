@@ -1,5 +1,6 @@
 // @kiln/common: pure TypeScript shared by the CLI, the VMM and tests (no Node APIs).
-// ELF64 reader/writer, the Kiln image payload format and assembler, guest layout constants.
+// ELF64 reader/writer, the Kiln image payload format and assembler, guest layout constants,
+// virtio definitions (virtio/) shared by the guest drivers and the VMM devices.
 // Spec: docs/ARCHITECTURE.md "Contracts between the parts".
 
 export * from './elf/constants.ts';
@@ -9,3 +10,4 @@ export * from './elf/writer.ts';
 export * from './image/payload.ts';
 export * from './image/assemble.ts';
 export * from './layout.ts';
+export * from './virtio/index.ts';

@@ -5,6 +5,7 @@
 
 void ops_install(JSContext *ctx);
 double ops_tick(JSContext *ctx, double now_ns); /* -1 when no tick handler is registered */
+void ops_irq(JSContext *ctx, unsigned irq);     /* calls the kernel's irq handler, if any */
 void engine_drain_jobs(JSContext *ctx);
 void NORETURN engine_fail(JSContext *ctx, const char *prefix, JSValueConst error);
 void NORETURN loop_run(JSContext *ctx);

@@ -1,6 +1,6 @@
 /* kernel.h — declarations shared by the files of the guest core, one section per file.
  * The core is xv6-sized: boot, platform primitives, traps, clock, LAPIC timer, console,
- * memory, the QuickJS engine host and its native ops, and the event loop. */
+ * memory, device interrupts and DMA memory, the QuickJS engine host and its native ops, and the event loop. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -70,6 +70,23 @@ void lapic_init(void);
 void lapic_timer_arm(uint64_t ns);
 void lapic_eoi(void);
 enum { VEC_TIMER = 0x20, VEC_SPURIOUS = 0xff };
+
+/* ioapic.c: the I/O APIC's redirection table (programmed only when a driver subscribes) */
+int ioapic_pins(void);
+void ioapic_route(int pin, uint8_t vector, uint8_t apic_id);
+
+/* irq.c: device interrupts — IOAPIC pin p arrives as vector VEC_IRQ_BASE + p, sets a pending bit */
+enum { VEC_IRQ_BASE = 0x30, IRQ_PINS = 24 };
+void irq_raise(unsigned pin);      /* interrupt context */
+uint32_t irq_take_pending(void);   /* the loop: fetch and clear the pending mask */
+bool irq_any_pending(void);
+bool irq_any_subscribed(void);
+bool irq_subscribe(unsigned pin);
+
+/* dma.c: zeroed, aligned, never-moving device memory from the heap; RAM range checks */
+uint64_t dma_alloc(size_t size, size_t align);
+bool dma_free(uint64_t addr);
+bool phys_is_ram(uint64_t addr, uint64_t size);
 
 /* trap.c: IDT, TSS, exceptions and interrupts */
 void trap_init(void);

@@ -1,21 +1,43 @@
-/* loop.c — the event loop of core 0: run promise jobs, let the kernel run due timers (its tick
- * returns the next deadline), and when nothing is ready arm the LAPIC timer and halt, so an idle
- * VM costs the host no CPU. Interrupts only set flags; all work happens here. The program ends
- * (code 0) when no jobs are pending and the kernel reports nothing left (-1), as in Node. */
+/* loop.c — the event loop of core 0: run promise jobs, hand pending device interrupts to the
+ * kernel's irq handler, let the kernel run due timers (its tick returns the next deadline),
+ * and when nothing is ready arm the LAPIC timer and halt, so an idle VM costs the host no CPU.
+ * Interrupts only set flags; all work happens here. The program ends (code 0) when no jobs are
+ * pending and the kernel reports nothing left (-1), as in Node; a tick of Infinity means "only
+ * an interrupt can make progress" (an outstanding device request or listener). */
 #include <math.h>
 #include "kernel.h"
 #include "engine.h"
+
+static void deliver_irqs(JSContext *ctx) {
+    uint32_t irqs = irq_take_pending();
+    if (!irqs) return;
+    while (irqs) {
+        unsigned pin = (unsigned)__builtin_ctz(irqs);
+        irqs &= irqs - 1;
+        ops_irq(ctx, pin);
+    }
+    engine_drain_jobs(ctx); /* completions resolve promises: run them before the timers */
+}
 
 void NORETURN loop_run(JSContext *ctx) {
     JSRuntime *rt = JS_GetRuntime(ctx);
     for (;;) {
         engine_drain_jobs(ctx);
+        deliver_irqs(ctx);
         double next = ops_tick(ctx, (double)clock_ns());
         if (JS_IsJobPending(rt)) continue;
         if (next < 0) machine_exit(0);
         double now = (double)clock_ns();
         if (next <= now) continue;
+        if (!isfinite(next) && !irq_any_subscribed()) {
+            kprintf("kiln: the program waits for a device interrupt, but no device interrupt is subscribed\n");
+            machine_exit(EXIT_JS_ERROR);
+        }
         irq_disable();
+        /* An interrupt that arrived after deliver_irqs() would otherwise sleep until the next
+         * one: with interrupts off, anything new stays pending in the (virtual) APIC and wakes
+         * the safe halt below. */
+        if (irq_any_pending()) { irq_enable(); continue; }
         timer_fired = 0;
         if (isfinite(next)) lapic_timer_arm((uint64_t)(next - now));
         cpu_safe_halt(); /* returns after an interrupt, with interrupts enabled */

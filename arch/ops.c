@@ -4,12 +4,18 @@
 #include <math.h>
 #include "kernel.h"
 #include "engine.h"
+#include "x86.h"
 
 #define BOOT_TIMER_MMIO 0xC0000000ul
 #define BOOT_TIMER_MAGIC 123
+#define MMIO_LOW 0xC0000000ull  /* device MMIO: the boot timer, virtio-mmio slots, IOAPIC, LAPIC */
+#define MMIO_END 0x100000000ull /* identity-mapped uncached by pagetables.S */
+#define DMA_MAX_ALIGN (2u << 20)
 
 static JSValue tick_fn; /* valid when have_tick */
 static bool have_tick;
+static JSValue irq_fn; /* valid when have_irq */
+static bool have_irq;
 
 static JSValue op_console_write(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
     size_t len;
@@ -49,6 +55,116 @@ static JSValue op_boot_mark(JSContext *c, JSValueConst this, int argc, JSValueCo
     return JS_UNDEFINED;
 }
 
+/* Reads an integer argument in [0, 2^53); false (with a TypeError thrown) otherwise. */
+static bool arg_u64(JSContext *c, JSValueConst v, const char *op, const char *what, uint64_t *out) {
+    double d;
+    if (JS_ToFloat64(c, &d, v)) return false;
+    if (!(d >= 0 && d <= 9007199254740991.0) || d != (double)(uint64_t)d) {
+        JS_ThrowTypeError(c, "%s: %s must be a non-negative integer", op, what);
+        return false;
+    }
+    *out = (uint64_t)d;
+    return true;
+}
+
+/* Validates an MMIO access: width 1, 2 or 4, naturally aligned, inside [MMIO_LOW, MMIO_END). */
+static bool mmio_args(JSContext *c, JSValueConst *argv, const char *op, uint64_t *addr, uint32_t *width) {
+    uint64_t w;
+    if (!arg_u64(c, argv[0], op, "addr", addr) || !arg_u64(c, argv[1], op, "width", &w)) return false;
+    if (w != 1 && w != 2 && w != 4) { JS_ThrowTypeError(c, "%s: width must be 1, 2 or 4", op); return false; }
+    if (*addr < MMIO_LOW || *addr + w > MMIO_END) {
+        JS_ThrowTypeError(c, "%s: address 0x%lx is outside the MMIO range 0xC0000000-0xFFFFFFFF", op, *addr);
+        return false;
+    }
+    if (*addr & (w - 1)) { JS_ThrowTypeError(c, "%s: address 0x%lx is not %lu-byte aligned", op, *addr, w); return false; }
+    *width = (uint32_t)w;
+    return true;
+}
+
+static JSValue op_mmio_read(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    uint64_t addr;
+    uint32_t width, v;
+    if (!mmio_args(c, argv, "op_mmio_read", &addr, &width)) return JS_EXCEPTION;
+    if (width == 1) v = *(volatile uint8_t *)addr;
+    else if (width == 2) v = *(volatile uint16_t *)addr;
+    else v = *(volatile uint32_t *)addr;
+    return JS_NewUint32(c, v);
+}
+
+static JSValue op_mmio_write(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    uint64_t addr;
+    uint32_t width, v;
+    if (!mmio_args(c, argv, "op_mmio_write", &addr, &width)) return JS_EXCEPTION;
+    if (JS_ToUint32(c, &v, argv[2])) return JS_EXCEPTION;
+    if (width == 1) *(volatile uint8_t *)addr = (uint8_t)v;
+    else if (width == 2) *(volatile uint16_t *)addr = (uint16_t)v;
+    else *(volatile uint32_t *)addr = v;
+    return JS_UNDEFINED;
+}
+
+static JSValue op_dma_alloc(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    uint64_t size, align;
+    if (!arg_u64(c, argv[0], "op_dma_alloc", "size", &size) || !arg_u64(c, argv[1], "op_dma_alloc", "align", &align))
+        return JS_EXCEPTION;
+    if (size == 0 || size > heap_size()) return JS_ThrowRangeError(c, "op_dma_alloc: bad size %lu", size);
+    if (align == 0 || (align & (align - 1)) || align > DMA_MAX_ALIGN)
+        return JS_ThrowRangeError(c, "op_dma_alloc: align must be a power of two up to %u", DMA_MAX_ALIGN);
+    uint64_t addr = dma_alloc(size, align);
+    if (!addr) return JS_ThrowRangeError(c, "op_dma_alloc: out of memory (%lu bytes)", size);
+    return JS_NewInt64(c, (int64_t)addr);
+}
+
+static JSValue op_dma_free(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    uint64_t addr;
+    if (!arg_u64(c, argv[0], "op_dma_free", "addr", &addr)) return JS_EXCEPTION;
+    if (!dma_free(addr)) return JS_ThrowTypeError(c, "op_dma_free: 0x%lx is not a live op_dma_alloc block", addr);
+    return JS_UNDEFINED;
+}
+
+/* An ArrayBuffer over physical memory: no copy, no free function (the memory is not the
+ * engine's). Only RAM — a view of MMIO would turn every JS access into an unchecked trap. */
+static JSValue op_phys_view(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    uint64_t addr, size;
+    if (!arg_u64(c, argv[0], "op_phys_view", "addr", &addr) || !arg_u64(c, argv[1], "op_phys_view", "size", &size))
+        return JS_EXCEPTION;
+    if (!phys_is_ram(addr, size))
+        return JS_ThrowRangeError(c, "op_phys_view: [0x%lx, +0x%lx) is not in mapped RAM", addr, size);
+    return JS_NewArrayBuffer(c, (uint8_t *)addr, size, NULL, NULL, 0);
+}
+
+static JSValue op_irq_subscribe(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    uint64_t irq;
+    if (!arg_u64(c, argv[0], "op_irq_subscribe", "irq", &irq)) return JS_EXCEPTION;
+    if (irq >= IRQ_PINS || !irq_subscribe((unsigned)irq))
+        return JS_ThrowRangeError(c, "op_irq_subscribe: no IOAPIC pin %lu (pins 0-%d)", irq, (ioapic_pins() < IRQ_PINS ? ioapic_pins() : IRQ_PINS) - 1);
+    return JS_UNDEFINED;
+}
+
+static JSValue op_loop_set_irq(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    if (!JS_IsFunction(c, argv[0])) return JS_ThrowTypeError(c, "op_loop_set_irq: expected a function");
+    if (have_irq) JS_FreeValue(c, irq_fn);
+    irq_fn = JS_DupValue(c, argv[0]);
+    have_irq = true;
+    return JS_UNDEFINED;
+}
+
+/* 32 random bits from RDRAND, or -1 when the CPU has no RDRAND or its DRNG keeps failing
+ * (Intel's DRNG guide: retry up to 10 times). CPUID is read once (it traps, ~9 µs on PVM). */
+static JSValue op_cpu_random(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    static int has_rdrand = -1;
+    if (has_rdrand < 0) {
+        uint32_t r[4];
+        cpuid(1, 0, r);
+        has_rdrand = (r[2] >> 30) & 1;
+    }
+    if (has_rdrand) {
+        uint32_t v;
+        for (int i = 0; i < 10; i++)
+            if (rdrand32(&v)) return JS_NewUint32(c, v);
+    }
+    return JS_NewInt32(c, -1);
+}
+
 static const JSCFunctionListEntry ops[] = {
     JS_CFUNC_DEF("op_console_write", 1, op_console_write),
     JS_CFUNC_DEF("op_exit", 1, op_exit),
@@ -56,6 +172,14 @@ static const JSCFunctionListEntry ops[] = {
     JS_CFUNC_DEF("op_loop_set_tick", 1, op_loop_set_tick),
     JS_CFUNC_DEF("op_cmdline", 0, op_cmdline),
     JS_CFUNC_DEF("op_boot_mark", 0, op_boot_mark),
+    JS_CFUNC_DEF("op_mmio_read", 2, op_mmio_read),
+    JS_CFUNC_DEF("op_mmio_write", 3, op_mmio_write),
+    JS_CFUNC_DEF("op_dma_alloc", 2, op_dma_alloc),
+    JS_CFUNC_DEF("op_dma_free", 1, op_dma_free),
+    JS_CFUNC_DEF("op_phys_view", 2, op_phys_view),
+    JS_CFUNC_DEF("op_irq_subscribe", 1, op_irq_subscribe),
+    JS_CFUNC_DEF("op_loop_set_irq", 1, op_loop_set_irq),
+    JS_CFUNC_DEF("op_cpu_random", 0, op_cpu_random),
 };
 
 void ops_install(JSContext *c) {
@@ -75,4 +199,12 @@ double ops_tick(JSContext *c, double now_ns) {
     if (JS_ToFloat64(c, &next, r)) engine_fail(c, "Uncaught ", JS_GetException(c));
     JS_FreeValue(c, r);
     return isnan(next) ? -1 : next;
+}
+
+void ops_irq(JSContext *c, unsigned irq) {
+    if (!have_irq) return;
+    JSValue arg = JS_NewInt32(c, (int32_t)irq);
+    JSValue r = JS_Call(c, irq_fn, JS_UNDEFINED, 1, &arg);
+    if (JS_IsException(r)) engine_fail(c, "Uncaught ", JS_GetException(c));
+    JS_FreeValue(c, r);
 }

@@ -2,7 +2,7 @@
  * Every vector runs on an IST stack from the TSS (IST1 interrupts, IST2 exceptions), so an
  * interrupt never writes into the red zone of the code it interrupts (musl and QuickJS are
  * compiled with one) — the nested PVM hypervisor honours TSS IST too (PVM.md §1 step 5).
- * Interrupts only set flags (the event loop does the work); a CPU exception prints the vector,
+ * Interrupts only set flags (timer_fired, irq.c's pending mask; the event loop does the work); a CPU exception prints the vector,
  * error code, registers and the faulting RIP with its nearest symbol, then exits with code 99. */
 #include "kernel.h"
 #include "x86.h"
@@ -102,6 +102,7 @@ TRAP_SAFE void trap_dispatch(struct trap_frame *f) {
     if (f->vector < 32) report_fault(f);
     if (f->vector == VEC_SPURIOUS) return;
     if (f->vector == VEC_TIMER) timer_fired = 1;
+    else if (f->vector >= VEC_IRQ_BASE && f->vector < VEC_IRQ_BASE + IRQ_PINS) irq_raise((unsigned)(f->vector - VEC_IRQ_BASE));
     lapic_eoi();
     if (cpu_in_halt_window(f->rip)) f->rip = cpu_halt_window_end();
 }

@@ -1,6 +1,7 @@
 /* x86.h — x86-64 instruction wrappers used by the core (port I/O, MSRs, TSC, CPUID).
  * Each privileged one traps to the hypervisor in PVM mode (PVM.md §2): keep them off hot paths. */
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 
 static inline void outb(uint16_t port, uint8_t v) { __asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port)); }
@@ -16,3 +17,5 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]) {
 }
 static inline void pause(void) { __asm__ volatile("pause"); }
 static inline uint64_t read_cr2(void) { uint64_t v; __asm__ volatile("mov %%cr2, %0" : "=r"(v)); return v; }
+/* RDRAND (CPUID.1:ECX[30]); false when the DRNG had no entropy ready (retry a few times). */
+static inline bool rdrand32(uint32_t *v) { bool ok; __asm__ volatile("rdrand %0" : "=r"(*v), "=@ccc"(ok)); return ok; }

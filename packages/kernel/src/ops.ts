@@ -20,6 +20,33 @@ export interface KilnOps {
   op_cmdline(): string;
   /** Marks "app starts" (boot timer device byte + bootchart). */
   op_boot_mark(): void;
+  /**
+   * Reads device memory: a volatile access of `width` bytes (1, 2 or 4, naturally aligned) at
+   * guest-physical `addr` in the MMIO range 0xC0000000–0xFFFFFFFF (TypeError otherwise).
+   * Each access traps to the VMM (~20 µs under PVM): keep them off hot paths.
+   */
+  op_mmio_read(addr: number, width: 1 | 2 | 4): number;
+  /** Writes device memory (same rules as op_mmio_read); `value` is truncated to `width` bytes. */
+  op_mmio_write(addr: number, width: 1 | 2 | 4, value: number): void;
+  /**
+   * Allocates zeroed memory for a device: returns its guest-physical address (= virtual, RAM is
+   * identity-mapped), aligned to `align` (a power of two ≤ 2 MiB). It never moves. RangeError
+   * when out of memory.
+   */
+  op_dma_alloc(size: number, align: number): number;
+  /** Frees a block from op_dma_alloc (TypeError for any other address). */
+  op_dma_free(addr: number): void;
+  /** An ArrayBuffer aliasing guest-physical RAM [addr, addr+size): no copy (RangeError outside RAM). */
+  op_phys_view(addr: number, size: number): ArrayBuffer;
+  /**
+   * Routes IOAPIC pin `irq` (0–23) to the core: edge, active high, vector 0x30 + irq. Its
+   * interrupts reach the op_loop_set_irq handler, from the event loop.
+   */
+  op_irq_subscribe(irq: number): void;
+  /** Registers the loop's irq handler: called (never in interrupt context) once per pending irq, before the tick. */
+  op_loop_set_irq(fn: (irq: number) => void): void;
+  /** 32 random bits from the CPU's RDRAND as a non-negative integer, or -1 when there is none. */
+  op_cpu_random(): number;
 }
 
 const holder = globalThis as unknown as { __kiln_ops?: KilnOps };
@@ -33,6 +60,14 @@ let impl: KilnOps = holder.__kiln_ops ?? {
   op_loop_set_tick: missing('op_loop_set_tick'),
   op_cmdline: missing('op_cmdline'),
   op_boot_mark: missing('op_boot_mark'),
+  op_mmio_read: missing('op_mmio_read'),
+  op_mmio_write: missing('op_mmio_write'),
+  op_dma_alloc: missing('op_dma_alloc'),
+  op_dma_free: missing('op_dma_free'),
+  op_phys_view: missing('op_phys_view'),
+  op_irq_subscribe: missing('op_irq_subscribe'),
+  op_loop_set_irq: missing('op_loop_set_irq'),
+  op_cpu_random: missing('op_cpu_random'),
 };
 delete holder.__kiln_ops;
 
@@ -44,6 +79,14 @@ export const ops: KilnOps = {
   op_loop_set_tick: (fn) => impl.op_loop_set_tick(fn),
   op_cmdline: () => impl.op_cmdline(),
   op_boot_mark: () => impl.op_boot_mark(),
+  op_mmio_read: (addr, width) => impl.op_mmio_read(addr, width),
+  op_mmio_write: (addr, width, value) => impl.op_mmio_write(addr, width, value),
+  op_dma_alloc: (size, align) => impl.op_dma_alloc(size, align),
+  op_dma_free: (addr) => impl.op_dma_free(addr),
+  op_phys_view: (addr, size) => impl.op_phys_view(addr, size),
+  op_irq_subscribe: (irq) => impl.op_irq_subscribe(irq),
+  op_loop_set_irq: (fn) => impl.op_loop_set_irq(fn),
+  op_cpu_random: () => impl.op_cpu_random(),
 };
 
 /** Tests only: replaces the native object behind `ops`. */

@@ -23,6 +23,14 @@ function fake() {
     op_loop_set_tick: () => {},
     op_cmdline: () => '',
     op_boot_mark: () => {},
+    op_mmio_read: () => 0,
+    op_mmio_write: () => {},
+    op_dma_alloc: () => 4096,
+    op_dma_free: () => {},
+    op_phys_view: (_addr, size) => new ArrayBuffer(size),
+    op_irq_subscribe: () => {},
+    op_loop_set_irq: () => {},
+    op_cpu_random: () => -1,
   };
   const rt = createRuntime(ops, (e) => { state.uncaught.push(e); });
   /** Drives the loop like arch/loop.c: tick, jump the clock to the deadline, repeat. */
@@ -164,4 +172,19 @@ test('console_and_performance', () => {
   );
   assert.equal(rt.performance.now(), 4);
   assert.ok(Math.abs(rt.performance.timeOrigin - Date.now()) < 5000);
+});
+
+test('tick_returns_Infinity_while_a_ref_is_held_and_-1_after_unref', async () => {
+  const { ref, unref } = await import('./handles.ts');
+  const { rt, state } = fake();
+  ref();
+  assert.equal(rt.tick(state.now), Infinity);
+  rt.setTimeout(() => {}, 5);
+  assert.equal(rt.tick(state.now), 5 * MS); // a timer deadline still wins (the core also wakes on irqs)
+  state.now = 5 * MS;
+  rt.tick(state.now);
+  assert.equal(rt.tick(state.now), Infinity);
+  unref();
+  assert.equal(rt.tick(state.now), -1);
+  assert.throws(() => unref(), /unref without a ref/);
 });

@@ -5,6 +5,7 @@
 
 import type { KilnOps } from '../ops.ts';
 import { createConsole, type KilnConsole } from './console.ts';
+import { activeRefs } from './handles.ts';
 import { getExitCode } from './lifecycle.ts';
 import * as P from './primordials.ts';
 import { Timers } from './timers.ts';
@@ -48,6 +49,9 @@ export function createRuntime(ops: KilnOps, onUncaught: (err: unknown) => void):
     }
     const next = timers.nextDeadline();
     if (next !== -1) return next;
+    // No timer, but a device request or listener is outstanding: only an interrupt can make
+    // progress, so the core halts until one arrives (its completion resolves a promise).
+    if (activeRefs() > 0) return Infinity;
     // Nothing pending: the core already drained promise jobs before this call, so the
     // program is done. A non-zero process.exitCode ends the VM here; 0 is the core's default.
     const code = getExitCode();

@@ -1,0 +1,110 @@
+// A fake machine for the kernel's Node tests: KilnOps over a Uint8Array "physical memory"
+// (address = index), a bump DMA allocator inside it, MMIO dispatched to registered devices,
+// and IRQs queued for the test to deliver as arch/loop.c would. Pure TS (no Node APIs).
+// JS cannot alias part of an ArrayBuffer, so op_phys_view returns a copy here; drivers take
+// their memory views from a Platform (drivers/platform.ts), which tests back with `ram.subarray`.
+
+import type { KilnOps } from '../ops.ts';
+
+export interface FakeMmioDevice {
+  base: number;
+  size: number;
+  read(offset: number, width: number): number;
+  write(offset: number, width: number, value: number): void;
+}
+
+export interface FakeMachine {
+  ops: KilnOps;
+  ram: Uint8Array;
+  out: string[];
+  devices: FakeMmioDevice[];
+  subscribed: Set<number>;
+  pendingIrqs: number[];
+  irqHandler: ((irq: number) => void) | undefined;
+  tick: ((nowNs: number) => number) | undefined;
+  cmdline: string;
+  now: number;
+  /** Calls the irq handler for every queued irq (what the core's loop does). */
+  deliverIrqs(): number;
+  /** Bytes still allocated by op_dma_alloc. */
+  dmaLive(): number;
+}
+
+export class FakeExit extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}
+
+export function createFakeMachine(ramBytes = 4 << 20, dmaBase = 1 << 20): FakeMachine {
+  const ram = new Uint8Array(ramBytes);
+  let bump = dmaBase;
+  const live = new Map<number, number>();
+  const device = (addr: number): FakeMmioDevice | undefined => m.devices.find((d) => addr >= d.base && addr < d.base + d.size);
+  const checkMmio = (addr: number, width: number): void => {
+    if (addr < 0xc0000000 || addr + width > 0x100000000) throw new TypeError(`address 0x${addr.toString(16)} is outside the MMIO range`);
+    if (width !== 1 && width !== 2 && width !== 4) throw new TypeError('width must be 1, 2 or 4');
+    if (addr % width !== 0) throw new TypeError('unaligned MMIO access');
+  };
+  const m: FakeMachine = {
+    ram,
+    out: [],
+    devices: [],
+    subscribed: new Set(),
+    pendingIrqs: [],
+    irqHandler: undefined,
+    tick: undefined,
+    cmdline: '',
+    now: 0,
+    deliverIrqs() {
+      let n = 0;
+      while (m.pendingIrqs.length > 0) {
+        const irq = m.pendingIrqs.shift()!;
+        if (m.irqHandler) m.irqHandler(irq);
+        n++;
+      }
+      return n;
+    },
+    dmaLive: () => [...live.values()].reduce((a, b) => a + b, 0),
+    ops: {
+      op_console_write: (t) => { m.out.push(t); },
+      op_exit: (code) => { throw new FakeExit(code); },
+      op_clock_monotonic_ns: () => m.now,
+      op_loop_set_tick: (fn) => { m.tick = fn; },
+      op_cmdline: () => m.cmdline,
+      op_boot_mark: () => {},
+      op_mmio_read(addr, width) {
+        checkMmio(addr, width);
+        const d = device(addr);
+        return d ? d.read(addr - d.base, width) >>> 0 : 0xffffffff >>> (32 - 8 * width);
+      },
+      op_mmio_write(addr, width, value) {
+        checkMmio(addr, width);
+        device(addr)?.write(addr - device(addr)!.base, width, value >>> 0);
+      },
+      op_dma_alloc(size, align) {
+        if (!(size > 0) || !(align > 0) || (align & (align - 1)) !== 0) throw new RangeError('op_dma_alloc: bad arguments');
+        const addr = Math.ceil(bump / align) * align;
+        if (addr + size > ram.length) throw new RangeError(`op_dma_alloc: out of memory (${size} bytes)`);
+        bump = addr + size;
+        ram.fill(0, addr, addr + size);
+        live.set(addr, size);
+        return addr;
+      },
+      op_dma_free(addr) {
+        if (!live.delete(addr)) throw new TypeError(`op_dma_free: 0x${addr.toString(16)} is not a live op_dma_alloc block`);
+      },
+      op_phys_view(addr, size) {
+        if (addr < 4096 || addr + size > ram.length) throw new RangeError('op_phys_view: not in RAM');
+        return ram.slice(addr, addr + size).buffer;
+      },
+      op_irq_subscribe(irq) {
+        if (!Number.isInteger(irq) || irq < 0 || irq > 23) throw new RangeError(`op_irq_subscribe: no IOAPIC pin ${irq}`);
+        m.subscribed.add(irq);
+      },
+      op_loop_set_irq: (fn) => { m.irqHandler = fn; },
+      op_cpu_random: () => -1,
+    },
+  };
+  return m;
+}

@@ -165,6 +165,14 @@ static JSValue op_cpu_random(JSContext *c, JSValueConst this, int argc, JSValueC
     return JS_NewInt32(c, -1);
 }
 
+/* A full memory barrier. JS cannot order a store before a later load on its own (x86 may
+ * satisfy the load first from its store buffer); virtqueue event-index checks need that order
+ * (publish avail idx, then read avail_event; write used_event, then re-read used idx). */
+static JSValue op_cpu_fence(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    __asm__ volatile("mfence" ::: "memory");
+    return JS_UNDEFINED;
+}
+
 static const JSCFunctionListEntry ops[] = {
     JS_CFUNC_DEF("op_console_write", 1, op_console_write),
     JS_CFUNC_DEF("op_exit", 1, op_exit),
@@ -180,6 +188,7 @@ static const JSCFunctionListEntry ops[] = {
     JS_CFUNC_DEF("op_irq_subscribe", 1, op_irq_subscribe),
     JS_CFUNC_DEF("op_loop_set_irq", 1, op_loop_set_irq),
     JS_CFUNC_DEF("op_cpu_random", 0, op_cpu_random),
+    JS_CFUNC_DEF("op_cpu_fence", 0, op_cpu_fence),
 };
 
 void ops_install(JSContext *c) {

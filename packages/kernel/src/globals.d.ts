@@ -23,3 +23,7 @@ declare function clearTimeout(id: number | undefined): void;
 declare function clearInterval(id: number | undefined): void;
 declare function queueMicrotask(callback: () => void): void;
 declare var performance: { now(): number; readonly timeOrigin: number };
+declare var crypto: {
+  /** Fills an integer typed array (≤ 65536 bytes) with cryptographically strong random values. */
+  getRandomValues<T extends ArrayBufferView>(array: T): T;
+};

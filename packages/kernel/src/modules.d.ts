@@ -1,5 +1,6 @@
 // Types of the `kiln:*` modules for apps (examples/*/main.ts typecheck against these with the
-// kernel tsconfig). Implementations: kiln:process → units/process.ts (kiln build maps it).
+// kernel tsconfig). Implementations: kiln:process → units/process.ts, kiln:block → units/block.ts
+// (kiln build maps them).
 // Keep in step with the implementation. Spec: shared/DESIGN.md §4 "App API".
 
 declare module 'kiln:process' {
@@ -22,4 +23,26 @@ declare module 'kiln:process' {
     exitCode: number | undefined;
   };
   export default process;
+}
+
+declare module 'kiln:block' {
+  export type BlockErrorCode = 'ENODEV' | 'EROFS' | 'EINVAL' | 'EIO' | 'ENOTSUP';
+  export class BlockError extends Error {
+    readonly code: BlockErrorCode;
+  }
+  export interface BlockDevice {
+    /** Size in bytes (a multiple of 512). */
+    readonly size: number;
+    readonly readOnly: boolean;
+    /** Reads `length` bytes at `offset` (both multiples of 512, inside the disk). */
+    read(offset: number, length: number): Promise<Uint8Array>;
+    /** Writes `bytes` at `offset` (multiples of 512); EROFS on a read-only disk. */
+    write(offset: number, bytes: Uint8Array): Promise<void>;
+    /** Asks the device to make written data durable (a no-op without VIRTIO_BLK_F_FLUSH). */
+    flush(): Promise<void>;
+    /** The device's id string (virtio GET_ID, at most 20 characters). */
+    id(): Promise<string>;
+  }
+  /** Opens the `index`-th virtio-blk disk (`kiln run --disk PATH`); ENODEV when there is none. */
+  export function openBlockDevice(index?: number): Promise<BlockDevice>;
 }

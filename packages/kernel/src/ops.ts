@@ -47,6 +47,8 @@ export interface KilnOps {
   op_loop_set_irq(fn: (irq: number) => void): void;
   /** 32 random bits from the CPU's RDRAND as a non-negative integer, or -1 when there is none. */
   op_cpu_random(): number;
+  /** A full memory barrier (mfence): orders earlier stores before later loads (virtqueue event index). */
+  op_cpu_fence(): void;
 }
 
 const holder = globalThis as unknown as { __kiln_ops?: KilnOps };
@@ -68,6 +70,7 @@ let impl: KilnOps = holder.__kiln_ops ?? {
   op_irq_subscribe: missing('op_irq_subscribe'),
   op_loop_set_irq: missing('op_loop_set_irq'),
   op_cpu_random: missing('op_cpu_random'),
+  op_cpu_fence: missing('op_cpu_fence'),
 };
 delete holder.__kiln_ops;
 
@@ -87,6 +90,7 @@ export const ops: KilnOps = {
   op_irq_subscribe: (irq) => impl.op_irq_subscribe(irq),
   op_loop_set_irq: (fn) => impl.op_loop_set_irq(fn),
   op_cpu_random: () => impl.op_cpu_random(),
+  op_cpu_fence: () => impl.op_cpu_fence(),
 };
 
 /** Tests only: replaces the native object behind `ops`. */

@@ -104,6 +104,7 @@ export function createFakeMachine(ramBytes = 4 << 20, dmaBase = 1 << 20): FakeMa
       },
       op_loop_set_irq: (fn) => { m.irqHandler = fn; },
       op_cpu_random: () => -1,
+      op_cpu_fence: () => {},
     },
   };
   return m;

@@ -1,0 +1,23 @@
+// Reads all of block device 0 in 1 MiB chunks and prints its size in bytes and SHA-256, the
+// way `sha256sum` prints it on the host (the e2e test compares the two).
+// Run: kiln run disk-checksum.elf --disk disk.img
+
+import { openBlockDevice } from 'kiln:block';
+import { Sha256 } from '../../packages/kernel/src/units/sha256.ts';
+
+const CHUNK = 1 << 20;
+
+async function main(): Promise<void> {
+  const disk = await openBlockDevice(0);
+  const hash = new Sha256();
+  for (let off = 0; off < disk.size; off += CHUNK) {
+    hash.update(await disk.read(off, Math.min(CHUNK, disk.size - off)));
+  }
+  console.log(`${disk.size} bytes`);
+  console.log(`sha256 ${hash.hex()}`);
+}
+
+main().catch((err: unknown) => {
+  console.log(String(err));
+  throw err;
+});

@@ -5,7 +5,6 @@
 
 import { ops } from './ops.ts';
 import { reportUncaught } from './units/lifecycle.ts';
-import { guestCrypto } from './units/crypto.ts';
 import { createRuntime } from './units/runtime.ts';
 
 const rt = createRuntime(ops, reportUncaught);
@@ -20,7 +19,5 @@ define('clearTimeout', rt.clearTimeout);
 define('clearInterval', rt.clearInterval);
 define('queueMicrotask', rt.queueMicrotask);
 define('performance', rt.performance);
-// crypto: created on first access (DRBG seeding probes virtio-rng / RDRAND then, not at boot).
-Object.defineProperty(globalThis, 'crypto', { get: guestCrypto, configurable: true, enumerable: false });
 
 ops.op_loop_set_tick(rt.tick);

@@ -6,7 +6,9 @@ export type VmmErrorCode =
   /** An option is out of range (memory size, vCPU count, boot mode). */
   | 'EBADCONFIG'
   /** The kernel command line is too long or contains a NUL byte. */
-  | 'ECMDLINE';
+  | 'ECMDLINE'
+  /** A disk image cannot be used (missing, unreadable, not writable, size not a multiple of 512). */
+  | 'EDISK';
 
 export class VmmError extends Error {
   override readonly name = 'VmmError';

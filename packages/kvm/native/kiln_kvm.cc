@@ -6,6 +6,7 @@
 // ENOKVM (no usable /dev/kvm), EIOCTL (an ioctl failed; `ioctl` and `errno` name it), EINVAL.
 
 #include <napi.h>
+#include <uv.h>
 #include <v8.h>
 
 #include <errno.h>
@@ -421,6 +422,93 @@ Napi::Value IrqFd(const Napi::CallbackInfo& info) {
   f.gsi = ToU32(env, o.Get("gsi"), "gsi");
   if (Has(o, "deassign") && o.Get("deassign").ToBoolean()) f.flags |= KVM_IRQFD_FLAG_DEASSIGN;
   IOCTL(env, vm, KVM_IRQFD, &f);
+  return env.Undefined();
+}
+
+// ---------------------------------------------------------------------------------------------
+// eventfd watcher: a uv_poll on the main thread's loop. When the fd becomes readable the counter
+// is read (and reset) here and passed to the JS callback as a number, so one notification burst
+// is one call. Keeps the loop alive until unwatchFd(). For ioeventfds (guest QueueNotify).
+
+struct FdWatch {
+  uv_poll_t poll;
+  Napi::FunctionReference cb;
+  napi_env env;
+  int fd;
+  uint32_t id;
+};
+std::map<uint32_t, FdWatch*> g_watches;
+uint32_t g_next_watch = 1;
+
+void OnWatchClosed(uv_handle_t* h) {
+  FdWatch* w = static_cast<FdWatch*>(h->data);
+  w->cb.Reset();
+  delete w;
+}
+
+void OnWatchReadable(uv_poll_t* h, int status, int events) {
+  FdWatch* w = static_cast<FdWatch*>(h->data);
+  uint64_t total = 0;
+  if (status == 0 && (events & UV_READABLE)) {
+    for (;;) {
+      uint64_t v = 0;
+      ssize_t n = read(w->fd, &v, sizeof v);
+      if (n == (ssize_t)sizeof v) {
+        total += v;
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      break;  // EAGAIN: drained
+    }
+  }
+  if (total == 0 && status == 0) return;
+  Napi::Env env(w->env);
+  Napi::HandleScope scope(env);
+  try {
+    w->cb.MakeCallback(env.Global(), {Napi::Number::New(env, static_cast<double>(total)),
+                                      Napi::Number::New(env, status)});
+  } catch (const Napi::Error& e) {
+    napi_fatal_exception(w->env, e.Value());
+  }
+}
+
+// watchFd(fd, cb(count, status)) -> id
+Napi::Value WatchFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int fd = ToFd(env, info[0]);
+  if (!info[1].IsFunction()) ThrowInval(env, "watchFd needs a callback");
+  uv_loop_t* loop = nullptr;
+  if (napi_get_uv_event_loop(env, &loop) != napi_ok || !loop) ThrowInval(env, "no libuv loop");
+  auto* w = new FdWatch();
+  w->fd = fd;
+  w->env = env;
+  w->id = g_next_watch++;
+  w->poll.data = w;
+  int r = uv_poll_init(loop, &w->poll, fd);
+  if (r != 0) {
+    delete w;
+    ThrowIoctl(env, "uv_poll_init", -r);
+  }
+  w->cb = Napi::Persistent(info[1].As<Napi::Function>());
+  r = uv_poll_start(&w->poll, UV_READABLE, OnWatchReadable);
+  if (r != 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnWatchClosed);
+    ThrowIoctl(env, "uv_poll_start", -r);
+  }
+  g_watches[w->id] = w;
+  return Napi::Number::New(env, w->id);
+}
+
+// unwatchFd(id): stops and closes the poll handle (idempotent). The fd itself stays open.
+Napi::Value UnwatchFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t id = ToU32(env, info[0], "id");
+  auto it = g_watches.find(id);
+  if (it == g_watches.end()) return env.Undefined();
+  FdWatch* w = it->second;
+  g_watches.erase(it);
+  uv_poll_stop(&w->poll);
+  uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), OnWatchClosed);
   return env.Undefined();
 }
 
@@ -1142,6 +1230,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("eventfdWrite", Napi::Function::New(env, EventFdWrite));
   exports.Set("ioeventfd", Napi::Function::New(env, IoEventFd));
   exports.Set("irqfd", Napi::Function::New(env, IrqFd));
+  exports.Set("watchFd", Napi::Function::New(env, WatchFd));
+  exports.Set("unwatchFd", Napi::Function::New(env, UnwatchFd));
   exports.Set("nowNs", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return Big(info.Env(), NowNs()); }));
   exports.Set("Vcpu", Vcpu::Init(env));
   return exports;

@@ -135,6 +135,14 @@ export interface HvEventFd {
   /** Returns and clears the counter; 0n when it was zero. */
   read(): bigint;
   write(value?: bigint | number): void;
+  /**
+   * Calls `cb` on the main thread whenever the counter becomes non-zero, with the counter value
+   * (read and reset before the call). One watcher per eventfd; it keeps the event loop alive
+   * until unwatch() or close().
+   */
+  watch(cb: (count: number) => void): void;
+  unwatch(): void;
+  /** Unwatches and closes the fd. Idempotent. */
   close(): void;
 }
 

@@ -247,6 +247,38 @@ describe('kvm addon (real /dev/kvm)', { skip }, () => {
     }
   });
 
+  test('ioeventfd (mmio, 4 bytes, datamatch) wakes a uv_poll watcher; a datamatch miss exits', async () => {
+    // mov eax,1; mov [0x50],eax; mov [0x50],eax; mov eax,7; mov [0x50],eax; hlt   (ds base 0x50000)
+    const mov1 = [0x66, 0xb8, 0x01, 0x00, 0x00, 0x00];
+    const st = [0x66, 0xa3, 0x50, 0x00];
+    const g = realModeVm([...mov1, ...st, ...st, 0x66, 0xb8, 0x07, 0x00, 0x00, 0x00, ...st, 0xf4]);
+    try {
+      g.vcpu.setSregs({ ds: { base: 0x50000, selector: 0x5000 } });
+      const efd = g.vm.createEventFd();
+      g.vm.ioeventfd({ addr: 0x50050, len: 4, eventFd: efd, datamatch: 1 });
+      const counts: number[] = [];
+      const woke = new Promise<void>((resolve) => efd.watch((n) => (counts.push(n), resolve())));
+      const mmio: string[] = [];
+      await g.vcpu.run((e) => {
+        if (e.kind === 'mmio') mmio.push(`${e.isWrite ? 'W' : 'R'} 0x${e.physAddr.toString(16)} ${e.data?.[0]}`);
+        else g.vcpu.stop();
+      });
+      await woke;
+      assert.deepEqual(mmio, ['W 0x50050 7']);
+      assert.equal(counts.reduce((a, b) => a + b, 0), 2);
+      efd.unwatch();
+      efd.write(5n);
+      await new Promise((r) => setTimeout(r, 20));
+      assert.equal(counts.reduce((a, b) => a + b, 0), 2, 'no callback after unwatch');
+      assert.equal(efd.read(), 5n);
+      g.vm.ioeventfd({ addr: 0x50050, len: 4, eventFd: efd, datamatch: 1, deassign: true });
+      efd.close();
+      efd.close();
+    } finally {
+      g.close();
+    }
+  });
+
   test('registers round-trip; TSC kHz is positive', () => {
     const g = realModeVm([0xf4]);
     try {

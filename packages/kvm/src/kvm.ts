@@ -91,7 +91,18 @@ export class EventFd implements HvEventFd {
   write(value: bigint | number = 1n): void {
     wrap(() => this.#addon.eventfdWrite(this.fd, value));
   }
+  #watch: number | undefined;
+  watch(cb: (count: number) => void): void {
+    if (this.#watch !== undefined) throw new KvmError('EINVAL', 'eventfd is already watched');
+    this.#watch = wrap(() => this.#addon.watchFd(this.fd, (count) => cb(count)));
+  }
+  unwatch(): void {
+    if (this.#watch === undefined) return;
+    this.#addon.unwatchFd(this.#watch);
+    this.#watch = undefined;
+  }
   close(): void {
+    this.unwatch();
     if (this.#fd >= 0) this.#addon.close(this.#fd);
     this.#fd = -1;
   }

@@ -12,7 +12,8 @@ import { probeKvm } from '@kiln/kvm';
 import { ImageError } from '@kiln/common';
 import { runVm, type RunVmOptions } from './vm.ts';
 import { VmmError } from './errors.ts';
-import { helloGuest, spinGuest, tripleFaultGuest, resetGuest, pvhGuest, int3Guest } from './testing/guests.ts';
+import { helloGuest, spinGuest, tripleFaultGuest, resetGuest, pvhGuest, int3Guest, mmioReadGuest } from './testing/guests.ts';
+import { writeFileSync, rmSync } from 'node:fs';
 
 const probe = probeKvm();
 if (!probe.ok) console.log(`# skipping KVM VM tests: ${probe.reason}`);
@@ -40,7 +41,39 @@ describe('runVm validation (no KVM needed)', () => {
   });
 });
 
+describe('runVm virtio options (no KVM needed)', () => {
+  test('a missing or odd-sized disk is EDISK before KVM is touched', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-vm-'));
+    try {
+      await assert.rejects(runVm({ image: helloGuest('', 0), disks: [{ path: join(dir, 'none.img') }] }), (e: unknown) => e instanceof VmmError && e.code === 'EDISK' && /none\.img: no such file/.test(e.message));
+      writeFileSync(join(dir, 'odd.img'), Buffer.alloc(1000));
+      await assert.rejects(runVm({ image: helloGuest('', 0), disks: [{ path: join(dir, 'odd.img'), readOnly: true }] }), (e: unknown) => e instanceof VmmError && e.code === 'EDISK' && /multiple of 512/.test(e.message));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('runVm on KVM', { skip }, () => {
+  test('virtio slots: rng at 0xc0001000, disk at 0xc0002000 (device ids through MMIO exits), tokens before --', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-vm-'));
+    try {
+      const disk = join(dir, 'd.img');
+      writeFileSync(disk, Buffer.alloc(4096));
+      const lines: string[] = [];
+      const magic = await run({ image: mmioReadGuest(0xc0001000), disks: [{ path: disk, readOnly: true }], cmdline: 'A=1 -- x', debug: (l) => lines.push(l) });
+      assert.equal(magic.exitCode, 0x76, 'low byte of "virt"');
+      assert.equal((await run({ image: mmioReadGuest(0xc0001008) })).exitCode, 4, 'rng device id');
+      assert.equal((await run({ image: mmioReadGuest(0xc0002008), disks: [{ path: disk }] })).exitCode, 2, 'block device id');
+      assert.equal((await run({ image: mmioReadGuest(0xc0001008), rng: false, virtioConsole: true })).exitCode, 3, 'console device id');
+      assert.equal((await run({ image: mmioReadGuest(0xc0001000), rng: false })).exitCode, 0xff, 'no device: unclaimed MMIO reads all-ones');
+      assert.deepEqual(magic.stats.virtio.map((v) => v.name), ['virtio-rng', 'virtio-blk0']);
+      assert.ok(magic.timings.some((t) => t.step === 'virtio'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('hello guest: output, boot-time line, exit code 7, 8 MiB', async () => {
     const r = await run({ image: helloGuest('OK\n', 7), bootTimer: true, cmdline: 'console=ttyS0' });
     assert.equal(r.reason, 'exit', r.message);
@@ -53,7 +86,7 @@ describe('runVm on KVM', { skip }, () => {
     assert.equal(r.stats.unknownPioWrites, 0);
     assert.deepEqual(
       r.timings.map((t) => t.step),
-      ['validate', 'open_kvm', 'create_vm', 'create_memory', 'map_memory', 'create_irqchip', 'set_tss_addr', 'load_image', 'write_boot_structures', 'create_vcpus', 'configure_vcpus', 'start_vcpus', 'run', 'teardown'],
+      ['validate', 'open_kvm', 'create_vm', 'create_memory', 'map_memory', 'create_irqchip', 'set_tss_addr', 'load_image', 'write_boot_structures', 'create_vcpus', 'configure_vcpus', 'virtio', 'start_vcpus', 'run', 'teardown'],
     );
     console.log(`# setup timings (ms): ${r.timings.map((t) => `${t.step}=${t.ms.toFixed(3)}`).join(' ')}`);
   });

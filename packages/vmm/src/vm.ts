@@ -27,6 +27,14 @@ import { I8042, I8042_PORT_BASE, I8042_PORT_LEN } from './devices/i8042.ts';
 import { DebugExit, DEBUG_EXIT_PORT_LEN } from './devices/debug_exit.ts';
 import { BootTimer, BOOT_TIMER_LEN, formatBootTime, type BootTime } from './devices/boot_timer.ts';
 import { Rtc, RTC_PORT_BASE, RTC_PORT_LEN } from './devices/rtc.ts';
+import { VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_MMIO_SLOT_SIZE } from '@kiln/common/virtio/constants.ts';
+import { VirtioMmio } from './devices/virtio/mmio.ts';
+import type { VirtioDevice } from './devices/virtio/device.ts';
+import { VirtioRng } from './devices/virtio/rng.ts';
+import { VirtioBlock } from './devices/virtio/block.ts';
+import { VirtioConsole } from './devices/virtio/console.ts';
+import { VIRTIO_MAX_SLOTS, insertKernelParams, slotAddr, slotCmdlineToken, slotIrq } from './devices/virtio/slots.ts';
+import type { HvEventFd } from '@kiln/kvm';
 
 export const MIB = 1024 * 1024;
 export const DEFAULT_MEM_MIB = 128;
@@ -73,6 +81,12 @@ export interface RunVmOptions {
   hypervisor?: Hypervisor;
   /** Debug log of setup steps and unusual exits. */
   debug?: (line: string) => void;
+  /** virtio-blk disks (host files, size a multiple of 512), slots in this order after the rng. */
+  disks?: { path: string; readOnly?: boolean }[];
+  /** virtio-rng from the host CSPRNG (default true). */
+  rng?: boolean;
+  /** virtio-console on the console sink (default false for now). */
+  virtioConsole?: boolean;
 }
 
 export interface StepTiming {
@@ -97,6 +111,8 @@ export interface VmResult {
     unknownPioWrites: number;
     unknownMmioReads: number;
     unknownMmioWrites: number;
+    /** Per virtio device: driver notifications seen and interrupts raised / suppressed. */
+    virtio: { name: string; notifies: number; interrupts: number; suppressedInterrupts: number; failure?: string }[];
   };
   /** Non-fatal problems (an MSR KVM refused, ...). */
   warnings: string[];
@@ -186,8 +202,33 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
   if (boot === 'pvh' && kernel.pvhEntry === undefined) {
     throw new ImageError('EBADIMAGE', 'image has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY); boot it with the linux protocol');
   }
-  const cmdline = options.cmdline ?? '';
-  encodeCmdline(cmdline);
+  // Virtio devices, in slot order: rng, disks, console. Disks are opened here so a bad path
+  // fails before KVM is touched.
+  const virtioDevs: VirtioDevice[] = [];
+  const blocks: VirtioBlock[] = [];
+  const disks = options.disks ?? [];
+  if (!Array.isArray(disks)) throw new VmmError('EBADCONFIG', 'disks must be an array');
+  const slotCount = (options.rng ?? true ? 1 : 0) + disks.length + (options.virtioConsole ? 1 : 0);
+  if (slotCount > VIRTIO_MAX_SLOTS) throw new VmmError('EBADCONFIG', `at most ${VIRTIO_MAX_SLOTS} virtio devices fit, got ${slotCount}`);
+  if (options.rng ?? true) virtioDevs.push(new VirtioRng());
+  try {
+    for (const [i, d] of disks.entries()) {
+      const b = VirtioBlock.open({ path: d.path, readOnly: d.readOnly ?? false }, `virtio-blk${i}`);
+      blocks.push(b);
+      virtioDevs.push(b);
+    }
+  } catch (e) {
+    for (const b of blocks) void b.close();
+    throw e;
+  }
+  let cmdline: string;
+  try {
+    cmdline = insertKernelParams(options.cmdline ?? '', virtioDevs.map((_, i) => slotCmdlineToken(i)).concat(options.virtioConsole ? [slotCmdlineToken(virtioDevs.length)] : []));
+    encodeCmdline(cmdline);
+  } catch (e) {
+    for (const b of blocks) void b.close();
+    throw e;
+  }
   step('validate');
 
   const ownHv = options.hypervisor === undefined;
@@ -198,6 +239,8 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
   let serial: Serial | undefined;
+  const eventFds: HvEventFd[] = [];
+  const transports: VirtioMmio[] = [];
   try {
     if (ownHv) step('open_kvm');
     vm = hv.createVm();
@@ -301,7 +344,36 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
     );
     mmio.add(BOOT_TIMER_ADDR, BOOT_TIMER_LEN, 'boot-timer', bootTimer);
 
-    const stats = { exits: 0, pioExits: 0, mmioExits: 0, unknownPioReads: 0, unknownPioWrites: 0, unknownMmioReads: 0, unknownMmioWrites: 0 };
+    // Virtio: registers through ordinary MMIO exits; QueueNotify through one ioeventfd per queue
+    // (4-byte write at base+0x50, datamatch = queue index) and interrupts through an irqfd on the
+    // slot's GSI, all registered before the first KVM_RUN (cheap then, shared/PVM.md §8).
+    if (options.virtioConsole) virtioDevs.push(new VirtioConsole(consoleFd === undefined ? stdout : fdSink(consoleFd)));
+    for (const [i, dev] of virtioDevs.entries()) {
+      const base = slotAddr(i);
+      const irqFd = theVm.createEventFd();
+      eventFds.push(irqFd);
+      theVm.irqfd({ gsi: slotIrq(i), eventFd: irqFd });
+      const t = new VirtioMmio(dev, {
+        mem: ram,
+        interrupt: () => irqFd.write(1n),
+        onFailure: (m) => {
+          warnings.push(`virtio ${m}`);
+          debug(`virtio ${m}`);
+        },
+        log: debug,
+      });
+      transports.push(t);
+      mmio.add(base, VIRTIO_MMIO_SLOT_SIZE, dev.name, t);
+      for (let q = 0; q < dev.queueSizes.length; q++) {
+        const efd = theVm.createEventFd();
+        eventFds.push(efd);
+        theVm.ioeventfd({ addr: base + VIRTIO_MMIO_QUEUE_NOTIFY, len: 4, eventFd: efd, datamatch: q });
+        efd.watch(() => t.notifyQueue(q));
+      }
+    }
+    step('virtio');
+
+    const stats: VmResult['stats'] = { exits: 0, pioExits: 0, mmioExits: 0, unknownPioReads: 0, unknownPioWrites: 0, unknownMmioReads: 0, unknownMmioWrites: 0, virtio: [] };
     const handlerFor =
       (index: number) =>
       (exit: VcpuExit): Uint8Array | undefined => {
@@ -383,6 +455,7 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
     stats.unknownPioWrites = pio.unknownWrites;
     stats.unknownMmioReads = mmio.unknownReads;
     stats.unknownMmioWrites = mmio.unknownWrites;
+    stats.virtio = transports.map((t) => ({ name: t.device.name, ...t.stats, ...(t.failure !== undefined ? { failure: t.failure } : {}) }));
     if (pio.unknownLog.length || mmio.unknownLog.length) debug(`unclaimed accesses: pio ${pio.unknownLog.join(' ')} mmio ${mmio.unknownLog.join(' ')}`);
     const result: VmResult = { exitCode: o.exitCode, reason: o.reason, timings, stats, warnings };
     if (o.message !== undefined) result.message = o.message;
@@ -395,6 +468,10 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
       // the sink failing must not keep the VM's resources alive
     }
     for (const v of vcpus) v.close();
+    // Quiesce the devices before guest memory goes: no more notifications, no file I/O in flight.
+    for (const e of eventFds) e.close();
+    for (const t of transports) t.reset();
+    await Promise.all(blocks.map((b) => b.close().catch(() => {})));
     vm?.close();
     mem?.free();
     if (ownHv) hv.close();

@@ -80,3 +80,19 @@ export function pvhGuest(code: number): Uint8Array {
   bytes.push(0xb0, code & 0xff, 0xe6, 0xf4, 0xeb, 0xfe); // mov al,code; out 0xf4,al; jmp .
   return elf(bytes, { pvhEntry: GUEST_BASE + 0x10 });
 }
+
+/**
+ * 64-bit guest that maps 3–4 GiB like helloGuest, reads the 32-bit register at `addr` (a
+ * virtio-mmio register, say) and exits with its low byte.
+ */
+export function mmioReadGuest(addr: number): Uint8Array {
+  const bytes = [0x48, 0xc7, 0x04, 0x25, 0x18, 0xa0, 0x00, 0x00, 0x03, 0x10, 0x10, 0x00]; // mov qword [0xa018], 0x101003
+  bytes.push(0x0f, 0x20, 0xd8, 0x0f, 0x22, 0xd8); // mov rax, cr3; mov cr3, rax
+  bytes.push(0xb8, addr & 0xff, (addr >>> 8) & 0xff, (addr >>> 16) & 0xff, (addr >>> 24) & 0xff); // mov eax, addr
+  bytes.push(0x8b, 0x00); // mov eax, [rax]
+  bytes.push(0xe6, 0xf4); // out 0xf4, al
+  bytes.push(0xf4, 0xeb, 0xfe); // hlt; jmp .
+  const pd = new Uint8Array(0x1000);
+  new DataView(pd.buffer).setBigUint64(0, 0xc000_0083n, true);
+  return elf(bytes, { data: pd });
+}

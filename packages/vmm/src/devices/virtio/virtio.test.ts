@@ -282,3 +282,18 @@ test('block: a reset while a request is in flight drops its completion', async (
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('slots: addresses, IRQs and command-line tokens go before --', async () => {
+  const { slotAddr, slotIrq, slotCmdlineToken, insertKernelParams } = await import('./slots.ts');
+  assert.equal(slotAddr(0), 0xc0001000);
+  assert.equal(slotAddr(2), 0xc0003000);
+  assert.equal(slotIrq(1), 6);
+  assert.equal(slotCmdlineToken(0), 'virtio_mmio.device=4K@0xc0001000:5');
+  const t = ['virtio_mmio.device=4K@0xc0001000:5', 'virtio_mmio.device=4K@0xc0002000:6'];
+  assert.equal(insertKernelParams('', t), t.join(' '));
+  assert.equal(insertKernelParams('kiln.bootchart A=1', t), `kiln.bootchart A=1 ${t.join(' ')}`);
+  assert.equal(insertKernelParams('A=1 -- x --y', t), `A=1 ${t.join(' ')} -- x --y`);
+  assert.equal(insertKernelParams('-- a', t), `${t.join(' ')} -- a`);
+  assert.equal(insertKernelParams('A=--x -- b', t), `A=--x ${t.join(' ')} -- b`);
+  assert.equal(insertKernelParams('x', []), 'x');
+});

@@ -1,7 +1,8 @@
 // Validation of `kiln run` flag values: each bad value becomes one line naming the flag, what
-// was expected and what was given (exit code 2). Pure functions, tested by golden strings.
-// Style: esbuild's CLI errors (name the flag and the fix).
+// was expected and what was given (exit code 2). Pure functions (checkDisk looks at the file),
+// tested by golden strings. Style: esbuild's CLI errors (name the flag and the fix).
 
+import { accessSync, constants, statSync } from 'node:fs';
 import { MEM_MIB_MAX, MEM_MIB_MIN } from '@kiln/common';
 import { CliError } from './errors.ts';
 
@@ -37,4 +38,45 @@ export function parseTimeout(value: string): number {
 export function parseChoice<T extends string>(flag: string, value: string, choices: readonly T[]): T {
   if (!(choices as readonly string[]).includes(value)) throw bad(flag, `one of ${choices.join(', ')}`, value);
   return value as T;
+}
+
+export interface DiskSpec {
+  path: string;
+  readOnly: boolean;
+}
+
+/** `--disk PATH[,ro]` → spec (the file is checked by checkDisk). */
+export function parseDisk(value: string): DiskSpec {
+  const ro = value.endsWith(',ro');
+  const path = ro ? value.slice(0, -3) : value;
+  if (path === '') throw bad('--disk', 'PATH or PATH,ro', value);
+  return { path, readOnly: ro };
+}
+
+/** The disk image exists, is a regular file, is readable (and writable unless ro), and its size is a multiple of 512. */
+export function checkDisk(d: DiskSpec): DiskSpec {
+  const fail = (why: string): CliError => new CliError('EUSAGE', `--disk ${d.path}: ${why}`);
+  let size: number;
+  try {
+    const st = statSync(d.path);
+    if (!st.isFile()) throw fail('not a regular file');
+    size = st.size;
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw fail((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message);
+  }
+  try {
+    accessSync(d.path, constants.R_OK);
+  } catch {
+    throw fail('not readable');
+  }
+  if (!d.readOnly) {
+    try {
+      accessSync(d.path, constants.W_OK);
+    } catch {
+      throw fail('not writable (add ,ro to attach it read-only)');
+    }
+  }
+  if (size % 512 !== 0) throw fail(`size ${size} bytes is not a multiple of 512`);
+  return d;
 }

@@ -38,6 +38,8 @@ Options:
   --bootchart          make the guest print its boot phases
   --timings            print how long each VM setup step took (Kiln's VMM)
   --timeout <s>        stop the guest after <s> seconds
+  --disk <path>[,ro]   attach a raw disk image (size a multiple of 512) as a virtio-blk
+                       device; ,ro makes it read-only; repeat for more disks
   -h, --help           show this help
 
 Exit codes: the guest's (0-255); 2 bad usage; 123 the guest died; 124 timeout;

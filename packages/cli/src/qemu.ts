@@ -18,6 +18,8 @@ export interface QemuOptions {
   stdout: (chunk: Uint8Array) => void;
   stderr?: (chunk: Uint8Array) => void;
   qemu?: string;
+  /** virtio-blk disks (raw images), attached as virtio-blk-device on microvm's virtio-mmio. */
+  disks?: { path: string; readOnly: boolean }[];
 }
 
 export interface QemuResult {
@@ -38,7 +40,19 @@ export function kvmUsable(): boolean {
   }
 }
 
-export function qemuArgs(o: Pick<QemuOptions, 'image' | 'memMiB' | 'cpus' | 'cmdline' | 'accel'>): string[] {
+/** QEMU option values escape a comma by doubling it. */
+const qemuValue = (v: string): string => v.replaceAll(',', ',,');
+
+/** virtio-rng always, then one -drive/-device pair per disk. */
+export function qemuVirtioArgs(disks: readonly { path: string; readOnly: boolean }[]): string[] {
+  const out = ['-device', 'virtio-rng-device'];
+  disks.forEach((d, i) => {
+    out.push('-drive', `file=${qemuValue(d.path)},if=none,id=disk${i},format=raw${d.readOnly ? ',readonly=on' : ''}`, '-device', `virtio-blk-device,drive=disk${i}`);
+  });
+  return out;
+}
+
+export function qemuArgs(o: Pick<QemuOptions, 'image' | 'memMiB' | 'cpus' | 'cmdline' | 'accel' | 'disks'>): string[] {
   return [
     '-M', 'microvm,x-option-roms=off,rtc=on,acpi=off,isa-serial=on',
     '-kernel', o.image,
@@ -48,6 +62,7 @@ export function qemuArgs(o: Pick<QemuOptions, 'image' | 'memMiB' | 'cpus' | 'cmd
     '-nodefaults', '-no-user-config', '-nographic', '-no-reboot',
     '-serial', 'stdio',
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x01',
+    ...qemuVirtioArgs(o.disks ?? []),
     ...(o.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg', '-cpu', 'max']),
   ];
 }

@@ -22,6 +22,8 @@ export interface RunOptions {
   bootchart: boolean;
   timeoutS?: number;
   args: string[];
+  /** virtio-blk disks in order (already checked by flags.ts checkDisk). */
+  disks?: { path: string; readOnly: boolean }[];
   stdout?: (chunk: Uint8Array) => void;
   /** diagnostics (which VMM ran); default: nothing */
   info?: (line: string) => void;
@@ -86,7 +88,7 @@ export async function runImage(o: RunOptions): Promise<number> {
     const accel = o.accel ?? (kvmUsable() ? 'kvm' : 'tcg');
     if (accel === 'kvm' && !kvmUsable()) throw new CliError('EVMM', '--accel kvm: /dev/kvm is missing or not usable (try --accel tcg)');
     o.info?.(`vmm=qemu accel=${accel}`);
-    const r = await runQemu({ image: o.image, memMiB: o.memMiB, cpus: o.cpus, cmdline, accel, timeoutMs, stdout });
+    const r = await runQemu({ image: o.image, memMiB: o.memMiB, cpus: o.cpus, cmdline, accel, timeoutMs, stdout, disks: o.disks ?? [] });
     if (r.reason === 'timeout') return fromVmResult({ ...r, reason: 'timeout' }, o.timeoutS);
     if (r.reason === 'error') throw new CliError('EVMM', r.message ?? 'QEMU failed');
     return r.exitCode;
@@ -107,7 +109,7 @@ export async function runImage(o: RunOptions): Promise<number> {
   try {
     const hypervisor = kvm.Kvm.open();
     try {
-      r = await vmm.runVm({ image, memMiB: o.memMiB, cpus: o.cpus, cmdline, bootTimer: o.bootTimer, timeoutMs, boot: 'linux', ...(o.stdout ? { stdout: { write: stdout } } : { stdoutFd: 1 }), stderr: process.stderr, hypervisor });
+      r = await vmm.runVm({ image, disks: o.disks ?? [], memMiB: o.memMiB, cpus: o.cpus, cmdline, bootTimer: o.bootTimer, timeoutMs, boot: 'linux', ...(o.stdout ? { stdout: { write: stdout } } : { stdoutFd: 1 }), stderr: process.stderr, hypervisor });
     } finally {
       hypervisor.close();
     }

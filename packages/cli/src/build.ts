@@ -16,7 +16,11 @@ import { KERNEL_SRC, archOutputs } from './paths.ts';
 /** `kiln:*` modules and the kernel file implementing each. */
 export const KILN_MODULES: Record<string, string> = {
   'kiln:process': join(KERNEL_SRC, 'units/process.ts'),
+  'kiln:block': join(KERNEL_SRC, 'units/block.ts'),
 };
+
+/** Globals installed only for apps that use them (each costs bundle size and boot time). */
+const OPTIONAL_GLOBALS: { name: string; module: string }[] = [{ name: 'crypto', module: 'crypto_global.ts' }];
 
 export interface BuildOptions {
   entry: string;
@@ -64,14 +68,22 @@ export function kilnResolvePlugin(): esbuild.Plugin {
   };
 }
 
-/** Bundles the app with the kernel prelude into one global script (the QuickJS input). */
+/** Bundles the app with the kernel prelude into one global script (the QuickJS input). Optional
+ * globals (crypto) are added when the first bundle mentions them, then bundled again. */
 export async function bundle(entry: string): Promise<string> {
   const absEntry = resolve(entry);
   if (!existsSync(absEntry) || !statSync(absEntry).isFile()) {
     throw new CliError('EUSAGE', `cannot read ${entry}: no such file`);
   }
+  const first = await bundleWith(entry, absEntry, []);
+  const used = OPTIONAL_GLOBALS.filter((g) => new RegExp(`\\b${g.name}\\b`).test(first)).map((g) => g.module);
+  return used.length === 0 ? first : bundleWith(entry, absEntry, used);
+}
+
+async function bundleWith(entry: string, absEntry: string, globals: string[]): Promise<string> {
   const contents = [
     `import ${JSON.stringify(join(KERNEL_SRC, 'prelude.ts'))};`,
+    ...globals.map((m) => `import ${JSON.stringify(join(KERNEL_SRC, m))};`),
     `import ${JSON.stringify(join(KERNEL_SRC, 'boot_mark.ts'))};`,
     `import ${JSON.stringify(absEntry)};`,
   ].join('\n');

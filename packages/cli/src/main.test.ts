@@ -99,6 +99,7 @@ test('qemu_args_and_status_decoding', () => {
   assert.deepEqual(a.slice(-4), ['-accel', 'tcg', '-cpu', 'max']);
   assert.ok(a.join(' ').includes('-device virtio-rng-device'));
   assert.deepEqual(qemuVirtioArgs([{ path: 'a.img', readOnly: true }, { path: 'b,c.img', readOnly: false }]), [
+    '-global', 'virtio-mmio.force-legacy=false',
     '-device', 'virtio-rng-device',
     '-drive', 'file=a.img,if=none,id=disk0,format=raw,readonly=on', '-device', 'virtio-blk-device,drive=disk0',
     '-drive', 'file=b,,c.img,if=none,id=disk1,format=raw', '-device', 'virtio-blk-device,drive=disk1',
@@ -115,7 +116,7 @@ test('build_errors_name_the_import_and_file', { skip: existsSync(join(ROOT, 'arc
     const cases: Array<[string, RegExp]> = [
       ['await Promise.resolve(1);\nexport {};\n', /Top-level await[\s\S]*hint: top-level await is not supported by the Kiln engine/],
       ['import fs from "node:fs";\nconsole.log(fs);\n', /Node built-in module "node:fs" imported from .*app\.ts is not available in a Kiln guest/],
-      ['import x from "kiln:nope";\nconsole.log(x);\n', /unknown Kiln module "kiln:nope" imported from .*app\.ts \(available: kiln:process\)/],
+      ['import x from "kiln:nope";\nconsole.log(x);\n', /unknown Kiln module "kiln:nope" imported from .*app\.ts \(available: kiln:process, kiln:block\)/],
     ];
     for (const [src, re] of cases) {
       writeFileSync(join(dir, 'app.ts'), src);

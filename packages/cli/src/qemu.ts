@@ -43,9 +43,10 @@ export function kvmUsable(): boolean {
 /** QEMU option values escape a comma by doubling it. */
 const qemuValue = (v: string): string => v.replaceAll(',', ',,');
 
-/** virtio-rng always, then one -drive/-device pair per disk. */
+/** virtio-rng always, then one -drive/-device pair per disk. microvm's virtio-mmio defaults to
+ * the legacy version 1 transport; Kiln's drivers speak version 2 only. */
 export function qemuVirtioArgs(disks: readonly { path: string; readOnly: boolean }[]): string[] {
-  const out = ['-device', 'virtio-rng-device'];
+  const out = ['-global', 'virtio-mmio.force-legacy=false', '-device', 'virtio-rng-device'];
   disks.forEach((d, i) => {
     out.push('-drive', `file=${qemuValue(d.path)},if=none,id=disk${i},format=raw${d.readOnly ? ',readonly=on' : ''}`, '-device', `virtio-blk-device,drive=disk${i}`);
   });
@@ -104,6 +105,12 @@ export function runQemu(o: QemuOptions): Promise<QemuResult> {
       if (timedOut) return resolvePromise({ exitCode: 124, reason: 'timeout' });
       if (status === null) return resolvePromise({ exitCode: 125, reason: 'error', message: `QEMU was killed by ${signal}` });
       const r = decodeQemuStatus(status);
+      // Status 1 is also QEMU's own failure (a bad -drive, a locked image): then it says why on
+      // stderr and the guest never ran, so it is not the guest's exit code 0.
+      const qemuSaid = stderr.split('\n').find((l) => l.startsWith(`${QEMU_BINARY}:`));
+      if (status === 1 && qemuSaid !== undefined && !/terminating on signal/.test(qemuSaid)) {
+        return resolvePromise({ exitCode: 125, reason: 'error', message: `QEMU failed: ${qemuSaid.slice(QEMU_BINARY.length + 1).trim()}` });
+      }
       if (r.reason === 'error') {
         const last = stderr.trim().split('\n').filter((l) => l !== '').pop();
         r.message = last === undefined ? r.message : `QEMU failed (exit status ${status}): ${last}`;

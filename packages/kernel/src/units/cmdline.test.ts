@@ -42,3 +42,10 @@ test('quoteArg_round_trips_through_parseCmdline', () => {
   assert.equal(quoteArg('a b'), '"a b"');
   assert.equal(quoteArg('ab'), 'ab');
 });
+
+test('parseCmdline_vmm_tokens_after_dashes_are_kernel_params_not_args', () => {
+  // QEMU microvm appends its virtio_mmio.device tokens after the app's `--`.
+  const c = parseCmdline('kiln.bootchart -- a "virtio_mmio.device=quoted" virtio_mmio.device=512@0xfeb00e00:12');
+  assert.deepEqual(c.args, ['a', 'virtio_mmio.device=quoted']);
+  assert.equal(c.kernel['virtio_mmio.device'], '512@0xfeb00e00:12');
+});

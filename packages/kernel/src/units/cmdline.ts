@@ -40,13 +40,20 @@ function isBlank(c: number): boolean {
   return c === 32 || c === 9 || c === 10 || c === 13 || c === 0;
 }
 
+/** A token a VMM appends to the command line itself, possibly after the app's `--` (QEMU microvm
+ * adds `virtio_mmio.device=…` at the end): a kernel parameter wherever it stands, never an
+ * argument. An app argument of that form must be quoted. */
+export function isVmmToken(text: string, quoted: boolean): boolean {
+  return !quoted && text.startsWith('virtio_mmio.device=');
+}
+
 export function parseCmdline(line: string): Cmdline {
   const kernel: Record<string, string> = Object.create(null);
   const env: Record<string, string> = Object.create(null);
   const args: string[] = [];
   let afterDashes = false;
   for (const { text, quoted } of tokenize(line)) {
-    if (afterDashes) {
+    if (afterDashes && !isVmmToken(text, quoted)) {
       args.push(text);
       continue;
     }

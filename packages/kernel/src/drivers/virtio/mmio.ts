@@ -54,14 +54,15 @@ export function parseMmioDevice(value: string): MmioSlot | undefined {
   return { base, size, irq, id: m[4] === undefined ? undefined : Number(m[4]) };
 }
 
-/** The virtio-mmio slots named on a command line, in order; malformed tokens are reported in `bad`. Never throws. */
+/** The virtio-mmio slots named on a command line, in order; malformed tokens are reported in `bad`.
+ * Tokens after `--` count too: QEMU microvm appends its own at the very end of the command line
+ * (isVmmToken). Never throws. */
 export function parseMmioSlots(cmdline: string): { slots: MmioSlot[]; bad: string[] } {
   const slots: MmioSlot[] = [];
   const bad: string[] = [];
   for (const { text, quoted } of tokenize(cmdline)) {
-    if (text === '--' && !quoted) break;
     const prefix = 'virtio_mmio.device=';
-    if (!text.startsWith(prefix)) continue;
+    if (quoted || !text.startsWith(prefix)) continue;
     const slot = parseMmioDevice(text.slice(prefix.length));
     if (slot) slots.push(slot);
     else bad.push(text);

@@ -37,8 +37,9 @@ test('cmdline_slots_parse_the_linux_form', () => {
   assert.deepEqual(parseMmioDevice('512@0xfeb00e00:12:3'), { base: 0xfeb00e00, size: 512, irq: 12, id: 3 });
   assert.equal(parseMmioDevice('4K@0x1000:5'), undefined); // not in the MMIO range
   assert.equal(parseMmioDevice('4K@c0001000:5'), undefined);
-  const r = parseMmioSlots('kiln.x virtio_mmio.device=4K@0xc0001000:5 virtio_mmio.device=junk A=1 -- virtio_mmio.device=4K@0xc0002000:6');
-  assert.equal(r.slots.length, 1);
+  // Tokens after `--` count (QEMU microvm appends its own there); quoted ones are app arguments.
+  const r = parseMmioSlots('kiln.x virtio_mmio.device=4K@0xc0001000:5 virtio_mmio.device=junk A=1 -- "virtio_mmio.device=4K@0xc0003000:7" virtio_mmio.device=4K@0xc0002000:6');
+  assert.deepEqual(r.slots.map((s) => s.base), [0xc0001000, 0xc0002000]);
   assert.deepEqual(r.bad, ['virtio_mmio.device=junk']);
 });
 

@@ -11,6 +11,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
 #include <linux/kvm.h>
 #include <poll.h>
 #include <pthread.h>
@@ -436,6 +438,7 @@ struct FdWatch {
   napi_env env;
   int fd;
   uint32_t id;
+  bool raw;  // only report readability; the caller reads the fd itself (TAP)
 };
 std::map<uint32_t, FdWatch*> g_watches;
 uint32_t g_next_watch = 1;
@@ -449,7 +452,9 @@ void OnWatchClosed(uv_handle_t* h) {
 void OnWatchReadable(uv_poll_t* h, int status, int events) {
   FdWatch* w = static_cast<FdWatch*>(h->data);
   uint64_t total = 0;
-  if (status == 0 && (events & UV_READABLE)) {
+  if (w->raw) {
+    total = (status == 0 && (events & UV_READABLE)) ? 1 : 0;
+  } else if (status == 0 && (events & UV_READABLE)) {
     for (;;) {
       uint64_t v = 0;
       ssize_t n = read(w->fd, &v, sizeof v);
@@ -472,7 +477,7 @@ void OnWatchReadable(uv_poll_t* h, int status, int events) {
   }
 }
 
-// watchFd(fd, cb(count, status)) -> id
+// watchFd(fd, cb(count, status), raw?) -> id. With raw, nothing is read: cb(1, 0) means readable.
 Napi::Value WatchFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int fd = ToFd(env, info[0]);
@@ -482,6 +487,7 @@ Napi::Value WatchFd(const Napi::CallbackInfo& info) {
   auto* w = new FdWatch();
   w->fd = fd;
   w->env = env;
+  w->raw = info.Length() > 2 && info[2].IsBoolean() && info[2].As<Napi::Boolean>().Value();
   w->id = g_next_watch++;
   w->poll.data = w;
   int r = uv_poll_init(loop, &w->poll, fd);
@@ -497,6 +503,27 @@ Napi::Value WatchFd(const Napi::CallbackInfo& info) {
   }
   g_watches[w->id] = w;
   return Napi::Number::New(env, w->id);
+}
+
+// tapOpen(name) -> fd: opens /dev/net/tun non-blocking and attaches it to TAP interface `name`
+// (IFF_TAP | IFF_NO_PI: each read/write is one Ethernet frame, no packet-info prefix).
+Napi::Value TapOpen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString()) ThrowInval(env, "tapOpen needs an interface name");
+  std::string name = info[0].As<Napi::String>().Utf8Value();
+  if (name.empty() || name.size() >= IFNAMSIZ) ThrowInval(env, "TAP interface name must be 1 to 15 bytes");
+  int fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) ThrowIoctl(env, "open /dev/net/tun", errno);
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
+  memcpy(ifr.ifr_name, name.data(), name.size());
+  if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+    int err = errno;
+    close(fd);
+    ThrowIoctl(env, "TUNSETIFF", err);
+  }
+  return Napi::Number::New(env, fd);
 }
 
 // unwatchFd(id): stops and closes the poll handle (idempotent). The fd itself stays open.
@@ -1232,6 +1259,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("irqfd", Napi::Function::New(env, IrqFd));
   exports.Set("watchFd", Napi::Function::New(env, WatchFd));
   exports.Set("unwatchFd", Napi::Function::New(env, UnwatchFd));
+  exports.Set("tapOpen", Napi::Function::New(env, TapOpen));
   exports.Set("nowNs", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return Big(info.Env(), NowNs()); }));
   exports.Set("Vcpu", Vcpu::Init(env));
   return exports;

@@ -4,5 +4,5 @@
 export * from './constants.ts';
 export * from './errors.ts';
 export * from './hypervisor.ts';
-export { Kvm, Vm, Vcpu, GuestMemory, EventFd, probeKvm, monotonicNs } from './kvm.ts';
+export { Kvm, Vm, Vcpu, GuestMemory, EventFd, TapFd, probeKvm, monotonicNs } from './kvm.ts';
 export { ADDON_PATH } from './native.ts';

@@ -404,3 +404,36 @@ export function probeKvm(path = '/dev/kvm'): { ok: true } | { ok: false; code: s
     return { ok: false, code: err.code ?? 'EUNKNOWN', reason: err.message };
   }
 }
+
+/**
+ * A TAP interface's file descriptor (/dev/net/tun, IFF_TAP | IFF_NO_PI, non-blocking): each
+ * read or write is one Ethernet frame. `watch` calls back on the main loop when frames are ready
+ * (the caller reads them with fs.readSync until EAGAIN).
+ */
+export class TapFd {
+  readonly #addon: NativeAddon;
+  #fd: number;
+  #watch: number | undefined;
+  constructor(name: string) {
+    this.#addon = loadAddon();
+    this.#fd = wrap(() => this.#addon.tapOpen(name));
+  }
+  get fd(): number {
+    if (this.#fd < 0) throw new KvmError('EINVAL', 'TAP fd is closed');
+    return this.#fd;
+  }
+  watch(cb: () => void): void {
+    if (this.#watch !== undefined) throw new KvmError('EINVAL', 'TAP fd is already watched');
+    this.#watch = wrap(() => this.#addon.watchFd(this.fd, () => cb(), true));
+  }
+  unwatch(): void {
+    if (this.#watch === undefined) return;
+    this.#addon.unwatchFd(this.#watch);
+    this.#watch = undefined;
+  }
+  close(): void {
+    this.unwatch();
+    if (this.#fd >= 0) this.#addon.close(this.#fd);
+    this.#fd = -1;
+  }
+}

@@ -91,7 +91,9 @@ export interface NativeAddon {
   ioeventfd(vmFd: number, e: { addr: U64; len: number; fd: number; datamatch?: U64; pio?: boolean; deassign?: boolean }): void;
   irqfd(vmFd: number, f: { fd: number; gsi: number; deassign?: boolean }): void;
   /** uv_poll on the main loop: calls cb with the eventfd counter (read and reset) when readable. */
-  watchFd(fd: number, cb: (count: number, status: number) => void): number;
+  watchFd(fd: number, cb: (count: number, status: number) => void, raw?: boolean): number;
+  /** Opens /dev/net/tun (O_NONBLOCK) attached to TAP interface `name` (IFF_TAP | IFF_NO_PI); returns the fd. */
+  tapOpen(name: string): number;
   unwatchFd(id: number): void;
   nowNs(): bigint;
   Vcpu: new (vmFd: number, id: number, mmapSize: number) => NativeVcpu;

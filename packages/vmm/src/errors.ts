@@ -8,7 +8,9 @@ export type VmmErrorCode =
   /** The kernel command line is too long or contains a NUL byte. */
   | 'ECMDLINE'
   /** A disk image cannot be used (missing, unreadable, not writable, size not a multiple of 512). */
-  | 'EDISK';
+  | 'EDISK'
+  /** The network backend cannot be set up (TAP missing or not permitted, passt missing or failing). */
+  | 'ENET';
 
 export class VmmError extends Error {
   override readonly name = 'VmmError';

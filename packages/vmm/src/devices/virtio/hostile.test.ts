@@ -15,6 +15,7 @@ import { VirtioMmio } from './mmio.ts';
 import { VirtioRng } from './rng.ts';
 import { VirtioConsole } from './console.ts';
 import { VirtioBlock } from './block.ts';
+import { VirtioNet, type NetBackend } from './net.ts';
 import { Virtqueue } from './queue.ts';
 import type { VirtioDevice } from './device.ts';
 import { GUARD, MockDriver, guardedRam, guardsIntact } from './mock_driver.ts';
@@ -137,6 +138,21 @@ test('hostile rings: virtio-blk (read-write and read-only)', async () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('hostile rings: virtio-net (frames queued for the guest, transmit to a backend)', async () => {
+  await fc.assert(
+    fc.asyncProperty(scenarioArb, fc.array(fc.uint8Array({ minLength: 1, maxLength: 200 }), { maxLength: 4 }), async (s, frames) => {
+      let cb: ((f: Uint8Array) => void) | undefined;
+      const backend: NetBackend = { name: 'test', send: () => {}, onFrame: (f) => void (cb = f), close: () => {} };
+      const net = new VirtioNet(backend);
+      await runScenario(net, s, async () => {
+        for (const f of frames) cb!(f);
+        await new Promise((r) => setImmediate(r));
+      });
+    }),
+    { numRuns: 400 },
+  );
 });
 
 test('hostile rings: every segment a popped chain hands out lies inside RAM', () => {

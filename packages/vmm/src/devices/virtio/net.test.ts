@@ -1,0 +1,172 @@
+// virtio-net device tests through the mock driver (mock_driver.ts): config (MAC, MTU, link up),
+// transmit (header stripped, frame to the backend, chain returned), receive (header with
+// num_buffers = 1, frame in the chain), frames buffered until the driver posts buffers and the
+// bounded backlog, small buffers, oversize frames, budgeted draining, passt argument building.
+// Spec: virtio 1.2 §5.1.
+
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import * as V from '@kiln/common/virtio/index.ts';
+import { VirtioMmio } from './mmio.ts';
+import { ETH_OVERHEAD, QUEUE_BUDGET, RX_BACKLOG_MAX, VirtioNet, defaultMac, formatMac, type NetBackend } from './net.ts';
+import { PasstBackend } from './net_backend.ts';
+import { FEATURES_BASE, MockDriver, guardedRam, guardsIntact } from './mock_driver.ts';
+
+export class LoopBackend implements NetBackend {
+  readonly name = 'test';
+  sent: Uint8Array[] = [];
+  cb: ((f: Uint8Array) => void) | undefined;
+  closed = false;
+  send(frame: Uint8Array): void {
+    this.sent.push(frame);
+  }
+  onFrame(cb: (f: Uint8Array) => void): void {
+    this.cb = cb;
+  }
+  inject(f: Uint8Array): void {
+    this.cb!(f);
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
+
+const NET_FEATURES = FEATURES_BASE | V.featureBit(V.VIRTIO_NET_F_MAC) | V.featureBit(V.VIRTIO_NET_F_MTU) | V.featureBit(V.VIRTIO_NET_F_STATUS);
+const RX = V.VIRTIO_NET_RECEIVEQ;
+const TX = V.VIRTIO_NET_TRANSMITQ;
+
+function setup(size = 16): { d: MockDriver; t: VirtioMmio; be: LoopBackend; net: VirtioNet; irqs: () => number } {
+  const ram = guardedRam(1 << 20);
+  const be = new LoopBackend();
+  const net = new VirtioNet(be, { mac: defaultMac(7) });
+  let irqs = 0;
+  const t = new VirtioMmio(net, { mem: ram, interrupt: () => irqs++ });
+  const d = new MockDriver(ram, t);
+  d.init(NET_FEATURES, size);
+  return { d, t, be, net, irqs: () => irqs };
+}
+
+const frame = (n: number, fill = 0xab): Uint8Array => new Uint8Array(n).fill(fill);
+
+test('net: config space has the MAC, link up, one queue pair and the MTU', () => {
+  const { d } = setup();
+  assert.equal(d.rd(V.VIRTIO_MMIO_DEVICE_ID), V.VIRTIO_ID_NET);
+  const cfg = new Uint8Array(V.VIRTIO_NET_CONFIG_SIZE);
+  d.t.read(V.VIRTIO_MMIO_CONFIG, cfg);
+  assert.equal(formatMac(cfg.subarray(0, 6)), '02:4b:4c:4e:00:07');
+  assert.ok(cfg[0]! & 2, 'locally administered');
+  assert.equal(cfg[0]! & 1, 0, 'unicast');
+  const v = new DataView(cfg.buffer);
+  assert.equal(v.getUint16(V.VIRTIO_NET_CFG_STATUS, true), V.VIRTIO_NET_S_LINK_UP);
+  assert.equal(v.getUint16(V.VIRTIO_NET_CFG_MAX_VIRTQUEUE_PAIRS, true), 1);
+  assert.equal(v.getUint16(V.VIRTIO_NET_CFG_MTU, true), 1500);
+  // No offloads are offered.
+  assert.equal(d.deviceFeatures() & V.featureBit(V.VIRTIO_NET_F_CSUM), 0n);
+  assert.equal(d.deviceFeatures() & V.featureBit(V.VIRTIO_NET_F_GUEST_TSO4), 0n);
+  assert.equal(d.deviceFeatures() & V.featureBit(V.VIRTIO_NET_F_MRG_RXBUF), 0n);
+});
+
+test('net: transmit strips the 12-byte header, hands the frame to the backend, returns the chain', () => {
+  const { d, be, net, irqs } = setup();
+  const f1 = frame(60, 1);
+  const f2 = frame(1514, 2);
+  // header and frame in one buffer, and split over three buffers
+  d.add(TX, [{ data: new Uint8Array([...new Uint8Array(12), ...f1]) }]);
+  d.add(TX, [{ data: new Uint8Array(12) }, { data: f2.subarray(0, 100) }, { data: f2.subarray(100) }]);
+  d.notify(TX);
+  assert.deepEqual(be.sent, [f1, f2]);
+  assert.deepEqual(d.used(TX).map((u) => u.len), [0, 0]);
+  assert.ok(irqs() >= 1);
+  assert.equal(net.stats.txFrames, 2);
+  assert.equal(net.stats.txBytes, 60 + 1514);
+  // too short (header only) and oversize frames are dropped, the chains still returned
+  d.add(TX, [{ data: new Uint8Array(12) }]);
+  d.add(TX, [{ data: new Uint8Array(12 + 1500 + ETH_OVERHEAD + 1) }]);
+  d.notify(TX);
+  assert.equal(be.sent.length, 2);
+  assert.equal(d.used(TX).length, 2);
+  assert.equal(net.stats.txDropped, 2);
+});
+
+test('net: receive writes the header (num_buffers 1) and the frame into a posted buffer', () => {
+  const { d, be, net, irqs } = setup();
+  const { writable } = d.add(RX, [{ writeLen: 1526 }]);
+  d.notify(RX);
+  const f = frame(98, 0x42);
+  be.inject(f);
+  const u = d.used(RX);
+  assert.deepEqual(u.map((x) => x.len), [12 + 98]);
+  const got = d.read(writable[0]!.addr, 12 + 98);
+  assert.deepEqual([...got.subarray(0, 12)], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]);
+  assert.deepEqual(got.subarray(12), f);
+  assert.equal(net.stats.rxFrames, 1);
+  assert.ok(irqs() >= 1);
+});
+
+test('net: frames wait for receive buffers; the backlog is bounded; small buffers drop the frame', () => {
+  const { d, be, net } = setup(16);
+  for (let i = 0; i < RX_BACKLOG_MAX + 10; i++) be.inject(frame(60, i & 0xff));
+  assert.equal(net.backlog, RX_BACKLOG_MAX);
+  assert.equal(net.stats.rxDropped, 10);
+  // oversize and empty frames from the backend are dropped too
+  be.inject(frame(1500 + ETH_OVERHEAD + 1));
+  be.inject(new Uint8Array(0));
+  assert.equal(net.stats.rxDropped, 12);
+  // post 4 buffers: the 4 oldest frames go in, in order
+  const bufs = [0, 1, 2, 3].map(() => d.add(RX, [{ writeLen: 1526 }]).writable[0]!.addr);
+  d.notify(RX);
+  assert.equal(d.used(RX).length, 4);
+  bufs.forEach((a, i) => assert.equal(d.read(a + 12, 1)[0], i));
+  assert.equal(net.backlog, RX_BACKLOG_MAX - 4);
+  // a buffer too small for the next frame: returned with length 0, frame dropped
+  d.add(RX, [{ writeLen: 40 }]);
+  d.notify(RX);
+  assert.deepEqual(d.used(RX).map((u) => u.len), [0]);
+  assert.equal(net.stats.rxDropped, 13);
+  assert.ok(guardsIntact(d.ram));
+});
+
+test('net: a reset (the first step of a driver) drops the backlog', () => {
+  const ram = guardedRam(1 << 20);
+  const be = new LoopBackend();
+  const net = new VirtioNet(be);
+  const t = new VirtioMmio(net, { mem: ram, interrupt: () => {} });
+  be.inject(frame(60));
+  assert.equal(net.backlog, 1);
+  const d = new MockDriver(ram, t);
+  d.init(NET_FEATURES, 8);
+  assert.equal(net.backlog, 0);
+  be.inject(frame(60));
+  d.add(RX, [{ writeLen: 1526 }]);
+  d.notify(RX);
+  assert.equal(d.used(RX).length, 1);
+  be.inject(frame(60));
+  d.wr(V.VIRTIO_MMIO_STATUS, 0);
+  assert.equal(net.backlog, 0);
+});
+
+test('net: a busy transmit ring is drained in budgeted slices, not all in one notification', async () => {
+  const { d, be } = setup(256);
+  // the driver keeps 256 chains available and refills as the device returns them
+  for (let i = 0; i < 256; i++) d.add(TX, [{ data: frame(12 + 60) }]);
+  d.notify(TX);
+  assert.ok(be.sent.length <= QUEUE_BUDGET);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(be.sent.length, 256);
+});
+
+test('net: a broken transmit ring sets DEVICE_NEEDS_RESET', () => {
+  const { d, t } = setup();
+  d.writeDesc(TX, 0, 0xffff_ffff_0000n, 100, 0, 0);
+  d.publish(TX, 0);
+  d.notify(TX);
+  assert.ok(t.failure);
+  assert.ok(d.status & V.VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET);
+});
+
+test('passt: arguments forward loopback ports and fix the guest addresses', () => {
+  assert.deepEqual(PasstBackend.args([{ hostAddr: '127.0.0.1', hostPort: 8080, guestPort: 80 }]).slice(-2), ['-t', '127.0.0.1/8080:80']);
+  const a = PasstBackend.args([]);
+  assert.ok(a.includes('-F') && a.includes('-1') && a.includes('10.0.2.15'));
+  assert.deepEqual(a.slice(-2), ['-t', 'none']);
+});

@@ -1,0 +1,203 @@
+// virtio-net with one receiveq/transmitq pair and no offloads: VIRTIO_NET_F_MAC (a locally
+// administered address), VIRTIO_NET_F_MTU and VIRTIO_NET_F_STATUS (link always up). Every buffer
+// starts with the 12-byte virtio_net_hdr (num_buffers included, VIRTIO_F_VERSION_1). Frames come
+// from and go to a NetBackend (net_backend.ts: TAP or passt). Frames from the backend wait in a
+// bounded FIFO until the driver posts receive buffers (tail drop past RX_BACKLOG_MAX); each frame
+// takes one whole chain (no MRG_RXBUF), a chain too small for the frame is returned with length
+// 0 and the frame dropped. Transmit copies the frame out of the chain's device-readable buffers.
+// Each notification handles at most QUEUE_BUDGET chains before yielding to the event loop, so a
+// guest that keeps refilling a ring cannot hold the main thread.
+// Spec: virtio 1.2 §5.1 (network device), §5.1.6 (device operation).
+
+import { featureBit, VIRTIO_ID_NET } from '@kiln/common/virtio/constants.ts';
+import {
+  VIRTIO_NET_CFG_MAC, VIRTIO_NET_CFG_MAX_VIRTQUEUE_PAIRS, VIRTIO_NET_CFG_MTU, VIRTIO_NET_CFG_STATUS, VIRTIO_NET_CONFIG_SIZE,
+  VIRTIO_NET_F_MAC, VIRTIO_NET_F_MTU, VIRTIO_NET_F_STATUS, VIRTIO_NET_HDR_NUM_BUFFERS, VIRTIO_NET_HDR_SIZE, VIRTIO_NET_RECEIVEQ,
+  VIRTIO_NET_S_LINK_UP, VIRTIO_NET_TRANSMITQ,
+} from '@kiln/common/virtio/devices.ts';
+import { readConfigBytes, type DeviceContext, type VirtioDevice } from './device.ts';
+
+export const NET_QUEUE_SIZE = 256;
+export const NET_DEFAULT_MTU = 1500;
+/** Ethernet header (14) + 802.1Q tag (4): a frame is at most MTU + this. */
+export const ETH_OVERHEAD = 18;
+/** Frames kept while the guest has no receive buffers (newer ones are dropped past this). */
+export const RX_BACKLOG_MAX = 256;
+/** Chains handled per notification before yielding to the event loop. */
+export const QUEUE_BUDGET = 256;
+
+/** Where frames go to and come from: a TAP device, passt, or a test double. */
+export interface NetBackend {
+  readonly name: string;
+  /** One Ethernet frame from the guest (the backend may drop it when congested). */
+  send(frame: Uint8Array): void;
+  /** Frames for the guest; one callback. */
+  onFrame(cb: (frame: Uint8Array) => void): void;
+  close(): void | Promise<void>;
+}
+
+/** A locally administered, unicast MAC (52:54:00 is QEMU's; Kiln uses 02:4b:4c then `n`). */
+export function defaultMac(n = 0): Uint8Array {
+  return new Uint8Array([0x02, 0x4b, 0x4c, 0x4e, (n >> 8) & 0xff, n & 0xff]);
+}
+
+export function formatMac(mac: Uint8Array): string {
+  return [...mac].map((b) => b.toString(16).padStart(2, '0')).join(':');
+}
+
+export class VirtioNet implements VirtioDevice {
+  readonly name: string;
+  readonly deviceId = VIRTIO_ID_NET;
+  readonly deviceFeatures = featureBit(VIRTIO_NET_F_MAC) | featureBit(VIRTIO_NET_F_MTU) | featureBit(VIRTIO_NET_F_STATUS);
+  readonly queueSizes = [NET_QUEUE_SIZE, NET_QUEUE_SIZE];
+  readonly mac: Uint8Array;
+  readonly mtu: number;
+  readonly stats = { rxFrames: 0, rxBytes: 0, rxDropped: 0, txFrames: 0, txBytes: 0, txDropped: 0 };
+  readonly #backend: NetBackend;
+  readonly #config = new Uint8Array(VIRTIO_NET_CONFIG_SIZE);
+  readonly #rx: Uint8Array[] = [];
+  #ctx: DeviceContext | undefined;
+  #rxScheduled = false;
+  #txScheduled = false;
+
+  constructor(backend: NetBackend, o: { mac?: Uint8Array; mtu?: number; name?: string } = {}) {
+    this.#backend = backend;
+    this.name = o.name ?? 'virtio-net';
+    this.mac = (o.mac ?? defaultMac()).slice(0, 6);
+    this.mtu = o.mtu ?? NET_DEFAULT_MTU;
+    if (this.mac.length !== 6) throw new RangeError('virtio-net: a MAC address is 6 bytes');
+    if (!Number.isInteger(this.mtu) || this.mtu < 68 || this.mtu > 65535) throw new RangeError(`virtio-net: bad MTU ${this.mtu}`);
+    const v = new DataView(this.#config.buffer);
+    this.#config.set(this.mac, VIRTIO_NET_CFG_MAC);
+    v.setUint16(VIRTIO_NET_CFG_STATUS, VIRTIO_NET_S_LINK_UP, true);
+    v.setUint16(VIRTIO_NET_CFG_MAX_VIRTQUEUE_PAIRS, 1, true);
+    v.setUint16(VIRTIO_NET_CFG_MTU, this.mtu, true);
+    backend.onFrame((f) => this.receive(f));
+  }
+
+  get backend(): NetBackend {
+    return this.#backend;
+  }
+
+  /** Frames waiting for receive buffers. */
+  get backlog(): number {
+    return this.#rx.length;
+  }
+
+  readConfig(offset: number, data: Uint8Array): void {
+    readConfigBytes(this.#config, offset, data);
+  }
+  writeConfig(): void {} // the MAC is writable only without VIRTIO_F_VERSION_1 (legacy); ignore
+  activate(ctx: DeviceContext): void {
+    this.#ctx = ctx;
+    this.#fillReceive();
+  }
+  reset(): void {
+    this.#ctx = undefined;
+    this.#rx.length = 0;
+  }
+
+  /** A frame for the guest (from the backend). */
+  receive(frame: Uint8Array): void {
+    if (frame.length === 0 || frame.length > this.mtu + ETH_OVERHEAD || this.#rx.length >= RX_BACKLOG_MAX) {
+      this.stats.rxDropped++;
+      return;
+    }
+    this.#rx.push(frame);
+    this.#fillReceive();
+  }
+
+  notify(q: number): void {
+    if (q === VIRTIO_NET_TRANSMITQ) this.#drainTransmit();
+    else if (q === VIRTIO_NET_RECEIVEQ) this.#fillReceive();
+  }
+
+  #drainTransmit(): void {
+    const ctx = this.#ctx;
+    const vq = ctx?.queues[VIRTIO_NET_TRANSMITQ];
+    if (!ctx || !vq) return;
+    let pushed = false;
+    let budget = QUEUE_BUDGET;
+    for (;;) {
+      if (budget-- === 0) {
+        this.#later('tx');
+        break;
+      }
+      const r = vq.pop();
+      if (r.kind === 'broken') return ctx.fail(r.message);
+      if (r.kind === 'empty') {
+        if (vq.enableNotification()) continue;
+        break;
+      }
+      const len = r.chain.readableLen - VIRTIO_NET_HDR_SIZE;
+      if (len <= 0 || len > this.mtu + ETH_OVERHEAD) {
+        this.stats.txDropped++;
+      } else {
+        const frame = new Uint8Array(len);
+        vq.readFrom(r.chain, frame, VIRTIO_NET_HDR_SIZE);
+        this.stats.txFrames++;
+        this.stats.txBytes += len;
+        try {
+          this.#backend.send(frame);
+        } catch {
+          this.stats.txDropped++;
+        }
+      }
+      vq.push(r.chain.head, 0);
+      pushed = true;
+    }
+    if (pushed) ctx.signalUsed(VIRTIO_NET_TRANSMITQ);
+  }
+
+  #fillReceive(): void {
+    const ctx = this.#ctx;
+    const vq = ctx?.queues[VIRTIO_NET_RECEIVEQ];
+    if (!ctx || !vq) return;
+    let pushed = false;
+    let budget = QUEUE_BUDGET;
+    const hdr = new Uint8Array(VIRTIO_NET_HDR_SIZE);
+    new DataView(hdr.buffer).setUint16(VIRTIO_NET_HDR_NUM_BUFFERS, 1, true);
+    while (this.#rx.length > 0) {
+      if (budget-- === 0) {
+        this.#later('rx');
+        break;
+      }
+      const r = vq.pop();
+      if (r.kind === 'broken') return ctx.fail(r.message);
+      if (r.kind === 'empty') {
+        if (vq.enableNotification()) continue;
+        break;
+      }
+      const frame = this.#rx.shift()!;
+      let used = 0;
+      if (r.chain.writableLen < VIRTIO_NET_HDR_SIZE + frame.length) {
+        this.stats.rxDropped++;
+      } else {
+        vq.writeTo(r.chain, hdr);
+        vq.writeTo(r.chain, frame, VIRTIO_NET_HDR_SIZE);
+        used = VIRTIO_NET_HDR_SIZE + frame.length;
+        this.stats.rxFrames++;
+        this.stats.rxBytes += frame.length;
+      }
+      vq.push(r.chain.head, used);
+      pushed = true;
+    }
+    if (pushed) ctx.signalUsed(VIRTIO_NET_RECEIVEQ);
+  }
+
+  #later(which: 'rx' | 'tx'): void {
+    if (which === 'rx' ? this.#rxScheduled : this.#txScheduled) return;
+    if (which === 'rx') this.#rxScheduled = true;
+    else this.#txScheduled = true;
+    setImmediate(() => {
+      if (which === 'rx') this.#rxScheduled = false;
+      else this.#txScheduled = false;
+      try {
+        if (which === 'rx') this.#fillReceive();
+        else this.#drainTransmit();
+      } catch (e) {
+        this.#ctx?.fail(`${which} queue: device model error: ${(e as Error).message}`);
+      }
+    });
+  }
+}

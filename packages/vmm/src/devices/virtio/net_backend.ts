@@ -1,0 +1,175 @@
+// virtio-net backends. TAP: /dev/net/tun attached to an existing interface (IFF_TAP | IFF_NO_PI,
+// non-blocking, opened by the addon), readable events from the main loop's uv_poll, frames read
+// and written with one read/write each; a full TAP queue drops the frame (as a NIC would).
+// User mode: Debian's passt (https://passt.top) on a socket pair (its fd 3) with QEMU's stream protocol
+// (4-byte big-endian length, then the frame); passt answers ARP/DHCP itself, gives the guest
+// 10.0.2.15/24 with gateway 10.0.2.2 (QEMU slirp's addresses), forwards the requested loopback
+// TCP ports to the guest (`-t 127.0.0.1/HOSTPORT:GUESTPORT`) and exits with the VM (-1 and a kill).
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readSync, writeSync } from 'node:fs';
+import { createServer, type Socket } from 'node:net';
+import { TapFd } from '@kiln/kvm';
+import { VmmError } from '../../errors.ts';
+import type { NetBackend } from './net.ts';
+
+/** Largest frame read from a backend (64 KiB, TAP's own limit; the device drops what exceeds the MTU). */
+const MAX_FRAME = 65536;
+/** Frames read per readable event before yielding (uv_poll is level-triggered: it fires again). */
+const READ_BATCH = 64;
+/** Bytes queued towards passt before frames from the guest are dropped. */
+const PASST_WRITE_MAX = 4 * 1024 * 1024;
+
+export class TapBackend implements NetBackend {
+  readonly name: string;
+  readonly #tap: TapFd;
+  readonly #buf = Buffer.allocUnsafe(MAX_FRAME);
+  #cb: ((frame: Uint8Array) => void) | undefined;
+  dropped = 0;
+
+  constructor(ifname: string) {
+    this.name = `tap:${ifname}`;
+    try {
+      this.#tap = new TapFd(ifname);
+    } catch (e) {
+      const err = e as { errnoName?: string; message: string };
+      const why = err.errnoName === 'EPERM' ? 'permission denied (needs CAP_NET_ADMIN or a TAP owned by this user)' : err.errnoName === 'EBUSY' ? 'in use by another process' : err.message;
+      throw new VmmError('ENET', `TAP ${ifname}: ${why}`);
+    }
+    this.#tap.watch(() => this.#readable());
+  }
+
+  #readable(): void {
+    for (let i = 0; i < READ_BATCH; i++) {
+      let n: number;
+      try {
+        n = readSync(this.#tap.fd, this.#buf, 0, MAX_FRAME, null);
+      } catch {
+        return; // EAGAIN: drained (or the interface went away)
+      }
+      if (n <= 0) return;
+      this.#cb?.(this.#buf.subarray(0, n).slice());
+    }
+  }
+
+  send(frame: Uint8Array): void {
+    try {
+      writeSync(this.#tap.fd, frame);
+    } catch {
+      this.dropped++; // EAGAIN (queue full) or EIO (interface down): the frame is lost
+    }
+  }
+
+  onFrame(cb: (frame: Uint8Array) => void): void {
+    this.#cb = cb;
+  }
+
+  close(): void {
+    this.#tap.close();
+  }
+}
+
+export interface HostFwd {
+  hostAddr: string;
+  hostPort: number;
+  guestPort: number;
+}
+
+/** QEMU slirp's guest addresses, which passt is told to hand out. */
+export const USER_NET = { guest: '10.0.2.15', prefix: 24, gateway: '10.0.2.2' } as const;
+
+export class PasstBackend implements NetBackend {
+  readonly name = 'passt';
+  readonly #child: ChildProcess;
+  readonly #sock: Socket;
+  #cb: ((frame: Uint8Array) => void) | undefined;
+  #pending: Buffer = Buffer.alloc(0);
+  #closed = false;
+  dropped = 0;
+
+  private constructor(child: ChildProcess, sock: Socket) {
+    this.#child = child;
+    this.#sock = sock;
+    sock.on('data', (d: Buffer) => this.#data(d));
+    sock.on('error', () => {});
+  }
+
+  /** passt's command line: the connected socket is its fd 3 (-F 3), so there is no socket file. */
+  static args(hostfwd: readonly HostFwd[]): string[] {
+    const a = ['-f', '-q', '-1', '-4', '-F', '3', '-a', USER_NET.guest, '-n', String(USER_NET.prefix), '-g', USER_NET.gateway, '-u', 'none'];
+    if (hostfwd.length === 0) a.push('-t', 'none');
+    for (const f of hostfwd) a.push('-t', `${f.hostAddr}/${f.hostPort}:${f.guestPort}`);
+    return a;
+  }
+
+  /**
+   * Checks that the forwarded ports are free, starts passt on one end of a socket pair (its
+   * stdio fd 3) and waits `graceMs` for an early exit; a VmmError ENET says what failed.
+   */
+  static async start(hostfwd: readonly HostFwd[], o: { passt?: string; graceMs?: number } = {}): Promise<PasstBackend> {
+    for (const f of hostfwd) {
+      const err = await new Promise<string | undefined>((resolve) => {
+        const srv = createServer();
+        srv.once('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'EADDRINUSE' ? 'is in use' : e.code === 'EACCES' ? 'needs privileges' : e.message));
+        srv.listen({ host: f.hostAddr, port: f.hostPort, exclusive: true }, () => srv.close(() => resolve(undefined)));
+      });
+      if (err !== undefined) throw new VmmError('ENET', `user-mode networking: host port ${f.hostAddr}:${f.hostPort} ${err}`);
+    }
+    const child = spawn(o.passt ?? 'passt', PasstBackend.args(hostfwd), { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+    let exited: string | undefined;
+    child.on('error', (e) => (exited = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'passt is not installed (apt-get install passt)' : e.message));
+    child.on('exit', (code, sig) => (exited ??= `passt exited (${sig ?? `code ${code}`})`));
+    await new Promise((r) => setTimeout(r, o.graceMs ?? 150));
+    if (exited !== undefined) {
+      child.kill('SIGKILL');
+      const detail = stderr.split('\n').filter((l) => l && !l.startsWith('Failed to send') && !l.startsWith("Don't run as root")).slice(-2).join('; ');
+      throw new VmmError('ENET', `user-mode networking: ${exited}${detail ? `: ${detail}` : ''}`);
+    }
+    return new PasstBackend(child, child.stdio[3] as Socket);
+  }
+
+  #data(d: Buffer): void {
+    let buf = this.#pending.length ? Buffer.concat([this.#pending, d]) : d;
+    while (buf.length >= 4) {
+      const len = buf.readUInt32BE(0);
+      if (len > MAX_FRAME) {
+        // out of sync with passt: nothing sensible can follow
+        this.#sock.destroy();
+        this.#pending = Buffer.alloc(0);
+        return;
+      }
+      if (buf.length < 4 + len) break;
+      this.#cb?.(new Uint8Array(buf.subarray(4, 4 + len)));
+      buf = buf.subarray(4 + len);
+    }
+    this.#pending = Buffer.from(buf);
+  }
+
+  send(frame: Uint8Array): void {
+    if (this.#closed || this.#sock.writableLength > PASST_WRITE_MAX) {
+      this.dropped++;
+      return;
+    }
+    const out = Buffer.allocUnsafe(4 + frame.length);
+    out.writeUInt32BE(frame.length, 0);
+    out.set(frame, 4);
+    this.#sock.write(out);
+  }
+
+  onFrame(cb: (frame: Uint8Array) => void): void {
+    this.#cb = cb;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#sock.destroy();
+    const gone = new Promise<void>((r) => (this.#child.exitCode !== null || this.#child.signalCode !== null ? r() : this.#child.once('exit', () => r())));
+    this.#child.kill('SIGTERM');
+    const t = setTimeout(() => this.#child.kill('SIGKILL'), 1000);
+    await gone;
+    clearTimeout(t);
+  }
+}

@@ -33,6 +33,8 @@ import type { VirtioDevice } from './devices/virtio/device.ts';
 import { VirtioRng } from './devices/virtio/rng.ts';
 import { VirtioBlock } from './devices/virtio/block.ts';
 import { VirtioConsole } from './devices/virtio/console.ts';
+import { VirtioNet, type NetBackend } from './devices/virtio/net.ts';
+import { PasstBackend, TapBackend, type HostFwd } from './devices/virtio/net_backend.ts';
 import { VIRTIO_MAX_SLOTS, insertKernelParams, slotAddr, slotCmdlineToken, slotIrq } from './devices/virtio/slots.ts';
 import type { HvEventFd } from '@kiln/kvm';
 
@@ -87,6 +89,11 @@ export interface RunVmOptions {
   rng?: boolean;
   /** virtio-console on the console sink (default false for now). */
   virtioConsole?: boolean;
+  /**
+   * One virtio-net NIC, slot after the disks: an existing TAP interface, or user-mode networking
+   * through passt (guest 10.0.2.15/24, gateway 10.0.2.2) forwarding loopback TCP ports to the guest.
+   */
+  net?: { tap: string } | { user: { hostfwd: HostFwd[] } };
 }
 
 export interface StepTiming {
@@ -208,7 +215,7 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
   const blocks: VirtioBlock[] = [];
   const disks = options.disks ?? [];
   if (!Array.isArray(disks)) throw new VmmError('EBADCONFIG', 'disks must be an array');
-  const slotCount = (options.rng ?? true ? 1 : 0) + disks.length + (options.virtioConsole ? 1 : 0);
+  const slotCount = (options.rng ?? true ? 1 : 0) + disks.length + (options.net ? 1 : 0) + (options.virtioConsole ? 1 : 0);
   if (slotCount > VIRTIO_MAX_SLOTS) throw new VmmError('EBADCONFIG', `at most ${VIRTIO_MAX_SLOTS} virtio devices fit, got ${slotCount}`);
   if (options.rng ?? true) virtioDevs.push(new VirtioRng());
   try {
@@ -221,12 +228,23 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
     for (const b of blocks) void b.close();
     throw e;
   }
+  let netBackend: NetBackend | undefined;
+  if (options.net) {
+    try {
+      netBackend = 'tap' in options.net ? new TapBackend(options.net.tap) : await PasstBackend.start(options.net.user.hostfwd);
+    } catch (e) {
+      for (const b of blocks) void b.close();
+      throw e;
+    }
+    virtioDevs.push(new VirtioNet(netBackend));
+  }
   let cmdline: string;
   try {
     cmdline = insertKernelParams(options.cmdline ?? '', virtioDevs.map((_, i) => slotCmdlineToken(i)).concat(options.virtioConsole ? [slotCmdlineToken(virtioDevs.length)] : []));
     encodeCmdline(cmdline);
   } catch (e) {
     for (const b of blocks) void b.close();
+    await netBackend?.close();
     throw e;
   }
   step('validate');
@@ -472,6 +490,7 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
     for (const e of eventFds) e.close();
     for (const t of transports) t.reset();
     await Promise.all(blocks.map((b) => b.close().catch(() => {})));
+    await Promise.resolve(netBackend?.close()).catch(() => {});
     vm?.close();
     mem?.free();
     if (ownHv) hv.close();

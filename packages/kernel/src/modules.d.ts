@@ -46,3 +46,34 @@ declare module 'kiln:block' {
   /** Opens the `index`-th virtio-blk disk (`kiln run --disk PATH`); ENODEV when there is none. */
   export function openBlockDevice(index?: number): Promise<BlockDevice>;
 }
+
+declare module 'kiln:netdev' {
+  export type NetDevErrorCode = 'ENODEV' | 'EINVAL' | 'EMSGSIZE' | 'EIO';
+  export class NetDevError extends Error {
+    readonly code: NetDevErrorCode;
+  }
+  export interface NetStats {
+    rxFrames: number;
+    rxBytes: number;
+    /** Frames received with nobody listening (or shorter than an Ethernet header). */
+    rxDropped: number;
+    txFrames: number;
+    txBytes: number;
+    /** Device interrupts handled and notifications (VM exits) sent. */
+    interrupts: number;
+    notifications: number;
+  }
+  export interface NetDevice {
+    /** The NIC's MAC address (6 bytes). */
+    readonly mac: Uint8Array;
+    /** Largest payload of a frame, without the Ethernet header (1500 unless the device says). */
+    readonly mtu: number;
+    /** Sends one Ethernet frame (header included, no FCS; 14 to mtu + 18 bytes). Resolves once the device took it. */
+    write(frame: Uint8Array): Promise<void>;
+    /** Calls `cb` with every received frame, in the event loop, until the returned function is called; keeps the program alive meanwhile. */
+    listen(cb: (frame: Uint8Array) => void): () => void;
+    stats(): NetStats;
+  }
+  /** Opens the `index`-th virtio-net NIC (`kiln run --net tap=NAME` or `--net user,...`); ENODEV when there is none. */
+  export function openNetDevice(index?: number): Promise<NetDevice>;
+}

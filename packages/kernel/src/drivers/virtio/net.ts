@@ -1,0 +1,207 @@
+// virtio-net (virtio 1.2 §5.1), one receiveq/transmitq pair, no offloads: VIRTIO_NET_F_MAC,
+// VIRTIO_NET_F_MTU and VIRTIO_NET_F_STATUS when offered. Every buffer starts with the 12-byte
+// virtio_net_hdr (VERSION_1: num_buffers always present), all zero on transmit (no checksum
+// or segmentation offload). Receive buffers (one DMA block, one descriptor each, big enough for
+// a whole frame since MRG_RXBUF is not negotiated) stay posted: each used one is copied out and
+// put back at once, with one kick per interrupt. Frames go to the listeners from a promise job
+// after the interrupt handler (the event loop, never interrupt context), so a throwing listener
+// cannot leave the ring half-processed. Transmit copies each frame into one of a fixed pool of
+// DMA slots; writes beyond the pool wait in order; kicks are batched per turn. Listening and
+// frames in flight hold refs (units/handles.ts).
+
+import { VIRTIO_ID_NET } from '@kiln/common/virtio/constants.ts';
+import {
+  VIRTIO_NET_CFG_MAC, VIRTIO_NET_CFG_MTU, VIRTIO_NET_CFG_STATUS, VIRTIO_NET_F_MAC, VIRTIO_NET_F_MTU, VIRTIO_NET_F_STATUS,
+  VIRTIO_NET_HDR_SIZE, VIRTIO_NET_RECEIVEQ, VIRTIO_NET_S_LINK_UP, VIRTIO_NET_TRANSMITQ,
+} from '@kiln/common/virtio/devices.ts';
+import { ref, unref } from '../../units/handles.ts';
+import type { Platform } from '../platform.ts';
+import { hasBit, type VirtioMmioDevice } from './mmio.ts';
+import type { Virtqueue } from './virtqueue.ts';
+
+/** Ethernet header plus one 802.1Q tag: a frame is at most MTU + this. */
+export const ETH_OVERHEAD = 18;
+export const ETH_MIN_HEADER = 14;
+export const DEFAULT_MTU = 1500;
+const RX_QUEUE = 128;
+const TX_QUEUE = 128;
+/** Transmit buffers (frames in flight at once). */
+const TX_SLOTS = 64;
+
+export type NetDevErrorCode = 'ENODEV' | 'EINVAL' | 'EMSGSIZE' | 'EIO';
+
+export class NetDevError extends Error {
+  constructor(readonly code: NetDevErrorCode, message: string) {
+    super(`${code}: ${message}`);
+    this.name = 'NetDevError';
+  }
+}
+
+export interface NetStats {
+  rxFrames: number;
+  rxBytes: number;
+  /** Frames received with nobody listening (or shorter than an Ethernet header). */
+  rxDropped: number;
+  txFrames: number;
+  txBytes: number;
+  /** Device interrupts handled and notifications (VM exits) sent. */
+  interrupts: number;
+  notifications: number;
+}
+
+interface TxWait {
+  frame: Uint8Array;
+  resolve: () => void;
+}
+
+export class VirtioNetDriver {
+  readonly mac: Uint8Array;
+  readonly mtu: number;
+  /** Link state from the config (always up without VIRTIO_NET_F_STATUS). */
+  linkUp: boolean;
+  private readonly p: Platform;
+  private readonly rxq: Virtqueue;
+  private readonly txq: Virtqueue;
+  private readonly bufSize: number;
+  private readonly rxMem: number;
+  private readonly txMem: number;
+  private readonly txFree: number[] = [];
+  private readonly txWaiting: TxWait[] = [];
+  private readonly inbox: Uint8Array[] = [];
+  private readonly listeners: ((frame: Uint8Array) => void)[] = [];
+  private flushScheduled = false;
+  private txKickScheduled = false;
+  private readonly st = { rxFrames: 0, rxBytes: 0, rxDropped: 0, txFrames: 0, txBytes: 0 };
+
+  constructor(private readonly dev: VirtioMmioDevice) {
+    if (dev.deviceId !== VIRTIO_ID_NET) throw new TypeError(`virtio-net: device id ${dev.deviceId} is not a network device`);
+    this.p = dev.p;
+    const f = dev.negotiate((1 << VIRTIO_NET_F_MAC) | (1 << VIRTIO_NET_F_MTU) | (1 << VIRTIO_NET_F_STATUS));
+    const mac = new Uint8Array(6);
+    if (hasBit(f, VIRTIO_NET_F_MAC)) {
+      dev.readConfig((cfg) => {
+        for (let i = 0; i < 6; i++) mac[i] = cfg(VIRTIO_NET_CFG_MAC + i, 1);
+        return 0;
+      });
+    } else {
+      // §5.1.5: without VIRTIO_NET_F_MAC the driver picks one (locally administered, unicast)
+      mac.set([0x02, 0x4b, 0x4c, 0x47, 0, dev.slot.irq & 0xff]);
+    }
+    this.mac = mac;
+    const mtu = hasBit(f, VIRTIO_NET_F_MTU) ? dev.readConfig((cfg) => cfg(VIRTIO_NET_CFG_MTU, 2)) : DEFAULT_MTU;
+    this.mtu = mtu >= 68 ? mtu : DEFAULT_MTU;
+    this.linkUp = hasBit(f, VIRTIO_NET_F_STATUS) ? (dev.readConfig((cfg) => cfg(VIRTIO_NET_CFG_STATUS, 2)) & VIRTIO_NET_S_LINK_UP) !== 0 : true;
+    this.bufSize = (VIRTIO_NET_HDR_SIZE + this.mtu + ETH_OVERHEAD + 63) & ~63;
+    this.rxq = dev.setupQueue(VIRTIO_NET_RECEIVEQ, RX_QUEUE);
+    this.txq = dev.setupQueue(VIRTIO_NET_TRANSMITQ, TX_QUEUE);
+    dev.onConfigChange = () => {
+      if (hasBit(f, VIRTIO_NET_F_STATUS)) this.linkUp = (dev.readConfig((cfg) => cfg(VIRTIO_NET_CFG_STATUS, 2)) & VIRTIO_NET_S_LINK_UP) !== 0;
+    };
+    dev.driverOk();
+    const rxCount = this.rxq.size;
+    this.rxMem = this.p.dmaAlloc(rxCount * this.bufSize, 4096);
+    for (let i = 0; i < rxCount; i++) this.postRx(this.rxMem + i * this.bufSize);
+    this.rxq.kick();
+    const txCount = Math.min(TX_SLOTS, this.txq.size);
+    this.txMem = this.p.dmaAlloc(txCount * this.bufSize, 4096);
+    for (let i = 0; i < txCount; i++) this.txFree.push(this.txMem + i * this.bufSize);
+  }
+
+  private postRx(addr: number): void {
+    this.rxq.add([{ addr, len: this.bufSize, write: true }], (len) => this.received(addr, len));
+  }
+
+  private received(addr: number, len: number): void {
+    const n = Math.min(len, this.bufSize) - VIRTIO_NET_HDR_SIZE;
+    if (n >= ETH_MIN_HEADER && this.listeners.length > 0) {
+      this.inbox.push(this.p.bytes(addr + VIRTIO_NET_HDR_SIZE, n).slice());
+      this.st.rxFrames++;
+      this.st.rxBytes += n;
+    } else {
+      this.st.rxDropped++;
+    }
+    this.postRx(addr); // its descriptor was freed just before this completion ran
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    void Promise.resolve().then(() => this.flush());
+  }
+
+  /** Kicks the receive queue once for all buffers put back, then delivers the frames in order. */
+  private flush(): void {
+    this.flushScheduled = false;
+    this.rxq.kick();
+    while (this.inbox.length > 0) {
+      const frame = this.inbox.shift()!;
+      const ls = this.listeners.slice();
+      for (let i = 0; i < ls.length; i++) ls[i]!(frame);
+    }
+  }
+
+  /** Sends one Ethernet frame (14 bytes up to MTU + 18); resolves when the device has taken it. */
+  write(frame: Uint8Array): Promise<void> {
+    if (!(frame instanceof Uint8Array)) return Promise.reject(new NetDevError('EINVAL', 'a frame must be a Uint8Array'));
+    if (frame.length < ETH_MIN_HEADER) return Promise.reject(new NetDevError('EINVAL', `a frame needs at least ${ETH_MIN_HEADER} bytes (Ethernet header), got ${frame.length}`));
+    if (frame.length > this.mtu + ETH_OVERHEAD) return Promise.reject(new NetDevError('EMSGSIZE', `frame of ${frame.length} bytes exceeds MTU ${this.mtu} + ${ETH_OVERHEAD}`));
+    return new Promise((resolve) => {
+      ref();
+      const w: TxWait = { frame: frame.slice(), resolve };
+      if (this.txWaiting.length > 0 || !this.startTx(w)) this.txWaiting.push(w);
+    });
+  }
+
+  private startTx(w: TxWait): boolean {
+    const slot = this.txFree.pop();
+    if (slot === undefined) return false;
+    const b = this.p.bytes(slot, VIRTIO_NET_HDR_SIZE + w.frame.length);
+    b.fill(0, 0, VIRTIO_NET_HDR_SIZE);
+    b.set(w.frame, VIRTIO_NET_HDR_SIZE);
+    if (!this.txq.add([{ addr: slot, len: b.length, write: false }], () => this.sent(slot, w))) {
+      this.txFree.push(slot);
+      return false;
+    }
+    this.st.txFrames++;
+    this.st.txBytes += w.frame.length;
+    this.scheduleTxKick();
+    return true;
+  }
+
+  private scheduleTxKick(): void {
+    if (this.txKickScheduled) return;
+    this.txKickScheduled = true;
+    void Promise.resolve().then(() => {
+      this.txKickScheduled = false;
+      this.txq.kick();
+    });
+  }
+
+  private sent(slot: number, w: TxWait): void {
+    this.txFree.push(slot);
+    unref();
+    w.resolve();
+    while (this.txWaiting.length > 0 && this.startTx(this.txWaiting[0]!)) this.txWaiting.shift();
+  }
+
+  /** Calls `cb` with every received frame (a copy) until the returned function is called. */
+  listen(cb: (frame: Uint8Array) => void): () => void {
+    if (typeof cb !== 'function') throw new NetDevError('EINVAL', 'listen needs a callback');
+    const entry = (f: Uint8Array): void => cb(f);
+    this.listeners.push(entry);
+    ref();
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      const i = this.listeners.indexOf(entry);
+      if (i >= 0) this.listeners.splice(i, 1);
+      unref();
+    };
+  }
+
+  stats(): NetStats {
+    return { ...this.st, interrupts: this.dev.interrupts, notifications: this.rxq.notifications + this.txq.notifications };
+  }
+}

@@ -1,0 +1,46 @@
+// The `kiln:netdev` module: raw Ethernet frames on a virtio-net NIC, the narrow device interface
+// (MirageOS's NETIF shape) a TCP/IP stack sits on. openNetDevice(i) opens the i-th virtio-net
+// device on the command line (slot order; `kiln run --net ...`). write(frame) sends one frame
+// (Ethernet header included, no FCS); listen(cb) gets every received frame until the returned
+// function is called, and keeps the program alive meanwhile. Errors carry a code: ENODEV,
+// EINVAL, EMSGSIZE. Types for apps: modules.d.ts.
+
+import { VIRTIO_ID_NET } from '@kiln/common/virtio/constants.ts';
+import { ops } from '../ops.ts';
+import { guestPlatform } from '../drivers/platform.ts';
+import { NetDevError, VirtioNetDriver, type NetStats } from '../drivers/virtio/net.ts';
+import { virtioDevices } from '../drivers/virtio/mmio.ts';
+
+export { NetDevError };
+
+export interface NetDevice {
+  /** The NIC's MAC address (6 bytes). */
+  readonly mac: Uint8Array;
+  /** Largest payload of a frame (without the Ethernet header). */
+  readonly mtu: number;
+  write(frame: Uint8Array): Promise<void>;
+  listen(cb: (frame: Uint8Array) => void): () => void;
+  stats(): NetStats;
+}
+
+const opened = new Map<number, VirtioNetDriver>();
+
+export async function openNetDevice(index = 0): Promise<NetDevice> {
+  if (!Number.isInteger(index) || index < 0) throw new NetDevError('EINVAL', `bad network device index ${index}`);
+  let nic = opened.get(index);
+  if (!nic) {
+    const nics = virtioDevices(guestPlatform(), ops.op_cmdline()).filter((d) => d.deviceId === VIRTIO_ID_NET);
+    const dev = nics[index];
+    if (!dev) throw new NetDevError('ENODEV', `no network device ${index} (${nics.length} virtio-net device${nics.length === 1 ? '' : 's'}; kiln run --net tap=NAME or --net user)`);
+    nic = new VirtioNetDriver(dev);
+    opened.set(index, nic);
+  }
+  const n = nic;
+  return {
+    mac: n.mac.slice(),
+    mtu: n.mtu,
+    write: (frame) => n.write(frame),
+    listen: (cb) => n.listen(cb),
+    stats: () => n.stats(),
+  };
+}

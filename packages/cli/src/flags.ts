@@ -80,3 +80,48 @@ export function checkDisk(d: DiskSpec): DiskSpec {
   if (size % 512 !== 0) throw fail(`size ${size} bytes is not a multiple of 512`);
   return d;
 }
+
+export interface HostFwdSpec {
+  hostAddr: string;
+  hostPort: number;
+  guestPort: number;
+}
+
+export type NetSpec = { tap: string } | { user: { hostfwd: HostFwdSpec[] } };
+
+const NET_FORMS = 'user[,hostfwd=[tcp:]127.0.0.1:HOSTPORT-[10.0.2.15]:GUESTPORT ...] or tap=NAME';
+
+/**
+ * `--net user[,hostfwd=...]` (QEMU's syntax: hostfwd=[tcp:]hostaddr:hostport-[guestaddr]:guestport,
+ * repeatable; host addresses must be loopback, the guest address empty or 10.0.2.15) or
+ * `--net tap=NAME` (an existing TAP interface).
+ */
+export function parseNet(value: string): NetSpec {
+  const fail = (why: string): CliError => new CliError('EUSAGE', `--net ${value}: ${why}`);
+  const tap = /^tap=(.*)$/.exec(value);
+  if (tap) {
+    const name = tap[1]!;
+    if (!/^[A-Za-z0-9_.-]{1,15}$/.test(name)) throw fail('a TAP interface name is 1 to 15 letters, digits, _ . or -');
+    return { tap: name };
+  }
+  const parts = value.split(',');
+  if (parts[0] !== 'user') throw bad('--net', NET_FORMS, value);
+  const hostfwd: HostFwdSpec[] = [];
+  for (const p of parts.slice(1)) {
+    if (!p.startsWith('hostfwd=')) throw fail(`unknown option ${JSON.stringify(p)} (only hostfwd=... is supported)`);
+    const m = /^hostfwd=(?:(tcp|udp):)?([^:]*):([0-9]{1,5})-([^:]*):([0-9]{1,5})$/.exec(p);
+    if (!m) throw fail(`expected hostfwd=[tcp:]127.0.0.1:HOSTPORT-[10.0.2.15]:GUESTPORT, got ${JSON.stringify(p)}`);
+    const [, proto, hostAddr, hostPort, guestAddr, guestPort] = m;
+    if (proto === 'udp') throw fail('only TCP ports can be forwarded');
+    if (!/^127\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){2}$/.test(hostAddr!)) {
+      throw fail(`host address ${JSON.stringify(hostAddr)} is not a loopback address (only 127.0.0.1 and the rest of 127.0.0.0/8 are allowed)`);
+    }
+    if (guestAddr !== '' && guestAddr !== '10.0.2.15') throw fail(`guest address ${guestAddr} is not the guest's (10.0.2.15, or leave it empty)`);
+    const hp = Number(hostPort);
+    const gp = Number(guestPort);
+    if (hp < 1 || hp > 65535 || gp < 1 || gp > 65535) throw fail('ports must be between 1 and 65535');
+    if (hostfwd.some((f) => f.hostAddr === hostAddr && f.hostPort === hp)) throw fail(`host port ${hostAddr}:${hp} is forwarded twice`);
+    hostfwd.push({ hostAddr: hostAddr!, hostPort: hp, guestPort: gp });
+  }
+  return { user: { hostfwd } };
+}

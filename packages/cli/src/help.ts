@@ -40,6 +40,11 @@ Options:
   --timeout <s>        stop the guest after <s> seconds
   --disk <path>[,ro]   attach a raw disk image (size a multiple of 512) as a virtio-blk
                        device; ,ro makes it read-only; repeat for more disks
+  --net user[,hostfwd=[tcp:]127.0.0.1:HOSTPORT-:GUESTPORT ...]
+                       virtio-net NIC on user-mode networking (passt on Kiln's VMM,
+                       slirp on QEMU): guest 10.0.2.15/24, gateway 10.0.2.2; each
+                       hostfwd forwards a loopback TCP port to the guest
+  --net tap=NAME       virtio-net NIC on an existing TAP interface
   -h, --help           show this help
 
 Exit codes: the guest's (0-255); 2 bad usage; 123 the guest died; 124 timeout;

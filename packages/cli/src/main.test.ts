@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { BUILD_HELP, MAIN_HELP, RUN_HELP } from './help.ts';
-import { decodeQemuStatus, qemuArgs, qemuVirtioArgs } from './qemu.ts';
+import { decodeQemuStatus, qemuArgs, qemuNetArgs, qemuVirtioArgs } from './qemu.ts';
 import { guestCmdline } from './run.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
@@ -128,4 +128,32 @@ test('build_errors_name_the_import_and_file', { skip: existsSync(join(ROOT, 'arc
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('net_flag_golden', () => {
+  assert.match(RUN_HELP, /\n  --net tap=NAME       virtio-net NIC on an existing TAP interface\n/);
+  assert.match(RUN_HELP, /\n  --net user\[,hostfwd=\[tcp:\]127\.0\.0\.1:HOSTPORT-:GUESTPORT \.\.\.\]\n/);
+  const cases: [string[], string][] = [
+    [['--net', 'bridge'], 'kiln: --net: expected user[,hostfwd=[tcp:]127.0.0.1:HOSTPORT-[10.0.2.15]:GUESTPORT ...] or tap=NAME, got "bridge"\n'],
+    [['--net', 'tap='], 'kiln: --net tap=: a TAP interface name is 1 to 15 letters, digits, _ . or -\n'],
+    [['--net', 'tap=a-very-long-interface'], 'kiln: --net tap=a-very-long-interface: a TAP interface name is 1 to 15 letters, digits, _ . or -\n'],
+    [['--net', 'user,hostfwd=:8080-:80'], 'kiln: --net user,hostfwd=:8080-:80: host address "" is not a loopback address (only 127.0.0.1 and the rest of 127.0.0.0/8 are allowed)\n'],
+    [['--net', 'user,hostfwd=0.0.0.0:8080-:80'], 'kiln: --net user,hostfwd=0.0.0.0:8080-:80: host address "0.0.0.0" is not a loopback address (only 127.0.0.1 and the rest of 127.0.0.0/8 are allowed)\n'],
+    [['--net', 'user,hostfwd=udp:127.0.0.1:53-:53'], 'kiln: --net user,hostfwd=udp:127.0.0.1:53-:53: only TCP ports can be forwarded\n'],
+    [['--net', 'user,hostfwd=127.0.0.1:8080-10.0.2.16:80'], 'kiln: --net user,hostfwd=127.0.0.1:8080-10.0.2.16:80: guest address 10.0.2.16 is not the guest\'s (10.0.2.15, or leave it empty)\n'],
+    [['--net', 'user,hostfwd=127.0.0.1:0-:80'], 'kiln: --net user,hostfwd=127.0.0.1:0-:80: ports must be between 1 and 65535\n'],
+    [['--net', 'user,hostfwd=127.0.0.1:8080'], 'kiln: --net user,hostfwd=127.0.0.1:8080: expected hostfwd=[tcp:]127.0.0.1:HOSTPORT-[10.0.2.15]:GUESTPORT, got "hostfwd=127.0.0.1:8080"\n'],
+    [['--net', 'user,restrict=on'], 'kiln: --net user,restrict=on: unknown option "restrict=on" (only hostfwd=... is supported)\n'],
+    [['--net', 'user', '--net', 'tap=tap0'], 'kiln: --net tap=tap0: only one --net is supported (one NIC)\n'],
+  ];
+  for (const [flags, stderr] of cases) assert.deepEqual(kiln('run', 'x.elf', ...flags), { code: 2, stdout: '', stderr }, flags.join(' '));
+  // Good values pass the flag check; the next error is the missing image.
+  for (const v of ['user', 'user,hostfwd=127.0.0.1:8080-:80,hostfwd=tcp:127.0.0.1:2222-10.0.2.15:22', 'tap=tap0']) {
+    assert.deepEqual(kiln('run', 'x.elf', '--net', v), { code: 2, stdout: '', stderr: 'kiln: cannot read image x.elf: no such file\n' }, v);
+  }
+  assert.deepEqual(qemuNetArgs({ tap: 'tap0' }), ['-netdev', 'tap,id=n0,ifname=tap0,script=no,downscript=no', '-device', 'virtio-net-device,netdev=n0']);
+  assert.deepEqual(qemuNetArgs({ user: { hostfwd: [{ hostAddr: '127.0.0.1', hostPort: 8080, guestPort: 80 }] } }), [
+    '-netdev', 'user,id=n0,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:8080-:80', '-device', 'virtio-net-device,netdev=n0',
+  ]);
+  assert.ok(qemuArgs({ image: 'h.elf', memMiB: 64, cpus: 1, cmdline: '', accel: 'tcg', net: { tap: 't' } }).join(' ').includes('-device virtio-net-device,netdev=n0'));
 });

@@ -5,6 +5,7 @@
 
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import type { NetSpec } from './flags.ts';
 
 export type Accel = 'kvm' | 'tcg';
 
@@ -20,6 +21,8 @@ export interface QemuOptions {
   qemu?: string;
   /** virtio-blk disks (raw images), attached as virtio-blk-device on microvm's virtio-mmio. */
   disks?: { path: string; readOnly: boolean }[];
+  /** One virtio-net NIC: a TAP interface, or QEMU's user-mode (slirp) network with loopback forwards. */
+  net?: NetSpec;
 }
 
 export interface QemuResult {
@@ -53,7 +56,16 @@ export function qemuVirtioArgs(disks: readonly { path: string; readOnly: boolean
   return out;
 }
 
-export function qemuArgs(o: Pick<QemuOptions, 'image' | 'memMiB' | 'cpus' | 'cmdline' | 'accel' | 'disks'>): string[] {
+/** -netdev/-device for the NIC: TAP without scripts, or slirp on 10.0.2.0/24 (guest 10.0.2.15) with hostfwd. */
+export function qemuNetArgs(net: NetSpec | undefined): string[] {
+  if (!net) return [];
+  const netdev = 'tap' in net
+    ? `tap,id=n0,ifname=${qemuValue(net.tap)},script=no,downscript=no`
+    : ['user,id=n0,net=10.0.2.0/24', ...net.user.hostfwd.map((f) => `hostfwd=tcp:${f.hostAddr}:${f.hostPort}-:${f.guestPort}`)].join(',');
+  return ['-netdev', netdev, '-device', 'virtio-net-device,netdev=n0'];
+}
+
+export function qemuArgs(o: Pick<QemuOptions, 'image' | 'memMiB' | 'cpus' | 'cmdline' | 'accel' | 'disks' | 'net'>): string[] {
   return [
     '-M', 'microvm,x-option-roms=off,rtc=on,acpi=off,isa-serial=on',
     '-kernel', o.image,
@@ -64,6 +76,7 @@ export function qemuArgs(o: Pick<QemuOptions, 'image' | 'memMiB' | 'cpus' | 'cmd
     '-serial', 'stdio',
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x01',
     ...qemuVirtioArgs(o.disks ?? []),
+    ...qemuNetArgs(o.net),
     ...(o.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg', '-cpu', 'max']),
   ];
 }

@@ -10,6 +10,7 @@ import { quoteArg } from '@kiln/kernel/units/cmdline.ts';
 import { CliError } from './errors.ts';
 import { checkImage } from './image_check.ts';
 import { kvmUsable, runQemu, type Accel } from './qemu.ts';
+import type { NetSpec } from './flags.ts';
 
 export interface RunOptions {
   image: string;
@@ -24,6 +25,8 @@ export interface RunOptions {
   args: string[];
   /** virtio-blk disks in order (already checked by flags.ts checkDisk). */
   disks?: { path: string; readOnly: boolean }[];
+  /** One virtio-net NIC (already checked by flags.ts parseNet). */
+  net?: NetSpec;
   stdout?: (chunk: Uint8Array) => void;
   /** diagnostics (which VMM ran); default: nothing */
   info?: (line: string) => void;
@@ -88,7 +91,7 @@ export async function runImage(o: RunOptions): Promise<number> {
     const accel = o.accel ?? (kvmUsable() ? 'kvm' : 'tcg');
     if (accel === 'kvm' && !kvmUsable()) throw new CliError('EVMM', '--accel kvm: /dev/kvm is missing or not usable (try --accel tcg)');
     o.info?.(`vmm=qemu accel=${accel}`);
-    const r = await runQemu({ image: o.image, memMiB: o.memMiB, cpus: o.cpus, cmdline, accel, timeoutMs, stdout, disks: o.disks ?? [] });
+    const r = await runQemu({ image: o.image, memMiB: o.memMiB, cpus: o.cpus, cmdline, accel, timeoutMs, stdout, disks: o.disks ?? [], ...(o.net ? { net: o.net } : {}) });
     if (r.reason === 'timeout') return fromVmResult({ ...r, reason: 'timeout' }, o.timeoutS);
     if (r.reason === 'error') throw new CliError('EVMM', r.message ?? 'QEMU failed');
     return r.exitCode;
@@ -109,7 +112,7 @@ export async function runImage(o: RunOptions): Promise<number> {
   try {
     const hypervisor = kvm.Kvm.open();
     try {
-      r = await vmm.runVm({ image, disks: o.disks ?? [], memMiB: o.memMiB, cpus: o.cpus, cmdline, bootTimer: o.bootTimer, timeoutMs, boot: 'linux', ...(o.stdout ? { stdout: { write: stdout } } : { stdoutFd: 1 }), stderr: process.stderr, hypervisor });
+      r = await vmm.runVm({ image, disks: o.disks ?? [], ...(o.net ? { net: o.net } : {}), memMiB: o.memMiB, cpus: o.cpus, cmdline, bootTimer: o.bootTimer, timeoutMs, boot: 'linux', ...(o.stdout ? { stdout: { write: stdout } } : { stdoutFd: 1 }), stderr: process.stderr, hypervisor });
     } finally {
       hypervisor.close();
     }

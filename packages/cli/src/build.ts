@@ -17,6 +17,7 @@ import { KERNEL_SRC, archOutputs } from './paths.ts';
 export const KILN_MODULES: Record<string, string> = {
   'kiln:process': join(KERNEL_SRC, 'units/process.ts'),
   'kiln:block': join(KERNEL_SRC, 'units/block.ts'),
+  'kiln:vsock': join(KERNEL_SRC, 'units/vsock.ts'),
   'kiln:netdev': join(KERNEL_SRC, 'units/netdev.ts'),
 };
 

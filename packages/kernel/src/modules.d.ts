@@ -1,5 +1,5 @@
 // Types of the `kiln:*` modules for apps (examples/*/main.ts typecheck against these with the
-// kernel tsconfig). Implementations: kiln:process → units/process.ts, kiln:block → units/block.ts
+// kernel tsconfig). Implementations: kiln:process → units/process.ts, kiln:block → units/block.ts, kiln:vsock → units/vsock.ts
 // (kiln build maps them).
 // Keep in step with the implementation. Spec: shared/DESIGN.md §4 "App API".
 
@@ -45,6 +45,48 @@ declare module 'kiln:block' {
   }
   /** Opens the `index`-th virtio-blk disk (`kiln run --disk PATH`); ENODEV when there is none. */
   export function openBlockDevice(index?: number): Promise<BlockDevice>;
+}
+
+declare module 'kiln:vsock' {
+  export type VsockErrorCode = 'ENODEV' | 'ECONNREFUSED' | 'ECONNRESET' | 'EADDRINUSE' | 'EADDRNOTAVAIL' | 'EINVAL' | 'EPIPE' | 'EBADF' | 'ENOTCONN';
+  export class VsockError extends Error {
+    readonly code: VsockErrorCode;
+  }
+  export interface Addr {
+    cid: number;
+    port: number;
+  }
+  /** A stream connection (Deno's Conn shape). */
+  export interface Conn {
+    readonly localPort: number;
+    readonly remotePort: number;
+    readonly remoteCid: number;
+    readonly localAddr: Addr;
+    readonly remoteAddr: Addr;
+    /** Reads into `buf`: the byte count, or null at end of stream; ECONNRESET if the peer reset. */
+    read(buf: Uint8Array): Promise<number | null>;
+    /** Writes all of `bytes`; resolves with its length once the peer had room for the last byte. */
+    write(bytes: Uint8Array): Promise<number>;
+    /** No more writes: the peer reads end of stream after what was written. */
+    closeWrite(): Promise<void>;
+    /** Closes both directions (pending reads resolve null). */
+    close(): void;
+  }
+  /** A listening port (Deno's Listener shape): accept() or `for await (const conn of listener)`. */
+  export interface Listener extends AsyncIterable<Conn> {
+    readonly port: number;
+    readonly addr: Addr;
+    accept(): Promise<Conn>;
+    close(): void;
+  }
+  /** The host's CID. */
+  export const VMADDR_CID_HOST: 2;
+  /** This guest's CID (`kiln run --vsock CID,...`). */
+  export function localCid(): number;
+  /** Listens on `port`; keeps the program alive until close(). EADDRINUSE if taken, ENODEV without --vsock. */
+  export function listen(port: number): Listener;
+  /** Connects to `port` on `cid` (2 = the host: `<UDS_PATH>_<port>`); ECONNREFUSED when nobody listens. */
+  export function connect(cid: number, port: number): Promise<Conn>;
 }
 
 declare module 'kiln:netdev' {

@@ -231,3 +231,57 @@ export function decodeVsockHdr(b: Uint8Array): VirtioVsockHdr {
     fwdCnt: v.getUint32(VIRTIO_VSOCK_HDR_FWD_CNT, true),
   };
 }
+
+/**
+ * The vsock header with CIDs as plain numbers (exact below 2^53; real CIDs are 32-bit): for
+ * code that runs in the guest engine, which has no BigInt, and for the VMM's device.
+ */
+export interface VsockHeader {
+  srcCid: number;
+  dstCid: number;
+  srcPort: number;
+  dstPort: number;
+  len: number;
+  type: number;
+  op: number;
+  flags: number;
+  bufAlloc: number;
+  fwdCnt: number;
+}
+
+const U32 = 0x1_0000_0000;
+
+/** Writes `h` into the first 44 bytes of `out` (little-endian, no BigInt). */
+export function writeVsockHeader(out: Uint8Array, h: VsockHeader): Uint8Array {
+  const v = new DataView(out.buffer, out.byteOffset, VIRTIO_VSOCK_HDR_SIZE);
+  v.setUint32(VIRTIO_VSOCK_HDR_SRC_CID, h.srcCid >>> 0, true);
+  v.setUint32(VIRTIO_VSOCK_HDR_SRC_CID + 4, Math.floor(h.srcCid / U32) >>> 0, true);
+  v.setUint32(VIRTIO_VSOCK_HDR_DST_CID, h.dstCid >>> 0, true);
+  v.setUint32(VIRTIO_VSOCK_HDR_DST_CID + 4, Math.floor(h.dstCid / U32) >>> 0, true);
+  v.setUint32(VIRTIO_VSOCK_HDR_SRC_PORT, h.srcPort >>> 0, true);
+  v.setUint32(VIRTIO_VSOCK_HDR_DST_PORT, h.dstPort >>> 0, true);
+  v.setUint32(VIRTIO_VSOCK_HDR_LEN, h.len >>> 0, true);
+  v.setUint16(VIRTIO_VSOCK_HDR_TYPE, h.type & 0xffff, true);
+  v.setUint16(VIRTIO_VSOCK_HDR_OP, h.op & 0xffff, true);
+  v.setUint32(VIRTIO_VSOCK_HDR_FLAGS, h.flags >>> 0, true);
+  v.setUint32(VIRTIO_VSOCK_HDR_BUF_ALLOC, h.bufAlloc >>> 0, true);
+  v.setUint32(VIRTIO_VSOCK_HDR_FWD_CNT, h.fwdCnt >>> 0, true);
+  return out;
+}
+
+/** Reads a header from the first 44 bytes of `b` (caller checks the length; no BigInt). */
+export function readVsockHeader(b: Uint8Array): VsockHeader {
+  const v = new DataView(b.buffer, b.byteOffset, VIRTIO_VSOCK_HDR_SIZE);
+  return {
+    srcCid: v.getUint32(VIRTIO_VSOCK_HDR_SRC_CID, true) + v.getUint32(VIRTIO_VSOCK_HDR_SRC_CID + 4, true) * U32,
+    dstCid: v.getUint32(VIRTIO_VSOCK_HDR_DST_CID, true) + v.getUint32(VIRTIO_VSOCK_HDR_DST_CID + 4, true) * U32,
+    srcPort: v.getUint32(VIRTIO_VSOCK_HDR_SRC_PORT, true),
+    dstPort: v.getUint32(VIRTIO_VSOCK_HDR_DST_PORT, true),
+    len: v.getUint32(VIRTIO_VSOCK_HDR_LEN, true),
+    type: v.getUint16(VIRTIO_VSOCK_HDR_TYPE, true),
+    op: v.getUint16(VIRTIO_VSOCK_HDR_OP, true),
+    flags: v.getUint32(VIRTIO_VSOCK_HDR_FLAGS, true),
+    bufAlloc: v.getUint32(VIRTIO_VSOCK_HDR_BUF_ALLOC, true),
+    fwdCnt: v.getUint32(VIRTIO_VSOCK_HDR_FWD_CNT, true),
+  };
+}

@@ -103,3 +103,10 @@ test('vring_need_event_matches_interval_definition', () => {
     }),
   );
 });
+
+test('vsock_header_number_helpers_match_the_bigint_encoding', () => {
+  const h = { srcCid: 3, dstCid: 0x1_0000_0002, srcPort: 1024, dstPort: 52, len: 7, type: v.VIRTIO_VSOCK_TYPE_STREAM, op: v.VIRTIO_VSOCK_OP_RW, flags: 3, bufAlloc: 65536, fwdCnt: 0xffff_ffff };
+  const enc = v.writeVsockHeader(new Uint8Array(44), h);
+  assert.deepEqual(enc, v.encodeVsockHdr({ ...h, srcCid: 3n, dstCid: 0x1_0000_0002n }));
+  assert.deepEqual(v.readVsockHeader(enc), h);
+});

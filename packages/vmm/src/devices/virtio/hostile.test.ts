@@ -15,6 +15,7 @@ import { VirtioMmio } from './mmio.ts';
 import { VirtioRng } from './rng.ts';
 import { VirtioConsole } from './console.ts';
 import { VirtioBlock } from './block.ts';
+import { VirtioVsock } from './vsock.ts';
 import { VirtioNet, type NetBackend } from './net.ts';
 import { Virtqueue } from './queue.ts';
 import type { VirtioDevice } from './device.ts';
@@ -188,4 +189,23 @@ test('hostile rings: every segment a popped chain hands out lies inside RAM', ()
     }),
     { numRuns: 1000 },
   );
+});
+
+test('hostile rings: virtio-vsock (random headers and chains on rx, tx and event queues)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-vsock-'));
+  try {
+    await fc.assert(
+      fc.asyncProperty(scenarioArb, async (s) => {
+        const dev = new VirtioVsock({ cid: 3, udsPath: join(dir, 'v.sock') });
+        try {
+          await runScenario(dev, s, () => new Promise((r) => setImmediate(r)));
+        } finally {
+          await dev.close();
+        }
+      }),
+      { numRuns: 300 },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -33,6 +33,7 @@ import type { VirtioDevice } from './devices/virtio/device.ts';
 import { VirtioRng } from './devices/virtio/rng.ts';
 import { VirtioBlock } from './devices/virtio/block.ts';
 import { VirtioConsole } from './devices/virtio/console.ts';
+import { VirtioVsock } from './devices/virtio/vsock.ts';
 import { VirtioNet, type NetBackend } from './devices/virtio/net.ts';
 import { PasstBackend, TapBackend, type HostFwd } from './devices/virtio/net_backend.ts';
 import { VIRTIO_MAX_SLOTS, insertKernelParams, slotAddr, slotCmdlineToken, slotIrq } from './devices/virtio/slots.ts';
@@ -94,6 +95,12 @@ export interface RunVmOptions {
    * through passt (guest 10.0.2.15/24, gateway 10.0.2.2) forwarding loopback TCP ports to the guest.
    */
   net?: { tap: string } | { user: { hostfwd: HostFwd[] } };
+  /**
+   * virtio-vsock (slot after the NIC) with Firecracker's hybrid Unix-socket backend: the guest's
+   * CID (≥ 3) and the socket the VMM listens on for `CONNECT <port>\n`; a guest connect to CID 2
+   * port P goes to `<udsPath>_P`.
+   */
+  vsock?: { cid: number; udsPath: string };
 }
 
 export interface StepTiming {
@@ -215,7 +222,8 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
   const blocks: VirtioBlock[] = [];
   const disks = options.disks ?? [];
   if (!Array.isArray(disks)) throw new VmmError('EBADCONFIG', 'disks must be an array');
-  const slotCount = (options.rng ?? true ? 1 : 0) + disks.length + (options.net ? 1 : 0) + (options.virtioConsole ? 1 : 0);
+  const vsock = options.vsock === undefined ? undefined : new VirtioVsock(options.vsock);
+  const slotCount = (options.rng ?? true ? 1 : 0) + disks.length + (options.net ? 1 : 0) + (vsock ? 1 : 0) + (options.virtioConsole ? 1 : 0);
   if (slotCount > VIRTIO_MAX_SLOTS) throw new VmmError('EBADCONFIG', `at most ${VIRTIO_MAX_SLOTS} virtio devices fit, got ${slotCount}`);
   if (options.rng ?? true) virtioDevs.push(new VirtioRng());
   try {
@@ -238,6 +246,7 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
     }
     virtioDevs.push(new VirtioNet(netBackend));
   }
+  if (vsock) virtioDevs.push(vsock);
   let cmdline: string;
   try {
     cmdline = insertKernelParams(options.cmdline ?? '', virtioDevs.map((_, i) => slotCmdlineToken(i)).concat(options.virtioConsole ? [slotCmdlineToken(virtioDevs.length)] : []));
@@ -265,6 +274,7 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
     step('create_vm');
     mem = hv.createMemory(memBytes);
     step('create_memory');
+    if (vsock) await vsock.listen();
     regions.forEach((r: RamRegion, slot) => vm!.mapMemory({ slot, guestPhysAddr: r.guestPhysAddr, memory: mem!, offset: r.hostOffset, size: r.size }));
     step('map_memory');
     vm.createIrqchip();
@@ -491,6 +501,7 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
     for (const t of transports) t.reset();
     await Promise.all(blocks.map((b) => b.close().catch(() => {})));
     await Promise.resolve(netBackend?.close()).catch(() => {});
+    await vsock?.close().catch(() => {});
     vm?.close();
     mem?.free();
     if (ownHv) hv.close();

@@ -3,6 +3,7 @@
 // tested by golden strings. Style: esbuild's CLI errors (name the flag and the fix).
 
 import { accessSync, constants, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { MEM_MIB_MAX, MEM_MIB_MIN } from '@kiln/common';
 import { CliError } from './errors.ts';
 
@@ -124,4 +125,28 @@ export function parseNet(value: string): NetSpec {
     hostfwd.push({ hostAddr: hostAddr!, hostPort: hp, guestPort: gp });
   }
   return { user: { hostfwd } };
+}
+
+export interface VsockSpec {
+  cid: number;
+  udsPath: string;
+}
+
+/** `--vsock CID,UDS_PATH`: CID 3 to 4294967294 (0-2 are reserved), and the socket's directory must exist. */
+export function parseVsock(value: string): VsockSpec {
+  const comma = value.indexOf(',');
+  const cidText = comma < 0 ? value : value.slice(0, comma);
+  const udsPath = comma < 0 ? '' : value.slice(comma + 1);
+  if (!/^[0-9]{1,10}$/.test(cidText) || udsPath === '') throw bad('--vsock', 'CID,UDS_PATH', value);
+  const cid = Number(cidText);
+  if (cid < 3 || cid > 0xffff_fffe) throw new CliError('EUSAGE', `--vsock ${value}: CID must be 3 to 4294967294 (0-2 are reserved; 2 is the host), got ${cidText}`);
+  const dir = dirname(udsPath);
+  let isDir = false;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch {
+    // missing
+  }
+  if (!isDir) throw new CliError('EUSAGE', `--vsock ${value}: directory ${dir} does not exist`);
+  return { cid, udsPath };
 }

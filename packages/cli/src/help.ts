@@ -45,6 +45,9 @@ Options:
                        slirp on QEMU): guest 10.0.2.15/24, gateway 10.0.2.2; each
                        hostfwd forwards a loopback TCP port to the guest
   --net tap=NAME       virtio-net NIC on an existing TAP interface
+  --vsock <cid>,<path> virtio-vsock with guest CID <cid> (3 or more), Firecracker's hybrid
+                       Unix socket: the host connects to <path> and sends "CONNECT <port>\\n";
+                       guest connects to CID 2 port P reach <path>_P (Kiln's VMM)
   -h, --help           show this help
 
 Exit codes: the guest's (0-255); 2 bad usage; 123 the guest died; 124 timeout;

@@ -157,3 +157,21 @@ test('net_flag_golden', () => {
   ]);
   assert.ok(qemuArgs({ image: 'h.elf', memMiB: 64, cpus: 1, cmdline: '', accel: 'tcg', net: { tap: 't' } }).join(' ').includes('-device virtio-net-device,netdev=n0'));
 });
+
+test('vsock_flag_errors_golden', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-cli-'));
+  try {
+    const cases: Array<[string[], string]> = [
+      [['run', 'x.elf', '--vsock', '3'], 'kiln: --vsock: expected CID,UDS_PATH, got "3"\n'],
+      [['run', 'x.elf', '--vsock', 'x,/tmp/v.sock'], 'kiln: --vsock: expected CID,UDS_PATH, got "x,/tmp/v.sock"\n'],
+      [['run', 'x.elf', '--vsock', `2,${dir}/v.sock`], `kiln: --vsock 2,${dir}/v.sock: CID must be 3 to 4294967294 (0-2 are reserved; 2 is the host), got 2\n`],
+      [['run', 'x.elf', '--vsock', `3,${dir}/nope/v.sock`], `kiln: --vsock 3,${dir}/nope/v.sock: directory ${dir}/nope does not exist\n`],
+      [['run', 'x.elf', '--vmm', 'qemu', '--vsock', `3,${dir}/v.sock`], 'kiln: --vsock: QEMU has no Firecracker-style hybrid vsock (its vhost-vsock needs /dev/vhost-vsock and AF_VSOCK on the host); use --vmm kiln\n'],
+    ];
+    for (const [args, stderr] of cases) assert.deepEqual(kiln(...args), { code: 2, stdout: '', stderr }, args.join(' '));
+    assert.deepEqual(kiln('run', 'x.elf', '--vsock', `3,${dir}/v.sock`), { code: 2, stdout: '', stderr: 'kiln: cannot read image x.elf: no such file\n' });
+    assert.match(RUN_HELP, /\n  --vsock <cid>,<path> virtio-vsock with guest CID <cid> \(3 or more\)/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -6,7 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { buildImage } from './build.ts';
 import { CliError } from './errors.ts';
-import { checkDisk, parseChoice, parseCpus, parseDisk, parseMem, parseNet, parseTimeout } from './flags.ts';
+import { checkDisk, parseChoice, parseCpus, parseDisk, parseMem, parseNet, parseTimeout, parseVsock } from './flags.ts';
 import { BUILD_HELP, MAIN_HELP, RUN_HELP } from './help.ts';
 import { runImage } from './run.ts';
 
@@ -31,6 +31,7 @@ interface RunFlags {
   timeout?: string;
   disk: string[];
   net: string[];
+  vsock?: string;
 }
 
 /** Runs the kiln command with `argv` (without node and script); resolves to the exit code. */
@@ -72,6 +73,7 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
     .option('--timeout <s>')
     .option('--disk <path[,ro]>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--net <spec>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--vsock <cid,uds_path>')
     .allowExcessArguments(true)
     .action(async (image: string, flags: RunFlags, cmd: Command) => {
       if (cmd.args.length > 1) {
@@ -85,11 +87,13 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
       const disks = flags.disk.map((d) => checkDisk(parseDisk(d)));
       if (flags.net.length > 1) throw new CliError('EUSAGE', `--net ${flags.net[1]}: only one --net is supported (one NIC)`);
       const net = flags.net.length ? parseNet(flags.net[0]!) : undefined;
+      const vsock = flags.vsock === undefined ? undefined : parseVsock(flags.vsock);
+      if (vmm === 'qemu' && vsock) throw new CliError('EUSAGE', '--vsock: QEMU has no Firecracker-style hybrid vsock (its vhost-vsock needs /dev/vhost-vsock and AF_VSOCK on the host); use --vmm kiln');
       if (vmm === 'kiln' && accel === 'tcg') throw new CliError('EUSAGE', '--accel tcg: Kiln\'s VMM runs on KVM only (use --vmm qemu --accel tcg)');
       if (vmm === 'qemu' && flags.bootTimer === true) throw new CliError('EUSAGE', '--boot-timer: QEMU has no boot timer device (use --vmm kiln)');
       if (vmm === 'qemu' && flags.timings === true) throw new CliError('EUSAGE', '--timings: only Kiln\'s VMM times its setup steps (use --vmm kiln)');
       result = await runImage({
-        image, memMiB, cpus, vmm, accel, timeoutS, bootTimer: flags.bootTimer === true, bootchart: flags.bootchart === true, timings: flags.timings === true, args: guestArgs, disks, ...(net ? { net } : {}),
+        image, memMiB, cpus, vmm, accel, timeoutS, bootTimer: flags.bootTimer === true, bootchart: flags.bootchart === true, timings: flags.timings === true, args: guestArgs, disks, ...(net ? { net } : {}), ...(vsock ? { vsock } : {}),
       });
     });
 

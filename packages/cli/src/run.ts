@@ -27,6 +27,8 @@ export interface RunOptions {
   disks?: { path: string; readOnly: boolean }[];
   /** One virtio-net NIC (already checked by flags.ts parseNet). */
   net?: NetSpec;
+  /** virtio-vsock on Kiln's VMM (already checked by flags.ts parseVsock). */
+  vsock?: { cid: number; udsPath: string };
   stdout?: (chunk: Uint8Array) => void;
   /** diagnostics (which VMM ran); default: nothing */
   info?: (line: string) => void;
@@ -112,7 +114,7 @@ export async function runImage(o: RunOptions): Promise<number> {
   try {
     const hypervisor = kvm.Kvm.open();
     try {
-      r = await vmm.runVm({ image, disks: o.disks ?? [], ...(o.net ? { net: o.net } : {}), memMiB: o.memMiB, cpus: o.cpus, cmdline, bootTimer: o.bootTimer, timeoutMs, boot: 'linux', ...(o.stdout ? { stdout: { write: stdout } } : { stdoutFd: 1 }), stderr: process.stderr, hypervisor });
+      r = await vmm.runVm({ image, disks: o.disks ?? [], ...(o.net ? { net: o.net } : {}), ...(o.vsock ? { vsock: o.vsock } : {}), memMiB: o.memMiB, cpus: o.cpus, cmdline, bootTimer: o.bootTimer, timeoutMs, boot: 'linux', ...(o.stdout ? { stdout: { write: stdout } } : { stdoutFd: 1 }), stderr: process.stderr, hypervisor });
     } finally {
       hypervisor.close();
     }

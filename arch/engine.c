@@ -30,6 +30,7 @@ static void print_value(JSContext *c, const char *prefix, JSValueConst v) {
 }
 
 void NORETURN engine_fail(JSContext *c, const char *prefix, JSValueConst error) {
+    ops_exit_hook(c); /* virtio-console output logged before the error leaves first */
     print_value(c, prefix, error);
     machine_exit(EXIT_JS_ERROR);
 }

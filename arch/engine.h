@@ -4,6 +4,7 @@
 #include "quickjs.h"
 
 void ops_install(JSContext *ctx);
+void ops_exit_hook(JSContext *ctx); /* the kernel's flush before engine_fail reports and exits */
 double ops_tick(JSContext *ctx, double now_ns); /* -1 when no tick handler is registered */
 void ops_irq(JSContext *ctx, unsigned irq);     /* calls the kernel's irq handler, if any */
 void engine_drain_jobs(JSContext *ctx);

@@ -16,6 +16,8 @@ static JSValue tick_fn; /* valid when have_tick */
 static bool have_tick;
 static JSValue irq_fn; /* valid when have_irq */
 static bool have_irq;
+static JSValue exit_hook_fn; /* valid when have_exit_hook */
+static bool have_exit_hook;
 
 static JSValue op_console_write(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
     size_t len;
@@ -148,6 +150,14 @@ static JSValue op_loop_set_irq(JSContext *c, JSValueConst this, int argc, JSValu
     return JS_UNDEFINED;
 }
 
+static JSValue op_loop_set_exit_hook(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    if (!JS_IsFunction(c, argv[0])) return JS_ThrowTypeError(c, "op_loop_set_exit_hook: expected a function");
+    if (have_exit_hook) JS_FreeValue(c, exit_hook_fn);
+    exit_hook_fn = JS_DupValue(c, argv[0]);
+    have_exit_hook = true;
+    return JS_UNDEFINED;
+}
+
 /* 32 random bits from RDRAND, or -1 when the CPU has no RDRAND or its DRNG keeps failing
  * (Intel's DRNG guide: retry up to 10 times). CPUID is read once (it traps, ~9 µs on PVM). */
 static JSValue op_cpu_random(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
@@ -189,6 +199,7 @@ static const JSCFunctionListEntry ops[] = {
     JS_CFUNC_DEF("op_loop_set_irq", 1, op_loop_set_irq),
     JS_CFUNC_DEF("op_cpu_random", 0, op_cpu_random),
     JS_CFUNC_DEF("op_cpu_fence", 0, op_cpu_fence),
+    JS_CFUNC_DEF("op_loop_set_exit_hook", 1, op_loop_set_exit_hook),
 };
 
 void ops_install(JSContext *c) {
@@ -216,4 +227,15 @@ void ops_irq(JSContext *c, unsigned irq) {
     JSValue r = JS_Call(c, irq_fn, JS_UNDEFINED, 1, &arg);
     if (JS_IsException(r)) engine_fail(c, "Uncaught ", JS_GetException(c));
     JS_FreeValue(c, r);
+}
+
+/* Before the core itself ends the VM on a JS error (engine_fail): let the kernel flush output
+ * still buffered for a console device, once; its own errors are dropped (the report follows). */
+void ops_exit_hook(JSContext *c) {
+    static bool ran;
+    if (!have_exit_hook || ran) return;
+    ran = true;
+    JSValue r = JS_Call(c, exit_hook_fn, JS_UNDEFINED, 0, NULL);
+    if (JS_IsException(r)) JS_FreeValue(c, JS_GetException(c));
+    else JS_FreeValue(c, r);
 }

@@ -49,6 +49,12 @@ export interface KilnOps {
   op_cpu_random(): number;
   /** A full memory barrier (mfence): orders earlier stores before later loads (virtqueue event index). */
   op_cpu_fence(): void;
+  /**
+   * Registers the kernel's flush, which the core calls once before it ends the VM on its own
+   * (an uncaught error or unhandled rejection it reports on the serial port): buffered console
+   * output leaves first.
+   */
+  op_loop_set_exit_hook(fn: () => void): void;
 }
 
 const holder = globalThis as unknown as { __kiln_ops?: KilnOps };
@@ -71,6 +77,7 @@ let impl: KilnOps = holder.__kiln_ops ?? {
   op_loop_set_irq: missing('op_loop_set_irq'),
   op_cpu_random: missing('op_cpu_random'),
   op_cpu_fence: missing('op_cpu_fence'),
+  op_loop_set_exit_hook: missing('op_loop_set_exit_hook'),
 };
 delete holder.__kiln_ops;
 
@@ -91,6 +98,7 @@ export const ops: KilnOps = {
   op_loop_set_irq: (fn) => impl.op_loop_set_irq(fn),
   op_cpu_random: () => impl.op_cpu_random(),
   op_cpu_fence: () => impl.op_cpu_fence(),
+  op_loop_set_exit_hook: (fn) => impl.op_loop_set_exit_hook(fn),
 };
 
 /** Tests only: replaces the native object behind `ops`. */

@@ -4,10 +4,11 @@
 // Spec: docs/ARCHITECTURE.md "Native ops" and "Guest event loop"; shared/DESIGN.md §4 "App API".
 
 import { ops } from './ops.ts';
+import { consoleBusy, consoleEndTurn, consoleFlushSync, consoleWrite } from './units/console_out.ts';
 import { reportUncaught } from './units/lifecycle.ts';
 import { createRuntime } from './units/runtime.ts';
 
-const rt = createRuntime(ops, reportUncaught);
+const rt = createRuntime(ops, reportUncaught, { write: consoleWrite, endTurn: consoleEndTurn, busy: consoleBusy, flushSync: consoleFlushSync });
 
 const define = (name: string, value: unknown): void => {
   Object.defineProperty(globalThis, name, { value, writable: true, configurable: true, enumerable: false });
@@ -21,3 +22,4 @@ define('queueMicrotask', rt.queueMicrotask);
 define('performance', rt.performance);
 
 ops.op_loop_set_tick(rt.tick);
+ops.op_loop_set_exit_hook(consoleFlushSync);

@@ -40,6 +40,7 @@ export function createFakeMachine(ramBytes = 4 << 20, dmaBase = 1 << 20): FakeMa
   const ram = new Uint8Array(ramBytes);
   let bump = dmaBase;
   const live = new Map<number, number>();
+  const freed = new Map<number, number[]>();
   const device = (addr: number): FakeMmioDevice | undefined => m.devices.find((d) => addr >= d.base && addr < d.base + d.size);
   const checkMmio = (addr: number, width: number): void => {
     if (addr < 0xc0000000 || addr + width > 0x100000000) throw new TypeError(`address 0x${addr.toString(16)} is outside the MMIO range`);
@@ -84,15 +85,26 @@ export function createFakeMachine(ramBytes = 4 << 20, dmaBase = 1 << 20): FakeMa
       },
       op_dma_alloc(size, align) {
         if (!(size > 0) || !(align > 0) || (align & (align - 1)) !== 0) throw new RangeError('op_dma_alloc: bad arguments');
-        const addr = Math.ceil(bump / align) * align;
-        if (addr + size > ram.length) throw new RangeError(`op_dma_alloc: out of memory (${size} bytes)`);
-        bump = addr + size;
+        // Freed blocks of the same size and a fitting alignment are reused (long-running tests).
+        const reuse = freed.get(size);
+        const at = reuse ? reuse.findIndex((a) => a % align === 0) : -1;
+        let addr: number;
+        if (reuse && at >= 0) addr = reuse.splice(at, 1)[0]!;
+        else {
+          addr = Math.ceil(bump / align) * align;
+          if (addr + size > ram.length) throw new RangeError(`op_dma_alloc: out of memory (${size} bytes)`);
+          bump = addr + size;
+        }
         ram.fill(0, addr, addr + size);
         live.set(addr, size);
         return addr;
       },
       op_dma_free(addr) {
-        if (!live.delete(addr)) throw new TypeError(`op_dma_free: 0x${addr.toString(16)} is not a live op_dma_alloc block`);
+        const size = live.get(addr);
+        if (size === undefined || !live.delete(addr)) throw new TypeError(`op_dma_free: 0x${addr.toString(16)} is not a live op_dma_alloc block`);
+        let list = freed.get(size);
+        if (!list) freed.set(size, (list = []));
+        list.push(addr);
       },
       op_phys_view(addr, size) {
         if (addr < 4096 || addr + size > ram.length) throw new RangeError('op_phys_view: not in RAM');
@@ -105,6 +117,7 @@ export function createFakeMachine(ramBytes = 4 << 20, dmaBase = 1 << 20): FakeMa
       op_loop_set_irq: (fn) => { m.irqHandler = fn; },
       op_cpu_random: () => -1,
       op_cpu_fence: () => {},
+      op_loop_set_exit_hook: () => {},
     },
   };
   return m;

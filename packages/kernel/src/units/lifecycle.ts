@@ -4,6 +4,7 @@
 // Spec: docs/ARCHITECTURE.md "Guest event loop" and "Exit codes".
 
 import { ops } from '../ops.ts';
+import { consoleFlushSync, consoleWrite } from './console_out.ts';
 import { inspect } from './inspect.ts';
 
 let exitCode: number | undefined;
@@ -26,6 +27,7 @@ export function normalizeExitCode(code: unknown): number {
 
 /** Ends the VM with `code` (0–255). */
 export function exitNow(code: number): never {
+  consoleFlushSync(); // output still buffered for virtio-console leaves first
   return ops.op_exit(code & 0xff);
 }
 
@@ -37,6 +39,11 @@ export function reportUncaught(err: unknown): never {
   } catch {
     text = 'Uncaught exception (could not be formatted)\n';
   }
-  ops.op_console_write(text);
+  try {
+    consoleWrite(text);
+    consoleFlushSync();
+  } catch {
+    ops.op_console_write(text); // the console device is the problem: serial still works
+  }
   return ops.op_exit(1);
 }

@@ -32,6 +32,7 @@ function fake() {
     op_loop_set_irq: () => {},
     op_cpu_random: () => -1,
     op_cpu_fence: () => {},
+    op_loop_set_exit_hook: () => {},
   };
   const rt = createRuntime(ops, (e) => { state.uncaught.push(e); });
   /** Drives the loop like arch/loop.c: tick, jump the clock to the deadline, repeat. */

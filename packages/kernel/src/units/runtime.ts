@@ -28,8 +28,20 @@ export interface Runtime {
   timers: Timers;
 }
 
+/** Where console text goes (units/console_out.ts in the guest; the serial op by default). */
+export interface ConsoleOut {
+  write(text: string): void;
+  /** End of a loop turn: send what this turn buffered. */
+  endTurn(): void;
+  /** Output still in flight: the loop must wait (for an interrupt) before ending. */
+  busy(): boolean;
+  /** Before op_exit: wait until every byte has left. */
+  flushSync(): void;
+}
+
 /** `onUncaught` prints and ends the VM; it returns only in tests (where op_exit is a fake). */
-export function createRuntime(ops: KilnOps, onUncaught: (err: unknown) => void): Runtime {
+export function createRuntime(ops: KilnOps, onUncaught: (err: unknown) => void, out?: ConsoleOut): Runtime {
+  const cout: ConsoleOut = out ?? { write: (t) => ops.op_console_write(t), endTurn() {}, busy: () => false, flushSync() {} };
   const originNs = ops.op_clock_monotonic_ns();
   const timeOrigin = P.DateNow();
   const nowMs = (): number => (ops.op_clock_monotonic_ns() - originNs) / 1e6;
@@ -42,6 +54,7 @@ export function createRuntime(ops: KilnOps, onUncaught: (err: unknown) => void):
     } catch (err) {
       onUncaught(err);
     }
+    cout.endTurn(); // one device notification per loop turn for everything logged in it
     if (ran) {
       // Ask to be called again right away: promise jobs the callback queued run first,
       // then the next due timer (one callback per turn, as Node interleaves microtasks).
@@ -52,6 +65,8 @@ export function createRuntime(ops: KilnOps, onUncaught: (err: unknown) => void):
     // No timer, but a device request or listener is outstanding: only an interrupt can make
     // progress, so the core halts until one arrives (its completion resolves a promise).
     if (activeRefs() > 0) return Infinity;
+    // Console output still with the device: its completion interrupt wakes the core.
+    if (cout.busy()) return Infinity;
     // Nothing pending: the core already drained promise jobs before this call, so the
     // program is done. A non-zero process.exitCode ends the VM here; 0 is the core's default.
     const code = getExitCode();
@@ -60,7 +75,7 @@ export function createRuntime(ops: KilnOps, onUncaught: (err: unknown) => void):
   };
 
   return {
-    console: createConsole((t) => ops.op_console_write(t), nowMs),
+    console: createConsole((t) => cout.write(t), nowMs),
     setTimeout: (cb, ms, ...args) => timers.add(cb, ms, args, false),
     setInterval: (cb, ms, ...args) => timers.add(cb, ms, args, true),
     clearTimeout: (id) => timers.clear(id),

@@ -42,6 +42,7 @@ export class Virtqueue {
   /** avail.idx at the last kick (the "old" index of vring_need_event). */
   private kickedIdx = 0;
   private lastUsed = 0;
+  private irqOn = true;
   /** Notifications actually sent (VM exits), for tests and benchmarks. */
   notifications = 0;
 
@@ -143,15 +144,32 @@ export class Virtqueue {
         done(len);
       }
       if (!this.eventIdx) return count;
+      if (!this.irqOn) {
+        // used_event half the index space away: vring_need_event stays false for any batch
+        this.avail[2 + this.size] = (this.lastUsed + 0x8000) & 0xffff;
+        return count;
+      }
       this.avail[2 + this.size] = this.lastUsed; // used_event: interrupt me after the next entry
       this.p.fence(); // used_event store before the used.idx load
       if (this.lastUsed === this.usedIdx[1]!) return count;
     }
   }
 
-  /** Disables interrupts for this queue (VIRTQ_AVAIL_F_NO_INTERRUPT, without event index). */
+  /**
+   * Turns used-buffer interrupts for this queue on or off: VIRTQ_AVAIL_F_NO_INTERRUPT without
+   * event index; with it, used_event is parked half the index space away (off) or set to the
+   * next entry (on). A driver that polls the used ring (console output) keeps them off and
+   * turns them on only to sleep until the device catches up; after turning them on, call
+   * processUsed() to catch entries that arrived before used_event was written.
+   */
   set interrupts(on: boolean) {
+    this.irqOn = on;
     this.avail[0] = on ? 0 : VIRTQ_AVAIL_F_NO_INTERRUPT;
+    if (this.eventIdx) this.avail[2 + this.size] = on ? this.lastUsed : (this.lastUsed + 0x8000) & 0xffff;
+  }
+
+  get interrupts(): boolean {
+    return this.irqOn;
   }
 
   private freeChain(head: number): void {

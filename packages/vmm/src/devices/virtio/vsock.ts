@@ -84,6 +84,13 @@ interface Conn {
   timer: NodeJS.Timeout | undefined;
 }
 
+interface EarlyClient {
+  sock: Socket;
+  port: number;
+  rest: Buffer;
+  timer: NodeJS.Timeout;
+}
+
 interface Ctrl {
   hdr: VsockHeader;
 }
@@ -106,6 +113,8 @@ export class VirtioVsock implements VirtioDevice {
   #nextHostPort = VSOCK_HOST_PORT_FIRST;
   #closed = false;
   #unaccepted = new Set<Socket>();
+  /** Host clients that sent CONNECT before the guest driver was up. */
+  readonly #early: EarlyClient[] = [];
 
   constructor(o: VsockOptions) {
     if (!Number.isSafeInteger(o.cid) || o.cid < 3 || o.cid > 0xffff_fffe) throw new VmmError('EBADCONFIG', `vsock cid ${o.cid} must be an integer from 3 to 4294967294`);
@@ -141,6 +150,7 @@ export class VirtioVsock implements VirtioDevice {
     this.#closed = true;
     this.reset();
     for (const s of this.#unaccepted) s.destroy();
+    for (const e of [...this.#early]) this.#dropEarly(e);
     this.#unaccepted.clear();
     const server = this.#server;
     if (server) await new Promise<void>((r) => server.close(() => r()));
@@ -156,6 +166,10 @@ export class VirtioVsock implements VirtioDevice {
   writeConfig(): void {}
   activate(ctx: DeviceContext): void {
     this.#ctx = ctx;
+    for (const e of this.#early.splice(0)) {
+      clearTimeout(e.timer);
+      if (!e.sock.destroyed) this.#hostConnect(e.sock, e.port, e.rest);
+    }
   }
   reset(): void {
     this.#ctx = undefined;
@@ -344,15 +358,14 @@ export class VirtioVsock implements VirtioDevice {
       this.#unaccepted.delete(sock);
       const m = /^CONNECT ([0-9]{1,10})\r?$/.exec(line);
       const port = m ? Number(m[1]) : NaN;
-      const ctx = this.#ctx;
-      if (!m || port > 0xffff_ffff || !ctx || this.#conns.size >= VSOCK_MAX_CONNS) return fail();
-      const hostPort = this.#allocHostPort(port);
-      const c = this.#newConn(hostPort, port, 'guest-connecting', sock);
+      if (!m || port > 0xffff_ffff || this.#conns.size >= VSOCK_MAX_CONNS) return fail();
       const rest = chunk.subarray(nl + 1);
-      if (rest.length) this.#onHostData(c, rest);
-      c.timer = setTimeout(() => this.#reset(c, true), CONNECT_TIMEOUT_MS);
-      this.#sendCtrl(c, VIRTIO_VSOCK_OP_REQUEST);
-      this.#fillRx();
+      if (this.#ctx) return this.#hostConnect(sock, port, rest);
+      // The guest driver is not up yet (it starts on the app's first kiln:vsock call): wait for it.
+      if (this.#early.length >= 64) return fail();
+      const early = { sock, port, rest, timer: setTimeout(() => this.#dropEarly(early), CONNECT_TIMEOUT_MS) };
+      this.#early.push(early);
+      sock.once('close', () => this.#dropEarly(early));
     };
     sock.on('data', onData);
     sock.on('error', () => {});
@@ -360,6 +373,26 @@ export class VirtioVsock implements VirtioDevice {
       clearTimeout(timer);
       this.#unaccepted.delete(sock);
     });
+  }
+
+  #dropEarly(e: EarlyClient): void {
+    const i = this.#early.indexOf(e);
+    if (i < 0) return;
+    this.#early.splice(i, 1);
+    clearTimeout(e.timer);
+    e.sock.destroy();
+  }
+
+  /** A host client asked for guest port `port`: REQUEST from a fresh host port. */
+  #hostConnect(sock: Socket, port: number, rest: Buffer): void {
+    {
+      const hostPort = this.#allocHostPort(port);
+      const c = this.#newConn(hostPort, port, 'guest-connecting', sock);
+      if (rest.length) this.#onHostData(c, rest);
+      c.timer = setTimeout(() => this.#reset(c, true), CONNECT_TIMEOUT_MS);
+      this.#sendCtrl(c, VIRTIO_VSOCK_OP_REQUEST);
+      this.#fillRx();
+    }
   }
 
   #allocHostPort(guestPort: number): number {

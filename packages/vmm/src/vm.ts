@@ -88,8 +88,14 @@ export interface RunVmOptions {
   disks?: { path: string; readOnly?: boolean }[];
   /** virtio-rng from the host CSPRNG (default true). */
   rng?: boolean;
-  /** virtio-console on the console sink (default false for now). */
-  virtioConsole?: boolean;
+  /**
+   * virtio-console on the console sink. true: `kiln.console=virtio` on the command line, the
+   * guest's console.* output uses it from the first line; 'auto': `kiln.console=auto`, the guest
+   * moves to it after 512 characters on serial (probing costs ~36 MMIO exits, worth it only for
+   * longer output: bench/RESULTS.md "Virtio"). Serial stays for the core's own reports. Default
+   * false (`kiln run` passes 'auto' with the console fast path).
+   */
+  virtioConsole?: boolean | 'auto';
   /**
    * One virtio-net NIC, slot after the disks: an existing TAP interface, or user-mode networking
    * through passt (guest 10.0.2.15/24, gateway 10.0.2.2) forwarding loopback TCP ports to the guest.
@@ -249,7 +255,7 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
   if (vsock) virtioDevs.push(vsock);
   let cmdline: string;
   try {
-    cmdline = insertKernelParams(options.cmdline ?? '', virtioDevs.map((_, i) => slotCmdlineToken(i)).concat(options.virtioConsole ? [slotCmdlineToken(virtioDevs.length)] : []));
+    cmdline = insertKernelParams(options.cmdline ?? '', virtioDevs.map((_, i) => slotCmdlineToken(i)).concat(options.virtioConsole ? [slotCmdlineToken(virtioDevs.length), options.virtioConsole === 'auto' ? 'kiln.console=auto' : 'kiln.console=virtio'] : []));
     encodeCmdline(cmdline);
   } catch (e) {
     for (const b of blocks) void b.close();

@@ -1,7 +1,8 @@
 // Where console text goes: the serial port (op_console_write, the default and the fallback), or
-// virtio-console when the command line has `kiln.console=virtio` and such a device is present.
-// The choice is made at the first write, so a program that prints nothing probes nothing (each
-// virtio-mmio register access is a VM exit). Output on virtio goes out once per loop turn
+// virtio-console when the command line has `kiln.console=virtio` (from the first write) or
+// `kiln.console=auto` (after AUTO_SWITCH_AT characters went to serial) and such a device is
+// present. A program that prints little probes nothing (each virtio-mmio register access is a VM
+// exit); serial bytes already written are out before the switch, so order is kept. Output on virtio goes out once per loop turn
 // (endTurn, from the tick); busy() keeps the loop alive until it has left; flushSync() runs
 // before op_exit. Spec: docs/ARCHITECTURE.md "Virtio" (console), virtio 1.2 §5.3.
 
@@ -17,20 +18,31 @@ const EXIT_DRAIN_NS = 2e9;
 
 let dev: VirtioConsoleOut | null | undefined;
 
-/** `kiln.console=virtio` among the kernel parameters (before `--`). */
-export function wantsVirtioConsole(cmdline: string): boolean {
+/** Serial bytes after which `kiln.console=auto` moves to virtio-console: about what the
+ * device's probe and setup cost in VM exits (bench/RESULTS.md "Virtio"), so a program never pays
+ * much more than twice the cheaper choice (the ski-rental rule). */
+export const AUTO_SWITCH_AT = 512;
+
+/** `kiln.console=virtio|auto` among the kernel parameters (before `--`); 'serial' otherwise. */
+export function consoleMode(cmdline: string): 'serial' | 'virtio' | 'auto' {
   for (const { text, quoted } of tokenize(cmdline)) {
-    if (text === '--' && !quoted) return false;
-    if (!quoted && text === 'kiln.console=virtio') return true;
+    if (text === '--' && !quoted) break;
+    if (!quoted && text === 'kiln.console=virtio') return 'virtio';
+    if (!quoted && text === 'kiln.console=auto') return 'auto';
   }
-  return false;
+  return 'serial';
 }
+
+let mode: 'serial' | 'virtio' | 'auto' | undefined;
+let serialChars = 0;
 
 function virtio(): VirtioConsoleOut | null {
   if (dev !== undefined) return dev;
-  dev = null;
   const cmdline = ops.op_cmdline();
-  if (!wantsVirtioConsole(cmdline)) return dev;
+  mode ??= consoleMode(cmdline);
+  if (mode === 'auto' && serialChars < AUTO_SWITCH_AT) return null; // short output: serial is cheaper
+  dev = null;
+  if (mode === 'serial') return dev;
   try {
     const d = virtioDevices(guestPlatform(), cmdline).find((x) => x.deviceId === VIRTIO_ID_CONSOLE);
     if (d) dev = new VirtioConsoleOut(d, () => ops.op_clock_monotonic_ns());
@@ -44,7 +56,10 @@ function virtio(): VirtioConsoleOut | null {
 export function consoleWrite(text: string): void {
   const v = virtio();
   if (v) v.write(text);
-  else ops.op_console_write(text);
+  else {
+    serialChars += text.length;
+    ops.op_console_write(text);
+  }
 }
 
 /** End of a loop turn: buffered output goes to the device (one notification). */
@@ -65,4 +80,6 @@ export function consoleFlushSync(): void {
 /** Tests only. */
 export function setConsoleForTesting(d: VirtioConsoleOut | null | undefined): void {
   dev = d;
+  mode = undefined;
+  serialChars = 0;
 }

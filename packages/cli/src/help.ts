@@ -38,6 +38,11 @@ Options:
   --bootchart          make the guest print its boot phases
   --timings            print how long each VM setup step took (Kiln's VMM)
   --timeout <s>        stop the guest after <s> seconds
+  --console <serial|virtio|auto>
+                       guest console on Kiln's VMM: the serial port (one trap per byte),
+                       virtio-console (one notification per event-loop turn; probing it
+                       costs ~3 ms), or auto (default: serial, then virtio-console after
+                       512 characters of output)
   --disk <path>[,ro]   attach a raw disk image (size a multiple of 512) as a virtio-blk
                        device; ,ro makes it read-only; repeat for more disks
   --net user[,hostfwd=[tcp:]127.0.0.1:HOSTPORT-:GUESTPORT ...]

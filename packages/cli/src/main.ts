@@ -27,6 +27,7 @@ interface RunFlags {
   accel?: string;
   bootTimer?: boolean;
   timings?: boolean;
+  console?: string;
   bootchart?: boolean;
   timeout?: string;
   disk: string[];
@@ -74,6 +75,7 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
     .option('--disk <path[,ro]>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--net <spec>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--vsock <cid,uds_path>')
+    .option('--console <mode>', '', 'auto')
     .allowExcessArguments(true)
     .action(async (image: string, flags: RunFlags, cmd: Command) => {
       if (cmd.args.length > 1) {
@@ -88,12 +90,14 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
       if (flags.net.length > 1) throw new CliError('EUSAGE', `--net ${flags.net[1]}: only one --net is supported (one NIC)`);
       const net = flags.net.length ? parseNet(flags.net[0]!) : undefined;
       const vsock = flags.vsock === undefined ? undefined : parseVsock(flags.vsock);
+      const consoleMode = parseChoice('--console', flags.console ?? 'auto', ['serial', 'virtio', 'auto'] as const);
+      if (vmm === 'qemu' && consoleMode === 'virtio') throw new CliError('EUSAGE', '--console virtio: only Kiln\'s VMM wires virtio-console to the console (use --vmm kiln)');
       if (vmm === 'qemu' && vsock) throw new CliError('EUSAGE', '--vsock: QEMU has no Firecracker-style hybrid vsock (its vhost-vsock needs /dev/vhost-vsock and AF_VSOCK on the host); use --vmm kiln');
       if (vmm === 'kiln' && accel === 'tcg') throw new CliError('EUSAGE', '--accel tcg: Kiln\'s VMM runs on KVM only (use --vmm qemu --accel tcg)');
       if (vmm === 'qemu' && flags.bootTimer === true) throw new CliError('EUSAGE', '--boot-timer: QEMU has no boot timer device (use --vmm kiln)');
       if (vmm === 'qemu' && flags.timings === true) throw new CliError('EUSAGE', '--timings: only Kiln\'s VMM times its setup steps (use --vmm kiln)');
       result = await runImage({
-        image, memMiB, cpus, vmm, accel, timeoutS, bootTimer: flags.bootTimer === true, bootchart: flags.bootchart === true, timings: flags.timings === true, args: guestArgs, disks, ...(net ? { net } : {}), ...(vsock ? { vsock } : {}),
+        image, memMiB, cpus, vmm, accel, timeoutS, bootTimer: flags.bootTimer === true, bootchart: flags.bootchart === true, timings: flags.timings === true, args: guestArgs, disks, ...(net ? { net } : {}), ...(vsock ? { vsock } : {}), console: consoleMode,
       });
     });
 

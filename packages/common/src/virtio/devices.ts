@@ -187,51 +187,6 @@ export const VIRTIO_VSOCK_SHUTDOWN_F_SEND = 2;
 /** §5.10.6.4 struct virtio_vsock_event { le32 id; } */
 export const VIRTIO_VSOCK_EVENT_TRANSPORT_RESET = 0;
 
-export interface VirtioVsockHdr {
-  srcCid: bigint;
-  dstCid: bigint;
-  srcPort: number;
-  dstPort: number;
-  len: number;
-  type: number;
-  op: number;
-  flags: number;
-  bufAlloc: number;
-  fwdCnt: number;
-}
-
-export function encodeVsockHdr(h: VirtioVsockHdr, out: Uint8Array = new Uint8Array(VIRTIO_VSOCK_HDR_SIZE)): Uint8Array {
-  const v = new DataView(out.buffer, out.byteOffset, VIRTIO_VSOCK_HDR_SIZE);
-  v.setBigUint64(VIRTIO_VSOCK_HDR_SRC_CID, BigInt.asUintN(64, h.srcCid), true);
-  v.setBigUint64(VIRTIO_VSOCK_HDR_DST_CID, BigInt.asUintN(64, h.dstCid), true);
-  v.setUint32(VIRTIO_VSOCK_HDR_SRC_PORT, h.srcPort >>> 0, true);
-  v.setUint32(VIRTIO_VSOCK_HDR_DST_PORT, h.dstPort >>> 0, true);
-  v.setUint32(VIRTIO_VSOCK_HDR_LEN, h.len >>> 0, true);
-  v.setUint16(VIRTIO_VSOCK_HDR_TYPE, h.type & 0xffff, true);
-  v.setUint16(VIRTIO_VSOCK_HDR_OP, h.op & 0xffff, true);
-  v.setUint32(VIRTIO_VSOCK_HDR_FLAGS, h.flags >>> 0, true);
-  v.setUint32(VIRTIO_VSOCK_HDR_BUF_ALLOC, h.bufAlloc >>> 0, true);
-  v.setUint32(VIRTIO_VSOCK_HDR_FWD_CNT, h.fwdCnt >>> 0, true);
-  return out;
-}
-
-/** Reads a header from the first 44 bytes of `b` (caller checks the length). */
-export function decodeVsockHdr(b: Uint8Array): VirtioVsockHdr {
-  const v = new DataView(b.buffer, b.byteOffset, VIRTIO_VSOCK_HDR_SIZE);
-  return {
-    srcCid: v.getBigUint64(VIRTIO_VSOCK_HDR_SRC_CID, true),
-    dstCid: v.getBigUint64(VIRTIO_VSOCK_HDR_DST_CID, true),
-    srcPort: v.getUint32(VIRTIO_VSOCK_HDR_SRC_PORT, true),
-    dstPort: v.getUint32(VIRTIO_VSOCK_HDR_DST_PORT, true),
-    len: v.getUint32(VIRTIO_VSOCK_HDR_LEN, true),
-    type: v.getUint16(VIRTIO_VSOCK_HDR_TYPE, true),
-    op: v.getUint16(VIRTIO_VSOCK_HDR_OP, true),
-    flags: v.getUint32(VIRTIO_VSOCK_HDR_FLAGS, true),
-    bufAlloc: v.getUint32(VIRTIO_VSOCK_HDR_BUF_ALLOC, true),
-    fwdCnt: v.getUint32(VIRTIO_VSOCK_HDR_FWD_CNT, true),
-  };
-}
-
 /**
  * The vsock header with CIDs as plain numbers (exact below 2^53; real CIDs are 32-bit): for
  * code that runs in the guest engine, which has no BigInt, and for the VMM's device.

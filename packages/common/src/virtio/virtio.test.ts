@@ -70,12 +70,11 @@ test('header_sizes_and_encodings_golden', () => {
   const blk = v.encodeBlkReqHeader({ type: v.VIRTIO_BLK_T_OUT, reserved: 0, sector: 0x0102030405n });
   assert.equal(Buffer.from(blk).toString('hex'), '01000000' + '00000000' + '0504030201000000');
   assert.deepEqual(v.decodeBlkReqHeader(blk), { type: 1, reserved: 0, sector: 0x0102030405n });
-  const h = { srcCid: 3n, dstCid: 2n, srcPort: 1024, dstPort: 52, len: 7, type: v.VIRTIO_VSOCK_TYPE_STREAM, op: v.VIRTIO_VSOCK_OP_RW, flags: 0, bufAlloc: 65536, fwdCnt: 9 };
-  const enc = v.encodeVsockHdr(h);
-  assert.equal(enc.length, 44);
+  const h = { srcCid: 3, dstCid: 2, srcPort: 1024, dstPort: 52, len: 7, type: v.VIRTIO_VSOCK_TYPE_STREAM, op: v.VIRTIO_VSOCK_OP_RW, flags: 0, bufAlloc: 65536, fwdCnt: 9 };
+  const enc = v.writeVsockHeader(new Uint8Array(44), h);
   assert.equal(Buffer.from(enc).toString('hex'),
     '0300000000000000' + '0200000000000000' + '00040000' + '34000000' + '07000000' + '0100' + '0500' + '00000000' + '00000100' + '09000000');
-  assert.deepEqual(v.decodeVsockHdr(enc), h);
+  assert.deepEqual(v.readVsockHeader(enc), h);
 });
 
 test('vring_need_event_cases', () => {
@@ -104,9 +103,9 @@ test('vring_need_event_matches_interval_definition', () => {
   );
 });
 
-test('vsock_header_number_helpers_match_the_bigint_encoding', () => {
+test('vsock_header_round_trips_64_bit_cids_and_full_u32_fields', () => {
   const h = { srcCid: 3, dstCid: 0x1_0000_0002, srcPort: 1024, dstPort: 52, len: 7, type: v.VIRTIO_VSOCK_TYPE_STREAM, op: v.VIRTIO_VSOCK_OP_RW, flags: 3, bufAlloc: 65536, fwdCnt: 0xffff_ffff };
   const enc = v.writeVsockHeader(new Uint8Array(44), h);
-  assert.deepEqual(enc, v.encodeVsockHdr({ ...h, srcCid: 3n, dstCid: 0x1_0000_0002n }));
+  assert.equal(Buffer.from(enc.subarray(8, 16)).toString('hex'), '0200000001000000');
   assert.deepEqual(v.readVsockHeader(enc), h);
 });

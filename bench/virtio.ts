@@ -3,10 +3,15 @@
 // file (page cache warmed by reading it once first, on both sides), on Kiln's VMM (runVm
 // directly, so the whole-VM exit counts and virtio notify/interrupt counts are available) and on
 // QEMU/KVM (`kiln run --vmm qemu --accel kvm`). Console: 1000 console.log lines and hello on the
-// serial port vs virtio-console (Kiln's VMM). Medians of N interleaved runs; prints a markdown
-// block for bench/RESULTS.md. Run: npm run bench:virtio [-- --runs 5]
+// serial port vs virtio-console (Kiln's VMM). Vsock (Kiln's VMM): a bench guest listens on port
+// 5000; a host client in a child process (so it does not share the VMM's event loop) connects
+// through the hybrid Unix socket (`CONNECT 5000`), and one VM per mode moves 64 MiB guest → host,
+// 64 MiB host → guest, or does 1000 64-byte request/response round trips (after 20 warm-up ones);
+// timed on the host, VM exits and vsock notifies/interrupts per MiB from runVm's stats.
+// Medians of N interleaved runs; prints a markdown block for bench/RESULTS.md.
+// Run: npm run bench:virtio [-- --runs 5] [--only block|vsock] (block includes the console part)
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
 import { cpus, release, tmpdir } from 'node:os';
@@ -18,6 +23,13 @@ const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const KILN = join(ROOT, 'packages/cli/bin/kiln.js');
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg === -1 ? 5 : Number(process.argv[runsArg + 1]);
+const onlyArg = process.argv.indexOf('--only');
+const ONLY = onlyArg === -1 ? undefined : process.argv[onlyArg + 1];
+if (ONLY !== undefined && ONLY !== 'block' && ONLY !== 'vsock') throw new Error('--only block|vsock');
+const VSOCK_MIB = 64;
+const PING_N = 1000;
+const PING_WARMUP = 20;
+const PING_BYTES = 64;
 const DISK_MIB = 64;
 const CONSOLE_MODES: [string, boolean | 'auto'][] = [['serial', false], ['virtio-console', true], ['auto (kiln.console=auto)', 'auto']];
 
@@ -41,6 +53,129 @@ const LINES = `
 for (let i = 0; i < 1000; i++) console.log('line ' + i + ' of the console benchmark, some text to make it longer');
 `;
 
+// Bench guest: `-- send` writes VSOCK_MIB MiB to the first connection then shuts down its write
+// side; `-- recv` reads VSOCK_MIB MiB and answers one byte 'K'; `-- echo` echoes until EOF.
+// One connection, then the guest exits.
+const VSOCK_GUEST = `
+import { listen } from 'kiln:vsock';
+import { args } from 'kiln:process';
+async function main(): Promise<void> {
+  const mode = args[0];
+  const total = ${VSOCK_MIB} * 1024 * 1024;
+  const listener = listen(5000);
+  for await (const conn of listener) {
+    const buf = new Uint8Array(64 * 1024);
+    if (mode === 'send') {
+      for (let i = 0; i < buf.length; i++) buf[i] = i & 255;
+      for (let sent = 0; sent < total; sent += buf.length) await conn.write(buf);
+      await conn.closeWrite();
+      while ((await conn.read(buf)) !== null) {}
+    } else if (mode === 'recv') {
+      let got = 0;
+      while (got < total) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        got += n;
+      }
+      await conn.write(new Uint8Array([75]));
+      while ((await conn.read(buf)) !== null) {}
+      console.log('RECV ' + got);
+    } else {
+      for (;;) {
+        const n = await conn.read(buf);
+        if (n === null) break;
+        await conn.write(buf.subarray(0, n));
+      }
+    }
+    conn.close();
+    break;
+  }
+  listener.close();
+}
+main();
+`;
+
+// Host client (plain Node, child process): node client.mjs UDS MODE → one JSON line on stdout.
+const VSOCK_CLIENT = `
+import { connect } from 'node:net';
+import { existsSync } from 'node:fs';
+const [uds, mode] = process.argv.slice(2);
+const TOTAL = ${VSOCK_MIB} * 1024 * 1024;
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+async function open() {
+  const end = Date.now() + 30000;
+  for (;;) {
+    if (existsSync(uds)) {
+      try {
+        return await new Promise((res, rej) => { const s = connect({ path: uds, allowHalfOpen: true }, () => res(s)); s.once('error', rej); });
+      } catch (e) { if (Date.now() > end) throw e; }
+    }
+    if (Date.now() > end) throw new Error(uds + ' never appeared');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+const s = await open();
+let handler = () => {};
+let onEnd = () => {};
+let ended = false;
+s.on('data', (d) => handler(d));
+s.on('end', () => { ended = true; onEnd(); });
+await new Promise((res, rej) => {
+  let b = Buffer.alloc(0);
+  handler = (d) => {
+    b = Buffer.concat([b, d]);
+    const i = b.indexOf(10);
+    if (i < 0) return;
+    const line = b.subarray(0, i).toString();
+    if (!line.startsWith('OK ')) rej(new Error('handshake: ' + line));
+    else res();
+  };
+  s.write('CONNECT 5000\\n');
+});
+const out = { mode };
+if (mode === 'send') {
+  let got = 0;
+  const t0 = now();
+  handler = (d) => { got += d.length; };
+  if (!ended) await new Promise((r) => { onEnd = r; });
+  out.ms = now() - t0;
+  out.bytes = got;
+  s.end();
+} else if (mode === 'recv') {
+  const chunk = Buffer.alloc(1 << 20, 0xab);
+  let ack;
+  const acked = new Promise((r) => { ack = r; });
+  handler = (d) => { if (d.includes(75)) ack(); };
+  const t0 = now();
+  for (let sent = 0; sent < TOTAL; sent += chunk.length) {
+    if (!s.write(chunk)) await new Promise((r) => s.once('drain', r));
+  }
+  await acked;
+  out.ms = now() - t0;
+  out.bytes = TOTAL;
+  s.end();
+} else {
+  const msg = Buffer.alloc(${PING_BYTES}, 0x61);
+  let got = 0;
+  let done = () => {};
+  handler = (d) => { got += d.length; if (got >= msg.length) { got -= msg.length; done(); } };
+  const rtt = [];
+  for (let i = 0; i < ${PING_WARMUP + PING_N}; i++) {
+    const p = new Promise((r) => { done = r; });
+    const t0 = now();
+    s.write(msg);
+    await p;
+    if (i >= ${PING_WARMUP}) rtt.push((now() - t0) * 1000);
+  }
+  rtt.sort((a, b) => a - b);
+  out.medianUs = rtt[rtt.length >> 1];
+  out.p99Us = rtt[Math.floor(rtt.length * 0.99)];
+  out.n = rtt.length;
+  s.end();
+}
+process.stdout.write(JSON.stringify(out) + '\\n');
+`;
+
 function sh(cmd: string, args: string[]): { code: number | null; stdout: string; stderr: string; ms: number } {
   const t0 = process.hrtime.bigint();
   const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
@@ -62,7 +197,7 @@ interface KilnRun {
 }
 
 /** One VM on Kiln's VMM, guest console to a temp file through the fast path (as `kiln run` does). */
-async function kilnRun(dir: string, image: Uint8Array, o: { disk?: string; virtioConsole?: boolean | 'auto' }): Promise<KilnRun> {
+async function kilnRun(dir: string, image: Uint8Array, o: { disk?: string; virtioConsole?: boolean | 'auto'; vsock?: string; cmdline?: string }): Promise<KilnRun> {
   const outPath = join(dir, 'console.out');
   const fd = openSync(outPath, 'w');
   const t0 = process.hrtime.bigint();
@@ -77,6 +212,8 @@ async function kilnRun(dir: string, image: Uint8Array, o: { disk?: string; virti
       timeoutMs: 120_000,
       ...(o.disk ? { disks: [{ path: o.disk, readOnly: true }] } : {}),
       ...(o.virtioConsole ? { virtioConsole: o.virtioConsole } : {}),
+      ...(o.vsock ? { vsock: { cid: 3, udsPath: o.vsock } } : {}),
+      ...(o.cmdline ? { cmdline: o.cmdline } : {}),
     });
   } finally {
     closeSync(fd);
@@ -84,6 +221,38 @@ async function kilnRun(dir: string, image: Uint8Array, o: { disk?: string; virti
   const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;
   return { r, out: readFileSync(outPath, 'utf8'), wallMs };
 }
+
+type VsockMode = 'send' | 'recv' | 'echo';
+interface VsockRun {
+  k: KilnRun;
+  client: { mode: string; ms?: number; bytes?: number; medianUs?: number; p99Us?: number; n?: number } | undefined;
+  clientErr: string;
+}
+
+/** One vsock bench VM in `mode` with the host client in a child process. */
+async function vsockRun(dir: string, image: Uint8Array, clientPath: string, mode: VsockMode): Promise<VsockRun> {
+  const uds = join(dir, `v-${mode}.sock`);
+  rmSync(uds, { force: true });
+  const child = spawn(process.execPath, [clientPath, uds, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+  const exited = new Promise<void>((r) => child.on('close', () => r()));
+  const k = await kilnRun(dir, image, { vsock: uds, cmdline: `-- ${mode}` });
+  const t = setTimeout(() => child.kill(), 10_000);
+  await exited;
+  clearTimeout(t);
+  let client: VsockRun['client'];
+  try {
+    client = JSON.parse(out.trim()) as VsockRun['client'];
+  } catch {
+    client = undefined;
+  }
+  return { k, client, clientErr: err.slice(0, 300) };
+}
+
+const vsockStat = (r: VmResult, key: 'notifies' | 'interrupts'): number => r.stats.virtio.filter((v) => v.name.includes('vsock')).reduce((a, v) => a + v[key], 0);
 
 const step = (r: VmResult, name: string): number => r.timings.find((t) => t.step === name)?.ms ?? NaN;
 const virtioSum = (r: VmResult, key: 'notifies' | 'interrupts'): number => r.stats.virtio.reduce((a, v) => a + v[key], 0);
@@ -102,11 +271,17 @@ async function main(): Promise<void> {
       if (b.code !== 0) throw new Error(`kiln build ${src}: ${b.stderr}`);
       return readFileSync(out);
     };
+    const doBlock = ONLY === undefined || ONLY === 'block';
+    const doVsock = ONLY === undefined || ONLY === 'vsock';
     writeFileSync(join(dir, 'reader.ts'), READER);
     writeFileSync(join(dir, 'lines.ts'), LINES);
-    const reader = build('reader', join(dir, 'reader.ts'));
-    const lines = build('lines', join(dir, 'lines.ts'));
-    const hello = build('hello', 'examples/hello/main.ts');
+    writeFileSync(join(dir, 'vsock_bench.ts'), VSOCK_GUEST);
+    const clientPath = join(dir, 'vsock_client.mjs');
+    writeFileSync(clientPath, VSOCK_CLIENT);
+    const reader = doBlock ? build('reader', join(dir, 'reader.ts')) : new Uint8Array();
+    const lines = doBlock ? build('lines', join(dir, 'lines.ts')) : new Uint8Array();
+    const hello = doBlock ? build('hello', 'examples/hello/main.ts') : new Uint8Array();
+    const vsockGuest = doVsock ? build('vsock_bench', join(dir, 'vsock_bench.ts')) : new Uint8Array();
     const disk = join(dir, 'disk.img');
     const bytes = new Uint8Array(DISK_MIB << 20);
     randomFillSync(bytes);
@@ -125,7 +300,52 @@ async function main(): Promise<void> {
     const cons = new Map(CONSOLE_MODES.map(([label]) => [label, { linesRun: [] as number[], linesExits: [] as number[], linesNotifies: [] as number[], helloBoot: [] as number[], helloRun: [] as number[], helloExits: [] as number[] }]));
     const failures: string[] = [];
     const expectLines = Array.from({ length: 1000 }, (_, i) => `line ${i} of the console benchmark, some text to make it longer\n`).join('');
+    const vs = {
+      g2hMiBs: [] as number[], h2gMiBs: [] as number[], rttUs: [] as number[], rttP99Us: [] as number[],
+      g2hExits: [] as number[], h2gExits: [] as number[], g2hNotifies: [] as number[], h2gNotifies: [] as number[],
+      g2hIrqs: [] as number[], h2gIrqs: [] as number[], pingExits: [] as number[], pingNotifies: [] as number[], pingIrqs: [] as number[],
+    };
     for (let i = 0; i < RUNS; i++) {
+      if (doVsock) {
+        for (const mode of ['send', 'recv', 'echo'] as const) {
+          const v = await vsockRun(dir, vsockGuest, clientPath, mode);
+          const c = v.client;
+          if (v.k.r.exitCode !== 0 || !c) {
+            failures.push(`vsock ${mode}: exit ${v.k.r.exitCode} ${v.k.r.message ?? ''} ${v.k.out.slice(0, 200)} client: ${v.clientErr}`);
+            continue;
+          }
+          const r = v.k.r;
+          if (mode === 'echo') {
+            vs.rttUs.push(c.medianUs!);
+            vs.rttP99Us.push(c.p99Us!);
+            const trips = PING_N + PING_WARMUP;
+            vs.pingExits.push(r.stats.exits / trips);
+            vs.pingNotifies.push(vsockStat(r, 'notifies') / trips);
+            vs.pingIrqs.push(vsockStat(r, 'interrupts') / trips);
+            continue;
+          }
+          if (c.bytes !== VSOCK_MIB << 20) {
+            failures.push(`vsock ${mode}: ${c.bytes} bytes moved`);
+            continue;
+          }
+          const mibs = VSOCK_MIB / (c.ms! / 1000);
+          if (mode === 'send') {
+            vs.g2hMiBs.push(mibs);
+            vs.g2hExits.push(r.stats.exits / VSOCK_MIB);
+            vs.g2hNotifies.push(vsockStat(r, 'notifies') / VSOCK_MIB);
+            vs.g2hIrqs.push(vsockStat(r, 'interrupts') / VSOCK_MIB);
+          } else {
+            vs.h2gMiBs.push(mibs);
+            vs.h2gExits.push(r.stats.exits / VSOCK_MIB);
+            vs.h2gNotifies.push(vsockStat(r, 'notifies') / VSOCK_MIB);
+            vs.h2gIrqs.push(vsockStat(r, 'interrupts') / VSOCK_MIB);
+          }
+        }
+      }
+      if (!doBlock) {
+        process.stderr.write(`run ${i + 1}/${RUNS} done\n`);
+        continue;
+      }
       s.dd.push(dd());
       const k = await kilnRun(dir, reader, { disk });
       const m = /READ (\d+) ([\d.]+)/.exec(k.out);
@@ -164,11 +384,31 @@ async function main(): Promise<void> {
     }
 
     const date = new Date().toISOString().slice(0, 10);
+    const vsockMd = [
+      `Vsock (Kiln's VMM, hybrid Unix-socket backend): a bench guest listens on port 5000, a host client in a`,
+      'separate Node process connects with `CONNECT 5000` and times on the host; one VM per direction and run.',
+      `Throughput: ${VSOCK_MIB} MiB in one stream (guest writes 64 KiB per \`write\`, host 1 MiB per socket write),`,
+      'from the `OK` line to end of stream (guest → host) or from the first byte to the guest\'s 1-byte ack (host → guest).',
+      `Latency: ${PING_N} round trips of a ${PING_BYTES}-byte request echoed by the guest, one at a time, after ${PING_WARMUP} warm-up ones.`,
+      '',
+      '| direction | MiB/s | VM exits / MiB | vsock notifies / MiB | vsock interrupts / MiB |',
+      '|---|---|---|---|---|',
+      `| guest → host | ${fmt(median(vs.g2hMiBs))} | ${fmt(median(vs.g2hExits), 2)} | ${fmt(median(vs.g2hNotifies), 2)} | ${fmt(median(vs.g2hIrqs), 2)} |`,
+      `| host → guest | ${fmt(median(vs.h2gMiBs))} | ${fmt(median(vs.h2gExits), 2)} | ${fmt(median(vs.h2gNotifies), 2)} | ${fmt(median(vs.h2gIrqs), 2)} |`,
+      '',
+      `Round trip (${PING_BYTES} B request/response): median ${fmt(median(vs.rttUs))} µs, p99 ${fmt(median(vs.rttP99Us))} µs (medians over runs);`,
+      `per round trip: VM exits ${fmt(median(vs.pingExits), 2)}, vsock notifies ${fmt(median(vs.pingNotifies), 2)}, interrupts ${fmt(median(vs.pingIrqs), 2)}.`,
+      'VM exits count the whole VM (boot, rng and vsock probe included); notifies go through the ioeventfd and',
+      'interrupts through the irqfd (neither is an exit to the VMM).',
+      '',
+    ];
     const md = [
-      `### Virtio (${date}, ${RUNS} interleaved runs, medians)`,
+      `### Virtio${ONLY ? ` ${ONLY}` : ''} (${date}, ${RUNS} interleaved runs, medians)`,
       '',
       `Machine: ${machine()}`,
       '',
+      ...(doVsock ? vsockMd : []),
+      ...(doBlock ? [
       `Block: sequential read of a ${DISK_MIB} MiB disk image (raw file, read-only) in 1 MiB requests, one at a time,`,
       'timed in the guest with performance.now(); host `dd if=FILE of=/dev/null bs=1M` on the same file. The',
       'page cache was warmed by one host read first (dropping caches is not possible here).',
@@ -198,7 +438,8 @@ async function main(): Promise<void> {
       'Serial output on the fast path is written by the vCPU thread itself and is not counted in',
       '"VM exits to the VMM" (each `rep outsb` still traps to KVM, one exit per byte here).',
       '',
-      `Command: \`npm run bench:virtio -- --runs ${RUNS}\`.`,
+      ] : []),
+      `Command: \`npm run bench:virtio -- --runs ${RUNS}${ONLY ? ` --only ${ONLY}` : ''}\`.`,
       ...(failures.length ? ['', `Failures (${failures.length}): ${failures.slice(0, 5).join('; ')}`] : []),
       '',
     ].join('\n');

@@ -407,16 +407,19 @@ export function probeKvm(path = '/dev/kvm'): { ok: true } | { ok: false; code: s
 
 /**
  * A TAP interface's file descriptor (/dev/net/tun, IFF_TAP | IFF_NO_PI, non-blocking): each
- * read or write is one Ethernet frame. `watch` calls back on the main loop when frames are ready
- * (the caller reads them with fs.readSync until EAGAIN).
+ * read or write is one Ethernet frame, preceded by a virtio_net_hdr of `vnetHdrSize` bytes when
+ * that is 10 or 12 (IFF_VNET_HDR, TUNSETVNETHDRSZ; default 0: none). `watch` calls back on the
+ * main loop when frames are ready (the caller reads them with fs.readSync until EAGAIN).
  */
 export class TapFd {
   readonly #addon: NativeAddon;
+  readonly vnetHdrSize: number;
   #fd: number;
   #watch: number | undefined;
-  constructor(name: string) {
+  constructor(name: string, o: { vnetHdrSize?: number } = {}) {
     this.#addon = loadAddon();
-    this.#fd = wrap(() => this.#addon.tapOpen(name));
+    this.vnetHdrSize = o.vnetHdrSize ?? 0;
+    this.#fd = wrap(() => this.#addon.tapOpen(name, this.vnetHdrSize));
   }
   get fd(): number {
     if (this.#fd < 0) throw new KvmError('EINVAL', 'TAP fd is closed');

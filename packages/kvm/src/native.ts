@@ -92,8 +92,11 @@ export interface NativeAddon {
   irqfd(vmFd: number, f: { fd: number; gsi: number; deassign?: boolean }): void;
   /** uv_poll on the main loop: calls cb with the eventfd counter (read and reset) when readable. */
   watchFd(fd: number, cb: (count: number, status: number) => void, raw?: boolean): number;
-  /** Opens /dev/net/tun (O_NONBLOCK) attached to TAP interface `name` (IFF_TAP | IFF_NO_PI); returns the fd. */
-  tapOpen(name: string): number;
+  /**
+   * Opens /dev/net/tun (O_NONBLOCK) attached to TAP interface `name` (IFF_TAP | IFF_NO_PI); with
+   * `vnetHdrSize` 10 or 12 also IFF_VNET_HDR and TUNSETVNETHDRSZ; returns the fd.
+   */
+  tapOpen(name: string, vnetHdrSize?: number): number;
   unwatchFd(id: number): void;
   nowNs(): bigint;
   Vcpu: new (vmFd: number, id: number, mmapSize: number) => NativeVcpu;

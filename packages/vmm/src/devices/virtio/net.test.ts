@@ -1,7 +1,8 @@
 // virtio-net device tests through the mock driver (mock_driver.ts): config (MAC, MTU, link up),
 // transmit (header stripped, frame to the backend, chain returned), receive (header with
 // num_buffers = 1, frame in the chain), frames buffered until the driver posts buffers and the
-// bounded backlog, small buffers, oversize frames, budgeted draining, passt argument building.
+// bounded backlog, small buffers, oversize frames, budgeted draining, passt argument building,
+// a backend with the vnet header (TAP's IFF_VNET_HDR): the header passes through both ways.
 // Spec: virtio 1.2 §5.1.
 
 import { strict as assert } from 'node:assert';
@@ -35,9 +36,12 @@ const NET_FEATURES = FEATURES_BASE | V.featureBit(V.VIRTIO_NET_F_MAC) | V.featur
 const RX = V.VIRTIO_NET_RECEIVEQ;
 const TX = V.VIRTIO_NET_TRANSMITQ;
 
-function setup(size = 16): { d: MockDriver; t: VirtioMmio; be: LoopBackend; net: VirtioNet; irqs: () => number } {
+class VnetHdrBackend extends LoopBackend {
+  readonly vnetHdr = true;
+}
+
+function setup(size = 16, be: LoopBackend = new LoopBackend()): { d: MockDriver; t: VirtioMmio; be: LoopBackend; net: VirtioNet; irqs: () => number } {
   const ram = guardedRam(1 << 20);
-  const be = new LoopBackend();
   const net = new VirtioNet(be, { mac: defaultMac(7) });
   let irqs = 0;
   const t = new VirtioMmio(net, { mem: ram, interrupt: () => irqs++ });
@@ -101,6 +105,38 @@ test('net: receive writes the header (num_buffers 1) and the frame into a posted
   assert.deepEqual(got.subarray(12), f);
   assert.equal(net.stats.rxFrames, 1);
   assert.ok(irqs() >= 1);
+});
+
+test('net: a vnet-header backend gets the guest header with the frame and gives its own to the guest', () => {
+  const { d, be, net } = setup(16, new VnetHdrBackend());
+  const hdr = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+  const f = frame(60, 5);
+  d.add(TX, [{ data: hdr }, { data: f }]);
+  d.notify(TX);
+  assert.deepEqual(be.sent, [new Uint8Array([...hdr, ...f])]);
+  assert.equal(net.stats.txBytes, 60);
+  // header only, and oversize: dropped
+  d.add(TX, [{ data: new Uint8Array(12) }]);
+  d.add(TX, [{ data: new Uint8Array(12 + 1500 + ETH_OVERHEAD + 1) }]);
+  d.notify(TX);
+  assert.equal(be.sent.length, 1);
+  assert.equal(net.stats.txDropped, 2);
+  // receive: TAP leaves num_buffers unwritten (garbage here) and may set DATA_VALID; the guest
+  // sees num_buffers 1 and no DATA_VALID, the rest of the header and the frame unchanged
+  const { writable } = d.add(RX, [{ writeLen: 1526 }]);
+  d.notify(RX);
+  const rxHdr = [V.VIRTIO_NET_HDR_F_DATA_VALID, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xee, 0xee];
+  const g = frame(98, 0x42);
+  be.inject(new Uint8Array([...rxHdr, ...g]));
+  assert.deepEqual(d.used(RX).map((x) => x.len), [12 + 98]);
+  const got = d.read(writable[0]!.addr, 12 + 98);
+  assert.deepEqual([...got.subarray(0, 12)], [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]);
+  assert.deepEqual(got.subarray(12), g);
+  assert.equal(net.stats.rxBytes, 98);
+  // a header without a frame, and an oversize frame, are dropped
+  be.inject(new Uint8Array(12));
+  be.inject(new Uint8Array(12 + 1500 + ETH_OVERHEAD + 1));
+  assert.equal(net.stats.rxDropped, 2);
 });
 
 test('net: frames wait for receive buffers; the backlog is bounded; small buffers drop the frame', () => {

@@ -5,6 +5,9 @@
 // bounded FIFO until the driver posts receive buffers (tail drop past RX_BACKLOG_MAX); each frame
 // takes one whole chain (no MRG_RXBUF), a chain too small for the frame is returned with length
 // 0 and the frame dropped. Transmit copies the frame out of the chain's device-readable buffers.
+// A backend with `vnetHdr` (TAP with IFF_VNET_HDR) carries the 12-byte header with each frame: it
+// passes through unchanged both ways, except that receive sets num_buffers to 1 and clears
+// DATA_VALID (no offloads are offered, so the guest's flags and GSO fields are 0).
 // Each notification handles at most QUEUE_BUDGET chains before yielding to the event loop, so a
 // guest that keeps refilling a ring cannot hold the main thread.
 // Spec: virtio 1.2 §5.1 (network device), §5.1.6 (device operation).
@@ -12,7 +15,8 @@
 import { featureBit, VIRTIO_ID_NET } from '@kiln/common/virtio/constants.ts';
 import {
   VIRTIO_NET_CFG_MAC, VIRTIO_NET_CFG_MAX_VIRTQUEUE_PAIRS, VIRTIO_NET_CFG_MTU, VIRTIO_NET_CFG_STATUS, VIRTIO_NET_CONFIG_SIZE,
-  VIRTIO_NET_F_MAC, VIRTIO_NET_F_MTU, VIRTIO_NET_F_STATUS, VIRTIO_NET_HDR_NUM_BUFFERS, VIRTIO_NET_HDR_SIZE, VIRTIO_NET_RECEIVEQ,
+  VIRTIO_NET_F_MAC, VIRTIO_NET_F_MTU, VIRTIO_NET_F_STATUS, VIRTIO_NET_HDR_F_DATA_VALID, VIRTIO_NET_HDR_FLAGS, VIRTIO_NET_HDR_NUM_BUFFERS,
+  VIRTIO_NET_HDR_SIZE, VIRTIO_NET_RECEIVEQ,
   VIRTIO_NET_S_LINK_UP, VIRTIO_NET_TRANSMITQ,
 } from '@kiln/common/virtio/devices.ts';
 import { readConfigBytes, type DeviceContext, type VirtioDevice } from './device.ts';
@@ -29,6 +33,11 @@ export const QUEUE_BUDGET = 256;
 /** Where frames go to and come from: a TAP device, passt, or a test double. */
 export interface NetBackend {
   readonly name: string;
+  /**
+   * true: every frame given to send() and to the onFrame callback starts with the 12-byte
+   * virtio_net_hdr (TAP with IFF_VNET_HDR); the device may modify received frames in place.
+   */
+  readonly vnetHdr?: boolean;
   /** One Ethernet frame from the guest (the backend may drop it when congested). */
   send(frame: Uint8Array): void;
   /** Frames for the guest; one callback. */
@@ -99,7 +108,8 @@ export class VirtioNet implements VirtioDevice {
 
   /** A frame for the guest (from the backend). */
   receive(frame: Uint8Array): void {
-    if (frame.length === 0 || frame.length > this.mtu + ETH_OVERHEAD || this.#rx.length >= RX_BACKLOG_MAX) {
+    const len = this.#backend.vnetHdr ? frame.length - VIRTIO_NET_HDR_SIZE : frame.length;
+    if (len <= 0 || len > this.mtu + ETH_OVERHEAD || this.#rx.length >= RX_BACKLOG_MAX) {
       this.stats.rxDropped++;
       return;
     }
@@ -133,8 +143,9 @@ export class VirtioNet implements VirtioDevice {
       if (len <= 0 || len > this.mtu + ETH_OVERHEAD) {
         this.stats.txDropped++;
       } else {
-        const frame = new Uint8Array(len);
-        vq.readFrom(r.chain, frame, VIRTIO_NET_HDR_SIZE);
+        const withHdr = this.#backend.vnetHdr === true;
+        const frame = new Uint8Array(withHdr ? VIRTIO_NET_HDR_SIZE + len : len);
+        vq.readFrom(r.chain, frame, withHdr ? 0 : VIRTIO_NET_HDR_SIZE);
         this.stats.txFrames++;
         this.stats.txBytes += len;
         try {
@@ -169,15 +180,25 @@ export class VirtioNet implements VirtioDevice {
         break;
       }
       const frame = this.#rx.shift()!;
+      const withHdr = this.#backend.vnetHdr === true;
+      const total = withHdr ? frame.length : VIRTIO_NET_HDR_SIZE + frame.length;
       let used = 0;
-      if (r.chain.writableLen < VIRTIO_NET_HDR_SIZE + frame.length) {
+      if (r.chain.writableLen < total) {
         this.stats.rxDropped++;
       } else {
-        vq.writeTo(r.chain, hdr);
-        vq.writeTo(r.chain, frame, VIRTIO_NET_HDR_SIZE);
-        used = VIRTIO_NET_HDR_SIZE + frame.length;
+        if (withHdr) {
+          // The backend's header, with num_buffers (not written by TAP) and DATA_VALID (meaningful only
+          // with VIRTIO_NET_F_GUEST_CSUM, which is not offered) fixed.
+          frame[VIRTIO_NET_HDR_FLAGS] = frame[VIRTIO_NET_HDR_FLAGS]! & ~VIRTIO_NET_HDR_F_DATA_VALID;
+          frame.set(hdr.subarray(VIRTIO_NET_HDR_NUM_BUFFERS, VIRTIO_NET_HDR_NUM_BUFFERS + 2), VIRTIO_NET_HDR_NUM_BUFFERS);
+          vq.writeTo(r.chain, frame);
+        } else {
+          vq.writeTo(r.chain, hdr);
+          vq.writeTo(r.chain, frame, VIRTIO_NET_HDR_SIZE);
+        }
+        used = total;
         this.stats.rxFrames++;
-        this.stats.rxBytes += frame.length;
+        this.stats.rxBytes += total - VIRTIO_NET_HDR_SIZE;
       }
       vq.push(r.chain.head, used);
       pushed = true;

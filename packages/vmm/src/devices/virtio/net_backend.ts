@@ -1,6 +1,8 @@
-// virtio-net backends. TAP: /dev/net/tun attached to an existing interface (IFF_TAP | IFF_NO_PI,
-// non-blocking, opened by the addon), readable events from the main loop's uv_poll, frames read
-// and written with one read/write each; a full TAP queue drops the frame (as a NIC would).
+// virtio-net backends. TAP: /dev/net/tun attached to an existing interface (IFF_TAP | IFF_NO_PI |
+// IFF_VNET_HDR with TUNSETVNETHDRSZ 12, non-blocking, opened by the addon), readable events from
+// the main loop's uv_poll, frames with their 12-byte virtio_net_hdr read and written with one
+// read/write each (`vnetHdr`: the device passes the header through); a full TAP queue drops the
+// frame (as a NIC would).
 // User mode: Debian's passt (https://passt.top) on a socket pair (its fd 3) with QEMU's stream protocol
 // (4-byte big-endian length, then the frame); passt answers ARP/DHCP itself, gives the guest
 // 10.0.2.15/24 with gateway 10.0.2.2 (QEMU slirp's addresses), forwards the requested loopback
@@ -15,6 +17,8 @@ import type { NetBackend } from './net.ts';
 
 /** Largest frame read from a backend (64 KiB, TAP's own limit; the device drops what exceeds the MTU). */
 const MAX_FRAME = 65536;
+/** virtio_net_hdr size on the TAP (TUNSETVNETHDRSZ): the 12-byte VERSION_1 header the guest uses. */
+const TAP_VNET_HDR_SIZE = 12;
 /** Frames read per readable event before yielding (uv_poll is level-triggered: it fires again). */
 const READ_BATCH = 64;
 /** Bytes queued towards passt before frames from the guest are dropped. */
@@ -22,15 +26,16 @@ const PASST_WRITE_MAX = 4 * 1024 * 1024;
 
 export class TapBackend implements NetBackend {
   readonly name: string;
+  readonly vnetHdr = true;
   readonly #tap: TapFd;
-  readonly #buf = Buffer.allocUnsafe(MAX_FRAME);
+  readonly #buf = Buffer.allocUnsafe(TAP_VNET_HDR_SIZE + MAX_FRAME);
   #cb: ((frame: Uint8Array) => void) | undefined;
   dropped = 0;
 
   constructor(ifname: string) {
     this.name = `tap:${ifname}`;
     try {
-      this.#tap = new TapFd(ifname);
+      this.#tap = new TapFd(ifname, { vnetHdrSize: TAP_VNET_HDR_SIZE });
     } catch (e) {
       const err = e as { errnoName?: string; message: string };
       const why = err.errnoName === 'EPERM' ? 'permission denied (needs CAP_NET_ADMIN or a TAP owned by this user)' : err.errnoName === 'EBUSY' ? 'in use by another process' : err.message;
@@ -43,7 +48,7 @@ export class TapBackend implements NetBackend {
     for (let i = 0; i < READ_BATCH; i++) {
       let n: number;
       try {
-        n = readSync(this.#tap.fd, this.#buf, 0, MAX_FRAME, null);
+        n = readSync(this.#tap.fd, this.#buf, 0, TAP_VNET_HDR_SIZE + MAX_FRAME, null);
       } catch {
         return; // EAGAIN: drained (or the interface went away)
       }

@@ -146,6 +146,9 @@ export class VirtioNet implements VirtioDevice {
         const withHdr = this.#backend.vnetHdr === true;
         const frame = new Uint8Array(withHdr ? VIRTIO_NET_HDR_SIZE + len : len);
         vq.readFrom(r.chain, frame, withHdr ? 0 : VIRTIO_NET_HDR_SIZE);
+        // No offload was negotiated, so a conforming header is all zero: zero it rather than let a
+        // hostile guest's flags or GSO fields reach the host kernel's TAP.
+        if (withHdr) frame.fill(0, 0, VIRTIO_NET_HDR_SIZE);
         this.stats.txFrames++;
         this.stats.txBytes += len;
         try {

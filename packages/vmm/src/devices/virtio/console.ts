@@ -6,7 +6,7 @@
 import { VIRTIO_ID_CONSOLE } from '@kiln/common/virtio/constants.ts';
 import { VIRTIO_CONSOLE_CONFIG_SIZE, VIRTIO_CONSOLE_RECEIVEQ, VIRTIO_CONSOLE_TRANSMITQ } from '@kiln/common/virtio/devices.ts';
 import type { ByteSink } from '../serial.ts';
-import { readConfigBytes, type DeviceContext, type VirtioDevice } from './device.ts';
+import { readConfigBytes, serveQueue, type DeviceContext, type VirtioDevice } from './device.ts';
 
 export const CONSOLE_QUEUE_SIZE = 256;
 /** Input kept while the driver offers no receive buffers (older bytes are dropped past this). */
@@ -55,25 +55,14 @@ export class VirtioConsole implements VirtioDevice {
   }
 
   #drainTransmit(): void {
-    const ctx = this.#ctx;
-    const vq = ctx?.queues[VIRTIO_CONSOLE_TRANSMITQ];
-    if (!ctx || !vq) return;
-    let pushed = false;
-    for (;;) {
-      const r = vq.pop();
-      if (r.kind === 'broken') return ctx.fail(r.message);
-      if (r.kind === 'empty') {
-        if (vq.enableNotification()) continue;
-        break;
-      }
-      const out = new Uint8Array(r.chain.readableLen);
-      vq.readFrom(r.chain, out);
+    if (!this.#ctx) return;
+    serveQueue(this.#ctx, VIRTIO_CONSOLE_TRANSMITQ, (vq, chain) => {
+      const out = new Uint8Array(chain.readableLen);
+      vq.readFrom(chain, out);
       if (out.length) this.#sink.write(out);
       this.bytesOut += out.length;
-      vq.push(r.chain.head, 0);
-      pushed = true;
-    }
-    if (pushed) ctx.signalUsed(VIRTIO_CONSOLE_TRANSMITQ);
+      return 0;
+    });
   }
 
   #fillReceive(): void {

@@ -3,7 +3,7 @@
 // transport gives it on activation (validated queues, guest memory, a way to signal used buffers).
 // Spec: virtio 1.2 §2 (device basics), §3.1 (initialization), §4.2.3 (MMIO device operation).
 
-import type { GuestMemoryAccess, Virtqueue } from './queue.ts';
+import type { DescChain, GuestMemoryAccess, Virtqueue } from './queue.ts';
 
 export interface DeviceContext {
   readonly mem: GuestMemoryAccess;
@@ -42,4 +42,27 @@ export interface VirtioDevice {
 /** Copies bytes of a config struct into an MMIO read, zero outside it. */
 export function readConfigBytes(config: Uint8Array, offset: number, data: Uint8Array): void {
   for (let i = 0; i < data.length; i++) data[i] = config[offset + i] ?? 0;
+}
+
+/**
+ * Serves every chain the driver made available on queue `q`: `serve` handles one chain and
+ * returns the used length. With EVENT_IDX, an empty ring re-arms the notification and looks
+ * once more, so a buffer added meanwhile is not missed. A broken ring fails the device. Signals
+ * used buffers once at the end.
+ */
+export function serveQueue(ctx: DeviceContext, q: number, serve: (vq: Virtqueue, chain: DescChain) => number): void {
+  const vq = ctx.queues[q];
+  if (!vq) return;
+  let pushed = false;
+  for (;;) {
+    const r = vq.pop();
+    if (r.kind === 'broken') return ctx.fail(r.message);
+    if (r.kind === 'empty') {
+      if (vq.enableNotification()) continue;
+      break;
+    }
+    vq.push(r.chain.head, serve(vq, r.chain));
+    pushed = true;
+  }
+  if (pushed) ctx.signalUsed(q);
 }

@@ -5,7 +5,7 @@
 
 import { randomFillSync } from 'node:crypto';
 import { VIRTIO_ID_RNG } from '@kiln/common/virtio/constants.ts';
-import type { DeviceContext, VirtioDevice } from './device.ts';
+import { serveQueue, type DeviceContext, type VirtioDevice } from './device.ts';
 
 export const RNG_QUEUE_SIZE = 256;
 export const RNG_MAX_REQUEST = 64 * 1024;
@@ -30,20 +30,11 @@ export class VirtioRng implements VirtioDevice {
   }
 
   notify(q: number): void {
-    const ctx = this.#ctx;
-    const vq = ctx?.queues[q];
-    if (!ctx || !vq) return;
-    let pushed = false;
-    for (;;) {
-      const r = vq.pop();
-      if (r.kind === 'broken') return ctx.fail(r.message);
-      if (r.kind === 'empty') {
-        if (vq.enableNotification()) continue;
-        break;
-      }
+    if (!this.#ctx) return;
+    serveQueue(this.#ctx, q, (vq, chain) => {
       let left = RNG_MAX_REQUEST;
       let n = 0;
-      for (const view of vq.writableViews(r.chain)) {
+      for (const view of vq.writableViews(chain)) {
         const part = view.length <= left ? view : view.subarray(0, left);
         randomFillSync(part);
         n += part.length;
@@ -51,9 +42,7 @@ export class VirtioRng implements VirtioDevice {
         if (left === 0) break;
       }
       this.bytesServed += n;
-      vq.push(r.chain.head, n);
-      pushed = true;
-    }
-    if (pushed) ctx.signalUsed(q);
+      return n;
+    });
   }
 }

@@ -74,37 +74,51 @@ export class GuestMemory implements HvMemory {
   }
 }
 
-export class EventFd implements HvEventFd {
+/** A file descriptor the main loop can watch for readiness (uv_poll in the addon); closing it
+ * stops the watch first. Shared by eventfds and TAP fds. */
+class WatchableFd {
   #fd: number;
-  readonly #addon: NativeAddon;
-  constructor(addon: NativeAddon) {
-    this.#addon = addon;
-    this.#fd = wrap(() => addon.eventfd(0));
+  #watch: number | undefined;
+  protected readonly addon: NativeAddon;
+  readonly #what: string;
+  constructor(addon: NativeAddon, fd: number, what: string) {
+    this.addon = addon;
+    this.#fd = fd;
+    this.#what = what;
   }
   get fd(): number {
-    if (this.#fd < 0) throw new KvmError('EINVAL', 'eventfd is closed');
+    if (this.#fd < 0) throw new KvmError('EINVAL', `${this.#what} is closed`);
     return this.#fd;
   }
-  read(): bigint {
-    return wrap(() => this.#addon.eventfdRead(this.fd)) ?? 0n;
-  }
-  write(value: bigint | number = 1n): void {
-    wrap(() => this.#addon.eventfdWrite(this.fd, value));
-  }
-  #watch: number | undefined;
-  watch(cb: (count: number) => void): void {
-    if (this.#watch !== undefined) throw new KvmError('EINVAL', 'eventfd is already watched');
-    this.#watch = wrap(() => this.#addon.watchFd(this.fd, (count) => cb(count)));
+  /** `raw`: only report readiness (a TAP); otherwise the addon reads the eventfd counter. */
+  protected startWatch(cb: (count: number) => void, raw: boolean): void {
+    if (this.#watch !== undefined) throw new KvmError('EINVAL', `${this.#what} is already watched`);
+    this.#watch = wrap(() => this.addon.watchFd(this.fd, (count) => cb(count), raw));
   }
   unwatch(): void {
     if (this.#watch === undefined) return;
-    this.#addon.unwatchFd(this.#watch);
+    this.addon.unwatchFd(this.#watch);
     this.#watch = undefined;
   }
   close(): void {
     this.unwatch();
-    if (this.#fd >= 0) this.#addon.close(this.#fd);
+    if (this.#fd >= 0) this.addon.close(this.#fd);
     this.#fd = -1;
+  }
+}
+
+export class EventFd extends WatchableFd implements HvEventFd {
+  constructor(addon: NativeAddon) {
+    super(addon, wrap(() => addon.eventfd(0)), 'eventfd');
+  }
+  read(): bigint {
+    return wrap(() => this.addon.eventfdRead(this.fd)) ?? 0n;
+  }
+  write(value: bigint | number = 1n): void {
+    wrap(() => this.addon.eventfdWrite(this.fd, value));
+  }
+  watch(cb: (count: number) => void): void {
+    this.startWatch(cb, false);
   }
 }
 
@@ -411,32 +425,15 @@ export function probeKvm(path = '/dev/kvm'): { ok: true } | { ok: false; code: s
  * that is 10 or 12 (IFF_VNET_HDR, TUNSETVNETHDRSZ; default 0: none). `watch` calls back on the
  * main loop when frames are ready (the caller reads them with fs.readSync until EAGAIN).
  */
-export class TapFd {
-  readonly #addon: NativeAddon;
+export class TapFd extends WatchableFd {
   readonly vnetHdrSize: number;
-  #fd: number;
-  #watch: number | undefined;
   constructor(name: string, o: { vnetHdrSize?: number } = {}) {
-    this.#addon = loadAddon();
-    this.vnetHdrSize = o.vnetHdrSize ?? 0;
-    this.#fd = wrap(() => this.#addon.tapOpen(name, this.vnetHdrSize));
-  }
-  get fd(): number {
-    if (this.#fd < 0) throw new KvmError('EINVAL', 'TAP fd is closed');
-    return this.#fd;
+    const addon = loadAddon();
+    const vnetHdrSize = o.vnetHdrSize ?? 0;
+    super(addon, wrap(() => addon.tapOpen(name, vnetHdrSize)), 'TAP fd');
+    this.vnetHdrSize = vnetHdrSize;
   }
   watch(cb: () => void): void {
-    if (this.#watch !== undefined) throw new KvmError('EINVAL', 'TAP fd is already watched');
-    this.#watch = wrap(() => this.#addon.watchFd(this.fd, () => cb(), true));
-  }
-  unwatch(): void {
-    if (this.#watch === undefined) return;
-    this.#addon.unwatchFd(this.#watch);
-    this.#watch = undefined;
-  }
-  close(): void {
-    this.unwatch();
-    if (this.#fd >= 0) this.#addon.close(this.#fd);
-    this.#fd = -1;
+    this.startWatch(() => cb(), true);
   }
 }

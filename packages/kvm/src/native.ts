@@ -6,18 +6,12 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { KvmError } from './errors.ts';
+import type { CpuidEntry } from './hypervisor.ts';
 
 type U64 = number | bigint;
 
-export interface NativeCpuidEntry {
-  function: number;
-  index: number;
-  flags: number;
-  eax: number;
-  ebx: number;
-  ecx: number;
-  edx: number;
-}
+/** The addon reads and writes struct kvm_cpuid_entry2 in the wrapper's own shape. */
+export type NativeCpuidEntry = CpuidEntry;
 
 export interface NativeExit {
   reason: number;

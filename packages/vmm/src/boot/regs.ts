@@ -14,8 +14,16 @@ export const EFER_LME = 0x100n;
 export const EFER_LMA = 0x400n;
 export const RFLAGS_RESERVED_1 = 0x2n;
 
-function tables(gdtLen: number): Pick<SregsUpdate, 'gdt' | 'idt'> {
-  return { gdt: { base: BOOT_GDT_START, limit: gdtLen * 8 - 1 }, idt: { base: BOOT_IDT_START, limit: 7 } };
+/** Descriptor tables and segment registers loaded from a boot GDT (code at 1, data at 2, TSS at 3). */
+function segments(gdt: readonly bigint[]): Pick<SregsUpdate, 'gdt' | 'idt' | 'cs' | 'ds' | 'es' | 'fs' | 'gs' | 'ss' | 'tr'> {
+  const code = segmentFromGdt(gdt[1]!, 1);
+  const data = segmentFromGdt(gdt[2]!, 2);
+  return {
+    gdt: { base: BOOT_GDT_START, limit: gdt.length * 8 - 1 },
+    idt: { base: BOOT_IDT_START, limit: 7 },
+    cs: code, ds: data, es: data, fs: data, gs: data, ss: data,
+    tr: segmentFromGdt(gdt[3]!, 3),
+  };
 }
 
 /**
@@ -23,18 +31,8 @@ function tables(gdtLen: number): Pick<SregsUpdate, 'gdt' | 'idt'> {
  * 0x60000010) to which PE and PG are added, as Firecracker does (0xe0000011, verified on PVM).
  */
 export function linuxBootSregs(cr0: bigint, cr4: bigint, efer: bigint): SregsUpdate {
-  const code = segmentFromGdt(GDT_LINUX64[1]!, 1);
-  const data = segmentFromGdt(GDT_LINUX64[2]!, 2);
-  const tss = segmentFromGdt(GDT_LINUX64[3]!, 3);
   return {
-    ...tables(GDT_LINUX64.length),
-    cs: code,
-    ds: data,
-    es: data,
-    fs: data,
-    gs: data,
-    ss: data,
-    tr: tss,
+    ...segments(GDT_LINUX64),
     cr0: cr0 | X86_CR0_PE | X86_CR0_PG,
     cr3: BigInt(PML4_START),
     cr4: cr4 | X86_CR4_PAE,
@@ -48,18 +46,8 @@ export function linuxBootRegs(entry: number): RegsUpdate {
 
 /** Special registers for the PVH entry: CR0 = PE only, no paging, EFER = 0. */
 export function pvhBootSregs(): SregsUpdate {
-  const code = segmentFromGdt(GDT_PVH32[1]!, 1);
-  const data = segmentFromGdt(GDT_PVH32[2]!, 2);
-  const tss = segmentFromGdt(GDT_PVH32[3]!, 3);
   return {
-    ...tables(GDT_PVH32.length),
-    cs: code,
-    ds: data,
-    es: data,
-    fs: data,
-    gs: data,
-    ss: data,
-    tr: tss,
+    ...segments(GDT_PVH32),
     cr0: X86_CR0_PE,
     cr3: 0n,
     cr4: 0n,

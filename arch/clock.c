@@ -32,10 +32,13 @@ static bool is_kvm(uint32_t *max_leaf) {
     return r[1] == 0x4b4d564b && r[2] == 0x564b4d56 && r[3] == 0x4d; /* "KVMKVMKVM\0\0\0" */
 }
 
+static uint64_t lapic_khz; /* leaf 0x40000010 EBX, read with the TSC frequency */
+
 static uint64_t from_hypervisor_leaf(uint32_t max_leaf) {
     if (max_leaf < 0x40000010) return 0;
     uint32_t r[4];
     cpuid(0x40000010, 0, r);
+    lapic_khz = r[1];
     return r[0];
 }
 
@@ -134,6 +137,7 @@ void clock_init(void) {
 TRAP_SAFE uint64_t tsc_to_ns(uint64_t ticks) { return (uint64_t)(((unsigned __int128)ticks * ns_mult) >> 32); }
 uint64_t clock_ns(void) { return tsc_to_ns(rdtsc() - boot_tsc); }
 uint64_t tsc_khz(void) { return khz; }
+uint64_t lapic_timer_khz(void) { return lapic_khz; }
 const char *clock_source(void) { return source; }
 
 /* ---- wall clock: CMOS RTC (MC146818) ---- */

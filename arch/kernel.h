@@ -61,6 +61,7 @@ size_t heap_used(void);
 void clock_init(void);
 uint64_t clock_ns(void); /* monotonic ns since the first instruction */
 uint64_t tsc_khz(void);
+uint64_t lapic_timer_khz(void); /* from CPUID 0x40000010 EBX when the VMM reports it, else 0 */
 const char *clock_source(void);
 uint64_t tsc_to_ns(uint64_t ticks);
 int64_t clock_realtime_ns(void);

@@ -34,11 +34,7 @@ void lapic_init(void) {
     uint64_t base = rdmsr(MSR_APIC_BASE);
     uint64_t want = base | APIC_BASE_EN | (x2apic ? APIC_BASE_EXTD : 0);
     if (want != base) wrmsr(MSR_APIC_BASE, want);
-    cpuid(0x40000000, 0, r);
-    if (r[0] >= 0x40000010) {
-        cpuid(0x40000010, 0, r);
-        if (r[1]) timer_khz = r[1];
-    }
+    if (lapic_timer_khz()) timer_khz = lapic_timer_khz(); /* read by clock_init, which runs first */
     lapic_write(REG_SVR, 0x100 | VEC_SPURIOUS);
     lapic_write(REG_LVT_LINT0, LVT_MASKED); /* KVM wires LINT0 to the PIC (ExtINT) on the BSP */
     lapic_write(REG_LVT_LINT1, LVT_MASKED);

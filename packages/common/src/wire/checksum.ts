@@ -1,0 +1,27 @@
+// The Internet checksum (RFC 1071) and the IPv4 pseudo-header sum that TCP and UDP fold into
+// theirs (RFC 9293 §3.1, RFC 768). Sums are kept unfolded as plain numbers (the guest engine
+// has no BigInt); fold with finishChecksum. Shared by every wire format in this folder.
+
+/** Adds the 16-bit big-endian words of b[start, end) to `sum` (an odd tail byte is padded with zero). */
+export function sumWords(b: Uint8Array, start: number, end: number, sum = 0): number {
+  let i = start;
+  for (; i + 1 < end; i += 2) sum += (b[i]! << 8) | b[i + 1]!;
+  if (i < end) sum += b[i]! << 8;
+  return sum;
+}
+
+/** Folds a running sum to 16 bits and complements it: the value to store in a checksum field. */
+export function finishChecksum(sum: number): number {
+  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+  return ~sum & 0xffff;
+}
+
+/** RFC 1071 checksum of b[start, end). A buffer whose checksum field is right sums to 0. */
+export function internetChecksum(b: Uint8Array, start = 0, end = b.length): number {
+  return finishChecksum(sumWords(b, start, end));
+}
+
+/** Sum of the IPv4 pseudo-header (source, destination, protocol, upper-layer length). Addresses are u32 numbers. */
+export function pseudoHeaderSum(src: number, dst: number, protocol: number, length: number): number {
+  return (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + protocol + length;
+}

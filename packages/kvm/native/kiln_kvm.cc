@@ -605,6 +605,20 @@ struct VcpuState {
   // turns it on only while THR writes are plain output (no DLAB, no loopback, no THRE irq).
   std::atomic<int64_t> portSink{-1};
   std::atomic<uint64_t> sinkBytes{0};
+  // Interrupt-status fast path: 4-byte reads of a virtio-mmio InterruptStatus register and
+  // writes of its InterruptACK are answered on the vCPU thread from a 32-bit word the TS
+  // transport shares (a SharedArrayBuffer, Atomics on the JS side), so taking an interrupt costs
+  // two plain exits instead of two JS round trips. Entries are appended before or while the
+  // vCPU runs (count published with release); the typed arrays are kept alive by statusRefs.
+  struct StatusRegister {
+    uint64_t statusAddr;
+    uint64_t ackAddr;
+    int32_t* word;
+  };
+  static constexpr int kMaxStatusRegisters = 32;
+  StatusRegister statusRegs[kMaxStatusRegisters]{};
+  std::atomic<int> statusRegCount{0};
+  std::vector<Napi::ObjectReference> statusRefs;  // main thread only
 
   std::mutex mu;
   std::condition_variable cv;
@@ -776,6 +790,26 @@ bool WriteAll(int fd, const uint8_t* buf, size_t n, VcpuState* s) {
   return true;
 }
 
+// The interrupt-status fast path (see VcpuState::statusRegs): true if this exit was one.
+bool HandleStatusRegister(VcpuState* s, kvm_run* run) {
+  int n = s->statusRegCount.load(std::memory_order_acquire);
+  for (int i = 0; i < n; i++) {
+    const VcpuState::StatusRegister& r = s->statusRegs[i];
+    if (!run->mmio.is_write && run->mmio.phys_addr == r.statusAddr) {
+      uint32_t v = (uint32_t)__atomic_load_n(r.word, __ATOMIC_SEQ_CST);
+      memcpy(run->mmio.data, &v, 4);
+      return true;
+    }
+    if (run->mmio.is_write && run->mmio.phys_addr == r.ackAddr) {
+      uint32_t v;
+      memcpy(&v, run->mmio.data, 4);
+      __atomic_fetch_and(r.word, (int32_t)~v, __ATOMIC_SEQ_CST);
+      return true;
+    }
+  }
+  return false;
+}
+
 void* VcpuThread(void* p) {
   std::unique_ptr<ThreadArg> a(static_cast<ThreadArg*>(p));
   VcpuState* s = a->st.get();
@@ -797,6 +831,7 @@ void* VcpuThread(void* p) {
       break;
     }
     if (run->exit_reason == KVM_EXIT_INTR) continue;
+    if (run->exit_reason == KVM_EXIT_MMIO && run->mmio.len == 4 && HandleStatusRegister(s, run)) continue;
     if (run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_OUT && run->io.size == 1) {
       int64_t sink = s->portSink.load(std::memory_order_acquire);
       size_t n = run->io.count;
@@ -907,6 +942,7 @@ class Vcpu : public Napi::ObjectWrap<Vcpu> {
                            InstanceMethod<&Vcpu::SetMpState>("setMpState"),
                            InstanceMethod<&Vcpu::GetTscKhz>("getTscKhz"),
                            InstanceMethod<&Vcpu::SetPortSink>("setPortSink"),
+                           InstanceMethod<&Vcpu::AddStatusRegister>("addStatusRegister"),
                            InstanceMethod<&Vcpu::Start>("start"),
                            InstanceMethod<&Vcpu::Stop>("stop"),
                            InstanceMethod<&Vcpu::Join>("join"),
@@ -963,6 +999,8 @@ class Vcpu : public Napi::ObjectWrap<Vcpu> {
       pthread_join(s->thread, nullptr);
       s->joined = true;
     }
+    s->statusRegCount.store(0);
+    s->statusRefs.clear();
     if (s->run) {
       munmap(s->run, s->runSize);
       s->run = nullptr;
@@ -1219,6 +1257,23 @@ class Vcpu : public Napi::ObjectWrap<Vcpu> {
       st_->portSink.store((port << 32) | (uint32_t)fd, std::memory_order_release);
     }
     return Napi::Number::New(env, (double)st_->sinkBytes.load());
+  }
+
+  // addStatusRegister(statusAddr, ackAddr, word: Int32Array over a SharedArrayBuffer): the
+  // interrupt-status fast path for one virtio-mmio slot (word[0] is the status).
+  Napi::Value AddStatusRegister(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 3 || !info[0].IsNumber() || !info[1].IsNumber() || !info[2].IsTypedArray())
+      ThrowInval(env, "addStatusRegister(statusAddr, ackAddr, Int32Array)");
+    auto word = info[2].As<Napi::TypedArray>();
+    if (word.TypedArrayType() != napi_int32_array || word.ElementLength() < 1) ThrowInval(env, "the status word must be an Int32Array of length >= 1");
+    int n = st_->statusRegCount.load();
+    if (n >= VcpuState::kMaxStatusRegisters) ThrowInval(env, "too many status registers");
+    auto arr = info[2].As<Napi::TypedArrayOf<int32_t>>();
+    st_->statusRegs[n] = {(uint64_t)info[0].As<Napi::Number>().Int64Value(), (uint64_t)info[1].As<Napi::Number>().Int64Value(), arr.Data()};
+    st_->statusRefs.push_back(Napi::Persistent(info[2].As<Napi::Object>()));
+    st_->statusRegCount.store(n + 1, std::memory_order_release);
+    return env.Undefined();
   }
 
   Napi::Value Stop(const Napi::CallbackInfo& info) {

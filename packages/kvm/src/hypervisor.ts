@@ -111,6 +111,12 @@ export interface HvVcpu {
    * through it so far.
    */
   setPortSink(sink: { port: number; fd: number } | null): number;
+  /**
+   * Interrupt-status fast path for one virtio-mmio slot: 4-byte reads at `statusAddr` return
+   * word[0] and 4-byte writes at `ackAddr` clear the written bits in it (Atomics), answered by the
+   * vCPU thread with no exit handler call. `word` must be an Int32Array over a SharedArrayBuffer.
+   */
+  addStatusRegister(statusAddr: number, ackAddr: number, word: Int32Array): void;
   close(): void;
 }
 

@@ -100,6 +100,35 @@ describe('kvm addon (real /dev/kvm)', { skip }, () => {
     }
   });
 
+  test('status register: MMIO reads and ACK writes at the registered addresses are answered from the shared word', async () => {
+    // mov ax,0xd000; mov ds,ax; mov eax,[0x60]; out 0x80,eax; mov dword [0x64],1;
+    // mov eax,[0x60]; out 0x80,eax; mov eax,[0x68]; hlt
+    const g = realModeVm([
+      0xb8, 0x00, 0xd0, 0x8e, 0xd8, 0x66, 0xa1, 0x60, 0x00, 0x66, 0xe7, 0x80, 0x66, 0xc7, 0x06, 0x64, 0x00, 0x01, 0x00, 0x00, 0x00,
+      0x66, 0xa1, 0x60, 0x00, 0x66, 0xe7, 0x80, 0x66, 0xa1, 0x68, 0x00, 0xf4,
+    ]);
+    try {
+      const word = new Int32Array(new SharedArrayBuffer(4));
+      word[0] = 3;
+      g.vcpu.addStatusRegister(0xd0060, 0xd0064, word);
+      assert.throws(() => g.vcpu.addStatusRegister(0xd0060, 0xd0064, new Int32Array(1)), /SharedArrayBuffer/);
+      const exits: string[] = [];
+      await g.vcpu.run((e) => {
+        if (e.kind === 'io') exits.push(`out ${e.port.toString(16)} ${new DataView(e.data!.buffer, e.data!.byteOffset).getUint32(0, true)}`);
+        else if (e.kind === 'mmio') exits.push(`mmio ${e.isWrite ? 'write' : 'read'} ${e.physAddr.toString(16)}`);
+        else {
+          exits.push(e.kind);
+          g.vcpu.stop();
+        }
+        return e.kind === 'mmio' ? new Uint8Array(4) : undefined;
+      });
+      assert.deepEqual(exits, ['out 80 3', 'out 80 2', 'mmio read d0068', 'hlt'], 'status/ACK never reached the handler; other addresses did');
+      assert.equal(word[0], 2, 'the ACK cleared bit 0');
+    } finally {
+      g.close();
+    }
+  });
+
   test('string port I/O: rep outsb and rep insb', async () => {
     // mov si,0x1100; mov cx,5; mov dx,0x3f8; rep outsb;
     // mov di,0x1200; mov cx,4; rep insb; hlt

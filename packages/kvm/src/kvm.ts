@@ -265,6 +265,11 @@ export class Vcpu implements HvVcpu {
     return wrap(() => (sink ? this.#n.setPortSink(sink.port, sink.fd) : this.#n.setPortSink(-1)));
   }
 
+  addStatusRegister(statusAddr: number, ackAddr: number, word: Int32Array): void {
+    if (!(word.buffer instanceof SharedArrayBuffer)) throw new TypeError('addStatusRegister: the status word must live in a SharedArrayBuffer');
+    wrap(() => this.#n.addStatusRegister(statusAddr, ackAddr, word));
+  }
+
   /** Stops and joins the thread if needed, unmaps kvm_run, closes the fd. Idempotent. */
   close(): void {
     this.#closed = true;

@@ -59,6 +59,7 @@ export interface NativeVcpu {
   start(onExit: (e: NativeExit) => Uint8Array | number | bigint | undefined | void, onDone: (d: NativeDone) => void): void;
   stop(): void;
   setPortSink(port: number, fd?: number): number;
+  addStatusRegister(statusAddr: number, ackAddr: number, word: Int32Array): void;
   join(): boolean;
   close(): void;
 }

@@ -27,7 +27,7 @@ import { I8042, I8042_PORT_BASE, I8042_PORT_LEN } from './devices/i8042.ts';
 import { DebugExit, DEBUG_EXIT_PORT_LEN } from './devices/debug_exit.ts';
 import { BootTimer, BOOT_TIMER_LEN, formatBootTime, type BootTime } from './devices/boot_timer.ts';
 import { Rtc, RTC_PORT_BASE, RTC_PORT_LEN } from './devices/rtc.ts';
-import { VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_MMIO_SLOT_SIZE } from '@kiln/common/virtio/constants.ts';
+import { VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INTERRUPT_STATUS, VIRTIO_MMIO_QUEUE_NOTIFY, VIRTIO_MMIO_SLOT_SIZE } from '@kiln/common/virtio/constants.ts';
 import { VirtioMmio } from './devices/virtio/mmio.ts';
 import type { VirtioDevice } from './devices/virtio/device.ts';
 import { VirtioRng } from './devices/virtio/rng.ts';
@@ -378,9 +378,11 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
     );
     mmio.add(BOOT_TIMER_ADDR, BOOT_TIMER_LEN, 'boot-timer', bootTimer);
 
-    // Virtio: registers through ordinary MMIO exits; QueueNotify through one ioeventfd per queue
-    // (4-byte write at base+0x50, datamatch = queue index) and interrupts through an irqfd on the
-    // slot's GSI, all registered before the first KVM_RUN (cheap then, shared/PVM.md §8).
+    // Virtio: registers through ordinary MMIO exits, except InterruptStatus/InterruptACK, which
+    // the vCPU threads answer from the transport's shared status word; QueueNotify through one
+    // ioeventfd per queue (4-byte write at base+0x50, datamatch = queue index) and interrupts
+    // through an irqfd on the slot's GSI, all registered before the first KVM_RUN (cheap then,
+    // shared/PVM.md §8).
     if (options.virtioConsole) virtioDevs.push(new VirtioConsole(consoleFd === undefined ? stdout : fdSink(consoleFd)));
     for (const [i, dev] of virtioDevs.entries()) {
       const base = slotAddr(i);
@@ -398,6 +400,7 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
       });
       transports.push(t);
       mmio.add(base, VIRTIO_MMIO_SLOT_SIZE, dev.name, t);
+      for (const v of vcpus) v.addStatusRegister(base + VIRTIO_MMIO_INTERRUPT_STATUS, base + VIRTIO_MMIO_INTERRUPT_ACK, t.interruptStatusWord);
       for (let q = 0; q < dev.queueSizes.length; q++) {
         const efd = theVm.createEventFd();
         eventFds.push(efd);

@@ -40,7 +40,12 @@ export class VirtioMmio implements BusDevice {
   readonly device: VirtioDevice;
   readonly offered: bigint;
   status = 0;
-  interruptStatus = 0;
+  /**
+   * InterruptStatus lives in shared memory so the vCPU threads can answer the driver's
+   * InterruptStatus reads and InterruptACK writes without a round trip to JS
+   * (Vcpu.addStatusRegister); every access here is atomic.
+   */
+  readonly interruptStatusWord = new Int32Array(new SharedArrayBuffer(4));
   configGeneration = 0;
   driverFeatures = 0n;
   /** Why the device needs a reset, if it does. */
@@ -176,7 +181,7 @@ export class VirtioMmio implements BusDevice {
         this.notifyQueue(v);
         return;
       case V.VIRTIO_MMIO_INTERRUPT_ACK:
-        this.interruptStatus &= ~v;
+        Atomics.and(this.interruptStatusWord, 0, ~v);
         return;
       case V.VIRTIO_MMIO_STATUS:
         this.#writeStatus(v & 0xff);
@@ -307,8 +312,13 @@ export class VirtioMmio implements BusDevice {
     if (vq?.brokenReason !== undefined) this.#fail(`queue ${q}: ${vq.brokenReason}`);
   }
 
+  /** InterruptStatus (bit 0: used buffer, bit 1: configuration change). */
+  get interruptStatus(): number {
+    return Atomics.load(this.interruptStatusWord, 0) >>> 0;
+  }
+
   #raise(bit: number): void {
-    this.interruptStatus |= bit;
+    Atomics.or(this.interruptStatusWord, 0, bit);
     this.stats.interrupts++;
     try {
       this.#o.interrupt();
@@ -346,7 +356,7 @@ export class VirtioMmio implements BusDevice {
       this.#o.log?.(`${this.device.name}: reset failed: ${(e as Error).message}`);
     }
     this.status = 0;
-    this.interruptStatus = 0;
+    Atomics.store(this.interruptStatusWord, 0, 0);
     this.driverFeatures = 0n;
     this.failure = undefined;
     this.#deviceFeaturesSel = 0;

@@ -124,7 +124,10 @@ export interface VmResult {
   /** Setup steps in order, then 'run' (first KVM_RUN to the end) and 'teardown'. */
   timings: StepTiming[];
   stats: {
+    /** Exits handed to the JS device models. */
     exits: number;
+    /** Every return from KVM_RUN on every vCPU, including exits the vCPU threads answer themselves (console fast path, interrupt status). */
+    vcpuExits: number;
     pioExits: number;
     mmioExits: number;
     unknownPioReads: number;
@@ -410,7 +413,7 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
     }
     step('virtio');
 
-    const stats: VmResult['stats'] = { exits: 0, pioExits: 0, mmioExits: 0, unknownPioReads: 0, unknownPioWrites: 0, unknownMmioReads: 0, unknownMmioWrites: 0, virtio: [] };
+    const stats: VmResult['stats'] = { exits: 0, vcpuExits: 0, pioExits: 0, mmioExits: 0, unknownPioReads: 0, unknownPioWrites: 0, unknownMmioReads: 0, unknownMmioWrites: 0, virtio: [] };
     const handlerFor =
       (index: number) =>
       (exit: VcpuExit): Uint8Array | undefined => {
@@ -471,6 +474,7 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
     const runs = vcpus.map((v, i) =>
       v.run(handlerFor(i)).then(
         (done) => {
+          stats.vcpuExits += done.runs;
           if (done.handlerError) finish({ reason: 'error', exitCode: exitCodeFor('error'), message: `vCPU ${i}: VMM exit handler failed: ${done.handlerError}` });
           else if (done.error) finish({ reason: 'error', exitCode: exitCodeFor('error'), message: `vCPU ${i}: ${done.error.message}` });
           else if (!outcome) finish({ reason: 'error', exitCode: exitCodeFor('error'), message: `vCPU ${i} stopped unexpectedly` });

@@ -1,0 +1,312 @@
+// HTTP benchmark (a script, not a test; issue 4). wrk with 1 and 64 connections for DURATION
+// seconds against:
+//   - host Node: the same handlers on Node's own HTTP server on the host (the ceiling):
+//     bench/http/node_hello.mjs and bench/http/node_static.mjs;
+//   - Kiln: examples/http-hello and examples/static-web-server on Kiln's VMM (1 vCPU, 64 MiB),
+//     runVm in this process (so VM exits are counted), reached through `--net user` hostfwd on
+//     127.0.0.1 (passt) — and, when run as root, through a TAP device in a network namespace this
+//     script creates (wrk runs inside the namespace), which leaves passt out of the path;
+//   - Linux+Node under QEMU TCG: Debian's kernel is not PVM-aware, so on these machines a
+//     Linux+Node guest only runs emulated — a reference, labelled as such
+//     (bench/http/linux_guest.sh builds it).
+// Also: the time from VM start to the first HTTP response (runVm here, a client in a child
+// process polling; both stamp wall-clock microseconds), and from `kiln run` spawned to it.
+// Medians of RUNS interleaved runs; prints a markdown block for bench/RESULTS.md.
+// Run: npm run bench:http [-- --runs 3] [--duration 10] [--no-tcg] [--no-tap]
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, release, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runVm, type VmResult } from '@kiln/vmm/vm.ts';
+
+const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+const KILN = join(ROOT, 'packages/cli/bin/kiln.js');
+const arg = (name: string, dflt: number): number => {
+  const i = process.argv.indexOf(name);
+  return i === -1 ? dflt : Number(process.argv[i + 1]);
+};
+const RUNS = arg('--runs', 3);
+const DURATION = arg('--duration', 10);
+const WITH_TCG = !process.argv.includes('--no-tcg');
+const WITH_TAP = !process.argv.includes('--no-tap') && process.getuid?.() === 0;
+const GUEST_PORT = 8080;
+const GUEST_IP = '10.0.2.15';
+/** Static configuration the CLI passes for `--net user` (passt's addresses). */
+const USER_NET_CMDLINE = `ip=${GUEST_IP}::10.0.2.2:255.255.255.0::eth0:off`;
+const STATIC_DIR = join(ROOT, 'examples/static-web-server/public');
+const STATIC_PATH = '/index.html';
+
+interface WrkResult {
+  rps: number;
+  p99Ms: number;
+  requests: number;
+  errors: number;
+}
+
+const median = (xs: number[]): number => {
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  if (!s.length) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+const fmt = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const wallUs = (): number => (performance.timeOrigin + performance.now()) * 1000;
+
+function toMs(v: string, unit: string): number {
+  const x = Number(v);
+  return unit === 'us' ? x / 1000 : unit === 's' ? x * 1000 : x;
+}
+
+/** Runs wrk (optionally inside a network namespace) and parses req/s, p99 and errors. */
+function wrk(url: string, conns: number, netns?: string): Promise<WrkResult> {
+  const args = ['-t', conns > 1 ? '2' : '1', '-c', String(conns), '-d', `${DURATION}s`, '--latency', url];
+  const [cmd, argv] = netns ? ['ip', ['netns', 'exec', netns, 'wrk', ...args]] : ['wrk', args];
+  return new Promise((res, rej) => {
+    const p = spawn(cmd, argv as string[], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    p.on('error', rej);
+    p.on('close', () => {
+      const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+      const p99 = /^\s+99%\s+([\d.]+)(us|ms|s)/m.exec(out);
+      const reqs = /(\d+) requests in/.exec(out);
+      const errs = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+      const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+      if (!rps || !p99 || !reqs) return rej(new Error(`wrk ${url}: unexpected output:\n${out}`));
+      const errors = (errs ? errs.slice(1).reduce((a, b) => a + Number(b), 0) : 0) + (non2xx ? Number(non2xx[1]) : 0);
+      res({ rps: Number(rps[1]), p99Ms: toMs(p99[1]!, p99[2]!), requests: Number(reqs[1]), errors });
+    });
+  });
+}
+
+/** Polls `url` until it answers 200 (each attempt a fresh connection); resolves with the wall-clock µs of that answer. */
+async function firstResponse(url: string, timeoutMs: number): Promise<number> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      await r.arrayBuffer();
+      if (r.status === 200) return wallUs();
+    } catch {
+      // not up yet
+    }
+    if (Date.now() > end) throw new Error(`${url}: no answer within ${timeoutMs} ms`);
+    await sleep(1);
+  }
+}
+
+/** A polling client in a child process (so it does not share this event loop with the VMM). */
+function pollerProcess(url: string): { child: ChildProcess; answeredUs: Promise<number> } {
+  const code = `
+    const end = Date.now() + 30000;
+    const now = () => (performance.timeOrigin + performance.now()) * 1000;
+    for (;;) {
+      try { const r = await fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(1000) }); await r.arrayBuffer(); if (r.status === 200) { console.log(now()); break; } } catch {}
+      if (Date.now() > end) { console.log('timeout'); break; }
+      await new Promise((r) => setTimeout(r, 0));
+    }`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const answeredUs = new Promise<number>((res, rej) => {
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.on('close', () => (/^\d/.test(out) ? res(Number(out)) : rej(new Error('first-response poller: ' + out.trim()))));
+  });
+  return { child, answeredUs };
+}
+
+function build(example: string, out: string, assets?: string): Uint8Array {
+  const r = spawnSync(process.execPath, [KILN, 'build', join(ROOT, 'examples', example, 'main.ts'), '-o', out, ...(assets ? ['--assets', assets] : [])], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`kiln build ${example}: ${r.stderr}`);
+  return new Uint8Array(readFileSync(out));
+}
+
+let nextPort = 18000 + (process.pid % 1000) * 2;
+
+interface KilnServer {
+  url: string;
+  /** Resolves when the VM ended (its lifetime is a runVm timeout). */
+  result: Promise<VmResult>;
+  startUs: number;
+}
+
+/** Boots an image on Kiln's VMM with user networking; the VM ends after `lifetimeMs` (a timeout is how it is stopped). */
+function kilnServer(image: Uint8Array, lifetimeMs: number, net: 'user' | { tap: string; cmdline: string }, path: string): KilnServer {
+  const hostPort = nextPort++;
+  const startUs = wallUs();
+  const result = runVm({
+      image,
+      memMiB: 64,
+      cpus: 1,
+      stdout: { write: () => true },
+      stderr: { write: () => true },
+      timeoutMs: lifetimeMs,
+      cmdline: net === 'user' ? USER_NET_CMDLINE : net.cmdline,
+      net: net === 'user' ? { user: { hostfwd: [{ hostAddr: '127.0.0.1', hostPort, guestPort: GUEST_PORT }] } } : { tap: net.tap },
+  });
+  const url = net === 'user' ? `http://127.0.0.1:${hostPort}${path}` : `http://${GUEST_IP}:${GUEST_PORT}${path}`;
+  return { url, result, startUs };
+}
+
+function hostServer(script: string, args: string[]): Promise<{ child: ChildProcess; url: string }> {
+  const port = nextPort++;
+  const child = spawn(process.execPath, [join(ROOT, 'bench/http', script), ...args.map((a) => a.replace('PORT', String(port)))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((res, rej) => {
+    child.stdout!.once('data', () => res({ child, url: `http://127.0.0.1:${port}` }));
+    child.once('exit', (c) => rej(new Error(`${script} exited ${c}`)));
+  });
+}
+
+/** The Linux+Node guest under QEMU TCG with user networking; resolves once node listens. */
+async function linuxGuest(): Promise<{ child: ChildProcess; url: string } | undefined> {
+  const dir = join(ROOT, 'bench/out/linux-guest');
+  if (!existsSync(join(dir, 'initrd.cpio.gz'))) {
+    const r = spawnSync('bash', [join(ROOT, 'bench/http/linux_guest.sh')], { encoding: 'utf8' });
+    if (r.status !== 0) {
+      console.error(`Linux guest not built (${r.stderr.trim()}); skipping the TCG reference`);
+      return undefined;
+    }
+  }
+  const port = nextPort++;
+  const child = spawn('qemu-system-x86_64', [
+    '-M', 'pc', '-accel', 'tcg', '-cpu', 'max', '-m', '1024', '-smp', '1', '-nographic', '-no-reboot', '-nodefaults', '-serial', 'stdio',
+    '-kernel', join(dir, 'vmlinuz'), '-initrd', join(dir, 'initrd.cpio.gz'), '-append', 'console=ttyS0 quiet panic=-1',
+    '-netdev', `user,id=n,hostfwd=tcp:127.0.0.1:${port}-:8080`, '-device', 'virtio-net-pci,netdev=n,romfile=',
+  ], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  await new Promise<void>((res, rej) => {
+    const t = setTimeout(() => rej(new Error('Linux guest: no "listening" within 120 s')), 120_000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('listening')) {
+        clearTimeout(t);
+        res();
+      }
+    });
+    child.once('exit', (c) => rej(new Error(`qemu exited ${c}: ${out.slice(-500)}`)));
+  });
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+/** A TAP device "kbtap0" inside a fresh network namespace (host side 10.0.3.1/24, guest 10.0.3.2). */
+function tapNamespace(): { netns: string; tap: string; cmdline: string; guestUrl: string; cleanup(): void } | undefined {
+  const netns = `kiln-bench-${process.pid}`;
+  const tap = 'kbtap0';
+  const run = (...a: string[]): boolean => spawnSync(a[0]!, a.slice(1), { stdio: 'ignore' }).status === 0;
+  if (!run('ip', 'netns', 'add', netns)) return undefined;
+  const ok = run('ip', 'tuntap', 'add', 'dev', tap, 'mode', 'tap') && run('ip', 'link', 'set', tap, 'netns', netns)
+    && run('ip', '-n', netns, 'addr', 'add', '10.0.3.1/24', 'dev', tap) && run('ip', '-n', netns, 'link', 'set', tap, 'up') && run('ip', '-n', netns, 'link', 'set', 'lo', 'up');
+  const cleanup = (): void => void run('ip', 'netns', 'del', netns);
+  if (!ok) {
+    cleanup();
+    return undefined;
+  }
+  return { netns, tap, cmdline: 'ip=10.0.3.2::10.0.3.1:255.255.255.0::eth0:off', guestUrl: `http://10.0.3.2:${GUEST_PORT}`, cleanup };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-bench-http-'));
+  const hello = build('http-hello', join(dir, 'http-hello.elf'));
+  const stat = build('static-web-server', join(dir, 'static.elf'), STATIC_DIR);
+  const rows = new Map<string, { rps: number[]; p99: number[]; exitsPerReq: number[]; errors: number }>();
+  const add = (k: string, w: WrkResult, exitsPerReq?: number): void => {
+    const r = rows.get(k) ?? { rps: [], p99: [], exitsPerReq: [], errors: 0 };
+    r.rps.push(w.rps);
+    r.p99.push(w.p99Ms);
+    if (exitsPerReq !== undefined) r.exitsPerReq.push(exitsPerReq);
+    r.errors += w.errors;
+    rows.set(k, r);
+  };
+  const firstFromVm: number[] = [];
+  const firstFromSpawn: number[] = [];
+  const bootTimes: number[] = [];
+  const tapNs = WITH_TAP ? tapNamespace() : undefined;
+  try {
+    for (let run = 0; run < RUNS; run++) {
+      for (const conns of [1, 64]) {
+        for (const [app, image, path, script, args] of [
+          ['http-hello', hello, '/', 'node_hello.mjs', ['PORT', '127.0.0.1']],
+          ['static-web-server', stat, STATIC_PATH, 'node_static.mjs', [STATIC_DIR, 'PORT']],
+        ] as const) {
+          const host = await hostServer(script, [...args]);
+          try {
+            await wrk(host.url + path, conns); // warm-up
+            add(`${app} | ${conns} | host Node`, await wrk(host.url + path, conns));
+          } finally {
+            host.child.kill();
+          }
+          for (const net of tapNs ? (['user', 'tap'] as const) : (['user'] as const)) {
+            const s = kilnServer(image, (2 * DURATION + 15) * 1000, net === 'user' ? 'user' : { tap: tapNs!.tap, cmdline: tapNs!.cmdline }, path);
+            const url = net === 'user' ? s.url : tapNs!.guestUrl + path;
+            if (net === 'user') await firstResponse(url, 10_000);
+            else {
+              const probe = spawnSync('ip', ['netns', 'exec', tapNs!.netns, 'curl', '-s', '--retry', '50', '--retry-delay', '0', '--retry-connrefused', '-o', '/dev/null', url]);
+              if (probe.status !== 0) throw new Error(`Kiln guest behind the TAP did not answer ${url}`);
+            }
+            const warm = await wrk(url, conns, net === 'tap' ? tapNs!.netns : undefined);
+            const w = await wrk(url, conns, net === 'tap' ? tapNs!.netns : undefined);
+            const r = await s.result;
+            // Exits over the VM's whole life (boot, probe, warm-up and run) per request served.
+            add(`${app} | ${conns} | Kiln (${net === 'user' ? 'user net, passt' : 'TAP'})`, w, r.stats.vcpuExits / (warm.requests + w.requests));
+          }
+        }
+      }
+      // Time to first response: runVm started here, a poller in a child process.
+      {
+        const s = kilnServer(hello, 5000, 'user', '/');
+        const poll = pollerProcess(s.url);
+        const answered = await poll.answeredUs;
+        firstFromVm.push((answered - s.startUs) / 1000);
+        const r = await s.result;
+        if (r.bootTime) bootTimes.push(r.bootTime.wallUs / 1000);
+      }
+      {
+        const port = nextPort++;
+        const t0 = wallUs();
+        const child = spawn(process.execPath, [KILN, 'run', join(dir, 'http-hello.elf'), '--mem', '64', '--net', `user,hostfwd=tcp:127.0.0.1:${port}-:${GUEST_PORT}`], { stdio: 'ignore' });
+        try {
+          firstFromSpawn.push((await firstResponse(`http://127.0.0.1:${port}/`, 10_000) - t0) / 1000);
+        } finally {
+          child.kill();
+        }
+      }
+    }
+    if (WITH_TCG) {
+      const lg = await linuxGuest();
+      if (lg) {
+        try {
+          for (const conns of [1, 64]) {
+            await wrk(lg.url + '/', conns);
+            add(`http-hello | ${conns} | Linux+Node guest, QEMU TCG (emulated reference)`, await wrk(lg.url + '/', conns));
+          }
+        } finally {
+          lg.child.kill();
+        }
+      }
+    }
+  } finally {
+    tapNs?.cleanup();
+  }
+
+  const lines: string[] = [];
+  lines.push(`### HTTP (${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Linux ${release()})`, '');
+  lines.push(`wrk, ${DURATION} s per run after a ${DURATION} s warm-up, medians of ${RUNS} runs; Kiln guests: 1 vCPU, 64 MiB, Kiln's VMM on KVM (nested PVM).`, '');
+  lines.push('| app | connections | server | req/s | p99 ms | req/s vs host Node | p99 vs host Node | VM exits per request | errors |', '|---|---|---|---|---|---|---|---|---|');
+  for (const [k, r] of rows) {
+    const [app, conns] = k.split(' | ');
+    const base = rows.get(`${app} | ${conns} | host Node`);
+    const rps = median(r.rps);
+    const p99 = median(r.p99);
+    lines.push(`| ${k} | ${fmt(rps, 0)} | ${fmt(p99, 2)} | ${base ? fmt(rps / median(base.rps), 2) : ''} | ${base ? fmt(p99 / median(base.p99), 2) : ''} | ${r.exitsPerReq.length ? fmt(median(r.exitsPerReq), 2) : ''} | ${r.errors} |`);
+  }
+  lines.push('', `First HTTP response of http-hello: ${fmt(median(firstFromVm), 1)} ms after runVm started (median of ${firstFromVm.length}; guest boot ${fmt(median(bootTimes), 1)} ms), ${fmt(median(firstFromSpawn), 1)} ms after \`kiln run\` was spawned (Node start-up and passt included).`);
+  lines.push('', `Command: \`npm run bench:http -- --runs ${RUNS} --duration ${DURATION}\`.`);
+  const text = lines.join('\n');
+  console.log(text);
+  writeFileSync(join(dir, 'results.md'), text + '\n');
+}
+
+await main();

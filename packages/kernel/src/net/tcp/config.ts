@@ -40,7 +40,7 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = {
   rtoMinMs: 200, // Linux's TCP_RTO_MIN (RFC 6298 says 1 s; 200 ms is the deployed practice)
   rtoMaxMs: 60_000, // RFC 6298 §2.5 allows a maximum of at least 60 s
   synRetries: 6, // 1+2+4+8+16+32+64 s: gives up after ~127 s, as Linux's tcp_syn_retries
-  dataRetries: 12, // with a 200 ms RTO: ~7 min of backed-off retries (Linux's tcp_retries2=15 is ~15 min)
+  dataRetries: 12, // from a 200 ms RTO: ~6 min of backed-off retries (Linux's tcp_retries2=15: ~15 min)
   delayedAckMs: 40, // Linux's TCP_DELACK_MIN
   finWait2TimeoutMs: 60_000, // Linux's tcp_fin_timeout
   keepAliveIdleMs: 2 * 3600_000, // RFC 1122 §4.2.3.6: no less than two hours by default

@@ -28,6 +28,8 @@
 //   half-open ones per listener; SYNs beyond are dropped.
 // - Ephemeral ports: a random start in 49152–65535, then the next port whose 4-tuple is free.
 // - Sockets' events run at the end of input(), poll() or the socket call that caused them.
+// - nextDeadline() may be early (a timer that was since cancelled): poll() then finds nothing
+//   due and the next nextDeadline() is exact. It is never late.
 // - The lower layer's sendSegment must not call input() synchronously (queue loopback).
 
 import { TCP_ACK_FLAG, TCP_FIN, TCP_RST, TCP_SYN, TcpPacket, emitTcpHeader, parseTcp, tcpRepr } from '@kiln/common/wire/tcp.ts';

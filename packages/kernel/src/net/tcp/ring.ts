@@ -60,16 +60,18 @@ export class ByteRing {
     if (first < len) into.set(this.buf.subarray(0, len - first), at + first);
   }
 
-  /** Consumes up to into.length bytes into `into`; returns the count. */
+  /** Consumes up to into.length bytes into `into`; returns the count. Bytes written past the end stay where they are. */
   read(into: Uint8Array): number {
     const n = Math.min(into.length, this.length);
     if (n === 0) return 0;
     this.copyOut(0, into, 0, n);
-    this.discard(n);
+    this.length -= n;
+    this.head += n;
+    if (this.head >= this.buf.length) this.head -= this.buf.length;
     return n;
   }
 
-  /** Drops `n` bytes from the front. */
+  /** Drops `n` bytes from the front; nothing may be stored past the end (the send side). */
   discard(n: number): void {
     this.length -= n;
     if (this.length === 0) {

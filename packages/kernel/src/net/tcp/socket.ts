@@ -183,6 +183,7 @@ export class TcpConn implements TcpSocket, EventSource {
   read(into: Uint8Array): number {
     this.host.enter();
     const n = this.rcvRing.read(into);
+    if (this.rcvRing.length === 0 && this.asm.isEmpty) this.rcvRing.clear(); // next bytes land contiguous
     if (n > 0 && this.st >= ESTABLISHED && this.st <= FIN_WAIT_2) {
       // Window update when the window had closed to half or less and reading opened it by an MSS.
       const cur = seqSub(this.rcvAdvEdge, this.rcvNxt);
@@ -632,7 +633,7 @@ export class TcpConn implements TcpSocket, EventSource {
     }
     this.lastChallengeAt = now;
     this.host.counters.challengeAcks++;
-    this.transmit(TCP_ACK_FLAG, this.sndNxt, 0);
+    this.transmit(TCP_ACK_FLAG, this.ackSeq(), 0);
   }
 
   // ───────────── closing ─────────────
@@ -674,9 +675,9 @@ export class TcpConn implements TcpSocket, EventSource {
     this.queueEvent(EV_CLOSED);
   }
 
-  /** RST for abort() and listener close(): <SEQ=SND.NXT><ACK=RCV.NXT><CTL=RST,ACK>. */
+  /** RST for abort() and listener close(): <SEQ=ackSeq()><ACK=RCV.NXT><CTL=RST,ACK>. */
   sendRst(): void {
-    this.host.sendReset(this.local.addr, this.local.port, this.remote.addr, this.remote.port, this.sndNxt, this.rcvNxt, true);
+    this.host.sendReset(this.local.addr, this.local.port, this.remote.addr, this.remote.port, this.ackSeq(), this.rcvNxt, true);
   }
 
   // ───────────── timers ─────────────
@@ -785,7 +786,7 @@ export class TcpConn implements TcpSocket, EventSource {
     const st = this.st;
     if (st === CLOSED || st === SYN_SENT) return;
     if (st === SYN_RECEIVED || st === TIME_WAIT) {
-      if (this.ackNow) this.transmit(TCP_ACK_FLAG, this.sndNxt, 0);
+      if (this.ackNow) this.transmit(TCP_ACK_FLAG, this.ackSeq(), 0);
       return;
     }
     const now = this.host.nowMs;
@@ -822,13 +823,25 @@ export class TcpConn implements TcpSocket, EventSource {
       sent = true;
     }
     this.forceSend = false;
-    if (!sent && this.ackNow) this.transmit(TCP_ACK_FLAG, this.sndNxt, 0);
+    if (!sent && this.ackNow) this.transmit(TCP_ACK_FLAG, this.ackSeq(), 0);
     if (this.sndNxt === this.sndUna && seqGt(dataEnd, this.sndNxt)) {
       if (this.persistAt === NEVER) this.persistAt = now + this.rtt.rto;
     } else {
       this.persistAt = NEVER;
       this.persistBackoff = 0;
     }
+  }
+
+  /**
+   * The sequence number of a segment without data: SND.NXT as RFC 9293 says, except that after
+   * a go-back-N rollback the peer may already hold everything up to sndMax and would find an
+   * older number unacceptable (dropping the ACK in it), and that past the peer's window it
+   * would be unacceptable too; so the highest number sent, capped at the window's end (Linux's
+   * tcp_acceptable_seq).
+   */
+  private ackSeq(): number {
+    const windowEnd = seqAdd(this.sndUna, this.sndWnd);
+    return seqLt(windowEnd, this.sndMax) ? windowEnd : this.sndMax;
   }
 
   /** Fast retransmit / partial ACK: resend the segment at SND.UNA now. */

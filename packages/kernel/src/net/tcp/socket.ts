@@ -80,6 +80,8 @@ const EV_CLOSED = 8;
 
 const NEVER = Infinity;
 const EMPTY = new Uint8Array(0);
+/** The buffer of a connection that is done with one: holds nothing, takes nothing. */
+const NO_BUFFER = new ByteRing(0);
 /** RFC 9293 §3.7.1: the MSS to assume when the peer sends no option. */
 const DEFAULT_MSS = 536;
 /** Smallest send MSS we accept from a peer's option (Linux's TCP_MIN_MSS): bounds segments per byte. */
@@ -94,28 +96,28 @@ export class TcpConn implements TcpSocket, EventSource {
   parent: ConnParent | undefined;
 
   // Send sequence space (RFC 9293 §3.3.1) and buffer.
-  iss = 0;
-  sndUna = 0;
+  private iss = 0;
+  private sndUna = 0;
   sndNxt = 0;
-  sndMax = 0;
-  sndWnd = 0;
+  private sndMax = 0;
+  private sndWnd = 0;
   private maxSndWnd = 0;
   private sndWl1 = 0;
   private sndWl2 = 0;
   private sndShift = 0;
   private peerOfferedScale = false;
-  sndMss = DEFAULT_MSS;
+  private sndMss = DEFAULT_MSS;
   private sndBufSeq = 0;
   private sndRing: ByteRing;
   private finQueued = false;
   private finSeq = 0;
 
   // Receive sequence space and buffer.
-  irs = 0;
+  private irs = 0;
   rcvNxt = 0;
   /** RCV.NXT + the window last advertised: never moves left. */
   private rcvAdvEdge = 0;
-  rcvShift: number;
+  private rcvShift: number;
   private readonly rcvMss: number;
   private rcvRing: ByteRing;
   private readonly asm = new Assembler();
@@ -141,7 +143,7 @@ export class TcpConn implements TcpSocket, EventSource {
   private lastRecvAt: number;
   private lastChallengeAt = -NEVER;
   private readonly rtt: RttEstimator;
-  readonly cc = new NewReno();
+  private readonly cc = new NewReno();
   private timing = false;
   private rttSeq = 0;
   private rttStart = 0;
@@ -650,7 +652,7 @@ export class TcpConn implements TcpSocket, EventSource {
     this.st = TIME_WAIT;
     this.rtoAt = this.persistAt = this.keepAt = this.ackAt = NEVER;
     this.waitAt = this.host.nowMs + 2 * this.host.config.mslMs;
-    this.sndRing = new ByteRing(0);
+    this.releaseBuffers();
     this.notifyClosed(undefined);
   }
 
@@ -665,9 +667,15 @@ export class TcpConn implements TcpSocket, EventSource {
       this.parent.forget(this);
       this.parent = undefined;
     }
-    this.sndRing = new ByteRing(0);
-    if (error) this.error = error;
+    this.releaseBuffers();
     this.notifyClosed(error);
+  }
+
+  /** Lets go of the send buffer, and of the receive buffer once nothing in it can be read. */
+  private releaseBuffers(): void {
+    this.sndRing = NO_BUFFER;
+    if (this.rcvClosed || this.rcvRing.length === 0) this.rcvRing = NO_BUFFER;
+    this.asm.clear();
   }
 
   private notifyClosed(error: NetError | undefined): void {

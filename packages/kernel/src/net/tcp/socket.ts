@@ -22,6 +22,7 @@ import { NewReno } from './congestion.ts';
 import { ByteRing } from './ring.ts';
 import { RttEstimator } from './rtt.ts';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqSub } from './seq.ts';
+import type { Scheduled } from './timers.ts';
 
 /** What a connection needs from the layer that owns it. */
 export interface ConnHost {
@@ -35,7 +36,8 @@ export interface ConnHost {
   /** Window-scale shift that makes config.rcvBuf fit in 16 bits. */
   readonly rcvShiftWanted: number;
   queueEvents(target: EventSource): void;
-  noteDeadline(atMs: number): void;
+  /** Wake `conn` (onTimers) at `atMs` or earlier. */
+  schedule(conn: TcpConn, atMs: number): void;
   removeConn(conn: TcpConn): void;
   sendReset(localAddr: number, localPort: number, remoteAddr: number, remotePort: number, seq: number, ack: number, withAck: boolean): void;
   /** A socket call from the owner begins (refreshes the clock)… */
@@ -87,7 +89,7 @@ const DEFAULT_MSS = 536;
 /** Smallest send MSS we accept from a peer's option (Linux's TCP_MIN_MSS): bounds segments per byte. */
 const MIN_SND_MSS = 88;
 
-export class TcpConn implements TcpSocket, EventSource {
+export class TcpConn implements TcpSocket, EventSource, Scheduled {
   events: TcpSocketEvents = {};
   readonly local: TcpEndpoint;
   readonly remote: TcpEndpoint;
@@ -158,6 +160,7 @@ export class TcpConn implements TcpSocket, EventSource {
   private closedDelivered = false;
   private error: NetError | undefined;
   eventsQueued = false;
+  scheduledAt = NEVER;
 
   constructor(private readonly host: ConnHost, localAddr: number, localPort: number, remoteAddr: number, remotePort: number) {
     const c = host.config;
@@ -927,9 +930,10 @@ export class TcpConn implements TcpSocket, EventSource {
     this.pendingEvents |= bit;
   }
 
-  /** After any change: report the next deadline and queue pending events with the layer. */
+  /** After any change: schedule the next deadline and queue pending events with the layer. */
   private settle(): void {
-    this.host.noteDeadline(this.deadline());
+    const at = this.deadline();
+    if (at < this.scheduledAt) this.host.schedule(this, at);
     if (this.pendingEvents !== 0 && !this.eventsQueued) {
       this.eventsQueued = true;
       this.host.queueEvents(this);

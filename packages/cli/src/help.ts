@@ -13,13 +13,18 @@ Commands:
 Run "kiln help <command>" for its options.
 `;
 
-export const BUILD_HELP = `Usage: kiln build <entry.ts> -o <out.elf>
+export const BUILD_HELP = `Usage: kiln build <entry.ts> -o <out.elf> [--assets <dir>[:/<path>]]
 
 Bundle <entry.ts>, the kiln:* modules it imports and the kernel prelude with esbuild,
 compile the bundle to QuickJS bytecode and write a bootable ELF image.
 
 Options:
   -o, --out <file>    where to write the image (required)
+  --assets <dir>[:/<path>]
+                      bake the files under <dir> into the image as a read-only
+                      filesystem (bootfs), mounted at / or at /<path> before the app
+                      runs; the app reads them with kiln:fs (which it must import).
+                      Symbolic links may not lead outside <dir>
   -h, --help          show this help
 
 Needs the arch core (arch/build/kiln-core.elf, arch/build/kiln-qjsc): bash scripts/setup.sh
@@ -53,6 +58,11 @@ Options:
   --vsock <cid>,<path> virtio-vsock with guest CID <cid> (3 or more), Firecracker's hybrid
                        Unix socket: the host connects to <path> and sends "CONNECT <port>\\n";
                        guest connects to CID 2 port P reach <path>_P (Kiln's VMM)
+  --mount <guestpath>=<spec>
+                       mount a filesystem for kiln:fs before the app's first line runs:
+                       <spec> is a --disk index (0 = the first; FAT detected from its
+                       boot sector) or tmpfs (in guest memory); repeat for more mounts.
+                       Cached writes go back to the disk at exit
   -h, --help           show this help
 
 Exit codes: the guest's (0-255); 2 bad usage; 123 the guest died; 124 timeout;

@@ -4,13 +4,14 @@
 // guest), mounted at a path of the build's choosing; process.exit after writes waits for the
 // filesystems' write-back; a FAT disk made by mkfs.fat (`--mount /data=0`) is read, written
 // through the block cache and ends up consistent (fsck.fat) with the guest's files (mtools) after
-// process.exit, an uncaught error and the end of the event loop; a mount the guest cannot make
-// stops it before the app's first line.
+// process.exit, an uncaught error and the end of the event loop; a host directory shared with
+// --share is mounted by tag (Kiln's VMM only); a mount the guest cannot make stops it before the
+// app's first line.
 // On Kiln's VMM, QEMU/TCG and QEMU/KVM; skipped targets say why.
 
 import { strict as assert } from 'node:assert';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -80,6 +81,17 @@ async function main(): Promise<void> {
 }
 main();
 `;
+// Lists a virtio-fs share mounted at /host and writes a file into it.
+const SHARE_APP = `
+import { mounts, readFile, readdir, writeFile } from 'kiln:fs';
+async function main(): Promise<void> {
+  console.log(mounts().map((m) => m.path + ' ' + m.type + ' ' + m.source).join(', '));
+  console.log((await readdir('/host')).sort().join(','), await readFile('/host/s.txt', 'utf8'));
+  await writeFile('/host/sub/from-guest.txt', 'hi host');
+}
+main();
+`;
+
 const fatSkip = (): string | undefined =>
   ['mkfs.fat', 'mcopy', 'mtype', 'fsck.fat'].find((c) => !commandExists(c) && !commandExists(`/usr/sbin/${c}`)) ? 'dosfstools or mtools missing (bash scripts/setup.sh)' : undefined;
 
@@ -91,11 +103,13 @@ describe('filesystems', { skip: coreSkip() }, () => {
     writeFileSync(join(dir, 'big.ts'), BIG_APP);
     writeFileSync(join(dir, 'exit.ts'), EXIT_APP);
     writeFileSync(join(dir, 'fat.ts'), FAT_APP);
+    writeFileSync(join(dir, 'share.ts'), SHARE_APP);
     const builds: string[][] = [
       ['examples/fs-tour/main.ts', '--assets', 'examples/fs-tour/assets', '-o', elf('tour')],
       [join(dir, 'big.ts'), '--assets', `${assets}:/srv`, '-o', elf('big')],
       [join(dir, 'exit.ts'), '-o', elf('exit')],
       [join(dir, 'fat.ts'), '-o', elf('fat')],
+      [join(dir, 'share.ts'), '-o', elf('share')],
     ];
     for (const b of builds) {
       const r = await kiln(['build', ...b]);
@@ -145,6 +159,15 @@ describe('filesystems', { skip: coreSkip() }, () => {
       });
     });
   }
+
+  test('a --share directory mounted by its tag (Kiln\'s VMM)', { skip: targets()[0]!.skip }, async () => {
+    const host = join(dir, 'share');
+    mkdirSync(join(host, 'sub'), { recursive: true });
+    writeFileSync(join(host, 's.txt'), 'from the host');
+    const r = await kiln(['run', elf('share'), ...targets()[0]!.flags, '--share', `${host}:hostdir`, '--mount', '/host=hostdir']);
+    assert.deepEqual({ code: r.code, stdout: r.stdout }, { code: 0, stdout: '/host virtiofs virtiofs:hostdir\ns.txt,sub from the host\n' }, r.stderr);
+    assert.equal(readFileSync(join(host, 'sub', 'from-guest.txt'), 'utf8'), 'hi host');
+  });
 
   test('a mount the guest cannot make stops it before the app runs', async () => {
     const t = targets().find((x) => !x.skip);

@@ -185,3 +185,46 @@ export function parseMounts(values: readonly string[], disks: readonly DiskSpec[
   }
   return out;
 }
+
+export interface ShareSpec {
+  hostDir: string;
+  tag: string;
+  readOnly: boolean;
+}
+
+/** The longest virtio-fs tag (virtio 1.2 §5.11.4: 36 bytes). */
+export const SHARE_TAG_MAX_BYTES = 36;
+
+/**
+ * `--share HOSTDIR:TAG[,ro]`: the directory must exist; the tag (after the last colon) is 1 to 36
+ * bytes without commas, colons or spaces. Uniqueness across flags is checkShareTags'.
+ */
+export function parseShare(value: string): ShareSpec {
+  const ro = value.endsWith(',ro');
+  const spec = ro ? value.slice(0, -3) : value;
+  const colon = spec.lastIndexOf(':');
+  const hostDir = colon < 0 ? '' : spec.slice(0, colon);
+  const tag = colon < 0 ? '' : spec.slice(colon + 1);
+  if (hostDir === '' || tag === '') throw bad('--share', 'HOSTDIR:TAG or HOSTDIR:TAG,ro', value);
+  const fail = (why: string): CliError => new CliError('EUSAGE', `--share ${value}: ${why}`);
+  if (/[\s,]/.test(tag)) throw fail(`tag ${JSON.stringify(tag)} may not contain spaces or commas`);
+  const bytes = Buffer.byteLength(tag, 'utf8');
+  if (bytes > SHARE_TAG_MAX_BYTES) throw fail(`tag ${JSON.stringify(tag)} is ${bytes} bytes; at most ${SHARE_TAG_MAX_BYTES} fit`);
+  let isDir = false;
+  try {
+    isDir = statSync(hostDir).isDirectory();
+  } catch (e) {
+    throw fail((e as NodeJS.ErrnoException).code === 'ENOENT' ? `directory ${hostDir} does not exist` : (e as Error).message);
+  }
+  if (!isDir) throw fail(`${hostDir} is not a directory`);
+  return { hostDir, tag, readOnly: ro };
+}
+
+/** Tags name shares in the guest: each may be given once. */
+export function checkShareTags(shares: readonly ShareSpec[]): void {
+  const seen = new Set<string>();
+  for (const s of shares) {
+    if (seen.has(s.tag)) throw new CliError('EUSAGE', `--share: tag ${JSON.stringify(s.tag)} is given twice (each share needs its own tag)`);
+    seen.add(s.tag);
+  }
+}

@@ -58,11 +58,15 @@ Options:
   --vsock <cid>,<path> virtio-vsock with guest CID <cid> (3 or more), Firecracker's hybrid
                        Unix socket: the host connects to <path> and sends "CONNECT <port>\\n";
                        guest connects to CID 2 port P reach <path>_P (Kiln's VMM)
+  --share <dir>:<tag>[,ro]
+                       share a host directory with the guest over virtio-fs; the guest
+                       mounts it by <tag> (at most 36 bytes); ,ro makes it read-only;
+                       repeat for more shares (Kiln's VMM)
   --mount <guestpath>=<spec>
                        mount a filesystem for kiln:fs before the app's first line runs:
                        <spec> is a --disk index (0 = the first; FAT detected from its
-                       boot sector) or tmpfs (in guest memory); repeat for more mounts.
-                       Cached writes go back to the disk at exit
+                       boot sector), the <tag> of a --share, or tmpfs (in guest memory);
+                       repeat for more mounts. Cached writes go back to the disk at exit
   -h, --help           show this help
 
 Exit codes: the guest's (0-255); 2 bad usage; 123 the guest died; 124 timeout;

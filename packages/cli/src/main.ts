@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { buildImage } from './build.ts';
 import { CliError } from './errors.ts';
 import { parseAssets } from './assets.ts';
-import { checkDisk, parseChoice, parseCpus, parseDisk, parseMem, parseMounts, parseNet, parseTimeout, parseVsock } from './flags.ts';
+import { checkDisk, checkShareTags, parseChoice, parseCpus, parseDisk, parseMem, parseMounts, parseNet, parseShare, parseTimeout, parseVsock } from './flags.ts';
 import { BUILD_HELP, MAIN_HELP, RUN_HELP } from './help.ts';
 import { runImage } from './run.ts';
 
@@ -34,6 +34,7 @@ interface RunFlags {
   disk: string[];
   net: string[];
   vsock?: string;
+  share: string[];
   mount: string[];
 }
 
@@ -79,6 +80,7 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
     .option('--disk <path[,ro]>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--net <spec>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--vsock <cid,uds_path>')
+    .option('--share <hostdir:tag[,ro]>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--console <mode>', '', 'auto')
     .option('--mount <path=spec>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .allowExcessArguments(true)
@@ -95,15 +97,18 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
       if (flags.net.length > 1) throw new CliError('EUSAGE', `--net ${flags.net[1]}: only one --net is supported (one NIC)`);
       const net = flags.net.length ? parseNet(flags.net[0]!) : undefined;
       const vsock = flags.vsock === undefined ? undefined : parseVsock(flags.vsock);
+      const shares = flags.share.map(parseShare);
+      checkShareTags(shares);
       const consoleMode = parseChoice('--console', flags.console ?? 'auto', ['serial', 'virtio', 'auto'] as const);
-      const mounts = parseMounts(flags.mount, disks, []);
+      const mounts = parseMounts(flags.mount, disks, shares.map((s) => s.tag));
       if (vmm === 'qemu' && consoleMode === 'virtio') throw new CliError('EUSAGE', '--console virtio: only Kiln\'s VMM wires virtio-console to the console (use --vmm kiln)');
+      if (vmm === 'qemu' && shares.length) throw new CliError('EUSAGE', '--share: QEMU serves virtio-fs only through an external vhost-user daemon (virtiofsd), which kiln does not start; use --vmm kiln');
       if (vmm === 'qemu' && vsock) throw new CliError('EUSAGE', '--vsock: QEMU has no Firecracker-style hybrid vsock (its vhost-vsock needs /dev/vhost-vsock and AF_VSOCK on the host); use --vmm kiln');
       if (vmm === 'kiln' && accel === 'tcg') throw new CliError('EUSAGE', '--accel tcg: Kiln\'s VMM runs on KVM only (use --vmm qemu --accel tcg)');
       if (vmm === 'qemu' && flags.bootTimer === true) throw new CliError('EUSAGE', '--boot-timer: QEMU has no boot timer device (use --vmm kiln)');
       if (vmm === 'qemu' && flags.timings === true) throw new CliError('EUSAGE', '--timings: only Kiln\'s VMM times its setup steps (use --vmm kiln)');
       result = await runImage({
-        image, memMiB, cpus, vmm, accel, timeoutS, bootTimer: flags.bootTimer === true, bootchart: flags.bootchart === true, timings: flags.timings === true, args: guestArgs, disks, ...(net ? { net } : {}), ...(vsock ? { vsock } : {}), console: consoleMode, mounts,
+        image, memMiB, cpus, vmm, accel, timeoutS, bootTimer: flags.bootTimer === true, bootchart: flags.bootchart === true, timings: flags.timings === true, args: guestArgs, disks, ...(net ? { net } : {}), ...(vsock ? { vsock } : {}), ...(shares.length ? { shares } : {}), console: consoleMode, mounts,
       });
     });
 

@@ -30,6 +30,8 @@ export interface RunOptions {
   net?: NetSpec;
   /** virtio-vsock on Kiln's VMM (already checked by flags.ts parseVsock). */
   vsock?: { cid: number; udsPath: string };
+  /** virtio-fs shares on Kiln's VMM (already checked by flags.ts parseShare / checkShareTags). */
+  shares?: { hostDir: string; tag: string; readOnly: boolean }[];
   /**
    * Guest console on Kiln's VMM: serial; virtio (virtio-console from the first line); auto
    * (default: the device is there and the guest moves to it after 512 characters, when stdout is
@@ -158,7 +160,7 @@ export async function runImage(o: RunOptions): Promise<number> {
   try {
     const hypervisor = kvm.Kvm.open();
     try {
-      r = await vmm.runVm({ image, disks: o.disks ?? [], ...(o.net ? { net: o.net } : {}), ...(o.vsock ? { vsock: o.vsock } : {}), memMiB: o.memMiB, cpus: o.cpus, cmdline, bootTimer: o.bootTimer, timeoutMs, boot: 'linux', ...(o.stdout ? { stdout: { write: stdout } } : { stdoutFd: 1 }), ...virtioConsoleFor(o), stderr: process.stderr, hypervisor });
+      r = await vmm.runVm({ image, disks: o.disks ?? [], ...(o.net ? { net: o.net } : {}), ...(o.vsock ? { vsock: o.vsock } : {}), ...(o.shares?.length ? { shares: o.shares } : {}), memMiB: o.memMiB, cpus: o.cpus, cmdline, bootTimer: o.bootTimer, timeoutMs, boot: 'linux', ...(o.stdout ? { stdout: { write: stdout } } : { stdoutFd: 1 }), ...virtioConsoleFor(o), stderr: process.stderr, hypervisor });
     } finally {
       hypervisor.close();
     }

@@ -33,6 +33,8 @@
 #include <string>
 #include <vector>
 
+void KilnFsInit(Napi::Env env, Napi::Object exports);  // kiln_fs.cc: *at calls for virtio-fs
+
 namespace {
 
 // ---------------------------------------------------------------------------------------------
@@ -1274,6 +1276,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tapOpen", Napi::Function::New(env, TapOpen));
   exports.Set("nowNs", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return Big(info.Env(), NowNs()); }));
   exports.Set("Vcpu", Vcpu::Init(env));
+  KilnFsInit(env, exports);
   return exports;
 }
 

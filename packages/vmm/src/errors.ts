@@ -10,7 +10,9 @@ export type VmmErrorCode =
   /** A disk image cannot be used (missing, unreadable, not writable, size not a multiple of 512). */
   | 'EDISK'
   /** The network backend cannot be set up (TAP missing or not permitted, passt missing or failing). */
-  | 'ENET';
+  | 'ENET'
+  /** A virtio-fs share cannot be used (directory missing or not a directory, bad or repeated tag). */
+  | 'ESHARE';
 
 export class VmmError extends Error {
   override readonly name = 'VmmError';

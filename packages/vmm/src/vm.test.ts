@@ -52,6 +52,20 @@ describe('runVm virtio options (no KVM needed)', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test('a missing share directory, a bad or repeated tag is ESHARE before KVM is touched', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-vm-'));
+    const isShare = (re: RegExp) => (e: unknown) => e instanceof VmmError && e.code === 'ESHARE' && re.test(e.message);
+    try {
+      await assert.rejects(runVm({ image: helloGuest('', 0), shares: [{ hostDir: join(dir, 'none'), tag: 't' }] }), isShare(/none: no such directory/));
+      writeFileSync(join(dir, 'f'), '');
+      await assert.rejects(runVm({ image: helloGuest('', 0), shares: [{ hostDir: join(dir, 'f'), tag: 't' }] }), isShare(/not a directory/));
+      await assert.rejects(runVm({ image: helloGuest('', 0), shares: [{ hostDir: dir, tag: 'x'.repeat(37) }] }), isShare(/1 to 36 bytes/));
+      await assert.rejects(runVm({ image: helloGuest('', 0), shares: [{ hostDir: dir, tag: 'a' }, { hostDir: dir, tag: 'a' }] }), isShare(/used twice/));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('runVm on KVM', { skip }, () => {

@@ -34,6 +34,7 @@ import { VirtioRng } from './devices/virtio/rng.ts';
 import { VirtioBlock } from './devices/virtio/block.ts';
 import { VirtioConsole } from './devices/virtio/console.ts';
 import { VirtioVsock } from './devices/virtio/vsock.ts';
+import { VirtioFs } from './devices/virtio/fs/device.ts';
 import { VirtioNet, type NetBackend } from './devices/virtio/net.ts';
 import { PasstBackend, TapBackend, type HostFwd } from './devices/virtio/net_backend.ts';
 import { VIRTIO_MAX_SLOTS, insertKernelParams, slotAddr, slotCmdlineToken, slotIrq } from './devices/virtio/slots.ts';
@@ -107,6 +108,12 @@ export interface RunVmOptions {
    * port P goes to `<udsPath>_P`.
    */
   vsock?: { cid: number; udsPath: string };
+  /**
+   * virtio-fs shares (slots after vsock, in this order): a host directory the guest mounts by
+   * `tag` (1 to 36 bytes, unique), served by Kiln's FUSE server; readOnly answers EROFS to every
+   * change.
+   */
+  shares?: { hostDir: string; tag: string; readOnly?: boolean }[];
 }
 
 export interface StepTiming {
@@ -222,14 +229,16 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
   if (boot === 'pvh' && kernel.pvhEntry === undefined) {
     throw new ImageError('EBADIMAGE', 'image has no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY); boot it with the linux protocol');
   }
-  // Virtio devices, in slot order: rng, disks, console. Disks are opened here so a bad path
-  // fails before KVM is touched.
+  // Virtio devices, in slot order: rng, disks, NIC, vsock, shares, console. Disks and shared
+  // directories are opened here so a bad path fails before KVM is touched.
   const virtioDevs: VirtioDevice[] = [];
   const blocks: VirtioBlock[] = [];
   const disks = options.disks ?? [];
   if (!Array.isArray(disks)) throw new VmmError('EBADCONFIG', 'disks must be an array');
   const vsock = options.vsock === undefined ? undefined : new VirtioVsock(options.vsock);
-  const slotCount = (options.rng ?? true ? 1 : 0) + disks.length + (options.net ? 1 : 0) + (vsock ? 1 : 0) + (options.virtioConsole ? 1 : 0);
+  const shareSpecs = options.shares ?? [];
+  if (!Array.isArray(shareSpecs)) throw new VmmError('EBADCONFIG', 'shares must be an array');
+  const slotCount = (options.rng ?? true ? 1 : 0) + disks.length + (options.net ? 1 : 0) + (vsock ? 1 : 0) + shareSpecs.length + (options.virtioConsole ? 1 : 0);
   if (slotCount > VIRTIO_MAX_SLOTS) throw new VmmError('EBADCONFIG', `at most ${VIRTIO_MAX_SLOTS} virtio devices fit, got ${slotCount}`);
   if (options.rng ?? true) virtioDevs.push(new VirtioRng());
   try {
@@ -242,23 +251,37 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
     for (const b of blocks) void b.close();
     throw e;
   }
+  const shares: VirtioFs[] = [];
+  try {
+    for (const sh of shareSpecs) {
+      if (shares.some((f) => f.tag === sh.tag)) throw new VmmError('ESHARE', `share tag ${JSON.stringify(sh.tag)} is used twice`);
+      shares.push(VirtioFs.open({ hostDir: sh.hostDir, tag: sh.tag, readOnly: sh.readOnly ?? false }));
+    }
+  } catch (e) {
+    for (const b of blocks) void b.close();
+    for (const f of shares) f.close();
+    throw e;
+  }
   let netBackend: NetBackend | undefined;
   if (options.net) {
     try {
       netBackend = 'tap' in options.net ? new TapBackend(options.net.tap) : await PasstBackend.start(options.net.user.hostfwd);
     } catch (e) {
       for (const b of blocks) void b.close();
+      for (const f of shares) f.close();
       throw e;
     }
     virtioDevs.push(new VirtioNet(netBackend));
   }
   if (vsock) virtioDevs.push(vsock);
+  virtioDevs.push(...shares);
   let cmdline: string;
   try {
     cmdline = insertKernelParams(options.cmdline ?? '', virtioDevs.map((_, i) => slotCmdlineToken(i)).concat(options.virtioConsole ? [slotCmdlineToken(virtioDevs.length), options.virtioConsole === 'auto' ? 'kiln.console=auto' : 'kiln.console=virtio'] : []));
     encodeCmdline(cmdline);
   } catch (e) {
     for (const b of blocks) void b.close();
+    for (const f of shares) f.close();
     await netBackend?.close();
     throw e;
   }
@@ -508,6 +531,7 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
     await Promise.all(blocks.map((b) => b.close().catch(() => {})));
     await Promise.resolve(netBackend?.close()).catch(() => {});
     await vsock?.close().catch(() => {});
+    for (const f of shares) f.close();
     vm?.close();
     mem?.free();
     if (ownHv) hv.close();

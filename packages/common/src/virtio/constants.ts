@@ -38,6 +38,7 @@ export const VIRTIO_ID_BLOCK = 2;
 export const VIRTIO_ID_CONSOLE = 3;
 export const VIRTIO_ID_RNG = 4;
 export const VIRTIO_ID_VSOCK = 19;
+export const VIRTIO_ID_FS = 26;
 
 // §4.2.2 MMIO Device Register Layout (version 2, "non-legacy"); offsets from the slot base.
 export const VIRTIO_MMIO_MAGIC_VALUE = 0x000;

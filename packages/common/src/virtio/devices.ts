@@ -1,7 +1,8 @@
 // Device-specific definitions shared by drivers and devices: feature bits, configuration
 // space layouts (byte offsets from VIRTIO_MMIO_CONFIG) and request headers of block, console,
 // entropy (rng), network and vsock devices, with little-endian encode/decode helpers.
-// Spec: virtio 1.2 §5.1 (net), §5.2 (block), §5.3 (console), §5.4 (entropy), §5.10 (vsock).
+// Spec: virtio 1.2 §5.1 (net), §5.2 (block), §5.3 (console), §5.4 (entropy), §5.10 (vsock),
+// §5.11 (file system).
 
 // ───────────── §5.2 Block device ─────────────
 export const VIRTIO_BLK_F_SIZE_MAX = 1;
@@ -240,3 +241,15 @@ export function readVsockHeader(b: Uint8Array): VsockHeader {
     fwdCnt: v.getUint32(VIRTIO_VSOCK_HDR_FWD_CNT, true),
   };
 }
+
+// ───────────── §5.11 File system device ─────────────
+export const VIRTIO_FS_F_NOTIFICATION = 0;
+/** Queue 0 takes FORGET and INTERRUPT (no reply); requests go to queue 1 and up. */
+export const VIRTIO_FS_HIPRIO_QUEUE = 0;
+export const VIRTIO_FS_REQUEST_QUEUE = 1;
+/** §5.11.4 struct virtio_fs_config { u8 tag[36]; le32 num_request_queues; le32 notify_buf_size; } */
+export const VIRTIO_FS_CFG_TAG = 0;
+/** The tag is UTF-8, NUL-padded, and not NUL-terminated when it is 36 bytes long. */
+export const VIRTIO_FS_TAG_BYTES = 36;
+export const VIRTIO_FS_CFG_NUM_REQUEST_QUEUES = 36; // le32
+export const VIRTIO_FS_CONFIG_SIZE = 40;

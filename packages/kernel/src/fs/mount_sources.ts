@@ -6,8 +6,9 @@
 import { openBlockDevice } from '../units/block.ts';
 import { mountFat, probeFat } from './fat/index.ts';
 import { MemFs } from './memfs.ts';
-import { formatMountSource, type MountSource } from './mount_spec.ts';
+import type { MountSource } from './mount_spec.ts';
 import { FsError, type FileSystem } from './types.ts';
+import { mountVirtioFs } from './virtiofs/index.ts';
 
 export async function openMountSource(source: MountSource, path: string): Promise<FileSystem> {
   switch (source.kind) {
@@ -20,6 +21,6 @@ export async function openMountSource(source: MountSource, path: string): Promis
       return mountFat(dev, { readOnly: dev.readOnly });
     }
     case 'virtiofs':
-      throw new FsError('ENODEV', 'mount', path, `this kernel has no driver for ${formatMountSource(source)} yet`);
+      return mountVirtioFs(source.tag);
   }
 }

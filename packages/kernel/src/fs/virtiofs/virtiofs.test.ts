@@ -1,0 +1,358 @@
+// virtio-fs end to end in one Node process: the guest FileSystem (filesystem.ts, session.ts) and
+// driver (drivers/virtio/fs.ts) over fake ops whose physical memory is a Uint8Array, against the
+// VMM's real virtio-mmio transport, device and FUSE server over a temp directory. QueueNotify
+// writes and interrupts are delivered by a loop helper as the VMM's ioeventfd watcher and the
+// core's event loop would. Also measures MiB/s and small-file ops/s through this path (printed).
+
+import { strict as assert } from 'node:assert';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, test } from 'node:test';
+import { VIRTIO_MMIO_QUEUE_NOTIFY } from '@kiln/common/virtio/constants.ts';
+import { ADDON_PATH } from '@kiln/kvm/native.ts';
+import { GuestRam } from '@kiln/vmm/boot/guest_ram.ts';
+import { VirtioMmio } from '@kiln/vmm/devices/virtio/mmio.ts';
+import type { VirtioDevice } from '@kiln/vmm/devices/virtio/device.ts';
+import { VirtioFs } from '@kiln/vmm/devices/virtio/fs/device.ts';
+import { VirtioRng } from '@kiln/vmm/devices/virtio/rng.ts';
+import { createFakeMachine, type FakeMachine } from '../../testing/fake_ops.ts';
+import { resetVirtioDevicesForTesting, VirtioMmioDevice } from '../../drivers/virtio/mmio.ts';
+import { VirtioFsDriver } from '../../drivers/virtio/fs.ts';
+import type { Platform } from '../../drivers/platform.ts';
+import { setOpsForTesting } from '../../ops.ts';
+import { activeRefs } from '../../units/handles.ts';
+import { FsError, type FileSystem } from '../types.ts';
+import { mountVirtioFs, mountVirtioFsOn } from './mount.ts';
+
+const skip = existsSync(ADDON_PATH) ? false : 'the addon is not built';
+const BASE = 0xc0001000;
+const top = mkdtempSync(join(tmpdir(), 'kiln-virtiofs-'));
+after(() => rmSync(top, { recursive: true, force: true }));
+
+/** A fake machine with virtio-mmio slots wired to real VMM device models. */
+class Bench {
+  readonly m: FakeMachine;
+  readonly p: Platform;
+  readonly ram: GuestRam;
+  readonly transports: VirtioMmio[] = [];
+  readonly notifies: [number, number][] = [];
+  readonly #handlers = new Map<number, () => void>();
+  clock = 0;
+
+  constructor(ramBytes = 64 << 20) {
+    this.m = createFakeMachine(ramBytes, 1 << 20);
+    this.ram = new GuestRam(this.m.ram, [{ guestPhysAddr: 0, hostOffset: 0, size: ramBytes }]);
+    this.m.ops.op_loop_set_irq((irq) => this.#handlers.get(irq)?.());
+    const m = this.m;
+    this.p = {
+      mmioRead: (a, w) => m.ops.op_mmio_read(a, w),
+      mmioWrite: (a, w, v) => m.ops.op_mmio_write(a, w, v),
+      dmaAlloc: (s, a) => m.ops.op_dma_alloc(s, a),
+      dmaFree: (a) => m.ops.op_dma_free(a),
+      bytes: (a, s) => m.ram.subarray(a, a + s),
+      fence: () => {},
+      subscribeIrq: (irq, h) => {
+        m.ops.op_irq_subscribe(irq);
+        this.#handlers.set(irq, h);
+      },
+      warn: (t) => m.out.push(t),
+    };
+  }
+
+  add(device: VirtioDevice): VirtioMmioDevice {
+    const i = this.transports.length;
+    const base = BASE + 0x1000 * i;
+    const irq = 5 + i;
+    const t = new VirtioMmio(device, { mem: this.ram, interrupt: () => this.m.pendingIrqs.push(irq) });
+    this.transports.push(t);
+    this.m.devices.push({
+      base,
+      size: 0x1000,
+      read: (off, width) => {
+        const d = new Uint8Array(width);
+        t.read(off, d);
+        return width === 4 ? new DataView(d.buffer).getUint32(0, true) : width === 2 ? new DataView(d.buffer).getUint16(0, true) : d[0]!;
+      },
+      write: (off, width, value) => {
+        if (off === VIRTIO_MMIO_QUEUE_NOTIFY && width === 4) {
+          this.notifies.push([i, value]); // the ioeventfd: the device sees it later
+          return;
+        }
+        const d = new Uint8Array(width);
+        const v = new DataView(d.buffer);
+        if (width === 4) v.setUint32(0, value, true);
+        else if (width === 2) v.setUint16(0, value, true);
+        else d[0] = value;
+        t.write(off, d);
+      },
+    });
+    this.m.cmdline += ` virtio_mmio.device=4K@0x${base.toString(16)}:${irq}`;
+    const dev = VirtioMmioDevice.probe(this.p, { base, size: 0x1000, irq, id: undefined });
+    assert.ok(dev);
+    return dev;
+  }
+
+  async turn(): Promise<void> {
+    while (this.notifies.length) {
+      const [s, q] = this.notifies.shift()!;
+      this.transports[s]!.notifyQueue(q);
+    }
+    this.m.deliverIrqs();
+    await new Promise((r) => setImmediate(r));
+  }
+
+  /** Runs loop turns until `p` settles. */
+  async run<T>(p: Promise<T>, maxTurns = 1_000_000): Promise<T> {
+    let done = false;
+    const q = p.finally(() => {
+      done = true;
+    });
+    q.catch(() => {});
+    for (let i = 0; i < maxTurns && !done; i++) await this.turn();
+    assert.ok(done, `no completion after ${maxTurns} loop turns`);
+    return q;
+  }
+}
+
+function shareDir(name: string): { dir: string; outside: string } {
+  const dir = join(top, name, 'share');
+  const outside = join(top, name, 'outside');
+  mkdirSync(dir, { recursive: true });
+  mkdirSync(outside, { recursive: true });
+  writeFileSync(join(outside, 'secret.txt'), 'SECRET');
+  return { dir, outside };
+}
+
+async function mounted(name: string, o: { readOnly?: boolean; guestReadOnly?: boolean } = {}): Promise<{ b: Bench; fs: FileSystem; dev: VirtioFs; dir: string; outside: string; driver: VirtioFsDriver }> {
+  const { dir, outside } = shareDir(name);
+  const b = new Bench();
+  const dev = VirtioFs.open({ hostDir: dir, tag: name, readOnly: o.readOnly ?? false });
+  const driver = new VirtioFsDriver(b.add(dev));
+  const fs = await b.run(mountVirtioFsOn(driver, { readOnly: o.guestReadOnly ?? false }, () => b.clock));
+  return { b, fs, dev, dir, outside, driver };
+}
+
+const RDWR_CREATE = { read: true, write: true, create: true, exclusive: false, truncate: false };
+const READ = { read: true, write: false, create: false, exclusive: false, truncate: false };
+const enc = (s: string): Uint8Array => new Uint8Array(Buffer.from(s));
+const dec = (b: Uint8Array): string => Buffer.from(b).toString();
+
+async function code(b: Bench, p: Promise<unknown>): Promise<string> {
+  try {
+    await b.run(p);
+  } catch (e) {
+    assert.ok(e instanceof FsError, `an FsError, got ${(e as Error)?.stack}`);
+    return e.code;
+  }
+  return 'ok';
+}
+
+test('create_write_read_stat_readdir_rename_unlink_mkdir_rmdir', { skip }, async () => {
+  const { b, fs, dev, dir } = await mounted('ops');
+  assert.equal(fs.type, 'virtiofs');
+  assert.equal(fs.readOnly, false);
+  const f = await b.run(fs.open('/a.txt', RDWR_CREATE));
+  assert.equal(await b.run(f.write(0, enc('hello virtio-fs'))), 15);
+  const buf = new Uint8Array(64);
+  assert.equal(await b.run(f.read(6, buf, 1, 63)), 9);
+  assert.equal(dec(buf.subarray(1, 10)), 'virtio-fs');
+  assert.equal((await b.run(f.stat())).size, 15);
+  await b.run(f.truncate(5));
+  await b.run(f.sync());
+  await b.run(f.close());
+  assert.equal(await code(b, f.read(0, buf, 0, 1)), 'EBADF');
+  assert.equal(readFileSync(join(dir, 'a.txt'), 'utf8'), 'hello');
+  const st = await b.run(fs.stat('/a.txt'));
+  assert.deepEqual([st.type, st.size, st.nlink, st.mode & 0o777], ['file', 5, 1, 0o644]);
+  assert.ok(Math.abs(st.mtimeMs - Date.now()) < 60_000);
+  await b.run(fs.mkdir('/d'));
+  await b.run(fs.mkdir('/d/e'));
+  assert.equal(await code(b, fs.mkdir('/d')), 'EEXIST');
+  await b.run(fs.rename('/a.txt', '/d/e/b.txt'));
+  assert.equal(readFileSync(join(dir, 'd', 'e', 'b.txt'), 'utf8'), 'hello');
+  assert.equal(await code(b, fs.stat('/a.txt')), 'ENOENT');
+  assert.deepEqual(await b.run(fs.readdir('/d')), [{ name: 'e', type: 'directory' }]);
+  assert.deepEqual((await b.run(fs.readdir('/'))).map((e) => e.name), ['d']);
+  assert.equal((await b.run(fs.stat('/'))).type, 'directory');
+  assert.equal(await code(b, fs.rmdir('/d')), 'ENOTEMPTY');
+  assert.equal(await code(b, fs.unlink('/d')), 'EISDIR');
+  assert.equal(await code(b, fs.rmdir('/d/e/b.txt')), 'ENOTDIR');
+  assert.equal(await code(b, fs.open('/d', READ)), 'EISDIR');
+  assert.equal(await code(b, fs.open('/missing', READ)), 'ENOENT');
+  assert.equal(await code(b, fs.open('/d/e/b.txt', { ...RDWR_CREATE, exclusive: true })), 'EEXIST');
+  assert.equal(await code(b, fs.readdir('/d/e/b.txt')), 'ENOTDIR');
+  assert.equal(await code(b, fs.stat('/d/e/b.txt/x')), 'ENOTDIR');
+  await b.run(fs.unlink('/d/e/b.txt'));
+  await b.run(fs.rmdir('/d/e'));
+  await b.run(fs.rmdir('/d'));
+  assert.deepEqual(readdirSync(dir), []);
+  // truncate on open, exclusive create, rename over an existing file
+  writeFileSync(join(dir, 'x'), 'old contents');
+  const t = await b.run(fs.open('/x', { read: true, write: true, create: false, exclusive: false, truncate: true }));
+  assert.equal((await b.run(t.stat())).size, 0);
+  await b.run(t.close());
+  writeFileSync(join(dir, 'y'), 'y');
+  await b.run(fs.rename('/y', '/x'));
+  assert.equal(readFileSync(join(dir, 'x'), 'utf8'), 'y');
+  const u = await b.run(fs.usage());
+  assert.ok(u.blockSize > 0 && u.totalBlocks > 0 && u.freeBlocks >= 0);
+  await b.run(fs.sync());
+  await b.run(fs.unmount());
+  assert.equal(activeRefs(), 0, 'every request released its ref');
+  assert.equal(dev.server.inodes.size, 1, 'unmount forgot every lookup');
+  assert.equal(dev.server.handles.size, 0);
+  assert.equal(await code(b, fs.stat('/')), 'ENODEV');
+  dev.close();
+});
+
+test('big_files_in_chunks_with_many_requests_in_flight', { skip }, async () => {
+  const { b, fs, dev, dir } = await mounted('big');
+  const data = new Uint8Array((5 << 20) + 12345).map((_, i) => (i * 31 + (i >> 12)) & 0xff);
+  const f = await b.run(fs.open('/big.bin', RDWR_CREATE));
+  assert.equal(await b.run(f.write(100, data)), data.length);
+  const onHost = readFileSync(join(dir, 'big.bin'));
+  assert.equal(onHost.length, data.length + 100);
+  assert.ok(onHost.subarray(0, 100).every((x) => x === 0), 'the gap reads as zeros');
+  assert.ok(Buffer.from(data).equals(onHost.subarray(100)));
+  const back = new Uint8Array(data.length + 1000);
+  assert.equal(await b.run(f.read(100, back, 0, back.length)), data.length, 'short at end of file');
+  assert.ok(Buffer.from(back.subarray(0, data.length)).equals(Buffer.from(data)));
+  assert.equal(await b.run(f.read(data.length + 100, back, 0, 10)), 0);
+  await b.run(f.close());
+  assert.ok(dev.server.stats.bytesWritten >= data.length);
+  const concurrent = await b.run(Promise.all(Array.from({ length: 40 }, (_, i) => fs.stat(i % 2 ? '/big.bin' : '/'))));
+  assert.equal(concurrent.length, 40);
+  await b.run(fs.unmount());
+  assert.equal(activeRefs(), 0);
+  dev.close();
+});
+
+test('host_errors_and_guest_limits_map_to_fs_error_codes', { skip }, async () => {
+  const { b, fs, dev, dir, outside } = await mounted('errors');
+  symlinkSync(outside, join(dir, 'out'));
+  symlinkSync(join(outside, 'secret.txt'), join(dir, 'secret-link'));
+  assert.equal((await b.run(fs.stat('/out'))).type, 'symlink', 'a symlink is reported as one');
+  assert.equal(await code(b, fs.open('/secret-link', READ)), 'ELOOP');
+  assert.equal(await code(b, fs.stat('/out/secret.txt')), 'ENOTDIR', 'never traversed');
+  assert.equal(await code(b, fs.readdir('/out')), 'ENOTDIR');
+  assert.equal(await code(b, fs.open('/out/new', RDWR_CREATE)), 'ENOTDIR');
+  assert.equal(await code(b, fs.open('/secret-link', RDWR_CREATE)), 'ELOOP');
+  assert.deepEqual((await b.run(fs.readdir('/'))).map((e) => [e.name, e.type]).sort(), [['out', 'symlink'], ['secret-link', 'symlink']]);
+  assert.deepEqual(readdirSync(outside), ['secret.txt']);
+  assert.equal(await code(b, fs.stat('/' + 'x'.repeat(256))), 'ENAMETOOLONG');
+  assert.equal(await code(b, fs.stat('relative')), 'EINVAL');
+  assert.equal(await code(b, fs.rmdir('/')), 'EBUSY');
+  const ro = await b.run(fs.open('/f', RDWR_CREATE));
+  await b.run(ro.close());
+  const r = await b.run(fs.open('/f', READ));
+  assert.equal(await code(b, r.write(0, enc('x'))), 'EBADF');
+  assert.equal(await code(b, r.truncate(0)), 'EBADF');
+  assert.equal(await code(b, fs.open('/f', { read: true, write: false, create: false, exclusive: false, truncate: true })), 'EINVAL');
+  await b.run(r.close());
+  assert.equal(await code(b, r.close()), 'EBADF', 'closed twice');
+  await b.run(fs.unmount());
+  dev.close();
+});
+
+test('read_only_share_and_read_only_mount', { skip }, async () => {
+  const host = await mounted('ro-host', { readOnly: true });
+  writeFileSync(join(host.dir, 'r.txt'), 'read me');
+  const f = await host.b.run(host.fs.open('/r.txt', READ));
+  const buf = new Uint8Array(7);
+  assert.equal(await host.b.run(f.read(0, buf, 0, 7)), 7);
+  await host.b.run(f.close());
+  const h = host.fs;
+  for (const attempt of [() => h.mkdir('/m'), () => h.unlink('/r.txt'), () => h.rename('/r.txt', '/s'), () => h.open('/n', RDWR_CREATE), () => h.open('/r.txt', { ...READ, write: true })]) {
+    assert.equal(await code(host.b, attempt()), 'EROFS', 'the host share refuses');
+  }
+  assert.deepEqual(readdirSync(host.dir), ['r.txt']);
+  await host.b.run(host.fs.unmount());
+  host.dev.close();
+  const guest = await mounted('ro-guest', { guestReadOnly: true });
+  assert.equal(guest.fs.readOnly, true);
+  const before = guest.driver.requests;
+  assert.equal(await code(guest.b, guest.fs.mkdir('/m')), 'EROFS');
+  assert.equal(await code(guest.b, guest.fs.open('/n', RDWR_CREATE)), 'EROFS');
+  assert.equal(guest.driver.requests, before, 'refused without asking the host');
+  await guest.b.run(guest.fs.unmount());
+  guest.dev.close();
+});
+
+test('name_cache_expires_and_is_bounded_and_forgets_its_lookups', { skip }, async () => {
+  const { b, fs, dev, dir } = await mounted('cache');
+  mkdirSync(join(dir, 'sub'));
+  for (let i = 0; i < 600; i++) writeFileSync(join(dir, 'sub', `f${i}`), String(i));
+  for (let i = 0; i < 600; i++) await b.run(fs.stat(`/sub/f${i}`));
+  assert.ok((fs as unknown as { cachedNames: number }).cachedNames <= 512, 'bounded');
+  await b.run(Promise.resolve());
+  assert.ok(dev.server.inodes.size <= 514, `the server holds what the cache holds (${dev.server.inodes.size})`);
+  // a name changed behind the guest's back is seen again once its entry expires
+  const before = dev.server.stats.requests;
+  await b.run(fs.stat('/sub/f599'));
+  assert.equal(dev.server.stats.requests - before, 1, 'cached parent and name: one GETATTR');
+  rmSync(join(dir, 'sub', 'f599'));
+  b.clock += 2000;
+  assert.equal(await code(b, fs.stat('/sub/f599')), 'ENOENT');
+  await b.run(fs.unmount());
+  assert.equal(dev.server.inodes.size, 1);
+  dev.close();
+});
+
+test('mount_by_tag_finds_the_device_or_says_enodev', { skip }, async () => {
+  const b = new Bench();
+  b.add(new VirtioRng());
+  const { dir } = shareDir('tags');
+  const dev = VirtioFs.open({ hostDir: dir, tag: 'data' });
+  b.add(dev);
+  setOpsForTesting(b.m.ops);
+  resetVirtioDevicesForTesting();
+  b.m.cmdline = b.m.cmdline.trim();
+  try {
+    await assert.rejects(mountVirtioFs('nope'), (e: unknown) => e instanceof FsError && e.code === 'ENODEV' && /no virtio-fs share with tag "nope" \(shares: "data"; kiln run --share HOSTDIR:nope\)/.test(e.message));
+  } finally {
+    resetVirtioDevicesForTesting();
+    dev.close();
+  }
+  // a second mount of a mounted tag is refused; after unmount it mounts again (INIT once more)
+  const m = await mounted('again');
+  await assert.rejects(m.b.run(mountVirtioFsOn(m.driver, {}, () => 0)), (e: unknown) => e instanceof FsError && e.code === 'EBUSY');
+  await m.b.run(m.fs.unmount());
+  const again = await m.b.run(mountVirtioFsOn(m.driver, {}, () => 0));
+  assert.equal((await m.b.run(again.stat('/'))).type, 'directory');
+  await m.b.run(again.unmount());
+  m.dev.close();
+});
+
+test('throughput_through_driver_and_device_in_one_process', { skip }, async () => {
+  const { b, fs, dev } = await mounted('perf');
+  const size = 64 << 20;
+  const chunk = new Uint8Array(8 << 20).map((_, i) => i & 0xff);
+  const f = await b.run(fs.open('/large.bin', RDWR_CREATE));
+  let t = performance.now();
+  for (let at = 0; at < size; at += chunk.length) await b.run(f.write(at, chunk));
+  const writeMiBs = size / (1 << 20) / ((performance.now() - t) / 1000);
+  const back = new Uint8Array(chunk.length);
+  t = performance.now();
+  for (let at = 0; at < size; at += back.length) assert.equal(await b.run(f.read(at, back, 0, back.length)), back.length);
+  const readMiBs = size / (1 << 20) / ((performance.now() - t) / 1000);
+  await b.run(f.close());
+  const files = 300;
+  t = performance.now();
+  for (let i = 0; i < files; i++) {
+    const s = await b.run(fs.open(`/s${i}`, RDWR_CREATE));
+    await b.run(s.write(0, enc('small file')));
+    await b.run(s.close());
+  }
+  for (let i = 0; i < files; i++) {
+    const s = await b.run(fs.open(`/s${i}`, READ));
+    await b.run(s.read(0, back, 0, 64));
+    await b.run(s.close());
+    await b.run(fs.unlink(`/s${i}`));
+  }
+  const opsPerS = (files * 2) / ((performance.now() - t) / 1000);
+  console.log(`# virtio-fs driver<->device in one process: write ${writeMiBs.toFixed(0)} MiB/s, read ${readMiBs.toFixed(0)} MiB/s (1 MiB requests), small files ${opsPerS.toFixed(0)} create+write+close or open+read+close+unlink per s`);
+  assert.ok(writeMiBs > 1 && readMiBs > 1 && opsPerS > 1);
+  await b.run(fs.unmount());
+  dev.close();
+});

@@ -74,6 +74,9 @@ test('bootfs_round_trip_and_lookup', () => {
     assert.equal(img.length % 8, 0);
     const p = BootfsImage.parse(img);
     assert.deepEqual(walk(p, 0), expected(tree));
+    const unaligned = new Uint8Array(img.length + 1).subarray(1); // the DataView path of the reader
+    unaligned.set(img);
+    assert.deepEqual(walk(BootfsImage.parse(unaligned), 0), expected(tree));
     for (let i = 1; i < p.nodeCount; i++) {
       const n = p.node(i);
       assert.equal(p.childNamed(n.parent, new TextEncoder().encode(n.name)), i);

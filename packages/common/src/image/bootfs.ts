@@ -149,15 +149,20 @@ export interface BootfsNode {
   readonly mtimeMs: number;
 }
 
-/** A validated bootfs section. Node indices are stable: 0 is the root. */
+/** A validated bootfs section. Node indices are stable: 0 is the root. Parsing allocates no
+ * object per node and touches each name byte once or twice (it runs at every boot in QuickJS);
+ * names are decoded when first asked for. */
 export class BootfsImage {
+  private readonly decoded: (string | undefined)[] = [];
+
   private constructor(
     private readonly bytes: Uint8Array,
     private readonly v: DataView,
     readonly nodeCount: number,
     readonly mountPoint: string,
-    private readonly names: string[],
-    private readonly nameBytes: Uint8Array[],
+    /** Absolute offsets (in `bytes`) and lengths of the names, by node. */
+    private readonly nameAt: Uint32Array,
+    private readonly nameLen: Uint32Array,
     private readonly dataOffset: number,
   ) {}
 
@@ -167,7 +172,7 @@ export class BootfsImage {
     if (bytes.length < BOOTFS_HEADER_SIZE) throw bad(`only ${bytes.length} bytes, the header needs ${BOOTFS_HEADER_SIZE}`);
     if (MAGIC_BYTES.some((b, i) => bytes[i] !== b)) throw bad(`bad magic (expected "${BOOTFS_MAGIC}")`);
     const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const u32 = (at: number): number => v.getUint32(at, true);
+    const u32 = wordReader(bytes, v);
     const version = u32(8);
     if (version !== BOOTFS_VERSION) throw bad(`version ${version}, expected ${BOOTFS_VERSION}`);
     const count = u32(12);
@@ -180,61 +185,69 @@ export class BootfsImage {
     if (namesOffset + namesSize > bytes.length) throw bad(`name table ${namesOffset}+${namesSize} is past the end (${bytes.length})`);
     if (dataOffset % BOOTFS_ALIGN !== 0) throw bad(`data offset ${dataOffset} is not ${BOOTFS_ALIGN}-byte aligned`);
     if (dataOffset + dataSize > bytes.length) throw bad(`data ${dataOffset}+${dataSize} is past the end (${bytes.length})`);
-    const nameAt = (off: number, len: number, what: string): { text: string; raw: Uint8Array } => {
-      if (off + len > namesSize) throw bad(`${what}: name ${off}+${len} is outside the name table (${namesSize} bytes)`);
-      const raw = bytes.subarray(namesOffset + off, namesOffset + off + len);
-      const text = decodeUtf8(raw, true);
-      if (text === undefined) throw bad(`${what}: name is not valid UTF-8`);
-      return { text, raw };
+    const inNames = (off: number, len: number, node: number): number => {
+      if (off + len > namesSize) throw bad(`${node < 0 ? 'mount point' : `node ${node}`}: name ${off}+${len} is outside the name table (${namesSize} bytes)`);
+      return namesOffset + off;
     };
-    const mountPoint = nameAt(u32(32), u32(36), 'mount point').text;
+    const mountAt = inNames(u32(32), u32(36), -1);
+    const mountPoint = decodeUtf8(bytes.subarray(mountAt, mountAt + u32(36)), true);
+    if (mountPoint === undefined) throw bad('mount point: name is not valid UTF-8');
     const badMount = badMountPoint(mountPoint);
     if (badMount !== undefined) throw bad(badMount);
 
-    const names: string[] = [];
-    const nameBytes: Uint8Array[] = [];
+    const nameAt = new Uint32Array(count);
+    const nameLen = new Uint32Array(count);
     let children = 0;
     for (let i = 0; i < count; i++) {
       const e = BOOTFS_HEADER_SIZE + i * BOOTFS_NODE_SIZE;
-      const what = `node ${i}`;
       const type = u32(e);
       const parent = u32(e + 4);
       const a = u32(e + 16);
       const b = u32(e + 20);
-      if (type !== BOOTFS_TYPE_FILE && type !== BOOTFS_TYPE_DIR) throw bad(`${what}: unknown type ${type}`);
-      if (u32(e + 28) > MTIME_HIGH_MAX) throw bad(`${what}: mtime too large`);
+      if (type !== BOOTFS_TYPE_FILE && type !== BOOTFS_TYPE_DIR) throw bad(`node ${i}: unknown type ${type}`);
+      if (u32(e + 28) > MTIME_HIGH_MAX) throw bad(`node ${i}: mtime too large`);
       if (i === 0) {
         if (type !== BOOTFS_TYPE_DIR || parent !== 0 || u32(e + 12) !== 0) throw bad('node 0 is not a root directory without a name');
-        names.push('');
-        nameBytes.push(new Uint8Array(0));
       } else {
-        const { text, raw } = nameAt(u32(e + 8), u32(e + 12), what);
-        const why = badEntryName(text);
-        if (why !== undefined) throw bad(`${what}: ${why}`);
-        // Its parent is an earlier directory whose child range holds it (a tree, no cycles).
-        if (parent >= i) throw bad(`${what}: parent ${parent} does not come before it`);
+        const len = u32(e + 12);
+        const at = inNames(u32(e + 8), len, i);
+        const why = badNameBytes(bytes, at, len);
+        if (why !== undefined) throw bad(`node ${i}: ${why}`);
+        nameAt[i] = at;
+        nameLen[i] = len;
+        // Its parent is an earlier directory whose entry range holds it (a tree, no cycles).
+        if (parent >= i) throw bad(`node ${i}: parent ${parent} does not come before it`);
         const pe = BOOTFS_HEADER_SIZE + parent * BOOTFS_NODE_SIZE;
-        if (u32(pe) !== BOOTFS_TYPE_DIR || i < u32(pe + 16) || i >= u32(pe + 16) + u32(pe + 20)) {
-          throw bad(`${what}: not among the entries of its parent ${parent}`);
+        const first = u32(pe + 16);
+        if (u32(pe) !== BOOTFS_TYPE_DIR || i < first || i >= first + u32(pe + 20)) {
+          throw bad(`node ${i}: not among the entries of its parent ${parent}`);
         }
-        if (u32(pe + 16) < i && compareNameBytes(nameBytes[i - 1]!, raw) >= 0) {
-          throw bad(`${what}: names of directory ${parent} are not sorted and unique`);
+        if (first < i && compareAt(bytes, nameAt[i - 1]!, nameLen[i - 1]!, at, len) >= 0) {
+          throw bad(`node ${i}: names of directory ${parent} are not sorted and unique`);
         }
-        names.push(text);
-        nameBytes.push(raw);
       }
       if (type === BOOTFS_TYPE_FILE) {
-        if (a % BOOTFS_ALIGN !== 0) throw bad(`${what}: data offset ${a} is not ${BOOTFS_ALIGN}-byte aligned`);
-        if (a + b > dataSize) throw bad(`${what}: data ${a}+${b} is past the data area (${dataSize} bytes)`);
+        if (a % BOOTFS_ALIGN !== 0) throw bad(`node ${i}: data offset ${a} is not ${BOOTFS_ALIGN}-byte aligned`);
+        if (a + b > dataSize) throw bad(`node ${i}: data ${a}+${b} is past the data area (${dataSize} bytes)`);
       } else if (b > 0) {
-        if (a <= i || a + b > count) throw bad(`${what}: entries ${a}+${b} are not after it among the ${count} nodes`);
+        if (a <= i || a + b > count) throw bad(`node ${i}: entries ${a}+${b} are not after it among the ${count} nodes`);
         children += b;
       }
     }
     // Every non-root node lies in its parent's range (checked above) and ranges cannot share a
     // node (each has one parent); so the ranges cover all nodes exactly when the counts add up.
     if (children !== count - 1) throw bad(`directories list ${children} entries for ${count - 1} nodes`);
-    return new BootfsImage(bytes, v, count, mountPoint, names, nameBytes, dataOffset);
+    return new BootfsImage(bytes, v, count, mountPoint, nameAt, nameLen, dataOffset);
+  }
+
+  private name(index: number): string {
+    let n = this.decoded[index];
+    if (n === undefined) {
+      const at = this.nameAt[index]!;
+      n = decodeUtf8(this.bytes.subarray(at, at + this.nameLen[index]!));
+      this.decoded[index] = n;
+    }
+    return n;
   }
 
   node(index: number): BootfsNode {
@@ -244,7 +257,7 @@ export class BootfsImage {
     return {
       index,
       type: u32(0) === BOOTFS_TYPE_FILE ? 'file' : 'dir',
-      name: this.names[index]!,
+      name: this.name(index),
       parent: u32(4),
       size: u32(20),
       mtimeMs: u32(28) * 0x100000000 + u32(24),
@@ -269,7 +282,7 @@ export class BootfsImage {
     let hi = lo + n.size;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const c = compareNameBytes(this.nameBytes[mid]!, name);
+      const c = compareNameBytes(this.bytes.subarray(this.nameAt[mid]!, this.nameAt[mid]! + this.nameLen[mid]!), name);
       if (c === 0) return mid;
       if (c < 0) lo = mid + 1;
       else hi = mid;
@@ -284,4 +297,38 @@ export class BootfsImage {
     const at = this.dataOffset + this.v.getUint32(BOOTFS_HEADER_SIZE + index * BOOTFS_NODE_SIZE + 16, true);
     return this.bytes.subarray(at, at + n.size);
   }
+}
+
+const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/** Reads the little-endian u32 at a 4-aligned offset: through a Uint32Array when the host is
+ * little-endian and the bytes are aligned (an index instead of a call: parse runs at boot in
+ * QuickJS), else through the DataView. */
+function wordReader(bytes: Uint8Array, v: DataView): (at: number) => number {
+  if (LITTLE_ENDIAN_HOST && bytes.byteOffset % 4 === 0) {
+    const w = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
+    return (at) => w[at >>> 2]!;
+  }
+  return (at) => v.getUint32(at, true);
+}
+
+/** Why the `len` bytes at `at` cannot be an entry name (the rules of badEntryName, on bytes). */
+function badNameBytes(bytes: Uint8Array, at: number, len: number): string | undefined {
+  if (len === 0 || len > BOOTFS_NAME_MAX) return `name length ${len} is not 1 to ${BOOTFS_NAME_MAX} bytes`;
+  if (bytes[at] === 0x2e && (len === 1 || (len === 2 && bytes[at + 1] === 0x2e))) return 'name is "." or ".."';
+  let ascii = true;
+  for (let i = at; i < at + len; i++) {
+    const b = bytes[i]!;
+    if (b === 0 || b === 0x2f) return 'name contains "/" or NUL';
+    if (b >= 0x80) ascii = false;
+  }
+  if (!ascii && decodeUtf8(bytes.subarray(at, at + len), true) === undefined) return 'name is not valid UTF-8';
+  return undefined;
+}
+
+/** compareNameBytes on two names inside one buffer. */
+function compareAt(bytes: Uint8Array, a: number, aLen: number, b: number, bLen: number): number {
+  const n = Math.min(aLen, bLen);
+  for (let i = 0; i < n; i++) if (bytes[a + i] !== bytes[b + i]) return bytes[a + i]! - bytes[b + i]!;
+  return aLen - bLen;
 }

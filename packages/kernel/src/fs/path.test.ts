@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { posix } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { NAME_MAX, PATH_MAX, baseName, isWithin, normalizePath, parentOf } from './path.ts';
+import { NAME_MAX, PATH_MAX, isWithin, joinPath, normalizePath, parentOf } from './path.ts';
 import { FsError } from './types.ts';
 
 const codeOf = (f: () => unknown): string => {
@@ -53,7 +53,8 @@ test('path_helpers', () => {
   assert.equal(parentOf('/a/b'), '/a');
   assert.equal(parentOf('/a'), '/');
   assert.equal(parentOf('/'), '/');
-  assert.equal(baseName('/a/b'), 'b');
+  assert.equal(joinPath('/', 'a'), '/a');
+  assert.equal(joinPath('/a', 'b'), '/a/b');
   assert.ok(isWithin('/a/b', '/a') && isWithin('/a', '/a') && isWithin('/x', '/'));
   assert.ok(!isWithin('/ab', '/a') && !isWithin('/a', '/a/b'));
 });

@@ -34,11 +34,6 @@ export function parentOf(p: string): string {
   return i <= 0 ? '/' : p.slice(0, i);
 }
 
-/** The last component of `p` ("" for "/"). `p` is normalised. */
-export function baseName(p: string): string {
-  return p.slice(p.lastIndexOf('/') + 1);
-}
-
 /** `p` inside `dir` or equal to it (both normalised). */
 export function isWithin(p: string, dir: string): boolean {
   return dir === '/' || p === dir || (p.startsWith(dir) && p.charCodeAt(dir.length) === 47);

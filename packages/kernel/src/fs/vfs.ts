@@ -282,18 +282,6 @@ export class Vfs {
     return r !== undefined && !r.mount.fs.readOnly;
   }
 
-  /** The open file of `fd`, or EBADF. */
-  file(fd: number, syscall: string): OpenFile {
-    const f = this.files.get(fd);
-    if (!f) throw new FsError('EBADF', syscall, String(fd));
-    return f.file;
-  }
-
-  /** Number of open files (all mounts). */
-  openCount(): number {
-    return this.files.size;
-  }
-
   /** Called by OpenFile.close. */
   release(file: OpenFile): void {
     const f = this.files.get(file.fd);

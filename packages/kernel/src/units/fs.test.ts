@@ -115,6 +115,8 @@ test('file_handle_positional_io_truncate_and_streams', async () => {
   const chunks: string[] = [];
   for await (const c of kfs.createReadStream('/s.txt', { highWaterMark: 4 })) chunks.push(new TextDecoder().decode(c));
   assert.deepEqual(chunks, ['one ', 'two ', 'thre', 'e']);
+  const missing = kfs.createReadStream('/nope.txt')[Symbol.asyncIterator]();
+  assert.equal((await caught(missing.next())).code, 'ENOENT'); // opened on the first read
   const h2 = await kfs.open('/s.txt');
   const part: number[] = [];
   for await (const c of h2.createReadStream({ start: 4, end: 6 })) part.push(...c);

@@ -534,21 +534,25 @@ export async function realpath(path: string): Promise<string> {
   return p;
 }
 
+/** The chunks of a file; it is opened on the first read (errors arrive there, as Node's 'error'). */
 export function createReadStream(path: string, options?: ReadStreamOptions & { flags?: string }): AsyncIterable<Uint8Array> & { close(): Promise<void> } {
-  let stream: ReadStream | undefined;
-  const opening = open(path, options?.flags ?? 'r').then((h) => (stream = new ReadStream(h, { ...options, autoClose: true })));
+  pathArg(path);
+  let opening: Promise<ReadStream> | undefined;
+  const stream = (): Promise<ReadStream> => (opening ??= open(path, options?.flags ?? 'r').then((h) => new ReadStream(h, { ...options, autoClose: true })));
   return {
     [Symbol.asyncIterator]: () => {
       let it: AsyncIterator<Uint8Array> | undefined;
       return {
-        next: async () => (it ??= (await opening)[Symbol.asyncIterator]()).next(),
+        next: async () => (it ??= (await stream())[Symbol.asyncIterator]()).next(),
         return: async () => {
-          await (await opening).close();
+          if (opening) await (await opening).close();
           return { done: true, value: undefined };
         },
       };
     },
-    close: async () => (stream ?? (await opening)).close(),
+    close: async () => {
+      if (opening) await (await opening).close();
+    },
   };
 }
 

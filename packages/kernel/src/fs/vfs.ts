@@ -254,7 +254,8 @@ export class Vfs {
       // A directory cannot move below itself, whatever the filesystem checks (a file there is
       // the filesystem's ENOTDIR, as on Linux).
       if (to !== from && isWithin(to, from) && (await fs.stat(a.rel)).type === 'directory') {
-        await fs.stat(parentOf(b.rel)); // a missing target directory is ENOENT first, as on Linux
+        // As on Linux, a target directory that is missing or not a directory comes first.
+        if ((await fs.stat(parentOf(b.rel))).type !== 'directory') throw new FsError('ENOTDIR', 'rename', to);
         throw new FsError('EINVAL', 'rename', from, 'cannot move a directory into itself');
       }
       await fs.rename(a.rel, b.rel);

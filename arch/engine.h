@@ -10,3 +10,4 @@ void ops_irq(JSContext *ctx, unsigned irq);     /* calls the kernel's irq handle
 void engine_drain_jobs(JSContext *ctx);
 void NORETURN engine_fail(JSContext *ctx, const char *prefix, JSValueConst error);
 void NORETURN loop_run(JSContext *ctx);
+bool loop_poll(JSContext *ctx, double deadline_ns); /* one turn of the exit paths' nested loop */

@@ -3,7 +3,9 @@
  * and when nothing is ready arm the LAPIC timer and halt, so an idle VM costs the host no CPU.
  * Interrupts only set flags; all work happens here. The program ends (code 0) when no jobs are
  * pending and the kernel reports nothing left (-1), as in Node; a tick of Infinity means "only
- * an interrupt can make progress" (an outstanding device request or listener). */
+ * an interrupt can make progress" (an outstanding device request or listener).
+ * loop_poll is a nested turn for the exit paths: it lets an async flush (filesystems) finish
+ * after process.exit or an uncaught error, without running timers. */
 #include <math.h>
 #include "kernel.h"
 #include "engine.h"
@@ -42,4 +44,34 @@ void NORETURN loop_run(JSContext *ctx) {
         if (isfinite(next)) lapic_timer_arm((uint64_t)(next - now));
         cpu_safe_halt(); /* returns after an interrupt, with interrupts enabled */
     }
+}
+
+/* One turn of the nested loop the kernel runs while it ends the program (op_loop_poll): run the
+ * pending promise jobs (a job's exception is dropped: the program is ending anyway) and deliver
+ * pending interrupts; when there was nothing to do, halt until an interrupt or the deadline
+ * (monotonic ns). Timers do not run. False once the deadline has passed. */
+bool loop_poll(JSContext *ctx, double deadline_ns) {
+    JSRuntime *rt = JS_GetRuntime(ctx);
+    JSContext *job_ctx;
+    bool worked = false;
+    int r;
+    while ((r = JS_ExecutePendingJob(rt, &job_ctx)) != 0) {
+        if (r < 0) JS_FreeValue(job_ctx, JS_GetException(job_ctx));
+        worked = true;
+    }
+    uint32_t irqs = irq_take_pending();
+    while (irqs) {
+        unsigned pin = (unsigned)__builtin_ctz(irqs);
+        irqs &= irqs - 1;
+        ops_irq(ctx, pin);
+        worked = true;
+    }
+    double now = (double)clock_ns();
+    if (worked || now >= deadline_ns) return now < deadline_ns;
+    irq_disable();
+    if (irq_any_pending()) { irq_enable(); return true; }
+    timer_fired = 0;
+    lapic_timer_arm((uint64_t)(deadline_ns - now));
+    cpu_safe_halt();
+    return (double)clock_ns() < deadline_ns;
 }

@@ -183,6 +183,27 @@ static JSValue op_cpu_fence(JSContext *c, JSValueConst this, int argc, JSValueCo
     return JS_UNDEFINED;
 }
 
+/* The payload section of `kind` as an ArrayBuffer over the loaded image: no copy, no free
+ * function (the memory is the image's); undefined when the image has no such section. The
+ * kernel only reads it (bootfs hands out copies). */
+static JSValue op_payload_section(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    uint64_t kind;
+    if (!arg_u64(c, argv[0], "op_payload_section", "kind", &kind)) return JS_EXCEPTION;
+    size_t size;
+    const void *p = kind <= UINT32_MAX ? payload_section((uint32_t)kind, &size) : NULL;
+    if (!p) return JS_UNDEFINED;
+    return JS_NewArrayBuffer(c, (uint8_t *)p, size, NULL, NULL, 0);
+}
+
+/* One turn of the nested loop of the exit paths (loop.c loop_poll): jobs, interrupts, or a
+ * halt until one arrives or the deadline (monotonic ns) passes. */
+static JSValue op_loop_poll(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    double deadline;
+    if (JS_ToFloat64(c, &deadline, argv[0])) return JS_EXCEPTION;
+    if (isnan(deadline)) return JS_ThrowTypeError(c, "op_loop_poll: the deadline is not a number");
+    return JS_NewBool(c, loop_poll(c, deadline));
+}
+
 static const JSCFunctionListEntry ops[] = {
     JS_CFUNC_DEF("op_console_write", 1, op_console_write),
     JS_CFUNC_DEF("op_exit", 1, op_exit),
@@ -200,6 +221,8 @@ static const JSCFunctionListEntry ops[] = {
     JS_CFUNC_DEF("op_cpu_random", 0, op_cpu_random),
     JS_CFUNC_DEF("op_cpu_fence", 0, op_cpu_fence),
     JS_CFUNC_DEF("op_loop_set_exit_hook", 1, op_loop_set_exit_hook),
+    JS_CFUNC_DEF("op_payload_section", 1, op_payload_section),
+    JS_CFUNC_DEF("op_loop_poll", 1, op_loop_poll),
 };
 
 void ops_install(JSContext *c) {

@@ -20,15 +20,16 @@ export interface Run {
 export function kiln(args: string[], timeoutMs = 120_000): Promise<Run> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [KILN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    // Chunks are joined before decoding: a UTF-8 character may be split across two of them.
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => stdout.push(c));
+    child.stderr.on('data', (c: Buffer) => stderr.push(c));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', fail);
     child.on('close', (code) => {
       clearTimeout(timer);
-      done({ code, stdout, stderr });
+      done({ code, stdout: Buffer.concat(stdout).toString(), stderr: Buffer.concat(stderr).toString() });
     });
   });
 }

@@ -1,7 +1,9 @@
 // `kiln build`: bundle app + kernel prelude with esbuild, compile the bundle to QuickJS
 // bytecode with arch/build/kiln-qjsc, and assemble the bootable image with the arch core.
 // Only `kiln:*` modules the app imports are bundled (esbuild tree shaking); Node built-ins
-// are refused. Spec: docs/ARCHITECTURE.md (image payload), shared/DESIGN.md §4 "Image".
+// are refused. An app that imports kiln:fs gets an entry that mounts its filesystems before
+// the app's first line, and a bootfs section (the --assets files, possibly none).
+// Spec: docs/ARCHITECTURE.md (image payload, filesystems), shared/DESIGN.md §4 "Image".
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
@@ -10,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import * as esbuild from 'esbuild';
 import { assembleImage, ImageError } from '@kiln/common';
+import { emptyAssets, readAssets, type AssetsSpec } from './assets.ts';
 import { CliError } from './errors.ts';
 import { KERNEL_SRC, archOutputs } from './paths.ts';
 
@@ -19,6 +22,7 @@ export const KILN_MODULES: Record<string, string> = {
   'kiln:block': join(KERNEL_SRC, 'units/block.ts'),
   'kiln:vsock': join(KERNEL_SRC, 'units/vsock.ts'),
   'kiln:netdev': join(KERNEL_SRC, 'units/netdev.ts'),
+  'kiln:fs': join(KERNEL_SRC, 'units/fs.ts'),
 };
 
 /** Globals installed only for apps that use them (each costs bundle size and boot time). */
@@ -27,6 +31,8 @@ const OPTIONAL_GLOBALS: { name: string; module: string }[] = [{ name: 'crypto', 
 export interface BuildOptions {
   entry: string;
   out: string;
+  /** Files for the image's bootfs (`--assets DIR[:/MOUNTPOINT]`); the app must import kiln:fs. */
+  assets?: AssetsSpec;
 }
 
 export interface BuildResult {
@@ -34,6 +40,8 @@ export interface BuildResult {
   size: number;
   bundleBytes: number;
   bytecodeBytes: number;
+  /** Size of the bootfs section (0 without kiln:fs). */
+  bootfsBytes: number;
 }
 
 const builtins = new Set(builtinModules.flatMap((m) => [m, m.split('/')[0]!]));
@@ -44,14 +52,17 @@ function displayPath(p: string): string {
   return r.startsWith('..') ? p : r;
 }
 
-/** esbuild plugin: maps kiln:* to kernel units, refuses unknown kiln:* and Node built-ins. */
-export function kilnResolvePlugin(): esbuild.Plugin {
+/** esbuild plugin: maps kiln:* to kernel units (adding each to `used`), refuses unknown kiln:* and Node built-ins. */
+export function kilnResolvePlugin(used?: Set<string>): esbuild.Plugin {
   return {
     name: 'kiln-resolve',
     setup(b) {
       b.onResolve({ filter: /^kiln:/ }, (args) => {
         const path = KILN_MODULES[args.path];
-        if (path !== undefined) return { path };
+        if (path !== undefined) {
+          used?.add(args.path);
+          return { path };
+        }
         return {
           errors: [{
             text: `unknown Kiln module "${args.path}" imported from ${displayPath(args.importer)} (available: ${Object.keys(KILN_MODULES).join(', ')})`,
@@ -70,25 +81,44 @@ export function kilnResolvePlugin(): esbuild.Plugin {
   };
 }
 
+export interface Bundle {
+  source: string;
+  /** The app imports kiln:fs (it gets a VFS, and a bootfs section). */
+  usesFs: boolean;
+}
+
 /** Bundles the app with the kernel prelude into one global script (the QuickJS input). Optional
- * globals (crypto) are added when the first bundle mentions them, then bundled again. */
-export async function bundle(entry: string): Promise<string> {
+ * globals (crypto) are added when the first bundle mentions them, and an app that imports
+ * kiln:fs gets the entry that mounts filesystems first; then it is bundled again. */
+export async function bundle(entry: string): Promise<Bundle> {
   const absEntry = resolve(entry);
   if (!existsSync(absEntry) || !statSync(absEntry).isFile()) {
     throw new CliError('EUSAGE', `cannot read ${entry}: no such file`);
   }
-  const first = await bundleWith(entry, absEntry, []);
-  const used = OPTIONAL_GLOBALS.filter((g) => new RegExp(`\\b${g.name}\\b`).test(first)).map((g) => g.module);
-  return used.length === 0 ? first : bundleWith(entry, absEntry, used);
+  const modules = new Set<string>();
+  const first = await bundleWith(entry, absEntry, [], false, modules);
+  const globals = OPTIONAL_GLOBALS.filter((g) => new RegExp(`\\b${g.name}\\b`).test(first)).map((g) => g.module);
+  const usesFs = modules.has('kiln:fs');
+  const source = globals.length === 0 && !usesFs ? first : await bundleWith(entry, absEntry, globals, usesFs);
+  return { source, usesFs };
 }
 
-async function bundleWith(entry: string, absEntry: string, globals: string[]): Promise<string> {
-  const contents = [
-    `import ${JSON.stringify(join(KERNEL_SRC, 'prelude.ts'))};`,
-    ...globals.map((m) => `import ${JSON.stringify(join(KERNEL_SRC, m))};`),
-    `import ${JSON.stringify(join(KERNEL_SRC, 'boot_mark.ts'))};`,
-    `import ${JSON.stringify(absEntry)};`,
+/** The generated entry. With kiln:fs, the app becomes a lazily initialised module (esbuild turns
+ * the dynamic import into init-and-return without code splitting) that runs once the
+ * filesystems are mounted (fs/boot_mounts.ts marks "app starts" then). */
+function entrySource(absEntry: string, globals: string[], withFs: boolean): string {
+  const kernel = (m: string): string => JSON.stringify(join(KERNEL_SRC, m));
+  return [
+    `import ${kernel('prelude.ts')};`,
+    ...globals.map((m) => `import ${kernel(m)};`),
+    ...(withFs
+      ? [`import { startWithFilesystems } from ${kernel('fs/boot_mounts.ts')};`, `startWithFilesystems(() => import(${JSON.stringify(absEntry)}));`]
+      : [`import ${kernel('boot_mark.ts')};`, `import ${JSON.stringify(absEntry)};`]),
   ].join('\n');
+}
+
+async function bundleWith(entry: string, absEntry: string, globals: string[], withFs: boolean, modules?: Set<string>): Promise<string> {
+  const contents = entrySource(absEntry, globals, withFs);
   let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
   try {
     result = await esbuild.build({
@@ -106,7 +136,7 @@ async function bundleWith(entry: string, absEntry: string, globals: string[]): P
       charset: 'utf8',
       legalComments: 'none',
       logLevel: 'silent',
-      plugins: [kilnResolvePlugin()],
+      plugins: [kilnResolvePlugin(modules)],
     });
   } catch (err) {
     const failure = err as esbuild.BuildFailure;
@@ -142,12 +172,16 @@ export function compileBytecode(qjsc: string, source: string, name: string): Uin
 
 export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   const arch = archOutputs();
-  const source = await bundle(opts.entry);
+  const { source, usesFs } = await bundle(opts.entry);
+  if (opts.assets && !usesFs) {
+    throw new CliError('EUSAGE', `--assets ${opts.assets.dir}: ${opts.entry} does not import kiln:fs, so nothing in the guest could read the files`);
+  }
+  const bootfs = usesFs ? (opts.assets ? readAssets(opts.assets) : emptyAssets()) : undefined;
   const name = `${basename(opts.entry, extname(opts.entry))}.js`;
   const bytecode = compileBytecode(arch.qjsc, source, name);
   let image: Uint8Array;
   try {
-    image = assembleImage(readFileSync(arch.coreElf), bytecode);
+    image = assembleImage(readFileSync(arch.coreElf), bytecode, bootfs);
   } catch (err) {
     if (err instanceof ImageError) throw new CliError('EBUILD', `cannot assemble the image from ${arch.coreElf}: ${err.message} [${err.code}]`);
     throw err;
@@ -158,5 +192,5 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   } catch (err) {
     throw new CliError('EUSAGE', `cannot write ${opts.out}: ${(err as Error).message}`);
   }
-  return { out: opts.out, size: image.length, bundleBytes: Buffer.byteLength(source), bytecodeBytes: bytecode.length };
+  return { out: opts.out, size: image.length, bundleBytes: Buffer.byteLength(source), bytecodeBytes: bytecode.length, bootfsBytes: bootfs?.length ?? 0 };
 }

@@ -5,6 +5,7 @@
 import { accessSync, constants, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MEM_MIB_MAX, MEM_MIB_MIN } from '@kiln/common';
+import { badMountPath, type MountRequest, type MountSource } from '@kiln/kernel/fs/mount_spec.ts';
 import { CliError } from './errors.ts';
 
 export const CPUS_MAX = 64;
@@ -149,6 +150,40 @@ export function parseVsock(value: string): VsockSpec {
   }
   if (!isDir) throw new CliError('EUSAGE', `--vsock ${value}: directory ${dir} does not exist`);
   return { cid, udsPath };
+}
+
+/**
+ * `--mount GUESTPATH=SPEC`: SPEC is a disk index (`0` is the first --disk; its filesystem is
+ * detected by the guest), `tmpfs` (memory), or a virtio-fs tag given with --share. Mount paths
+ * must be absolute, normalised, and distinct.
+ */
+export function parseMounts(values: readonly string[], disks: readonly DiskSpec[], shareTags: readonly string[]): MountRequest[] {
+  const out: MountRequest[] = [];
+  for (const value of values) {
+    const fail = (why: string): CliError => new CliError('EUSAGE', `--mount ${value}: ${why}`);
+    const eq = value.indexOf('=');
+    if (eq <= 0 || eq === value.length - 1) throw bad('--mount', 'GUESTPATH=DISK_INDEX, GUESTPATH=tmpfs or GUESTPATH=TAG', value);
+    const path = value.slice(0, eq);
+    const spec = value.slice(eq + 1);
+    const why = badMountPath(path);
+    if (why !== undefined) throw fail(why);
+    if (out.some((m) => m.path === path)) throw fail(`${path} is mounted twice`);
+    let source: MountSource;
+    if (/^[0-9]+$/.test(spec)) {
+      const index = Number(spec);
+      if (index >= disks.length) {
+        throw fail(disks.length === 0 ? 'there is no --disk to mount' : `there is no disk ${index} (${disks.length} --disk given; 0 is the first)`);
+      }
+      source = { kind: 'disk', index };
+    } else if (spec === 'tmpfs') {
+      source = { kind: 'tmpfs' };
+    } else {
+      if (!shareTags.includes(spec)) throw fail(`no --share has the tag ${JSON.stringify(spec)} (a disk index, tmpfs, or the TAG of --share HOSTDIR:TAG)`);
+      source = { kind: 'virtiofs', tag: spec };
+    }
+    out.push({ path, source });
+  }
+  return out;
 }
 
 export interface ShareSpec {

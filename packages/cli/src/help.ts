@@ -13,13 +13,18 @@ Commands:
 Run "kiln help <command>" for its options.
 `;
 
-export const BUILD_HELP = `Usage: kiln build <entry.ts> -o <out.elf>
+export const BUILD_HELP = `Usage: kiln build <entry.ts> -o <out.elf> [--assets <dir>[:/<path>]]
 
 Bundle <entry.ts>, the kiln:* modules it imports and the kernel prelude with esbuild,
 compile the bundle to QuickJS bytecode and write a bootable ELF image.
 
 Options:
   -o, --out <file>    where to write the image (required)
+  --assets <dir>[:/<path>]
+                      bake the files under <dir> into the image as a read-only
+                      filesystem (bootfs), mounted at / or at /<path> before the app
+                      runs; the app reads them with kiln:fs (which it must import).
+                      Symbolic links may not lead outside <dir>
   -h, --help          show this help
 
 Needs the arch core (arch/build/kiln-core.elf, arch/build/kiln-qjsc): bash scripts/setup.sh
@@ -57,6 +62,11 @@ Options:
                        share a host directory with the guest over virtio-fs; the guest
                        mounts it by <tag> (at most 36 bytes); ,ro makes it read-only;
                        repeat for more shares (Kiln's VMM)
+  --mount <guestpath>=<spec>
+                       mount a filesystem for kiln:fs before the app's first line runs:
+                       <spec> is a --disk index (0 = the first; FAT detected from its
+                       boot sector), the <tag> of a --share, or tmpfs (in guest memory);
+                       repeat for more mounts. Cached writes go back to the disk at exit
   -h, --help           show this help
 
 Exit codes: the guest's (0-255); 2 bad usage; 123 the guest died; 124 timeout;

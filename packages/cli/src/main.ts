@@ -6,7 +6,8 @@
 import { Command, CommanderError } from 'commander';
 import { buildImage } from './build.ts';
 import { CliError } from './errors.ts';
-import { checkDisk, checkShareTags, parseChoice, parseCpus, parseDisk, parseMem, parseNet, parseShare, parseTimeout, parseVsock } from './flags.ts';
+import { parseAssets } from './assets.ts';
+import { checkDisk, checkShareTags, parseChoice, parseCpus, parseDisk, parseMem, parseMounts, parseNet, parseShare, parseTimeout, parseVsock } from './flags.ts';
 import { BUILD_HELP, MAIN_HELP, RUN_HELP } from './help.ts';
 import { runImage } from './run.ts';
 
@@ -34,6 +35,7 @@ interface RunFlags {
   net: string[];
   vsock?: string;
   share: string[];
+  mount: string[];
 }
 
 /** Runs the kiln command with `argv` (without node and script); resolves to the exit code. */
@@ -55,11 +57,13 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
   configure(program.command('build'), BUILD_HELP)
     .argument('<entry>')
     .option('-o, --out <file>')
+    .option('--assets <dir[:/mountpoint]>')
     .allowExcessArguments(false)
-    .action(async (entry: string, flags: { out?: string }) => {
+    .action(async (entry: string, flags: { out?: string; assets?: string }) => {
       if (dashes !== -1) throw new CliError('EUSAGE', 'build takes no guest arguments (nothing may follow --)');
       if (flags.out === undefined) throw new CliError('EUSAGE', 'build: missing -o <out.elf> (where to write the image)');
-      const r = await buildImage({ entry, out: flags.out });
+      const assets = flags.assets === undefined ? undefined : parseAssets(flags.assets);
+      const r = await buildImage({ entry, out: flags.out, ...(assets ? { assets } : {}) });
       io.stdout(`${r.out} ${r.size} bytes (${(r.size / 1024).toFixed(1)} KiB)\n`);
     });
 
@@ -78,6 +82,7 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
     .option('--vsock <cid,uds_path>')
     .option('--share <hostdir:tag[,ro]>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--console <mode>', '', 'auto')
+    .option('--mount <path=spec>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .allowExcessArguments(true)
     .action(async (image: string, flags: RunFlags, cmd: Command) => {
       if (cmd.args.length > 1) {
@@ -95,6 +100,7 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
       const shares = flags.share.map(parseShare);
       checkShareTags(shares);
       const consoleMode = parseChoice('--console', flags.console ?? 'auto', ['serial', 'virtio', 'auto'] as const);
+      const mounts = parseMounts(flags.mount, disks, shares.map((s) => s.tag));
       if (vmm === 'qemu' && consoleMode === 'virtio') throw new CliError('EUSAGE', '--console virtio: only Kiln\'s VMM wires virtio-console to the console (use --vmm kiln)');
       if (vmm === 'qemu' && shares.length) throw new CliError('EUSAGE', '--share: QEMU serves virtio-fs only through an external vhost-user daemon (virtiofsd), which kiln does not start; use --vmm kiln');
       if (vmm === 'qemu' && vsock) throw new CliError('EUSAGE', '--vsock: QEMU has no Firecracker-style hybrid vsock (its vhost-vsock needs /dev/vhost-vsock and AF_VSOCK on the host); use --vmm kiln');
@@ -102,7 +108,7 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
       if (vmm === 'qemu' && flags.bootTimer === true) throw new CliError('EUSAGE', '--boot-timer: QEMU has no boot timer device (use --vmm kiln)');
       if (vmm === 'qemu' && flags.timings === true) throw new CliError('EUSAGE', '--timings: only Kiln\'s VMM times its setup steps (use --vmm kiln)');
       result = await runImage({
-        image, memMiB, cpus, vmm, accel, timeoutS, bootTimer: flags.bootTimer === true, bootchart: flags.bootchart === true, timings: flags.timings === true, args: guestArgs, disks, ...(net ? { net } : {}), ...(vsock ? { vsock } : {}), ...(shares.length ? { shares } : {}), console: consoleMode,
+        image, memMiB, cpus, vmm, accel, timeoutS, bootTimer: flags.bootTimer === true, bootchart: flags.bootchart === true, timings: flags.timings === true, args: guestArgs, disks, ...(net ? { net } : {}), ...(vsock ? { vsock } : {}), ...(shares.length ? { shares } : {}), console: consoleMode, mounts,
       });
     });
 

@@ -4,8 +4,9 @@
 // Guest command line: docs/ARCHITECTURE.md "Guest command line".
 
 import { readFileSync } from 'node:fs';
-import { ImageError } from '@kiln/common';
+import { BootfsError, BootfsImage, ImageError, PAYLOAD_KIND_BOOTFS, readImagePayload } from '@kiln/common';
 import type { VmResult } from '@kiln/vmm';
+import { MOUNTS_PARAM, formatMounts, type MountRequest } from '@kiln/kernel/fs/mount_spec.ts';
 import { quoteArg } from '@kiln/kernel/units/cmdline.ts';
 import { CliError } from './errors.ts';
 import { checkImage } from './image_check.ts';
@@ -37,6 +38,8 @@ export interface RunOptions {
    * the console fast path). QEMU: serial.
    */
   console?: 'serial' | 'virtio' | 'auto';
+  /** Filesystems the guest mounts before the app runs (already checked by flags.ts parseMounts). */
+  mounts?: MountRequest[];
   stdout?: (chunk: Uint8Array) => void;
   /** diagnostics (which VMM ran); default: nothing */
   info?: (line: string) => void;
@@ -52,13 +55,38 @@ export function virtioConsoleFor(o: Pick<RunOptions, 'console' | 'stdout'>): { v
 }
 
 /** Guest command line: kernel params, then ` -- ` and the quoted guest arguments. */
-export function guestCmdline(bootchart: boolean, args: readonly string[]): string {
+export function guestCmdline(bootchart: boolean, args: readonly string[], mounts: readonly MountRequest[] = []): string {
   const quoted = args.map((a) => {
     const q = quoteArg(a);
     if (q === undefined) throw new CliError('EUSAGE', `guest argument ${JSON.stringify(a)} contains a double quote, which the guest command line cannot carry`);
     return q;
   });
-  return `${bootchart ? 'kiln.bootchart' : ''} -- ${quoted.join(' ')}`.trim();
+  const params = [...(bootchart ? ['kiln.bootchart'] : []), ...(mounts.length > 0 ? [`${MOUNTS_PARAM}=${formatMounts(mounts)}`] : [])];
+  return `${params.join(' ')} -- ${quoted.join(' ')}`.trim();
+}
+
+/** --mount needs an image with kiln:fs (kiln build gives those, and only those, a bootfs
+ * section) and must not hide the files --assets put in it. */
+export function checkMounts(image: Uint8Array, path: string, mounts: readonly MountRequest[]): void {
+  if (mounts.length === 0) return;
+  let sections;
+  try {
+    sections = readImagePayload(image).sections;
+  } catch (err) {
+    if (err instanceof ImageError) throw new CliError('EBADIMAGE', `bad image ${path}: ${err.message} [${err.code}]`);
+    throw err;
+  }
+  const section = sections.find((s) => s.kind === PAYLOAD_KIND_BOOTFS);
+  if (!section) throw new CliError('EUSAGE', `--mount: ${path} does not use kiln:fs, so it cannot mount filesystems (import kiln:fs in the app)`);
+  let bootfs: BootfsImage;
+  try {
+    bootfs = BootfsImage.parse(section.data);
+  } catch (err) {
+    if (err instanceof BootfsError) throw new CliError('EBADIMAGE', `bad image ${path}: ${err.message} [${err.code}]`);
+    throw err;
+  }
+  const hidden = mounts.find((m) => bootfs.nodeCount > 1 && m.path === bootfs.mountPoint);
+  if (hidden) throw new CliError('EUSAGE', `--mount ${hidden.path}: the image's --assets files are mounted there (mount somewhere else)`);
 }
 
 function readImage(path: string, memMiB: number): Uint8Array {
@@ -102,7 +130,8 @@ function fromVmmError(err: unknown): CliError {
 
 export async function runImage(o: RunOptions): Promise<number> {
   const image = readImage(o.image, o.memMiB);
-  const cmdline = guestCmdline(o.bootchart, o.args);
+  checkMounts(image, o.image, o.mounts ?? []);
+  const cmdline = guestCmdline(o.bootchart, o.args, o.mounts ?? []);
   const stdout = o.stdout ?? ((c: Uint8Array) => void process.stdout.write(c));
   const timeoutMs = o.timeoutS === undefined ? undefined : Math.round(o.timeoutS * 1000);
 

@@ -1,6 +1,6 @@
 // Types of the `kiln:*` modules for apps (examples/*/main.ts typecheck against these with the
-// kernel tsconfig). Implementations: kiln:process → units/process.ts, kiln:block → units/block.ts, kiln:vsock → units/vsock.ts
-// (kiln build maps them).
+// kernel tsconfig). Implementations: kiln:process → units/process.ts, kiln:block → units/block.ts, kiln:vsock → units/vsock.ts,
+// kiln:fs → units/fs.ts (kiln build maps them).
 // Keep in step with the implementation. Spec: shared/DESIGN.md §4 "App API".
 
 declare module 'kiln:process' {
@@ -118,4 +118,131 @@ declare module 'kiln:netdev' {
   }
   /** Opens the `index`-th virtio-net NIC (`kiln run --net tap=NAME` or `--net user,...`); ENODEV when there is none. */
   export function openNetDevice(index?: number): Promise<NetDevice>;
+}
+
+declare module 'kiln:fs' {
+  export type FsErrorCode =
+    | 'ENOENT' | 'EEXIST' | 'ENOTDIR' | 'EISDIR' | 'ENOTEMPTY' | 'ENOSPC' | 'EROFS' | 'EINVAL' | 'EIO'
+    | 'EBADF' | 'ENAMETOOLONG' | 'EACCES' | 'EPERM' | 'EXDEV' | 'EBUSY' | 'ELOOP' | 'EFBIG' | 'ENODEV';
+  /** A filesystem error, as Node's: message `CODE: description, syscall 'path'`. */
+  export class FsError extends Error {
+    readonly code: FsErrorCode;
+    readonly syscall: string;
+    readonly path: string;
+  }
+  export const constants: {
+    readonly F_OK: 0; readonly R_OK: 4; readonly W_OK: 2; readonly X_OK: 1; readonly COPYFILE_EXCL: 1;
+    readonly S_IFMT: number; readonly S_IFREG: number; readonly S_IFDIR: number; readonly S_IFLNK: number;
+  };
+  /** utf8 (utf-8) and latin1 (binary); without one, bytes. */
+  export type Encoding = 'utf8' | 'utf-8' | 'latin1' | 'binary';
+  /** r, r+, rs+, w, wx, w+, wx+, a, ax, a+, ax+, as, as+ (Node's). */
+  export type OpenFlag = 'r' | 'r+' | 'rs+' | 'w' | 'wx' | 'xw' | 'w+' | 'wx+' | 'xw+' | 'a' | 'as' | 'ax' | 'xa' | 'a+' | 'as+' | 'ax+' | 'xa+';
+  export type Data = string | Uint8Array | ArrayBufferView | ArrayBuffer;
+  export class Stats {
+    readonly dev: number; readonly ino: number; readonly mode: number; readonly nlink: number;
+    readonly uid: number; readonly gid: number; readonly rdev: number; readonly size: number;
+    readonly blksize: number; readonly blocks: number;
+    readonly atimeMs: number; readonly mtimeMs: number; readonly ctimeMs: number; readonly birthtimeMs: number;
+    readonly atime: Date; readonly mtime: Date; readonly ctime: Date; readonly birthtime: Date;
+    isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isBlockDevice(): boolean;
+    isCharacterDevice(): boolean; isFIFO(): boolean; isSocket(): boolean;
+  }
+  export class Dirent {
+    readonly name: string;
+    readonly parentPath: string;
+    readonly path: string;
+    isFile(): boolean; isDirectory(): boolean; isSymbolicLink(): boolean; isBlockDevice(): boolean;
+    isCharacterDevice(): boolean; isFIFO(): boolean; isSocket(): boolean;
+  }
+  export interface ReadStreamOptions {
+    start?: number;
+    /** Last byte to read, inclusive (Node's). */
+    end?: number;
+    highWaterMark?: number;
+    /** Close the file handle at the end (default true). */
+    autoClose?: boolean;
+  }
+  /** A file's chunks: `for await (const chunk of stream)`. */
+  export class ReadStream implements AsyncIterable<Uint8Array> {
+    readonly bytesRead: number;
+    /** The next chunk, or null at the end. */
+    read(): Promise<Uint8Array | null>;
+    close(): Promise<void>;
+    [Symbol.asyncIterator](): AsyncIterator<Uint8Array>;
+  }
+  export interface WriteStreamOptions {
+    start?: number;
+    encoding?: Encoding;
+    autoClose?: boolean;
+  }
+  /** Sequential writes; each promise resolves once its bytes are written. */
+  export class WriteStream {
+    readonly bytesWritten: number;
+    write(chunk: Data): Promise<void>;
+    /** Writes a last chunk, waits for all writes, closes the handle (autoClose). */
+    end(chunk?: Data): Promise<void>;
+  }
+  export interface ReadOptions { buffer?: Uint8Array; offset?: number; length?: number; position?: number | null }
+  /** An open file (Node's FileHandle). A null position means "at the file position, and advance it". */
+  export class FileHandle {
+    readonly fd: number;
+    read(buffer?: Uint8Array, offset?: number, length?: number, position?: number | null): Promise<{ bytesRead: number; buffer: Uint8Array }>;
+    read(buffer: Uint8Array, options: Omit<ReadOptions, 'buffer'>): Promise<{ bytesRead: number; buffer: Uint8Array }>;
+    read(options: ReadOptions): Promise<{ bytesRead: number; buffer: Uint8Array }>;
+    write(buffer: Uint8Array | ArrayBufferView | ArrayBuffer, offset?: number | null, length?: number, position?: number | null): Promise<{ bytesWritten: number; buffer: Data }>;
+    write(text: string, position?: number | null, encoding?: Encoding): Promise<{ bytesWritten: number; buffer: Data }>;
+    readFile(options: Encoding | { encoding: Encoding }): Promise<string>;
+    readFile(options?: { encoding?: null }): Promise<Uint8Array>;
+    writeFile(data: Data, options?: Encoding | { encoding?: Encoding | null }): Promise<void>;
+    appendFile(data: Data, options?: Encoding | { encoding?: Encoding | null }): Promise<void>;
+    stat(): Promise<Stats>;
+    truncate(len?: number): Promise<void>;
+    sync(): Promise<void>;
+    datasync(): Promise<void>;
+    close(): Promise<void>;
+    createReadStream(options?: ReadStreamOptions): ReadStream;
+    createWriteStream(options?: WriteStreamOptions): WriteStream;
+  }
+  export interface MountInfo {
+    path: string;
+    /** "bootfs", "tmpfs", "vfat", "virtiofs". */
+    type: string;
+    readOnly: boolean;
+    /** "bootfs", "tmpfs", "disk:N", "virtiofs:TAG". */
+    source: string;
+  }
+  export function open(path: string, flags?: OpenFlag, mode?: number): Promise<FileHandle>;
+  export function readFile(path: string, options: Encoding | { encoding: Encoding; flag?: OpenFlag }): Promise<string>;
+  export function readFile(path: string, options?: { encoding?: null; flag?: OpenFlag }): Promise<Uint8Array>;
+  export function writeFile(path: string, data: Data, options?: Encoding | { encoding?: Encoding | null; flag?: OpenFlag; mode?: number }): Promise<void>;
+  export function appendFile(path: string, data: Data, options?: Encoding | { encoding?: Encoding | null; flag?: OpenFlag; mode?: number }): Promise<void>;
+  export function stat(path: string): Promise<Stats>;
+  /** Kiln's filesystems have no symbolic links: lstat is stat. */
+  export function lstat(path: string): Promise<Stats>;
+  export function readdir(path: string, options: { withFileTypes: true; recursive?: boolean }): Promise<Dirent[]>;
+  export function readdir(path: string, options?: Encoding | { encoding?: Encoding; withFileTypes?: false; recursive?: boolean }): Promise<string[]>;
+  /** With recursive: the first directory created (undefined if none), and no EEXIST. */
+  export function mkdir(path: string, options?: number | { recursive?: boolean; mode?: number }): Promise<string | undefined>;
+  export function rm(path: string, options?: { recursive?: boolean; force?: boolean }): Promise<void>;
+  export function rmdir(path: string): Promise<void>;
+  export function unlink(path: string): Promise<void>;
+  /** EXDEV across filesystems, EBUSY for mount points. */
+  export function rename(oldPath: string, newPath: string): Promise<void>;
+  export function truncate(path: string, len?: number): Promise<void>;
+  export function copyFile(src: string, dest: string, mode?: number): Promise<void>;
+  export function access(path: string, mode?: number): Promise<void>;
+  export function realpath(path: string): Promise<string>;
+  export function createReadStream(path: string, options?: ReadStreamOptions & { flags?: OpenFlag }): AsyncIterable<Uint8Array> & { close(): Promise<void> };
+  export function createWriteStream(path: string, options?: WriteStreamOptions & { flags?: OpenFlag }): Promise<WriteStream>;
+  /** Node's StatFs; `type` is the filesystem's name. */
+  export function statfs(path: string): Promise<{ type: string; bsize: number; blocks: number; bfree: number; bavail: number; files: number; ffree: number }>;
+  /** The mounted filesystems (bootfs from --assets, --mount ones, mount() ones), by path. */
+  export function mounts(): MountInfo[];
+  /** Mounts "tmpfs", "disk:N" or "virtiofs:TAG" at `path`. */
+  export function mount(path: string, source: string): Promise<void>;
+  /** Writes back and detaches; EBUSY while files on it are open or filesystems are mounted below. */
+  export function unmount(path: string): Promise<void>;
+  /** Writes every cached change back (this also happens when the program ends). */
+  export function sync(): Promise<void>;
 }

@@ -55,6 +55,18 @@ export interface KilnOps {
    * output leaves first.
    */
   op_loop_set_exit_hook(fn: () => void): void;
+  /**
+   * The image's payload section of `kind` (3 = bootfs) as an ArrayBuffer over the loaded image:
+   * no copy. Read it only (it is the image). undefined when the image has no such section.
+   */
+  op_payload_section(kind: number): ArrayBuffer | undefined;
+  /**
+   * One turn of a nested loop for the exit paths (process.exit, uncaught errors) while an async
+   * flush finishes: runs pending promise jobs (their exceptions are dropped) and delivers pending
+   * interrupts to the irq handler; when there was nothing to do, halts until an interrupt or
+   * until `deadlineNs` (monotonic). Timers do not run. Returns false once the deadline passed.
+   */
+  op_loop_poll(deadlineNs: number): boolean;
 }
 
 const holder = globalThis as unknown as { __kiln_ops?: KilnOps };
@@ -78,6 +90,8 @@ let impl: KilnOps = holder.__kiln_ops ?? {
   op_cpu_random: missing('op_cpu_random'),
   op_cpu_fence: missing('op_cpu_fence'),
   op_loop_set_exit_hook: missing('op_loop_set_exit_hook'),
+  op_payload_section: missing('op_payload_section'),
+  op_loop_poll: missing('op_loop_poll'),
 };
 delete holder.__kiln_ops;
 
@@ -99,6 +113,8 @@ export const ops: KilnOps = {
   op_cpu_random: () => impl.op_cpu_random(),
   op_cpu_fence: () => impl.op_cpu_fence(),
   op_loop_set_exit_hook: (fn) => impl.op_loop_set_exit_hook(fn),
+  op_payload_section: (kind) => impl.op_payload_section(kind),
+  op_loop_poll: (deadlineNs) => impl.op_loop_poll(deadlineNs),
 };
 
 /** Tests only: replaces the native object behind `ops`. */

@@ -5,7 +5,7 @@
 
 import { ops } from './ops.ts';
 import { consoleBusy, consoleEndTurn, consoleFlushSync, consoleWrite } from './units/console_out.ts';
-import { reportUncaught } from './units/lifecycle.ts';
+import { beforeCoreExit, reportUncaught } from './units/lifecycle.ts';
 import { createRuntime } from './units/runtime.ts';
 
 const rt = createRuntime(ops, reportUncaught, { write: consoleWrite, endTurn: consoleEndTurn, busy: consoleBusy, flushSync: consoleFlushSync });
@@ -22,4 +22,4 @@ define('queueMicrotask', rt.queueMicrotask);
 define('performance', rt.performance);
 
 ops.op_loop_set_tick(rt.tick);
-ops.op_loop_set_exit_hook(consoleFlushSync);
+ops.op_loop_set_exit_hook(beforeCoreExit);

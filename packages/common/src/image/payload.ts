@@ -1,9 +1,11 @@
 // Kiln image payload: the read-only segment `kiln build` adds at the core's __payload_start.
-// It carries the app's QuickJS bytecode and the core's symbol table (for fault reports).
+// It carries the app's QuickJS bytecode, the core's symbol table (for fault reports) and the
+// bootfs (image/bootfs.ts). Pure TS without TextEncoder: the guest imports the constants.
 // Format (little-endian), the contract with arch/payload.c: docs/ARCHITECTURE.md "Image payload".
 // Decoding takes untrusted bytes: every offset is checked and failures are ImageError(EBADPAYLOAD).
 
 import { ImageError } from '../elf/errors.ts';
+import { decodeUtf8, encodeUtf8 } from '../text/utf8.ts';
 
 export const PAYLOAD_MAGIC = 'KILNPAY1';
 export const PAYLOAD_VERSION = 1;
@@ -89,8 +91,7 @@ export function decodePayload(bytes: Uint8Array): PayloadSection[] {
 /** Encodes a symbol table section; symbols are sorted by address (stable). */
 export function encodeSymbols(symbols: readonly PayloadSymbol[]): Uint8Array {
   const sorted = [...symbols].sort((a, b) => a.address - b.address);
-  const enc = new TextEncoder();
-  const names = sorted.map((s) => enc.encode(s.name));
+  const names = sorted.map((s) => encodeUtf8(s.name));
   const strBytes = names.reduce((n, b) => n + b.length + 1, 0);
   const out = new Uint8Array(4 + sorted.length * 16 + strBytes);
   const v = new DataView(out.buffer);
@@ -116,7 +117,6 @@ export function decodeSymbols(bytes: Uint8Array): PayloadSymbol[] {
   const count = v.getUint32(0, true);
   const strBase = 4 + count * 16;
   if (strBase > bytes.length) throw bad(`${count} entries do not fit in ${bytes.length} bytes`);
-  const dec = new TextDecoder();
   const out: PayloadSymbol[] = [];
   for (let i = 0; i < count; i++) {
     const e = 4 + i * 16;
@@ -126,7 +126,7 @@ export function decodeSymbols(bytes: Uint8Array): PayloadSymbol[] {
     let end = nameOff;
     while (end < bytes.length && bytes[end] !== 0) end++;
     if (end >= bytes.length) throw bad(`entry ${i} name is outside the string table or not NUL-terminated`);
-    out.push({ address: Number(address), name: dec.decode(bytes.subarray(nameOff, end)), size: v.getUint32(e + 12, true) });
+    out.push({ address: Number(address), name: decodeUtf8(bytes.subarray(nameOff, end)), size: v.getUint32(e + 12, true) });
   }
   return out;
 }

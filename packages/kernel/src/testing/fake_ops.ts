@@ -1,6 +1,6 @@
 // A fake machine for the kernel's Node tests: KilnOps over a Uint8Array "physical memory"
 // (address = index), a bump DMA allocator inside it, MMIO dispatched to registered devices,
-// and IRQs queued for the test to deliver as arch/loop.c would. Pure TS (no Node APIs).
+// IRQs queued for the test to deliver as arch/loop.c would, payload sections. Pure TS (no Node APIs).
 // JS cannot alias part of an ArrayBuffer, so op_phys_view returns a copy here; drivers take
 // their memory views from a Platform (drivers/platform.ts), which tests back with `ram.subarray`.
 
@@ -24,6 +24,10 @@ export interface FakeMachine {
   tick: ((nowNs: number) => number) | undefined;
   cmdline: string;
   now: number;
+  /** Payload sections by kind (op_payload_section). */
+  payload: Map<number, Uint8Array>;
+  /** Exit hook registered with op_loop_set_exit_hook. */
+  exitHook: (() => void) | undefined;
   /** Calls the irq handler for every queued irq (what the core's loop does). */
   deliverIrqs(): number;
   /** Bytes still allocated by op_dma_alloc. */
@@ -57,6 +61,8 @@ export function createFakeMachine(ramBytes = 4 << 20, dmaBase = 1 << 20): FakeMa
     tick: undefined,
     cmdline: '',
     now: 0,
+    payload: new Map(),
+    exitHook: undefined,
     deliverIrqs() {
       let n = 0;
       while (m.pendingIrqs.length > 0) {
@@ -117,7 +123,17 @@ export function createFakeMachine(ramBytes = 4 << 20, dmaBase = 1 << 20): FakeMa
       op_loop_set_irq: (fn) => { m.irqHandler = fn; },
       op_cpu_random: () => -1,
       op_cpu_fence: () => {},
-      op_loop_set_exit_hook: () => {},
+      op_loop_set_exit_hook: (fn) => { m.exitHook = fn; },
+      op_payload_section(kind) {
+        const s = m.payload.get(kind);
+        return s === undefined ? undefined : s.slice().buffer;
+      },
+      // Node cannot run promise jobs synchronously: a poll delivers irqs and reports whether the
+      // (fake) deadline has passed; tests advance `now` to end a wait.
+      op_loop_poll(deadlineNs) {
+        m.deliverIrqs();
+        return m.now < deadlineNs;
+      },
     },
   };
   return m;

@@ -33,6 +33,8 @@ function fake() {
     op_cpu_random: () => -1,
     op_cpu_fence: () => {},
     op_loop_set_exit_hook: () => {},
+    op_payload_section: () => undefined,
+    op_loop_poll: () => false,
   };
   const rt = createRuntime(ops, (e) => { state.uncaught.push(e); });
   /** Drives the loop like arch/loop.c: tick, jump the clock to the deadline, repeat. */

@@ -6,7 +6,7 @@
 import type { KilnOps } from '../ops.ts';
 import { createConsole, type KilnConsole } from './console.ts';
 import { activeRefs } from './handles.ts';
-import { getExitCode } from './lifecycle.ts';
+import { EXIT_FLUSH_NS, getExitCode, startExitFlushes } from './lifecycle.ts';
 import * as P from './primordials.ts';
 import { Timers } from './timers.ts';
 
@@ -46,6 +46,8 @@ export function createRuntime(ops: KilnOps, onUncaught: (err: unknown) => void, 
   const timeOrigin = P.DateNow();
   const nowMs = (): number => (ops.op_clock_monotonic_ns() - originNs) / 1e6;
   const timers = new Timers(() => ops.op_clock_monotonic_ns());
+  /** The exit flushes the drained loop waits for, and the timer that bounds the wait. */
+  let exitFlush: { timer: number } | undefined;
 
   const tick = (nowNs: number): number => {
     let ran = false;
@@ -67,6 +69,26 @@ export function createRuntime(ops: KilnOps, onUncaught: (err: unknown) => void, 
     if (activeRefs() > 0) return Infinity;
     // Console output still with the device: its completion interrupt wakes the core.
     if (cout.busy()) return Infinity;
+    // Before the program ends, cached filesystem writes go back (lifecycle.ts); a timer bounds
+    // the wait and keeps the loop alive meanwhile. Then the loop drains again.
+    if (!exitFlush) {
+      const started = startExitFlushes();
+      if (started) {
+        const flush = {
+          timer: timers.add(() => {
+            cout.write(`kiln: the filesystems did not finish writing back within ${EXIT_FLUSH_NS / 1e9} s; ending anyway\n`);
+            cout.flushSync();
+            ops.op_exit(getExitCode() ?? 0);
+          }, EXIT_FLUSH_NS / 1e6, [], false),
+        };
+        exitFlush = flush;
+        void started.then(() => {
+          timers.clear(flush.timer);
+          exitFlush = undefined;
+        });
+        return nowNs;
+      }
+    }
     // Nothing pending: the core already drained promise jobs before this call, so the
     // program is done. A non-zero process.exitCode ends the VM here; 0 is the core's default.
     const code = getExitCode();

@@ -1,0 +1,45 @@
+// Path normalisation of the VFS: an app path becomes an absolute path without ".", "..", "//"
+// or a trailing "/", resolved lexically (there is no cwd: relative paths start at "/", and
+// ".." at the root stays at the root), so no filesystem ever sees a ".." and a mount cannot be
+// left through one. NUL bytes are refused (EINVAL), over-long paths and names ENAMETOOLONG.
+// Limits are Linux's (PATH_MAX, NAME_MAX), counted in UTF-8 bytes.
+
+import { utf8Length } from '@kiln/common/text/utf8.ts';
+import { FsError } from './types.ts';
+
+export const PATH_MAX = 4096;
+export const NAME_MAX = 255;
+
+/** The absolute normalised form of `path`; FsError EINVAL (NUL) or ENAMETOOLONG. */
+export function normalizePath(path: string, syscall: string): string {
+  if (path.indexOf('\0') !== -1) throw new FsError('EINVAL', syscall, path, 'path contains a NUL byte');
+  if (path === '') throw new FsError('ENOENT', syscall, path);
+  if (path.length >= PATH_MAX / 4 && utf8Length(path) >= PATH_MAX) throw new FsError('ENAMETOOLONG', syscall, path);
+  const out: string[] = [];
+  for (const part of path.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      out.pop();
+      continue;
+    }
+    if (part.length > NAME_MAX / 4 && utf8Length(part) > NAME_MAX) throw new FsError('ENAMETOOLONG', syscall, path);
+    out.push(part);
+  }
+  return '/' + out.join('/');
+}
+
+/** The directory holding `p` ("/" for "/" itself). `p` is normalised. */
+export function parentOf(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i <= 0 ? '/' : p.slice(0, i);
+}
+
+/** `p` inside `dir` or equal to it (both normalised). */
+export function isWithin(p: string, dir: string): boolean {
+  return dir === '/' || p === dir || (p.startsWith(dir) && p.charCodeAt(dir.length) === 47);
+}
+
+/** `child` joined under `dir` (normalised dir, one plain name). */
+export function joinPath(dir: string, name: string): string {
+  return dir === '/' ? `/${name}` : `${dir}/${name}`;
+}

@@ -67,6 +67,12 @@ export interface KilnOps {
    * until `deadlineNs` (monotonic). Timers do not run. Returns false once the deadline passed.
    */
   op_loop_poll(deadlineNs: number): boolean;
+  /**
+   * The Internet checksum's running sum over bytes[start, end) added to `sum` (a non-negative
+   * integer), folded to 32 bits: the native twin of wire/checksum.ts sumWords (RangeError outside
+   * the array).
+   */
+  op_net_checksum(bytes: Uint8Array, start: number, end: number, sum: number): number;
 }
 
 const holder = globalThis as unknown as { __kiln_ops?: KilnOps };
@@ -92,6 +98,7 @@ let impl: KilnOps = holder.__kiln_ops ?? {
   op_loop_set_exit_hook: missing('op_loop_set_exit_hook'),
   op_payload_section: missing('op_payload_section'),
   op_loop_poll: missing('op_loop_poll'),
+  op_net_checksum: missing('op_net_checksum'),
 };
 delete holder.__kiln_ops;
 
@@ -115,6 +122,7 @@ export const ops: KilnOps = {
   op_loop_set_exit_hook: (fn) => impl.op_loop_set_exit_hook(fn),
   op_payload_section: (kind) => impl.op_payload_section(kind),
   op_loop_poll: (deadlineNs) => impl.op_loop_poll(deadlineNs),
+  op_net_checksum: (bytes, start, end, sum) => impl.op_net_checksum(bytes, start, end, sum),
 };
 
 /** Tests only: replaces the native object behind `ops`. */

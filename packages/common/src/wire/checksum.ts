@@ -2,8 +2,26 @@
 // theirs (RFC 9293 §3.1, RFC 768). Sums are kept unfolded as plain numbers (the guest engine
 // has no BigInt); fold with finishChecksum. Shared by every wire format in this folder.
 
+type SumWords = (b: Uint8Array, start: number, end: number, sum: number) => number;
+
+let sumImpl: SumWords = sumWordsJs;
+
+/**
+ * Uses `impl` for sumWords from now on: the guest installs the core's native summer
+ * (op_net_checksum) when its network stack comes up; it must return the same ones'-complement
+ * sum (it may fold it to 32 bits).
+ */
+export function setSumWordsImpl(impl: SumWords): void {
+  sumImpl = impl;
+}
+
 /** Adds the 16-bit big-endian words of b[start, end) to `sum` (an odd tail byte is padded with zero). */
 export function sumWords(b: Uint8Array, start: number, end: number, sum = 0): number {
+  return sumImpl(b, start, end, sum);
+}
+
+/** sumWords in plain TypeScript (Node, tests, and the guest until the native one is installed). */
+export function sumWordsJs(b: Uint8Array, start: number, end: number, sum: number): number {
   let i = start;
   for (; i + 1 < end; i += 2) sum += (b[i]! << 8) | b[i + 1]!;
   if (i < end) sum += b[i]! << 8;

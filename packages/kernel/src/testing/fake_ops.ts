@@ -5,6 +5,7 @@
 // their memory views from a Platform (drivers/platform.ts), which tests back with `ram.subarray`.
 
 import type { KilnOps } from '../ops.ts';
+import { sumWordsJs } from '@kiln/common/wire/checksum.ts';
 
 export interface FakeMmioDevice {
   base: number;
@@ -133,6 +134,10 @@ export function createFakeMachine(ramBytes = 4 << 20, dmaBase = 1 << 20): FakeMa
       op_loop_poll(deadlineNs) {
         m.deliverIrqs();
         return m.now < deadlineNs;
+      },
+      op_net_checksum: (bytes, start, end, sum) => {
+        if (start > end || end > bytes.length) throw new RangeError(`op_net_checksum: [${start}, ${end}) is outside the array`);
+        return sumWordsJs(bytes, start, end, sum);
       },
     },
   };

@@ -35,6 +35,7 @@ function fake() {
     op_loop_set_exit_hook: () => {},
     op_payload_section: () => undefined,
     op_loop_poll: () => false,
+    op_net_checksum: () => 0,
   };
   const rt = createRuntime(ops, (e) => { state.uncaught.push(e); });
   /** Drives the loop like arch/loop.c: tick, jump the clock to the deadline, repeat. */

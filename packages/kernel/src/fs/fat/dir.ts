@@ -150,12 +150,20 @@ export class Dir {
     return this.fresh.size > 0 && this.fresh.has(Math.floor((u * UNIT) / clusterSize));
   }
 
-  /** First slot of `count` consecutive free slots, or -1 when the directory must grow first. */
+  /**
+   * Where an entry of `count` slots goes: a run of deleted slots, else after the last entry,
+   * or -1 when the directory must grow first. A run of up to 16 slots never straddles two
+   * 512-byte units, so the entry reaches the disk in one sector write and a crash cannot leave
+   * half of it (an append that would straddle starts at the next unit; writeEntries marks the
+   * skipped slots deleted).
+   */
   findSlots(count: number): number {
+    const fits = count <= SLOTS_PER_UNIT;
     if (this.freeSlots >= count) {
       const b = this.buf;
       let run = 0;
       for (let i = 0; i < this.endSlot; i++) {
+        if (fits && i % SLOTS_PER_UNIT === 0) run = 0;
         if (b[i * DIRENT_SIZE] === ENTRY_FREE) {
           if (++run === count) return i - count + 1;
         } else {
@@ -163,7 +171,15 @@ export class Dir {
         }
       }
     }
-    return this.endSlot + count <= this.capacity ? this.endSlot : -1;
+    const at = this.appendSlot(count);
+    return at + count <= this.capacity ? at : -1;
+  }
+
+  /** The slot an appended entry of `count` slots starts at (unit-aligned when it would straddle). */
+  appendSlot(count: number): number {
+    const e = this.endSlot;
+    if (count > SLOTS_PER_UNIT || (e % SLOTS_PER_UNIT) + count <= SLOTS_PER_UNIT) return e;
+    return e + SLOTS_PER_UNIT - (e % SLOTS_PER_UNIT);
   }
 
   /** Appends zeroed clusters to the buffer (the caller has allocated and linked them). */
@@ -181,6 +197,12 @@ export class Dir {
 
   /** Writes the LFN entries (when `lfn`) and the short entry of `name` at `slot`. Returns the LFN count. */
   writeEntries(slot: number, name: string, lfn: boolean, short: ShortEntry, level: WriteLevel): number {
+    if (slot > this.endSlot) {
+      for (let s = this.endSlot; s < slot; s++) this.buf[s * DIRENT_SIZE] = ENTRY_FREE;
+      this.markDirty(this.endSlot, slot - this.endSlot, LEVEL_NORMAL);
+      this.freeSlots += slot - this.endSlot;
+      this.endSlot = slot;
+    }
     const lfnCount = lfn ? Math.ceil(name.length / LFN_CHARS) : 0;
     const sum = lfnChecksum(short.rawName);
     for (let k = 0; k < lfnCount; k++) {

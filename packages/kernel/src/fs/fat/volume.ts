@@ -376,7 +376,7 @@ export class FatVolume implements FileSystem {
     if (s >= 0) return s;
     if (!dir.clusters) throw new Fail('ENOSPC', `the root directory is full (${this.g.rootEntries} entries)`);
     const cs = this.g.clusterSize;
-    const k = Math.ceil(((dir.endSlot + count) * DIRENT_SIZE - dir.buf.length) / cs);
+    const k = Math.ceil(((dir.appendSlot(count) + count) * DIRENT_SIZE - dir.buf.length) / cs);
     if (dir.capacity + (k * cs) / DIRENT_SIZE > DIR_MAX_SLOTS) throw new Fail('ENOSPC', 'a FAT directory holds at most 65536 entries');
     const tail = dir.clusters[dir.clusters.length - 1]!;
     if (this.fat.mustCommitBeforeExtending(tail)) await this.commit();

@@ -502,12 +502,11 @@ export class FatVolume implements FileSystem {
       const src = await this.resolve(from);
       if (src === this.root) throw new Fail('EBUSY');
       const { dir: dst, name } = await this.resolveParent(to);
-      if (src.isDir && (to + '/').startsWith(from + '/')) {
-        if (to === from) return;
-        throw new Fail('EINVAL', 'cannot move a directory into itself');
-      }
       const existing = dst.lookup(name);
       if (existing === src && src.name === name) return;
+      for (let d: Dir | null = dst; d; d = d.node.parent) {
+        if (d.node === src) throw new Fail('EINVAL', 'cannot move a directory into itself');
+      }
       let target: FatNode | null = null;
       if (existing && existing !== src) {
         if (existing.isDir && !src.isDir) throw new Fail('EISDIR');

@@ -118,7 +118,7 @@ function explain(e: FsError): string {
     case 'ENOSPC': return 'out of space (use a larger --size)';
     case 'EEXIST': return 'a name that differs only in case is already there (FAT names are case-insensitive)';
     case 'EINVAL':
-    case 'ENAMETOOLONG': return `the name cannot be stored in FAT (${e.message})`;
+    case 'ENAMETOOLONG': return `the name cannot be stored in FAT (${e.message.replace(/^[A-Z]+: /, '').replace(/, [a-z]+ '.*'$/, '')})`;
     case 'EFBIG': return 'FAT files are at most 4 GiB - 1 bytes';
     default: return e.message;
   }

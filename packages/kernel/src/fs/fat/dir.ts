@@ -59,6 +59,9 @@ export class Dir {
   endSlot = 0;
   /** Deleted (0xE5) slots before endSlot. */
   freeSlots = 0;
+  /** No run of scanCount or more deleted slots lies before scanFrom (so searches start there). */
+  private scanFrom = 0;
+  private scanCount = 0;
   /** Dirty 512-byte units of `buf` and their write level. */
   readonly dirty = new Map<number, WriteLevel>();
   /** Indexes into `clusters` of clusters added in this epoch. */
@@ -161,8 +164,9 @@ export class Dir {
     const fits = count <= SLOTS_PER_UNIT;
     if (this.freeSlots >= count) {
       const b = this.buf;
+      const from = count < this.scanCount ? 0 : fits ? this.scanFrom - (this.scanFrom % SLOTS_PER_UNIT) : Math.max(0, this.scanFrom - count);
       let run = 0;
-      for (let i = 0; i < this.endSlot; i++) {
+      for (let i = from; i < this.endSlot; i++) {
         if (fits && i % SLOTS_PER_UNIT === 0) run = 0;
         if (b[i * DIRENT_SIZE] === ENTRY_FREE) {
           if (++run === count) return i - count + 1;
@@ -170,6 +174,8 @@ export class Dir {
           run = 0;
         }
       }
+      this.scanFrom = this.endSlot;
+      this.scanCount = count;
     }
     const at = this.appendSlot(count);
     return at + count <= this.capacity ? at : -1;
@@ -182,13 +188,21 @@ export class Dir {
     return e + SLOTS_PER_UNIT - (e % SLOTS_PER_UNIT);
   }
 
-  /** Appends zeroed clusters to the buffer (the caller has allocated and linked them). */
+  /**
+   * Appends zeroed clusters to the buffer (the caller has allocated and linked them). The
+   * backing store doubles when it is full, so a directory of n clusters is copied O(log n) times.
+   */
   grow(newClusters: number[], clusterSize: number): void {
     const chain = this.clusters!;
     const old = this.buf;
-    const next = new Uint8Array(old.length + newClusters.length * clusterSize);
-    next.set(old);
-    this.buf = next;
+    const len = old.length + newClusters.length * clusterSize;
+    if (old.byteOffset === 0 && old.buffer.byteLength >= len) {
+      this.buf = new Uint8Array(old.buffer, 0, len);
+    } else {
+      const next = new Uint8Array(Math.max(len, Math.min(old.length * 2, DIR_MAX_SLOTS * DIRENT_SIZE)));
+      next.set(old);
+      this.buf = next.subarray(0, len);
+    }
     for (const c of newClusters) {
       this.fresh.add(chain.length);
       chain.push(c);
@@ -225,6 +239,7 @@ export class Dir {
     const total = node.lfnCount + 1;
     for (let s = first; s <= node.slot; s++) this.buf[s * DIRENT_SIZE] = ENTRY_FREE;
     this.freeSlots += total;
+    if (first < this.scanFrom) this.scanFrom = first;
     this.shortNames.delete(node.short.rawName);
     this.entries.delete(nameKey(node.name));
     this.markDirty(first, total, level);

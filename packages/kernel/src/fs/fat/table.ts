@@ -198,7 +198,12 @@ export class FatTable {
     }
   }
 
-  /** Number of free clusters (counted once by reading the whole FAT, then kept up to date). */
+  /** Takes the free count from a trusted FSInfo (a cleanly unmounted FAT32 volume) instead of counting. */
+  trustFreeCount(n: number): void {
+    if (this.free < 0 && n >= 0 && n <= this.g.clusterCount) this.free = n;
+  }
+
+  /** Number of free clusters (counted once by reading the whole FAT unless trusted, then kept up to date). */
   async freeCount(): Promise<number> {
     if (this.free < 0) {
       let n = 0;

@@ -336,3 +336,16 @@ test('small_appends_are_gathered_and_read_back', async () => {
   await fs.unmount();
   assert.deepEqual(await get(await mountFat(dev), '/log'), Uint8Array.from(all));
 });
+
+test('fsinfo_count_trusted_when_clean_recounted_when_dirty', async () => {
+  const { dev, fs } = await fresh('fat32', 40 * MiB);
+  await put(fs, '/f', pattern(100000, 8));
+  const real = (await fs.usage()).freeBlocks;
+  await fs.unmount();
+  const FREE_COUNT = 512 + 488;
+  const lie = dev.bytes.slice();
+  lie.set([5, 0, 0, 0], FREE_COUNT);
+  assert.equal((await (await mountFat(new MemoryBlockDevice(lie))).usage()).freeBlocks, 5);
+  lie[0x41] |= 1; // the BPB says dirty: the count is not trusted
+  assert.equal((await (await mountFat(new MemoryBlockDevice(lie))).usage()).freeBlocks, real);
+});

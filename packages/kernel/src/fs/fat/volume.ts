@@ -83,7 +83,6 @@ export class FatVolume implements FileSystem {
   /** The on-disk volume says dirty (set before the first write of an epoch, cleared by commit). */
   private markedDirty = false;
   private wasDirtyAtMount = false;
-  private fsInfoHint: { freeCount: number } | null = null;
   private unmounted = false;
   /** Set when a device write failed mid-commit: the cache no longer matches the disk. */
   private broken: string | null = null;
@@ -99,11 +98,12 @@ export class FatVolume implements FileSystem {
 
   async init(): Promise<void> {
     const g = this.g;
+    let fsInfoFree = -1;
     if (g.fsInfoSector) {
       const info = parseFsInfo(await this.dev.read(g.fsInfoSector * g.sectorSize, g.sectorSize));
       if (info) {
         if (info.nextFree >= 2 && info.nextFree <= this.fat.maxCluster) this.fat.nextHint = info.nextFree;
-        if (info.freeCount !== FSINFO_UNKNOWN && info.freeCount <= g.clusterCount) this.fsInfoHint = { freeCount: info.freeCount };
+        if (info.freeCount !== FSINFO_UNKNOWN && info.freeCount <= g.clusterCount) fsInfoFree = info.freeCount;
       }
     }
     const flagDirty = (this.boot[g.ntFlagsOffset]! & NT_FLAG_DIRTY) !== 0;
@@ -113,7 +113,8 @@ export class FatVolume implements FileSystem {
       fatDirty = g.type === 'fat16' ? (r1 & 0x8000) === 0 : (r1 & 0x08000000) === 0;
     }
     this.wasDirtyAtMount = flagDirty || fatDirty;
-    if (this.wasDirtyAtMount) this.fsInfoHint = null;
+    // A clean volume's FSInfo count is trusted (as Linux does): counting means reading the whole FAT.
+    if (!this.wasDirtyAtMount && fsInfoFree >= 0) this.fat.trustFreeCount(fsInfoFree);
     await this.loadDir(this.root);
   }
 
@@ -219,7 +220,6 @@ export class FatVolume implements FileSystem {
     await this.writeFsInfo(FSINFO_UNKNOWN);
     await this.dev.flush();
     this.markedDirty = true;
-    this.fsInfoHint = null;
   }
 
   /** Writes every cached change in the crash-safe order described at the top of this file. */
@@ -642,8 +642,7 @@ export class FatVolume implements FileSystem {
 
   usage(): Promise<FsUsage> {
     return this.run('statfs', '/', async () => {
-      const free = this.fsInfoHint && !this.markedDirty && !this.fat.dirty ? this.fsInfoHint.freeCount : await this.fat.freeCount();
-      return { blockSize: this.g.clusterSize, totalBlocks: this.g.clusterCount, freeBlocks: free };
+      return { blockSize: this.g.clusterSize, totalBlocks: this.g.clusterCount, freeBlocks: await this.fat.freeCount() };
     });
   }
 

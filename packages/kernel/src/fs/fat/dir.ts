@@ -69,13 +69,14 @@ export class Dir {
 
   /**
    * @param node the directory's own node
-   * @param buf its entry bytes
+   * @param buf its entry bytes (whole 512-byte units)
    * @param clusters its cluster chain, or null for the fixed FAT12/16 root
+   * @param maxSlots the fixed root's entry count (its last unit may hold fewer)
    */
-  constructor(readonly node: FatNode, public buf: Uint8Array, readonly clusters: number[] | null) {}
+  constructor(readonly node: FatNode, public buf: Uint8Array, readonly clusters: number[] | null, private readonly maxSlots = Infinity) {}
 
   get capacity(): number {
-    return this.buf.length / DIRENT_SIZE;
+    return Math.min(this.buf.length / DIRENT_SIZE, this.maxSlots);
   }
 
   /** Parses the entries (once, after construction). `makeNode` creates the node of each entry found. */

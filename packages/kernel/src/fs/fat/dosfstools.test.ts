@@ -99,9 +99,10 @@ async function put(fs: FileSystem, path: string, data: Uint8Array): Promise<void
 
 // --- images made by mkfs.fat + mtools, read by the driver ---------------------------------
 
-for (const [bits, size] of [[12, 4], [16, 32], [32, 40]] as const) {
-  test(`mkfs_fat_${bits}_and_mcopy_images_read_correctly`, { skip }, async () => {
-    const host = join(tmp, `host${bits}`);
+for (const [bits, size, extra] of [[12, 4, []], [16, 32, []], [32, 40, []], [16, 64, ['-S', '4096']], [16, 16, ['-r', '100']]] as const) {
+  const variant = `${bits}${extra.join('')}`;
+  test(`mkfs_fat_${variant}_and_mcopy_images_read_correctly_then_written`, { skip }, async () => {
+    const host = join(tmp, `host${variant}`);
     const expected: Tree = new Map();
     const add = (rel: string, data?: Uint8Array): void => {
       const p = join(host, rel);
@@ -120,15 +121,27 @@ for (const [bits, size] of [[12, 4], [16, 32], [32, 40]] as const) {
     add('many');
     for (let i = 0; i < 60; i++) add(`many/file with a long name ${i}.bin`, pattern(i * 37, i));
     add('big.bin', pattern(1 * MiB + 3, 6));
-    const img = join(tmp, `mkfs${bits}.img`);
+    const img = join(tmp, `mkfs${variant}.img`);
     writeFileSync(img, new Uint8Array(0));
     run('truncate', ['-s', `${size}M`, img]);
-    const mk = run('mkfs.fat', ['-F', String(bits), img]);
+    const mk = run('mkfs.fat', ['-F', String(bits), ...extra, img]);
     assert.equal(mk.code, 0, mk.out);
     const cp = run('sh', ['-c', `cd '${host}' && mcopy -s -i '${img}' * ::/`]);
     assert.equal(cp.code, 0, cp.out);
-    const fs = await mountFat(new MemoryBlockDevice(new Uint8Array(readFileSync(img))), { readOnly: true });
-    assertSameTree(await walk(fs), expected, 'driver view of an mtools image');
+    const dev = new MemoryBlockDevice(new Uint8Array(readFileSync(img)));
+    assertSameTree(await walk(await mountFat(dev, { readOnly: true })), expected, 'driver view of an mtools image');
+    // The driver then changes the volume mtools made; fsck and mtools still agree with it.
+    const fs = await mountFat(dev);
+    await fs.rename('/many/file with a long name 1.bin', '/Program Files/moved.bin');
+    for (let i = 2; i < 60; i += 2) await fs.unlink(`/many/file with a long name ${i}.bin`);
+    for (let i = 0; i < 30; i++) await put(fs, `/many/new file ${i}.dat`, pattern(i * 1000, i));
+    await fs.rmdir('/Program Files/a rather long directory name').catch((e: { code?: string }) => assert.equal(e.code, 'ENOTEMPTY'));
+    const view = await walk(fs);
+    await fs.unmount();
+    writeFileSync(img, dev.bytes);
+    const ck = run('fsck.fat', ['-n', img]);
+    assert.equal(ck.code, 0, ck.out);
+    assertSameTree(mtoolsTree(img), view, 'mtools view after the driver wrote');
   });
 }
 

@@ -305,7 +305,7 @@ export class FatVolume implements FileSystem {
     let dir: Dir;
     if (node === this.root && g.type !== 'fat32') {
       const buf = await this.dev.read(g.rootDirSector * g.sectorSize, Math.ceil(g.rootEntries * DIRENT_SIZE / g.sectorSize) * g.sectorSize);
-      dir = new Dir(node, buf.subarray(0, g.rootEntries * DIRENT_SIZE), null);
+      dir = new Dir(node, buf, null, g.rootEntries);
     } else {
       if (node.short.cluster === 0) throw new CorruptVolume(`directory ${JSON.stringify(node.name)} has no clusters`);
       const chain = await this.chainOf(node);

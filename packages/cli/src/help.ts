@@ -8,6 +8,7 @@ Build TypeScript programs into unikernel images and boot them in microVMs.
 Commands:
   build <entry.ts> -o <out.elf>      bundle an app with the kernel into a bootable image
   run <image> [options] [-- args]    boot an image; kiln exits with the guest's exit code
+  mkfs fat -o <disk.img> --size <n>  create a FAT disk image, optionally filled from a directory
   help [command]                     show help for a command
 
 Run "kiln help <command>" for its options.
@@ -71,4 +72,21 @@ Options:
 
 Exit codes: the guest's (0-255); 2 bad usage; 123 the guest died; 124 timeout;
 125 KVM or VMM failure; 126 bad image.
+`;
+
+export const MKFS_HELP = `Usage: kiln mkfs fat -o <disk.img> --size <size> [options]
+
+Create a FAT12/16/32 disk image for \`kiln run --disk\`, formatted and filled by Kiln's own
+FAT driver (the one the guest runs).
+
+Options:
+  -o, --out <file>     where to write the image (replaced if it exists; required)
+  --size <size>        image size: bytes, or a number with K, M or G (KiB, MiB, GiB),
+                       a multiple of 512 (required)
+  --from <dir>         copy this host directory tree into the image (files and
+                       directories only; names must be valid FAT long names)
+  --fat <12|16|32>     FAT type (default by size, as mkfs.fat: FAT12/16 below 512 MiB,
+                       FAT32 from 512 MiB); the cluster size adapts to the type
+  --label <name>       volume label, up to 11 characters (A-Z 0-9 space ! # $ % & ' ( ) - @ ^ _ \` { } ~)
+  -h, --help           show this help
 `;

@@ -1,4 +1,4 @@
-// The kiln command: parses the command line with commander and dispatches to build/run.
+// The kiln command: parses the command line with commander and dispatches to build/run/mkfs.
 // Every failure is a CliError printed as one `kiln: ...` line on stderr (plus details such as
 // esbuild diagnostics) with the exit code of docs/ARCHITECTURE.md "Exit codes".
 // Guest arguments are everything after the first `--`, passed through untouched.
@@ -8,7 +8,8 @@ import { buildImage } from './build.ts';
 import { CliError } from './errors.ts';
 import { parseAssets } from './assets.ts';
 import { checkDisk, checkShareTags, parseChoice, parseCpus, parseDisk, parseMem, parseMounts, parseNet, parseShare, parseTimeout, parseVsock } from './flags.ts';
-import { BUILD_HELP, MAIN_HELP, RUN_HELP } from './help.ts';
+import { BUILD_HELP, MAIN_HELP, MKFS_HELP, RUN_HELP } from './help.ts';
+import { mkfsFat, parseFatType, parseSize } from './mkfs.ts';
 import { runImage } from './run.ts';
 
 export interface MainIo {
@@ -112,11 +113,31 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
       });
     });
 
+  configure(program.command('mkfs'), MKFS_HELP)
+    .argument('<type>')
+    .option('-o, --out <file>')
+    .option('--size <size>')
+    .option('--from <dir>')
+    .option('--fat <12|16|32>')
+    .option('--label <name>')
+    .allowExcessArguments(false)
+    .action(async (type: string, flags: { out?: string; size?: string; from?: string; fat?: string; label?: string }) => {
+      if (dashes !== -1) throw new CliError('EUSAGE', 'mkfs takes no guest arguments (nothing may follow --)');
+      if (type !== 'fat') throw new CliError('EUSAGE', `mkfs: unknown filesystem type ${JSON.stringify(type)} (only fat)`);
+      if (flags.out === undefined) throw new CliError('EUSAGE', 'mkfs: missing -o <disk.img> (where to write the image)');
+      if (flags.size === undefined) throw new CliError('EUSAGE', 'mkfs: missing --size <size> (for example --size 64M)');
+      const size = parseSize(flags.size);
+      const fat = flags.fat === undefined ? undefined : parseFatType(flags.fat);
+      const r = await mkfsFat({ out: flags.out, size, ...(flags.from !== undefined ? { from: flags.from } : {}), ...(fat ? { fat } : {}), ...(flags.label !== undefined ? { label: flags.label } : {}) });
+      const what = flags.from === undefined ? 'empty' : `${r.files} file${r.files === 1 ? '' : 's'} (${r.bytes} bytes) in ${r.dirs} director${r.dirs === 1 ? 'y' : 'ies'} from ${flags.from}`;
+      io.stdout(`${flags.out}: ${r.type.toUpperCase()}, ${size} bytes, ${r.clusterSize}-byte clusters, ${what}\n`);
+    });
+
   program
     .command('help')
     .argument('[command]')
     .action((name?: string) => {
-      const texts: Record<string, string> = { build: BUILD_HELP, run: RUN_HELP };
+      const texts: Record<string, string> = { build: BUILD_HELP, run: RUN_HELP, mkfs: MKFS_HELP };
       if (name !== undefined && texts[name] === undefined) throw new CliError('EUSAGE', `unknown command ${JSON.stringify(name)} (see kiln help)`);
       io.stdout(name === undefined ? MAIN_HELP : texts[name]!);
     });

@@ -59,6 +59,9 @@ export class Dir {
   endSlot = 0;
   /** Deleted (0xE5) slots before endSlot. */
   freeSlots = 0;
+  /** No run of scanCount or more deleted slots lies before scanFrom (so searches start there). */
+  private scanFrom = 0;
+  private scanCount = 0;
   /** Dirty 512-byte units of `buf` and their write level. */
   readonly dirty = new Map<number, WriteLevel>();
   /** Indexes into `clusters` of clusters added in this epoch. */
@@ -66,13 +69,14 @@ export class Dir {
 
   /**
    * @param node the directory's own node
-   * @param buf its entry bytes
+   * @param buf its entry bytes (whole 512-byte units)
    * @param clusters its cluster chain, or null for the fixed FAT12/16 root
+   * @param maxSlots the fixed root's entry count (its last unit may hold fewer)
    */
-  constructor(readonly node: FatNode, public buf: Uint8Array, readonly clusters: number[] | null) {}
+  constructor(readonly node: FatNode, public buf: Uint8Array, readonly clusters: number[] | null, private readonly maxSlots = Infinity) {}
 
   get capacity(): number {
-    return this.buf.length / DIRENT_SIZE;
+    return Math.min(this.buf.length / DIRENT_SIZE, this.maxSlots);
   }
 
   /** Parses the entries (once, after construction). `makeNode` creates the node of each entry found. */
@@ -150,29 +154,56 @@ export class Dir {
     return this.fresh.size > 0 && this.fresh.has(Math.floor((u * UNIT) / clusterSize));
   }
 
-  /** First slot of `count` consecutive free slots, or -1 when the directory must grow first. */
+  /**
+   * Where an entry of `count` slots goes: a run of deleted slots, else after the last entry,
+   * or -1 when the directory must grow first. A run of up to 16 slots never straddles two
+   * 512-byte units, so the entry reaches the disk in one sector write and a crash cannot leave
+   * half of it (an append that would straddle starts at the next unit; writeEntries marks the
+   * skipped slots deleted).
+   */
   findSlots(count: number): number {
+    const fits = count <= SLOTS_PER_UNIT;
     if (this.freeSlots >= count) {
       const b = this.buf;
+      const from = count < this.scanCount ? 0 : fits ? this.scanFrom - (this.scanFrom % SLOTS_PER_UNIT) : Math.max(0, this.scanFrom - count);
       let run = 0;
-      for (let i = 0; i < this.endSlot; i++) {
+      for (let i = from; i < this.endSlot; i++) {
+        if (fits && i % SLOTS_PER_UNIT === 0) run = 0;
         if (b[i * DIRENT_SIZE] === ENTRY_FREE) {
           if (++run === count) return i - count + 1;
         } else {
           run = 0;
         }
       }
+      this.scanFrom = this.endSlot;
+      this.scanCount = count;
     }
-    return this.endSlot + count <= this.capacity ? this.endSlot : -1;
+    const at = this.appendSlot(count);
+    return at + count <= this.capacity ? at : -1;
   }
 
-  /** Appends zeroed clusters to the buffer (the caller has allocated and linked them). */
+  /** The slot an appended entry of `count` slots starts at (unit-aligned when it would straddle). */
+  appendSlot(count: number): number {
+    const e = this.endSlot;
+    if (count > SLOTS_PER_UNIT || (e % SLOTS_PER_UNIT) + count <= SLOTS_PER_UNIT) return e;
+    return e + SLOTS_PER_UNIT - (e % SLOTS_PER_UNIT);
+  }
+
+  /**
+   * Appends zeroed clusters to the buffer (the caller has allocated and linked them). The
+   * backing store doubles when it is full, so a directory of n clusters is copied O(log n) times.
+   */
   grow(newClusters: number[], clusterSize: number): void {
     const chain = this.clusters!;
     const old = this.buf;
-    const next = new Uint8Array(old.length + newClusters.length * clusterSize);
-    next.set(old);
-    this.buf = next;
+    const len = old.length + newClusters.length * clusterSize;
+    if (old.byteOffset === 0 && old.buffer.byteLength >= len) {
+      this.buf = new Uint8Array(old.buffer, 0, len);
+    } else {
+      const next = new Uint8Array(Math.max(len, Math.min(old.length * 2, DIR_MAX_SLOTS * DIRENT_SIZE)));
+      next.set(old);
+      this.buf = next.subarray(0, len);
+    }
     for (const c of newClusters) {
       this.fresh.add(chain.length);
       chain.push(c);
@@ -181,6 +212,12 @@ export class Dir {
 
   /** Writes the LFN entries (when `lfn`) and the short entry of `name` at `slot`. Returns the LFN count. */
   writeEntries(slot: number, name: string, lfn: boolean, short: ShortEntry, level: WriteLevel): number {
+    if (slot > this.endSlot) {
+      for (let s = this.endSlot; s < slot; s++) this.buf[s * DIRENT_SIZE] = ENTRY_FREE;
+      this.markDirty(this.endSlot, slot - this.endSlot, LEVEL_NORMAL);
+      this.freeSlots += slot - this.endSlot;
+      this.endSlot = slot;
+    }
     const lfnCount = lfn ? Math.ceil(name.length / LFN_CHARS) : 0;
     const sum = lfnChecksum(short.rawName);
     for (let k = 0; k < lfnCount; k++) {
@@ -203,6 +240,7 @@ export class Dir {
     const total = node.lfnCount + 1;
     for (let s = first; s <= node.slot; s++) this.buf[s * DIRENT_SIZE] = ENTRY_FREE;
     this.freeSlots += total;
+    if (first < this.scanFrom) this.scanFrom = first;
     this.shortNames.delete(node.short.rawName);
     this.entries.delete(nameKey(node.name));
     this.markDirty(first, total, level);

@@ -167,9 +167,8 @@ export class FatTable {
     else this.poke(index, raw);
   }
 
-  /** The next cluster after c, checked: a cluster number, or a value >= endMin for the end. */
-  async next(c: number): Promise<number> {
-    const v = await this.get(c);
+  /** Checks the entry v of cluster c as a chain link: a cluster number, or a value >= endMin for the end. */
+  private checkLink(c: number, v: number): number {
     if (v >= this.endMin) return v;
     if (v < 2 || v > this.maxCluster) {
       throw new CorruptVolume(v === 0 ? `cluster chain runs into free cluster ${c}` : v === this.bad ? `cluster chain runs into bad cluster after ${c}` : `cluster ${c} points at ${v}, outside 2..${this.maxCluster}`);
@@ -177,22 +176,34 @@ export class FatTable {
     return v;
   }
 
+  /** The next cluster after c, checked: a cluster number, or a value >= endMin for the end. */
+  async next(c: number): Promise<number> {
+    return this.checkLink(c, await this.get(c));
+  }
+
   /** Every cluster of the chain starting at `first` (empty for 0). EIO on loops and bad links. */
   async chain(first: number): Promise<number[]> {
     const out: number[] = [];
     if (first === 0) return out;
     if (first < 2 || first > this.maxCluster) throw new CorruptVolume(`first cluster ${first} is outside 2..${this.maxCluster}`);
+    const limit = this.g.clusterCount;
     let c = first;
     for (;;) {
       out.push(c);
-      if (out.length > this.g.clusterCount) throw new CorruptVolume(`cluster chain starting at ${first} loops`);
-      const n = await this.next(c);
+      if (out.length > limit) throw new CorruptVolume(`cluster chain starting at ${first} loops`);
+      if (!this.chunks[Math.floor(this.entryByte(c) / this.chunkBytes)]) await this.ensure(c);
+      const n = this.checkLink(c, this.peek(c));
       if (n >= this.endMin) return out;
       c = n;
     }
   }
 
-  /** Number of free clusters (counted once by reading the whole FAT, then kept up to date). */
+  /** Takes the free count from a trusted FSInfo (a cleanly unmounted FAT32 volume) instead of counting. */
+  trustFreeCount(n: number): void {
+    if (this.free < 0 && n >= 0 && n <= this.g.clusterCount) this.free = n;
+  }
+
+  /** Number of free clusters (counted once by reading the whole FAT unless trusted, then kept up to date). */
   async freeCount(): Promise<number> {
     if (this.free < 0) {
       let n = 0;

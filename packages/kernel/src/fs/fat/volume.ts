@@ -12,9 +12,15 @@
 //   5. entries being freed or shortened become end-of-chain; then they become free;
 //   6. FSInfo (exact free count, next-free hint), FAT[1] and the BPB flag say clean.
 // What a crash leaves (fsck.fat -n): everything up to the last completed sync, plus in-place
-// overwrites of existing file data; at worst lost clusters (allocated, owned by no entry) and
-// files whose chain is longer than their size, and the dirty flag. Never cross-linked
-// clusters, an entry or chain pointing at a free cluster, or a chain shorter than its size.
+// overwrites of existing file data, plus any prefix of the interrupted commit's steps; at worst
+// lost clusters (allocated, owned by no entry), files whose chain is longer than their size,
+// the dirty flag, an "uninitialized" FSInfo count and FAT copies that differ (the first FAT is
+// always the newer one; fsck uses it). Never cross-linked clusters, an entry or
+// chain pointing at a free cluster, a chain shorter than its size, or half a directory entry
+// (entries of up to 16 slots never straddle a 512-byte sector; only names over 195 characters
+// need more, and a crash while such an entry is written or removed can leave an orphaned
+// long-name fragment). A rename that needs new directory clusters commits the removal of the
+// old entry first, so a crash can lose the renamed file (its clusters become lost clusters).
 // All calls are serialised (one at a time), so no two operations interleave their awaits.
 
 import { FsError, type DirEntry, type FileNode, type FileStat, type FileSystem, type FsUsage, type OpenFlags } from '../types.ts';
@@ -83,7 +89,6 @@ export class FatVolume implements FileSystem {
   /** The on-disk volume says dirty (set before the first write of an epoch, cleared by commit). */
   private markedDirty = false;
   private wasDirtyAtMount = false;
-  private fsInfoHint: { freeCount: number } | null = null;
   private unmounted = false;
   /** Set when a device write failed mid-commit: the cache no longer matches the disk. */
   private broken: string | null = null;
@@ -99,11 +104,12 @@ export class FatVolume implements FileSystem {
 
   async init(): Promise<void> {
     const g = this.g;
+    let fsInfoFree = -1;
     if (g.fsInfoSector) {
       const info = parseFsInfo(await this.dev.read(g.fsInfoSector * g.sectorSize, g.sectorSize));
       if (info) {
         if (info.nextFree >= 2 && info.nextFree <= this.fat.maxCluster) this.fat.nextHint = info.nextFree;
-        if (info.freeCount !== FSINFO_UNKNOWN && info.freeCount <= g.clusterCount) this.fsInfoHint = { freeCount: info.freeCount };
+        if (info.freeCount !== FSINFO_UNKNOWN && info.freeCount <= g.clusterCount) fsInfoFree = info.freeCount;
       }
     }
     const flagDirty = (this.boot[g.ntFlagsOffset]! & NT_FLAG_DIRTY) !== 0;
@@ -113,7 +119,8 @@ export class FatVolume implements FileSystem {
       fatDirty = g.type === 'fat16' ? (r1 & 0x8000) === 0 : (r1 & 0x08000000) === 0;
     }
     this.wasDirtyAtMount = flagDirty || fatDirty;
-    if (this.wasDirtyAtMount) this.fsInfoHint = null;
+    // A clean volume's FSInfo count is trusted (as Linux does): counting means reading the whole FAT.
+    if (!this.wasDirtyAtMount && fsInfoFree >= 0) this.fat.trustFreeCount(fsInfoFree);
     await this.loadDir(this.root);
   }
 
@@ -219,7 +226,6 @@ export class FatVolume implements FileSystem {
     await this.writeFsInfo(FSINFO_UNKNOWN);
     await this.dev.flush();
     this.markedDirty = true;
-    this.fsInfoHint = null;
   }
 
   /** Writes every cached change in the crash-safe order described at the top of this file. */
@@ -305,7 +311,7 @@ export class FatVolume implements FileSystem {
     let dir: Dir;
     if (node === this.root && g.type !== 'fat32') {
       const buf = await this.dev.read(g.rootDirSector * g.sectorSize, Math.ceil(g.rootEntries * DIRENT_SIZE / g.sectorSize) * g.sectorSize);
-      dir = new Dir(node, buf.subarray(0, g.rootEntries * DIRENT_SIZE), null);
+      dir = new Dir(node, buf, null, g.rootEntries);
     } else {
       if (node.short.cluster === 0) throw new CorruptVolume(`directory ${JSON.stringify(node.name)} has no clusters`);
       const chain = await this.chainOf(node);
@@ -376,7 +382,7 @@ export class FatVolume implements FileSystem {
     if (s >= 0) return s;
     if (!dir.clusters) throw new Fail('ENOSPC', `the root directory is full (${this.g.rootEntries} entries)`);
     const cs = this.g.clusterSize;
-    const k = Math.ceil(((dir.endSlot + count) * DIRENT_SIZE - dir.buf.length) / cs);
+    const k = Math.ceil(((dir.appendSlot(count) + count) * DIRENT_SIZE - dir.buf.length) / cs);
     if (dir.capacity + (k * cs) / DIRENT_SIZE > DIR_MAX_SLOTS) throw new Fail('ENOSPC', 'a FAT directory holds at most 65536 entries');
     const tail = dir.clusters[dir.clusters.length - 1]!;
     if (this.fat.mustCommitBeforeExtending(tail)) await this.commit();
@@ -502,12 +508,11 @@ export class FatVolume implements FileSystem {
       const src = await this.resolve(from);
       if (src === this.root) throw new Fail('EBUSY');
       const { dir: dst, name } = await this.resolveParent(to);
-      if (src.isDir && (to + '/').startsWith(from + '/')) {
-        if (to === from) return;
-        throw new Fail('EINVAL', 'cannot move a directory into itself');
-      }
       const existing = dst.lookup(name);
       if (existing === src && src.name === name) return;
+      for (let d: Dir | null = dst; d; d = d.node.parent) {
+        if (d.node === src) throw new Fail('EINVAL', 'cannot move a directory into itself');
+      }
       let target: FatNode | null = null;
       if (existing && existing !== src) {
         if (existing.isDir && !src.isDir) throw new Fail('EISDIR');
@@ -643,8 +648,7 @@ export class FatVolume implements FileSystem {
 
   usage(): Promise<FsUsage> {
     return this.run('statfs', '/', async () => {
-      const free = this.fsInfoHint && !this.markedDirty && !this.fat.dirty ? this.fsInfoHint.freeCount : await this.fat.freeCount();
-      return { blockSize: this.g.clusterSize, totalBlocks: this.g.clusterCount, freeBlocks: free };
+      return { blockSize: this.g.clusterSize, totalBlocks: this.g.clusterCount, freeBlocks: await this.fat.freeCount() };
     });
   }
 

@@ -176,10 +176,9 @@ export class TcpConn {
       this.idleTimer = this.drv.env.setTimeout(this.idleCheck, this.idleMs - idle);
       return;
     }
-    const e = new NetError('ETIMEDOUT', `no data for ${this.idleMs} ms`);
+    this.fail(new NetError('ETIMEDOUT', `no data for ${this.idleMs} ms`)); // before abort() reports the socket closed
     this.sock.abort();
     this.drv.kick();
-    this.fail(e);
   };
 
   private stopIdleTimer(): void {

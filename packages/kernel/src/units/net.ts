@@ -1,7 +1,10 @@
 // The `kiln:net` module: TCP and UDP sockets over the guest's own TCP/IP stack (net/) on the
 // first virtio-net NIC. The stack comes up on first use: NIC 0 (kiln:netdev), its address from
 // the kernel command line's `ip=` (Linux's syntax; `kiln run --net user` passes the static one,
-// no ip= means DHCP), the guest's clock, timers and crypto.getRandomValues. listen({ port }) →
+// no ip= means DHCP), the guest's clock and timers, and randomness (TCP's ISN key and ephemeral
+// ports, DHCP xids) from RDRAND when the CPU has it (0.16 us per 32 bits here), else from
+// crypto.getRandomValues (whose first use seeds from virtio-rng, ~10 ms: too slow for the
+// first connection's path). listen({ port }) →
 // Listener, connect({ hostname, port }) → Conn (kiln:vsock's shape), listenDatagram({ port }),
 // interfaces(), configured(), stats(). Errors: NetError with an errno code. Types for apps:
 // modules.d.ts.
@@ -28,7 +31,17 @@ const guestEnv: NetEnv = {
   clearTimeout: (h) => clearTimeout(h as number),
   queueMicrotask: (fn) => queueMicrotask(fn),
   random: (b) => {
-    guestCrypto().getRandomValues(b);
+    for (let i = 0; i < b.length; i += 4) {
+      const v = ops.op_cpu_random();
+      if (v < 0) {
+        guestCrypto().getRandomValues(b);
+        return;
+      }
+      b[i] = v;
+      if (i + 1 < b.length) b[i + 1] = v >>> 8;
+      if (i + 2 < b.length) b[i + 2] = v >>> 16;
+      if (i + 3 < b.length) b[i + 3] = v >>> 24;
+    }
   },
 };
 

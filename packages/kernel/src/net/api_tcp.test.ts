@@ -229,3 +229,30 @@ test('reads_wait_for_data_and_zero_length_reads_return_0', async () => {
   conn.close();
   l.close();
 });
+
+test('tcp_to_ourselves_over_loopback_and_our_own_address', async () => {
+  const { clock, a, da, link } = pair();
+  const l = a.listen({ port: 9000 });
+  const server = (async () => {
+    for (let i = 0; i < 2; i++) {
+      const c = await l.accept();
+      const got = await readAll(c);
+      await c.write(got);
+      c.close();
+    }
+    l.close();
+  })();
+  for (const hostname of ['127.0.0.1', '10.0.2.15']) {
+    const c = await sim(clock, a.connect({ hostname, port: 9000 }));
+    assert.equal(c.localAddr.hostname, hostname);
+    const data = randomBytes(100_000, 5);
+    await sim(clock, c.write(data));
+    await sim(clock, c.closeWrite());
+    const back = await sim(clock, readAll(c));
+    assert.ok(Buffer.from(back).equals(Buffer.from(data)), hostname);
+    c.close();
+  }
+  await sim(clock, server);
+  await runUntil(clock, () => !da.held);
+  assert.equal(link.stats.frames, 2, 'only the two gratuitous ARPs went on the wire');
+});

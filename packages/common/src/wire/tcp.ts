@@ -2,8 +2,8 @@
 // (§3.7.1), window scale (RFC 7323 §2), SACK-permitted (RFC 2018; parsed and emitted, the
 // stack does not negotiate it) and timestamps (RFC 7323 §3; parsed, ignored by the stack).
 // smoltcp's shape: `TcpPacket.checked` is a view whose accessors cannot read out of bounds
-// once the header length was checked; `parseTcp` turns it into a plain `TcpRepr` (null-free:
-// a typed error string for anything malformed, never a throw); `emitTcp` writes a repr back.
+// once the header length was checked; `parseTcp` turns it into a plain `TcpRepr`, or a typed
+// error string for anything malformed (it never throws); `emitTcp` writes a repr back.
 // The checksum covers the IPv4 pseudo-header (checksum.ts). Sequence numbers are u32 numbers.
 
 import { finishChecksum, pseudoHeaderSum, sumWords } from './checksum.ts';

@@ -28,8 +28,9 @@
 //   half-open ones per listener; SYNs beyond are dropped.
 // - Ephemeral ports: a random start in 49152–65535, then the next port whose 4-tuple is free.
 // - Sockets' events run at the end of input(), poll() or the socket call that caused them.
-// - nextDeadline() may be early (a timer that was since cancelled): poll() then finds nothing
-//   due and the next nextDeadline() is exact. It is never late.
+// - Timers sit in a heap: poll() touches only connections with something due. nextDeadline()
+//   may be early (a timer since cancelled or moved later; poll() then re-schedules that
+//   connection), never late.
 // - The lower layer's sendSegment must not call input() synchronously (queue loopback).
 
 import { TCP_ACK_FLAG, TCP_FIN, TCP_RST, TCP_SYN, TcpPacket, emitTcpHeader, parseTcp, tcpRepr } from '@kiln/common/wire/tcp.ts';
@@ -39,6 +40,7 @@ import { IsnGenerator } from './isn.ts';
 import { TcpListenerImpl } from './listener.ts';
 import { seqAdd, seqGt } from './seq.ts';
 import { TIME_WAIT, TcpConn, type ConnHost, type EventSource } from './socket.ts';
+import { TimerHeap } from './timers.ts';
 
 export { DEFAULT_TCP_CONFIG, type TcpConfig, type TcpStats } from './config.ts';
 
@@ -67,8 +69,7 @@ export class TcpLayer implements TcpLayerApi, ConnHost {
   /** Connections by localPort·65536 + remotePort; the addresses are compared on lookup. */
   private readonly conns = new Map<number, TcpConn[]>();
   private readonly listeners = new Map<number, TcpListenerImpl[]>();
-  /** No timer of any connection is due before this (a lower bound: poll() recomputes it). */
-  private earliest = Infinity;
+  private readonly timers = new TimerHeap<TcpConn>();
   private readonly pending: EventSource[] = [];
   private flushing = false;
   private readonly due: TcpConn[] = [];
@@ -166,24 +167,17 @@ export class TcpLayer implements TcpLayerApi, ConnHost {
 
   poll(): void {
     const now = (this.nowMs = this.now());
-    if (now < this.earliest) return;
-    let next = Infinity;
     const due = this.due;
-    for (const list of this.conns.values()) {
-      for (const conn of list) {
-        const d = conn.deadline();
-        if (d <= now) due.push(conn);
-        else if (d < next) next = d;
-      }
-    }
-    this.earliest = next;
+    this.timers.takeDue(now, due);
+    if (due.length === 0) return;
     for (let i = 0; i < due.length; i++) due[i]!.onTimers();
     due.length = 0;
     this.flushEvents();
   }
 
   nextDeadline(): number | undefined {
-    return this.earliest === Infinity ? undefined : this.earliest;
+    const at = this.timers.peek();
+    return at === Infinity ? undefined : at;
   }
 
   // ───────────── ConnHost / ListenerHost ─────────────
@@ -196,8 +190,8 @@ export class TcpLayer implements TcpLayerApi, ConnHost {
     this.flushEvents();
   }
 
-  noteDeadline(atMs: number): void {
-    if (atMs < this.earliest) this.earliest = atMs;
+  schedule(conn: TcpConn, atMs: number): void {
+    this.timers.schedule(conn, atMs);
   }
 
   queueEvents(target: EventSource): void {

@@ -1,14 +1,17 @@
 // Tests of the TCP layer's building blocks: sequence arithmetic across the 2^32 wrap, the
-// byte ring and the reassembly ranges against simple models (fast-check), the RFC 6298
-// estimator and the NewReno window arithmetic on hand-computed cases.
+// byte ring and the reassembly ranges against simple models (fast-check), RFC 6528 ISNs, the
+// RFC 6298 estimator, the NewReno window arithmetic on hand-computed cases, and the timer heap
+// against a model.
 
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { Assembler } from './assembler.ts';
 import { NewReno } from './congestion.ts';
+import { IsnGenerator } from './isn.ts';
 import { ByteRing } from './ring.ts';
 import { RttEstimator } from './rtt.ts';
+import { TimerHeap } from './timers.ts';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqSub } from './seq.ts';
 
 test('seq_arithmetic_across_wrap', () => {
@@ -142,4 +145,37 @@ test('newreno_slow_start_avoidance_recovery_timeout', () => {
   const lost = new NewReno();
   lost.start(1460, 0, true);
   assert.equal(lost.cwnd, 1460); // SYN was retransmitted: one segment
+});
+
+test('isn_keyed_per_tuple_and_advancing_4us_clock', () => {
+  const key = (fill: number) => (b: Uint8Array) => b.fill(fill);
+  const g = new IsnGenerator(key(1));
+  const a = g.isn(1, 2, 3, 4, 0);
+  assert.equal(seqSub(g.isn(1, 2, 3, 4, 1000), a), 250_000); // one tick per 4 µs
+  assert.notEqual(g.isn(1, 2, 3, 5, 0), a);
+  assert.notEqual(g.isn(3, 4, 1, 2, 0), a); // direction matters
+  assert.notEqual(new IsnGenerator(key(2)).isn(1, 2, 3, 4, 0), a); // so does the key
+  assert.equal(new IsnGenerator(key(1)).isn(1, 2, 3, 4, 0), a);
+});
+
+test('timer_heap_wakes_each_item_at_its_earliest_time', () => {
+  const step = fc.record({ item: fc.nat(9), at: fc.integer({ min: 1, max: 1000 }), pollAt: fc.nat(1000) });
+  fc.assert(fc.property(fc.array(step, { maxLength: 80 }), (steps) => {
+    const heap = new TimerHeap<{ id: number; scheduledAt: number }>();
+    const items = Array.from({ length: 10 }, (_, id) => ({ id, scheduledAt: Infinity }));
+    const want = new Map<number, number>(); // model: earliest requested time per item not yet woken
+    let now = 0;
+    for (const s of steps) {
+      heap.schedule(items[s.item]!, now + s.at);
+      want.set(s.item, Math.min(want.get(s.item) ?? Infinity, now + s.at));
+      now = Math.max(now, s.pollAt);
+      const due: { id: number; scheduledAt: number }[] = [];
+      heap.takeDue(now, due);
+      const expected = [...want].filter(([, at]) => at <= now).map(([id]) => id).sort();
+      assert.deepEqual(due.map((d) => d.id).sort(), expected);
+      for (const id of expected) want.delete(id);
+      const next = Math.min(...want.values());
+      assert.equal(heap.peek(), next);
+    }
+  }));
 });

@@ -22,6 +22,7 @@ import { NewReno } from './congestion.ts';
 import { ByteRing } from './ring.ts';
 import { RttEstimator } from './rtt.ts';
 import { seqAdd, seqGe, seqGt, seqLe, seqLt, seqMax, seqSub } from './seq.ts';
+import type { Scheduled } from './timers.ts';
 
 /** What a connection needs from the layer that owns it. */
 export interface ConnHost {
@@ -35,7 +36,8 @@ export interface ConnHost {
   /** Window-scale shift that makes config.rcvBuf fit in 16 bits. */
   readonly rcvShiftWanted: number;
   queueEvents(target: EventSource): void;
-  noteDeadline(atMs: number): void;
+  /** Wake `conn` (onTimers) at `atMs` or earlier. */
+  schedule(conn: TcpConn, atMs: number): void;
   removeConn(conn: TcpConn): void;
   sendReset(localAddr: number, localPort: number, remoteAddr: number, remotePort: number, seq: number, ack: number, withAck: boolean): void;
   /** A socket call from the owner begins (refreshes the clock)… */
@@ -80,12 +82,14 @@ const EV_CLOSED = 8;
 
 const NEVER = Infinity;
 const EMPTY = new Uint8Array(0);
+/** The buffer of a connection that is done with one: holds nothing, takes nothing. */
+const NO_BUFFER = new ByteRing(0);
 /** RFC 9293 §3.7.1: the MSS to assume when the peer sends no option. */
 const DEFAULT_MSS = 536;
 /** Smallest send MSS we accept from a peer's option (Linux's TCP_MIN_MSS): bounds segments per byte. */
 const MIN_SND_MSS = 88;
 
-export class TcpConn implements TcpSocket, EventSource {
+export class TcpConn implements TcpSocket, EventSource, Scheduled {
   events: TcpSocketEvents = {};
   readonly local: TcpEndpoint;
   readonly remote: TcpEndpoint;
@@ -94,28 +98,28 @@ export class TcpConn implements TcpSocket, EventSource {
   parent: ConnParent | undefined;
 
   // Send sequence space (RFC 9293 §3.3.1) and buffer.
-  iss = 0;
-  sndUna = 0;
+  private iss = 0;
+  private sndUna = 0;
   sndNxt = 0;
-  sndMax = 0;
-  sndWnd = 0;
+  private sndMax = 0;
+  private sndWnd = 0;
   private maxSndWnd = 0;
   private sndWl1 = 0;
   private sndWl2 = 0;
   private sndShift = 0;
   private peerOfferedScale = false;
-  sndMss = DEFAULT_MSS;
+  private sndMss = DEFAULT_MSS;
   private sndBufSeq = 0;
   private sndRing: ByteRing;
   private finQueued = false;
   private finSeq = 0;
 
   // Receive sequence space and buffer.
-  irs = 0;
+  private irs = 0;
   rcvNxt = 0;
   /** RCV.NXT + the window last advertised: never moves left. */
   private rcvAdvEdge = 0;
-  rcvShift: number;
+  private rcvShift: number;
   private readonly rcvMss: number;
   private rcvRing: ByteRing;
   private readonly asm = new Assembler();
@@ -141,7 +145,7 @@ export class TcpConn implements TcpSocket, EventSource {
   private lastRecvAt: number;
   private lastChallengeAt = -NEVER;
   private readonly rtt: RttEstimator;
-  readonly cc = new NewReno();
+  private readonly cc = new NewReno();
   private timing = false;
   private rttSeq = 0;
   private rttStart = 0;
@@ -156,6 +160,7 @@ export class TcpConn implements TcpSocket, EventSource {
   private closedDelivered = false;
   private error: NetError | undefined;
   eventsQueued = false;
+  scheduledAt = NEVER;
 
   constructor(private readonly host: ConnHost, localAddr: number, localPort: number, remoteAddr: number, remotePort: number) {
     const c = host.config;
@@ -650,7 +655,7 @@ export class TcpConn implements TcpSocket, EventSource {
     this.st = TIME_WAIT;
     this.rtoAt = this.persistAt = this.keepAt = this.ackAt = NEVER;
     this.waitAt = this.host.nowMs + 2 * this.host.config.mslMs;
-    this.sndRing = new ByteRing(0);
+    this.releaseBuffers();
     this.notifyClosed(undefined);
   }
 
@@ -665,9 +670,15 @@ export class TcpConn implements TcpSocket, EventSource {
       this.parent.forget(this);
       this.parent = undefined;
     }
-    this.sndRing = new ByteRing(0);
-    if (error) this.error = error;
+    this.releaseBuffers();
     this.notifyClosed(error);
+  }
+
+  /** Lets go of the send buffer, and of the receive buffer once nothing in it can be read. */
+  private releaseBuffers(): void {
+    this.sndRing = NO_BUFFER;
+    if (this.rcvClosed || this.rcvRing.length === 0) this.rcvRing = NO_BUFFER;
+    this.asm.clear();
   }
 
   private notifyClosed(error: NetError | undefined): void {
@@ -919,9 +930,10 @@ export class TcpConn implements TcpSocket, EventSource {
     this.pendingEvents |= bit;
   }
 
-  /** After any change: report the next deadline and queue pending events with the layer. */
+  /** After any change: schedule the next deadline and queue pending events with the layer. */
   private settle(): void {
-    this.host.noteDeadline(this.deadline());
+    const at = this.deadline();
+    if (at < this.scheduledAt) this.host.schedule(this, at);
     if (this.pendingEvents !== 0 && !this.eventsQueued) {
       this.eventsQueued = true;
       this.host.queueEvents(this);

@@ -726,7 +726,7 @@ test('connect_ephemeral_ports_random_and_distinct', () => {
   assert.throws(() => h.layer.connect(0x01020304, { addr: PEER_ADDR, port: 1 }), { code: 'EADDRNOTAVAIL' });
 });
 
-test('isn_differs_per_tuple_and_moves_with_clock', () => {
+test('connect_isn_differs_per_tuple', () => {
   const h = new TcpHarness();
   const isn = (port: number): number => {
     h.layer.connect(LOCAL_ADDR, { addr: PEER_ADDR, port });

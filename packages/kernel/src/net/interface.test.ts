@@ -217,7 +217,7 @@ test('ipv4_bad_checksum_bad_header_fragments_and_other_hosts_are_dropped_and_cou
 });
 
 test('ethernet_padding_after_the_ip_packet_is_ignored', () => {
-  const { iface, take, fromPeer, peerIsAt } = setup();
+  const { take, fromPeer, peerIsAt } = setup();
   peerIsAt(PEER, PEER_MAC);
   const p = ipv4(PEER, ME, IP_PROTO_ICMP, icmp({ type: 'echoRequest', ident: 1, seq: 2, data: new Uint8Array(0) }));
   const padded = new Uint8Array(46);

@@ -114,7 +114,17 @@ export class NetApi {
     } catch (e) {
       return Promise.reject(e);
     }
-    return drv.whenConfigured().then(() => this.info(drv));
+    drv.hold(); // DHCP runs only while someone holds the driver; a pending wait keeps the program alive
+    return drv.whenConfigured().then(
+      () => {
+        drv.release();
+        return this.info(drv);
+      },
+      (e: unknown) => {
+        drv.release();
+        throw e;
+      },
+    );
   }
 
   stats(): NetStats {

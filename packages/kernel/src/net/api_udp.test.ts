@@ -1,10 +1,15 @@
 // kiln:net's UDP sockets, interfaces() and configured() on two stacks joined by a simulated
 // link (testing/sim_net.ts), through NetApi and StackDriver: datagrams both ways (ARP
 // resolved on the way), queue bound, send errors, argument errors, and the keep-alive rule
-// (the driver listens to the device and arms timers only while something is open).
+// (the driver listens to the device and arms timers only while something is open), configured()
+// waiting for DHCP from a scripted server, and a connect timeout while DHCP never answers.
 
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
+import { BOOTREPLY, DHCPACK, DHCPDISCOVER, DHCPOFFER } from '@kiln/common/wire/dhcp.ts';
+import { ETHERTYPE_IPV4, MAC_BROADCAST } from '@kiln/common/wire/ethernet.ts';
+import { IP_PROTO_UDP } from '@kiln/common/wire/ipv4.ts';
+import { decode, dhcp, ethFrame, ip, ipv4, udp } from '../testing/net_frames.ts';
 import { SimClock, SimLink, runUntil } from '../testing/sim_net.ts';
 import { NetApi } from './api.ts';
 import { StackDriver } from './driver.ts';
@@ -117,4 +122,34 @@ test('the_driver_listens_and_keeps_timers_only_while_held', async () => {
   assert.equal(da.held, false);
   await runUntil(clock, () => clock.pending === 0, 10_000);
   assert.equal(clock.pending, 0, 'no timer left once everything is closed');
+});
+
+test('configured_waits_for_dhcp_and_a_connect_timeout_lets_go_without_it', async () => {
+  const clock = new SimClock();
+  const link = new SimLink(clock, { seed: 3 });
+  const d = new StackDriver(link.a, clock.env(1), { method: 'dhcp', hostname: '' }, noTcp);
+  const api = new NetApi(() => d);
+  // nobody answers DHCP: a connect with a timeout fails and holds nothing afterwards
+  let failed: unknown;
+  api.connect({ hostname: '10.0.2.2', port: 80, timeoutMs: 1500 }).catch((e: unknown) => (failed = e));
+  await runUntil(clock, () => failed !== undefined);
+  assert.ok(failed instanceof NetError && failed.code === 'ETIMEDOUT');
+  assert.equal(d.held, false);
+  // a scripted server on the other end of the link answers the next exchange
+  const server = link.b;
+  server.listen((f) => {
+    const m = decode(f).dhcp;
+    if (!m) return;
+    const type = m.messageType === DHCPDISCOVER ? DHCPOFFER : DHCPACK;
+    const reply = dhcp({
+      op: BOOTREPLY, messageType: type, xid: m.xid, secs: 0, broadcast: false, clientIp: 0, yourIp: ip('10.0.2.15'), serverIp: ip('10.0.2.2'), relayIp: 0,
+      clientMac: m.clientMac, serverId: ip('10.0.2.2'), subnetMask: 0xffffff00, routers: [ip('10.0.2.2')], leaseTime: 600,
+    });
+    void server.write(ethFrame(MAC_BROADCAST, 0x024b4c4e0b02, ETHERTYPE_IPV4, ipv4(ip('10.0.2.2'), 0xffffffff, IP_PROTO_UDP, udp(ip('10.0.2.2'), 67, 0xffffffff, 68, reply))));
+  });
+  let info: { address: string | undefined; method: string } | undefined;
+  void api.configured().then((i) => (info = i));
+  await runUntil(clock, () => info !== undefined);
+  assert.deepEqual([info!.address, info!.method], ['10.0.2.15', 'dhcp']);
+  assert.equal(d.held, false, 'configured() lets go once it resolved');
 });

@@ -70,7 +70,7 @@ export class StackDriver {
   private readonly endTurnJob = (): void => this.endTurn();
   /** Checks run at the end of every turn until they return true (closing connections waiting for their FIN's ACK). */
   private readonly turnChecks: (() => boolean)[] = [];
-  private readonly configWaiters: { resolve(): void; reject(e: Error): void }[] = [];
+  private readonly configWaiters: (() => void)[] = [];
 
   constructor(private readonly device: FrameDevice, readonly env: NetEnv, config: IpConfig, tcp: TcpLayerFactory) {
     this.stack = new NetStack({
@@ -81,12 +81,11 @@ export class StackDriver {
     if (config.method === 'static') this.stack.start();
   }
 
-  /** Resolves once the interface has an address (DHCP: holding the driver meanwhile); ENETUNREACH with ip=off. */
+  /** Resolves once the interface has an address; ENETUNREACH with ip=off. Callers hold the driver while they wait (DHCP needs it). */
   whenConfigured(): Promise<void> {
     if (this.stack.configured) return Promise.resolve();
     if (this.stack.method === 'off') return Promise.reject(new NetError('ENETUNREACH', 'the network interface has no address (ip=off)'));
-    this.hold();
-    return new Promise((resolve, reject) => this.configWaiters.push({ resolve, reject }));
+    return new Promise((resolve) => this.configWaiters.push(resolve));
   }
 
   /** Runs `check` at the end of each turn (while held) until it returns true. */
@@ -97,10 +96,7 @@ export class StackDriver {
 
   private addressChanged(): void {
     if (!this.stack.configured) return;
-    for (const w of this.configWaiters.splice(0)) {
-      w.resolve();
-      this.release();
-    }
+    for (const resolve of this.configWaiters.splice(0)) resolve();
   }
 
   /** Something needs the network: listen to the device and keep the timer armed until release(). */

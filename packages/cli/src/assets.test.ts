@@ -13,7 +13,7 @@ import { BootfsImage } from '@kiln/common';
 import { parseAssets, readAssets } from './assets.ts';
 import { CliError } from './errors.ts';
 import { parseMounts } from './flags.ts';
-import { guestCmdline } from './run.ts';
+import { guestCmdline, mountsParam } from './run.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const KILN = join(ROOT, 'packages/cli/bin/kiln.js');
@@ -89,7 +89,7 @@ test('assets_and_mount_flag_values', () => {
     { path: '/tmp', source: { kind: 'tmpfs' } },
     { path: '/host', source: { kind: 'virtiofs', tag: 'share' } },
   ]);
-  assert.equal(guestCmdline(false, ['x'], parseMounts(['/data=0', '/tmp=tmpfs'], disks, [])), 'kiln.mounts=/data=disk:0,/tmp=tmpfs -- x');
+  assert.equal(guestCmdline(false, ['x'], mountsParam(parseMounts(['/data=0', '/tmp=tmpfs'], disks, []))), 'kiln.mounts=/data=disk:0,/tmp=tmpfs -- x');
 });
 
 test('mount_flag_errors_golden', () => {

@@ -23,6 +23,7 @@ export const KILN_MODULES: Record<string, string> = {
   'kiln:vsock': join(KERNEL_SRC, 'units/vsock.ts'),
   'kiln:netdev': join(KERNEL_SRC, 'units/netdev.ts'),
   'kiln:fs': join(KERNEL_SRC, 'units/fs.ts'),
+  'kiln:net': join(KERNEL_SRC, 'units/net.ts'),
 };
 
 /** Globals installed only for apps that use them (each costs bundle size and boot time). */

@@ -20,6 +20,7 @@ import { cpus, release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runVm, type VmResult } from '@kiln/vmm/vm.ts';
+import { USER_NET_IP } from '../packages/cli/src/run.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const KILN = join(ROOT, 'packages/cli/bin/kiln.js');
@@ -33,8 +34,6 @@ const WITH_TCG = !process.argv.includes('--no-tcg');
 const WITH_TAP = !process.argv.includes('--no-tap') && process.getuid?.() === 0;
 const GUEST_PORT = 8080;
 const GUEST_IP = '10.0.2.15';
-/** Static configuration the CLI passes for `--net user` (passt's addresses). */
-const USER_NET_CMDLINE = `ip=${GUEST_IP}::10.0.2.2:255.255.255.0::eth0:off`;
 const STATIC_DIR = join(ROOT, 'examples/static-web-server/public');
 const STATIC_PATH = '/index.html';
 
@@ -99,16 +98,26 @@ async function firstResponse(url: string, timeoutMs: number): Promise<number> {
   }
 }
 
-/** A polling client in a child process (so it does not share this event loop with the VMM). */
-function pollerProcess(url: string): { child: ChildProcess; answeredUs: Promise<number> } {
+/**
+ * A polling client in a child process (so it does not share this event loop with the VMM): a new
+ * connection with a GET every 2 ms, earlier ones left open (a SYN that reached passt or the TAP
+ * before the guest's stack was up may not be retried for a second), until one is answered 200.
+ */
+function pollerProcess(port: number): { child: ChildProcess; answeredUs: Promise<number> } {
   const code = `
-    const end = Date.now() + 30000;
+    import { connect } from 'node:net';
     const now = () => (performance.timeOrigin + performance.now()) * 1000;
-    for (;;) {
-      try { const r = await fetch(${JSON.stringify(url)}, { signal: AbortSignal.timeout(1000) }); await r.arrayBuffer(); if (r.status === 200) { console.log(now()); break; } } catch {}
-      if (Date.now() > end) { console.log('timeout'); break; }
-      await new Promise((r) => setTimeout(r, 0));
-    }`;
+    const sockets = [];
+    let done = false;
+    const finish = (line) => { if (done) return; done = true; clearInterval(t); console.log(line); for (const s of sockets) s.destroy(); process.exit(0); };
+    const t = setInterval(() => {
+      if (sockets.length > 5000) return finish('timeout');
+      const s = connect(${'${port}'}, '127.0.0.1');
+      sockets.push(s);
+      s.on('error', () => {});
+      s.on('connect', () => s.write('GET / HTTP/1.1\\r\\nhost: x\\r\\n\\r\\n'));
+      s.on('data', (d) => { if (d.toString('latin1').startsWith('HTTP/1.1 200')) finish(String(now())); });
+    }, 2);`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
   const answeredUs = new Promise<number>((res, rej) => {
     let out = '';
@@ -144,7 +153,7 @@ function kilnServer(image: Uint8Array, lifetimeMs: number, net: 'user' | { tap: 
       stdout: { write: () => true },
       stderr: { write: () => true },
       timeoutMs: lifetimeMs,
-      cmdline: net === 'user' ? USER_NET_CMDLINE : net.cmdline,
+      cmdline: net === 'user' ? USER_NET_IP : net.cmdline,
       net: net === 'user' ? { user: { hostfwd: [{ hostAddr: '127.0.0.1', hostPort, guestPort: GUEST_PORT }] } } : { tap: net.tap },
   });
   const url = net === 'user' ? `http://127.0.0.1:${hostPort}${path}` : `http://${GUEST_IP}:${GUEST_PORT}${path}`;
@@ -256,8 +265,11 @@ async function main(): Promise<void> {
       }
       // Time to first response: runVm started here, a poller in a child process.
       {
+        const port = nextPort;
+        const poll = pollerProcess(port);
+        await sleep(300); // the poller's Node is up and probing before the VM starts
         const s = kilnServer(hello, 5000, 'user', '/');
-        const poll = pollerProcess(s.url);
+        if (!s.url.includes(`:${port}/`)) throw new Error('port bookkeeping');
         const answered = await poll.answeredUs;
         firstFromVm.push((answered - s.startUs) / 1000);
         const r = await s.result;

@@ -19,6 +19,7 @@ export const KILN_MODULES: Record<string, string> = {
   'kiln:block': join(KERNEL_SRC, 'units/block.ts'),
   'kiln:vsock': join(KERNEL_SRC, 'units/vsock.ts'),
   'kiln:netdev': join(KERNEL_SRC, 'units/netdev.ts'),
+  'kiln:net': join(KERNEL_SRC, 'units/net.ts'),
 };
 
 /** Globals installed only for apps that use them (each costs bundle size and boot time). */

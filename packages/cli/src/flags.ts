@@ -88,22 +88,62 @@ export interface HostFwdSpec {
   guestPort: number;
 }
 
-export type NetSpec = { tap: string } | { user: { hostfwd: HostFwdSpec[] } };
+/** A static guest address for `--net tap=NAME,ip=ADDR/PREFIX[,gw=GW]` (dotted quads, checked). */
+export interface GuestIpSpec {
+  address: string;
+  prefix: number;
+  gateway?: string;
+}
 
-const NET_FORMS = 'user[,hostfwd=[tcp:]127.0.0.1:HOSTPORT-[10.0.2.15]:GUESTPORT ...] or tap=NAME';
+export type NetSpec = { tap: string; guestIp?: GuestIpSpec } | { user: { hostfwd: HostFwdSpec[] } };
+
+const NET_FORMS = 'user[,hostfwd=[tcp:]127.0.0.1:HOSTPORT-[10.0.2.15]:GUESTPORT ...] or tap=NAME[,ip=ADDR/PREFIX[,gw=GW]]';
+
+const OCTET = '(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
+const DOTTED = new RegExp(`^${OCTET}(\\.${OCTET}){3}$`);
+const toU32 = (a: string): number => a.split('.').reduce((v, o) => v * 256 + Number(o), 0);
+
+/** `ip=ADDR/PREFIX` and `gw=GW` after a TAP name: a host address on its network, and a gateway on it. */
+function parseGuestIp(opts: string[], fail: (why: string) => CliError): GuestIpSpec | undefined {
+  let ip: string | undefined;
+  let gw: string | undefined;
+  for (const o of opts) {
+    if (o.startsWith('ip=') && ip === undefined) ip = o.slice(3);
+    else if (o.startsWith('gw=') && gw === undefined) gw = o.slice(3);
+    else throw fail(`unknown or repeated option ${JSON.stringify(o)} (expected ip=ADDR/PREFIX and gw=GW)`);
+  }
+  if (ip === undefined) {
+    if (gw !== undefined) throw fail('gw= needs ip=ADDR/PREFIX (without ip=, the guest asks DHCP)');
+    return undefined;
+  }
+  const m = /^([0-9.]+)\/([0-9]{1,2})$/.exec(ip);
+  if (!m || !DOTTED.test(m[1]!) || Number(m[2]) < 1 || Number(m[2]) > 30) throw fail(`ip=${ip}: expected ADDR/PREFIX, a dotted IPv4 address and a prefix length 1 to 30`);
+  const address = m[1]!;
+  const prefix = Number(m[2]);
+  const a = toU32(address);
+  const host = a % 2 ** (32 - prefix);
+  if (host === 0 || host === 2 ** (32 - prefix) - 1) throw fail(`ip=${ip}: ${address} is the network or broadcast address of its /${prefix}`);
+  if (gw === undefined) return { address, prefix };
+  if (!DOTTED.test(gw)) throw fail(`gw=${gw}: expected a dotted IPv4 address`);
+  const net = (x: number): number => Math.floor(x / 2 ** (32 - prefix));
+  if (net(toU32(gw)) !== net(a) || gw === address) throw fail(`gw=${gw}: the gateway must be another address on ${address}/${prefix}`);
+  return { address, prefix, gateway: gw };
+}
 
 /**
  * `--net user[,hostfwd=...]` (QEMU's syntax: hostfwd=[tcp:]hostaddr:hostport-[guestaddr]:guestport,
  * repeatable; host addresses must be loopback, the guest address empty or 10.0.2.15) or
- * `--net tap=NAME` (an existing TAP interface).
+ * `--net tap=NAME[,ip=ADDR/PREFIX[,gw=GW]]` (an existing TAP interface; the guest's static
+ * address, else the guest asks DHCP).
  */
 export function parseNet(value: string): NetSpec {
   const fail = (why: string): CliError => new CliError('EUSAGE', `--net ${value}: ${why}`);
-  const tap = /^tap=(.*)$/.exec(value);
+  const tap = /^tap=([^,]*)(?:,(.*))?$/.exec(value);
   if (tap) {
     const name = tap[1]!;
     if (!/^[A-Za-z0-9_.-]{1,15}$/.test(name)) throw fail('a TAP interface name is 1 to 15 letters, digits, _ . or -');
-    return { tap: name };
+    const guestIp = tap[2] === undefined ? undefined : parseGuestIp(tap[2].split(','), fail);
+    return guestIp ? { tap: name, guestIp } : { tap: name };
   }
   const parts = value.split(',');
   if (parts[0] !== 'user') throw bad('--net', NET_FORMS, value);

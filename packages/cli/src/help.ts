@@ -47,9 +47,12 @@ Options:
                        device; ,ro makes it read-only; repeat for more disks
   --net user[,hostfwd=[tcp:]127.0.0.1:HOSTPORT-:GUESTPORT ...]
                        virtio-net NIC on user-mode networking (passt on Kiln's VMM,
-                       slirp on QEMU): guest 10.0.2.15/24, gateway 10.0.2.2; each
+                       slirp on QEMU): guest 10.0.2.15/24, gateway 10.0.2.2 (given to
+                       kiln:net as ip= on the guest command line: no DHCP wait); each
                        hostfwd forwards a loopback TCP port to the guest
-  --net tap=NAME       virtio-net NIC on an existing TAP interface
+  --net tap=NAME[,ip=ADDR/PREFIX[,gw=GW]]
+                       virtio-net NIC on an existing TAP interface; kiln:net uses the
+                       static address ADDR/PREFIX (and gateway GW), or DHCP without ip=
   --vsock <cid>,<path> virtio-vsock with guest CID <cid> (3 or more), Firecracker's hybrid
                        Unix socket: the host connects to <path> and sends "CONNECT <port>\\n";
                        guest connects to CID 2 port P reach <path>_P (Kiln's VMM)

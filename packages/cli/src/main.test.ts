@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { BUILD_HELP, MAIN_HELP, RUN_HELP } from './help.ts';
 import { decodeQemuStatus, qemuArgs, qemuNetArgs, qemuVirtioArgs } from './qemu.ts';
-import { guestCmdline } from './run.ts';
+import { parseNet } from './flags.ts';
+import { guestCmdline, guestIpParam } from './run.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const KILN = join(ROOT, 'packages/cli/bin/kiln.js');
@@ -91,6 +92,8 @@ test('guest_cmdline', () => {
   assert.equal(guestCmdline(true, ['42']), 'kiln.bootchart -- 42');
   assert.equal(guestCmdline(false, ['a b', '', 'c']), '-- "a b" "" c');
   assert.throws(() => guestCmdline(false, ['say "x"']), /double quote/);
+  assert.equal(guestCmdline(true, ['1'], ['ip=dhcp']), 'kiln.bootchart ip=dhcp -- 1');
+  assert.equal(guestCmdline(false, [], ['ip=dhcp']), 'ip=dhcp --');
 });
 
 test('qemu_args_and_status_decoding', () => {
@@ -116,7 +119,7 @@ test('build_errors_name_the_import_and_file', { skip: existsSync(join(ROOT, 'arc
     const cases: Array<[string, RegExp]> = [
       ['await Promise.resolve(1);\nexport {};\n', /Top-level await[\s\S]*hint: top-level await is not supported by the Kiln engine/],
       ['import fs from "node:fs";\nconsole.log(fs);\n', /Node built-in module "node:fs" imported from .*app\.ts is not available in a Kiln guest/],
-      ['import x from "kiln:nope";\nconsole.log(x);\n', /unknown Kiln module "kiln:nope" imported from .*app\.ts \(available: kiln:process, kiln:block, kiln:vsock, kiln:netdev\)/],
+      ['import x from "kiln:nope";\nconsole.log(x);\n', /unknown Kiln module "kiln:nope" imported from .*app\.ts \(available: kiln:process, kiln:block, kiln:vsock, kiln:netdev, kiln:net\)/],
     ];
     for (const [src, re] of cases) {
       writeFileSync(join(dir, 'app.ts'), src);
@@ -131,10 +134,10 @@ test('build_errors_name_the_import_and_file', { skip: existsSync(join(ROOT, 'arc
 });
 
 test('net_flag_golden', () => {
-  assert.match(RUN_HELP, /\n  --net tap=NAME       virtio-net NIC on an existing TAP interface\n/);
+  assert.match(RUN_HELP, /\n  --net tap=NAME\[,ip=ADDR\/PREFIX\[,gw=GW\]\]\n {23}virtio-net NIC on an existing TAP interface; kiln:net uses the\n/);
   assert.match(RUN_HELP, /\n  --net user\[,hostfwd=\[tcp:\]127\.0\.0\.1:HOSTPORT-:GUESTPORT \.\.\.\]\n/);
   const cases: [string[], string][] = [
-    [['--net', 'bridge'], 'kiln: --net: expected user[,hostfwd=[tcp:]127.0.0.1:HOSTPORT-[10.0.2.15]:GUESTPORT ...] or tap=NAME, got "bridge"\n'],
+    [['--net', 'bridge'], 'kiln: --net: expected user[,hostfwd=[tcp:]127.0.0.1:HOSTPORT-[10.0.2.15]:GUESTPORT ...] or tap=NAME[,ip=ADDR/PREFIX[,gw=GW]], got "bridge"\n'],
     [['--net', 'tap='], 'kiln: --net tap=: a TAP interface name is 1 to 15 letters, digits, _ . or -\n'],
     [['--net', 'tap=a-very-long-interface'], 'kiln: --net tap=a-very-long-interface: a TAP interface name is 1 to 15 letters, digits, _ . or -\n'],
     [['--net', 'user,hostfwd=:8080-:80'], 'kiln: --net user,hostfwd=:8080-:80: host address "" is not a loopback address (only 127.0.0.1 and the rest of 127.0.0.0/8 are allowed)\n'],
@@ -145,10 +148,16 @@ test('net_flag_golden', () => {
     [['--net', 'user,hostfwd=127.0.0.1:8080'], 'kiln: --net user,hostfwd=127.0.0.1:8080: expected hostfwd=[tcp:]127.0.0.1:HOSTPORT-[10.0.2.15]:GUESTPORT, got "hostfwd=127.0.0.1:8080"\n'],
     [['--net', 'user,restrict=on'], 'kiln: --net user,restrict=on: unknown option "restrict=on" (only hostfwd=... is supported)\n'],
     [['--net', 'user', '--net', 'tap=tap0'], 'kiln: --net tap=tap0: only one --net is supported (one NIC)\n'],
+    [['--net', 'tap=tap0,ip=10.0.0.5'], 'kiln: --net tap=tap0,ip=10.0.0.5: ip=10.0.0.5: expected ADDR/PREFIX, a dotted IPv4 address and a prefix length 1 to 30\n'],
+    [['--net', 'tap=tap0,ip=10.0.0.256/24'], 'kiln: --net tap=tap0,ip=10.0.0.256/24: ip=10.0.0.256/24: expected ADDR/PREFIX, a dotted IPv4 address and a prefix length 1 to 30\n'],
+    [['--net', 'tap=tap0,ip=10.0.0.255/24'], 'kiln: --net tap=tap0,ip=10.0.0.255/24: ip=10.0.0.255/24: 10.0.0.255 is the network or broadcast address of its /24\n'],
+    [['--net', 'tap=tap0,ip=10.0.0.5/24,gw=10.0.1.1'], 'kiln: --net tap=tap0,ip=10.0.0.5/24,gw=10.0.1.1: gw=10.0.1.1: the gateway must be another address on 10.0.0.5/24\n'],
+    [['--net', 'tap=tap0,gw=10.0.0.1'], 'kiln: --net tap=tap0,gw=10.0.0.1: gw= needs ip=ADDR/PREFIX (without ip=, the guest asks DHCP)\n'],
+    [['--net', 'tap=tap0,mtu=9000'], 'kiln: --net tap=tap0,mtu=9000: unknown or repeated option "mtu=9000" (expected ip=ADDR/PREFIX and gw=GW)\n'],
   ];
   for (const [flags, stderr] of cases) assert.deepEqual(kiln('run', 'x.elf', ...flags), { code: 2, stdout: '', stderr }, flags.join(' '));
   // Good values pass the flag check; the next error is the missing image.
-  for (const v of ['user', 'user,hostfwd=127.0.0.1:8080-:80,hostfwd=tcp:127.0.0.1:2222-10.0.2.15:22', 'tap=tap0']) {
+  for (const v of ['user', 'user,hostfwd=127.0.0.1:8080-:80,hostfwd=tcp:127.0.0.1:2222-10.0.2.15:22', 'tap=tap0', 'tap=tap0,ip=10.0.2.15/24', 'tap=tap0,ip=192.168.7.2/30,gw=192.168.7.1']) {
     assert.deepEqual(kiln('run', 'x.elf', '--net', v), { code: 2, stdout: '', stderr: 'kiln: cannot read image x.elf: no such file\n' }, v);
   }
   assert.deepEqual(qemuNetArgs({ tap: 'tap0' }), ['-netdev', 'tap,id=n0,ifname=tap0,script=no,downscript=no', '-device', 'virtio-net-device,netdev=n0']);
@@ -156,6 +165,10 @@ test('net_flag_golden', () => {
     '-netdev', 'user,id=n0,net=10.0.2.0/24,hostfwd=tcp:127.0.0.1:8080-:80', '-device', 'virtio-net-device,netdev=n0',
   ]);
   assert.ok(qemuArgs({ image: 'h.elf', memMiB: 64, cpus: 1, cmdline: '', accel: 'tcg', net: { tap: 't' } }).join(' ').includes('-device virtio-net-device,netdev=n0'));
+  assert.equal(guestIpParam(parseNet('user')), 'ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off');
+  assert.equal(guestIpParam(parseNet('tap=tap0')), undefined, 'DHCP');
+  assert.equal(guestIpParam(parseNet('tap=tap0,ip=192.168.7.2/30,gw=192.168.7.1')), 'ip=192.168.7.2::192.168.7.1:255.255.255.252::eth0:off');
+  assert.equal(guestIpParam(parseNet('tap=tap0,ip=10.1.2.3/8')), 'ip=10.1.2.3:::255.0.0.0::eth0:off');
 });
 
 test('vsock_flag_errors_golden', () => {

@@ -50,13 +50,36 @@ export function virtioConsoleFor(o: Pick<RunOptions, 'console' | 'stdout'>): { v
 }
 
 /** Guest command line: kernel params, then ` -- ` and the quoted guest arguments. */
-export function guestCmdline(bootchart: boolean, args: readonly string[]): string {
+export function guestCmdline(bootchart: boolean, args: readonly string[], kernelParams: readonly string[] = []): string {
   const quoted = args.map((a) => {
     const q = quoteArg(a);
     if (q === undefined) throw new CliError('EUSAGE', `guest argument ${JSON.stringify(a)} contains a double quote, which the guest command line cannot carry`);
     return q;
   });
-  return `${bootchart ? 'kiln.bootchart' : ''} -- ${quoted.join(' ')}`.trim();
+  return `${[...(bootchart ? ['kiln.bootchart'] : []), ...kernelParams].join(' ')} -- ${quoted.join(' ')}`.trim();
+}
+
+/** The guest's address on user-mode networking: what passt (vmm net_backend.ts USER_NET) and QEMU's slirp hand out. */
+export const USER_NET_IP = 'ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off';
+
+/**
+ * The static `ip=` kernel parameter (Linux's syntax, read by kiln:net) for the NIC: user-mode
+ * networking's fixed address, so the guest does not wait for DHCP; `tap=NAME,ip=...`'s; none
+ * for a TAP without ip= (the guest asks DHCP).
+ */
+export function guestIpParam(net: NetSpec | undefined): string | undefined {
+  if (!net) return undefined;
+  if ('user' in net) return USER_NET_IP;
+  const g = net.guestIp;
+  if (!g) return undefined;
+  const mask = 2 ** 32 - 2 ** (32 - g.prefix);
+  const dotted = [mask >>> 24, (mask >>> 16) & 0xff, (mask >>> 8) & 0xff, mask & 0xff].join('.');
+  return `ip=${g.address}::${g.gateway ?? ''}:${dotted}::eth0:off`;
+}
+
+/** The NIC as the VMMs take it (the guest's address travels on the command line instead). */
+function vmmNet(net: NetSpec): { tap: string } | { user: { hostfwd: { hostAddr: string; hostPort: number; guestPort: number }[] } } {
+  return 'tap' in net ? { tap: net.tap } : net;
 }
 
 function readImage(path: string, memMiB: number): Uint8Array {
@@ -100,7 +123,8 @@ function fromVmmError(err: unknown): CliError {
 
 export async function runImage(o: RunOptions): Promise<number> {
   const image = readImage(o.image, o.memMiB);
-  const cmdline = guestCmdline(o.bootchart, o.args);
+  const ipParam = guestIpParam(o.net);
+  const cmdline = guestCmdline(o.bootchart, o.args, ipParam ? [ipParam] : []);
   const stdout = o.stdout ?? ((c: Uint8Array) => void process.stdout.write(c));
   const timeoutMs = o.timeoutS === undefined ? undefined : Math.round(o.timeoutS * 1000);
 
@@ -108,7 +132,7 @@ export async function runImage(o: RunOptions): Promise<number> {
     const accel = o.accel ?? (kvmUsable() ? 'kvm' : 'tcg');
     if (accel === 'kvm' && !kvmUsable()) throw new CliError('EVMM', '--accel kvm: /dev/kvm is missing or not usable (try --accel tcg)');
     o.info?.(`vmm=qemu accel=${accel}`);
-    const r = await runQemu({ image: o.image, memMiB: o.memMiB, cpus: o.cpus, cmdline, accel, timeoutMs, stdout, disks: o.disks ?? [], ...(o.net ? { net: o.net } : {}) });
+    const r = await runQemu({ image: o.image, memMiB: o.memMiB, cpus: o.cpus, cmdline, accel, timeoutMs, stdout, disks: o.disks ?? [], ...(o.net ? { net: vmmNet(o.net) } : {}) });
     if (r.reason === 'timeout') return fromVmResult({ ...r, reason: 'timeout' }, o.timeoutS);
     if (r.reason === 'error') throw new CliError('EVMM', r.message ?? 'QEMU failed');
     return r.exitCode;
@@ -129,7 +153,7 @@ export async function runImage(o: RunOptions): Promise<number> {
   try {
     const hypervisor = kvm.Kvm.open();
     try {
-      r = await vmm.runVm({ image, disks: o.disks ?? [], ...(o.net ? { net: o.net } : {}), ...(o.vsock ? { vsock: o.vsock } : {}), memMiB: o.memMiB, cpus: o.cpus, cmdline, bootTimer: o.bootTimer, timeoutMs, boot: 'linux', ...(o.stdout ? { stdout: { write: stdout } } : { stdoutFd: 1 }), ...virtioConsoleFor(o), stderr: process.stderr, hypervisor });
+      r = await vmm.runVm({ image, disks: o.disks ?? [], ...(o.net ? { net: vmmNet(o.net) } : {}), ...(o.vsock ? { vsock: o.vsock } : {}), memMiB: o.memMiB, cpus: o.cpus, cmdline, bootTimer: o.bootTimer, timeoutMs, boot: 'linux', ...(o.stdout ? { stdout: { write: stdout } } : { stdoutFd: 1 }), ...virtioConsoleFor(o), stderr: process.stderr, hypervisor });
     } finally {
       hypervisor.close();
     }

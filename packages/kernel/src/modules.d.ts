@@ -1,5 +1,6 @@
 // Types of the `kiln:*` modules for apps (examples/*/main.ts typecheck against these with the
-// kernel tsconfig). Implementations: kiln:process → units/process.ts, kiln:block → units/block.ts, kiln:vsock → units/vsock.ts
+// kernel tsconfig). Implementations: kiln:process → units/process.ts, kiln:block → units/block.ts, kiln:vsock → units/vsock.ts,
+// kiln:netdev → units/netdev.ts, kiln:net → units/net.ts
 // (kiln build maps them).
 // Keep in step with the implementation. Spec: shared/DESIGN.md §4 "App API".
 
@@ -118,4 +119,103 @@ declare module 'kiln:netdev' {
   }
   /** Opens the `index`-th virtio-net NIC (`kiln run --net tap=NAME` or `--net user,...`); ENODEV when there is none. */
   export function openNetDevice(index?: number): Promise<NetDevice>;
+}
+
+declare module 'kiln:net' {
+  export type NetErrorCode =
+    | 'ECONNREFUSED' | 'ECONNRESET' | 'ECONNABORTED' | 'ETIMEDOUT' | 'EADDRINUSE' | 'EADDRNOTAVAIL'
+    | 'EHOSTUNREACH' | 'ENETUNREACH' | 'EINVAL' | 'EPIPE' | 'EBADF' | 'ENOTCONN' | 'EMSGSIZE' | 'ENODEV';
+  export class NetError extends Error {
+    readonly code: NetErrorCode;
+  }
+  export interface NetAddr {
+    transport: 'tcp' | 'udp';
+    /** A dotted IPv4 address. */
+    hostname: string;
+    port: number;
+  }
+  /** A TCP connection (kiln:vsock's and Deno's Conn shape). */
+  export interface Conn {
+    readonly localAddr: NetAddr;
+    readonly remoteAddr: NetAddr;
+    /** Reads into `buf`: the byte count, or null at end of stream; ECONNRESET/ETIMEDOUT when the connection broke. */
+    read(buf: Uint8Array): Promise<number | null>;
+    /** Writes all of `bytes`; resolves with its length once the send buffer took the last byte (backpressure). */
+    write(bytes: Uint8Array): Promise<number>;
+    /** No more writes: the peer reads end of stream after what was written. */
+    closeWrite(): Promise<void>;
+    /** Closes both ways: what was written is still delivered (FIN after it); pending reads resolve null. */
+    close(): void;
+    /** Disables Nagle's algorithm (default on). */
+    setNoDelay(noDelay?: boolean): void;
+    /** TCP keep-alive probes after `idleMs` without traffic (default 2 h). */
+    setKeepAlive(enabled?: boolean, idleMs?: number): void;
+    /** Aborts the connection (ETIMEDOUT) after `ms` without a byte received or sent; 0 turns it off. */
+    setIdleTimeout(ms: number): void;
+  }
+  /** A listening TCP port: accept() or `for await (const conn of listener)`. */
+  export interface Listener extends AsyncIterable<Conn> {
+    readonly addr: NetAddr;
+    /** The next connection; EBADF once closed. */
+    accept(): Promise<Conn>;
+    /** Stops listening; connections not yet accepted are reset. */
+    close(): void;
+  }
+  export interface Datagram {
+    data: Uint8Array;
+    remoteAddr: NetAddr;
+  }
+  /** A UDP socket: receive() or `for await (const d of socket)`. */
+  export interface DatagramConn extends AsyncIterable<Datagram> {
+    readonly addr: NetAddr;
+    /** Datagrams dropped because 64 were waiting already. */
+    readonly dropped: number;
+    receive(): Promise<Datagram>;
+    /** Sends one datagram (at most MTU - 28 bytes: EMSGSIZE) to a dotted IPv4 address. */
+    send(bytes: Uint8Array, to: { hostname: string; port: number }): Promise<number>;
+    close(): void;
+  }
+  export interface ListenOptions {
+    port: number;
+    /** Local address to accept on (default 0.0.0.0: any). */
+    hostname?: string;
+    /** Established connections waiting for accept(). */
+    backlog?: number;
+    /** setIdleTimeout for each accepted connection. */
+    idleTimeoutMs?: number;
+  }
+  export interface ConnectOptions {
+    /** A dotted IPv4 address (kiln:net has no DNS). */
+    hostname: string;
+    port: number;
+    /** ETIMEDOUT if the connection is not up in time (default: the TCP layer's SYN retries, ~2 min). */
+    timeoutMs?: number;
+    idleTimeoutMs?: number;
+  }
+  export interface InterfaceInfo {
+    name: string;
+    mac: string;
+    mtu: number;
+    /** static: ip= on the command line (kiln run --net user passes one); dhcp: no ip= or ip=dhcp; off: ip=off. */
+    method: 'static' | 'dhcp' | 'off';
+    /** Undefined until configured. */
+    address: string | undefined;
+    netmask: string | undefined;
+    prefixLength: number | undefined;
+    gateway: string | undefined;
+    dns: string[];
+    hostname: string;
+  }
+  /** Listens on a TCP port of NIC 0 (the stack comes up on first use); keeps the program alive until close(). */
+  export function listen(options: ListenOptions): Listener;
+  /** Opens a TCP connection; an open Conn keeps the program alive until closed. */
+  export function connect(options: ConnectOptions): Promise<Conn>;
+  /** Binds a UDP port (0: ephemeral). */
+  export function listenDatagram(options: { port: number; hostname?: string }): DatagramConn;
+  /** The network interfaces ([] without a NIC). */
+  export function interfaces(): InterfaceInfo[];
+  /** Resolves once the interface has an address: at once with a static ip=, after DHCP otherwise. */
+  export function configured(): Promise<InterfaceInfo>;
+  /** Interface and transmit counters (drops, checksum failures, fragments, ICMP sent...). */
+  export function stats(): { interface: Record<string, number>; transmit: { queued: number; dropped: number; errors: number } };
 }

@@ -16,6 +16,13 @@ test('parseCmdline_splits_kernel_env_args', () => {
   assert.deepEqual(c.args, ['x', 'y z', '--', 'PORT=1']);
 });
 
+test('parseCmdline_ip_is_a_kernel_param_not_env', () => {
+  const c = parseCmdline('ip=10.0.2.15::10.0.2.2:255.255.255.0::eth0:off IP=x ipx=1 -- ip=arg');
+  assert.deepEqual(plain(c.kernel), { ip: '10.0.2.15::10.0.2.2:255.255.255.0::eth0:off' });
+  assert.deepEqual(plain(c.env), { IP: 'x', ipx: '1' });
+  assert.deepEqual(c.args, ['ip=arg']);
+});
+
 test('parseCmdline_edge_cases', () => {
   const empty = parseCmdline('');
   assert.deepEqual([plain(empty.kernel), plain(empty.env), empty.args], [{}, {}, []]);

@@ -1,7 +1,7 @@
 // Guest command line parser: `[kernel params] [NAME=value ...] [-- arg ...]`.
 // Tokens split on blanks; double quotes group blanks into a token and are removed (no
-// escapes, as Linux). Before `--`: keys containing a dot (`kiln.bootchart`, `virtio_mmio.device`)
-// and bare words are kernel parameters, other NAME=value pairs form the environment; after
+// escapes, as Linux). Before `--`: keys containing a dot (`kiln.bootchart`, `virtio_mmio.device`),
+// Linux's `ip=` and bare words are kernel parameters, other NAME=value pairs form the environment; after
 // `--` every token is an argument. Spec: docs/ARCHITECTURE.md "Guest command line".
 
 export interface Cmdline {
@@ -47,6 +47,9 @@ export function isVmmToken(text: string, quoted: boolean): boolean {
   return !quoted && text.startsWith('virtio_mmio.device=');
 }
 
+/** Linux parameters without a dot that Kiln reads (`ip=`, kiln:net's address): kernel parameters, never environment. */
+const DOTLESS_KERNEL_PARAMS = ['ip'];
+
 export function parseCmdline(line: string): Cmdline {
   const kernel: Record<string, string> = Object.create(null);
   const env: Record<string, string> = Object.create(null);
@@ -64,7 +67,7 @@ export function parseCmdline(line: string): Cmdline {
     const eq = text.indexOf('=');
     const key = eq === -1 ? text : text.slice(0, eq);
     const value = eq === -1 ? '' : text.slice(eq + 1);
-    if (eq <= 0 || key.includes('.')) kernel[key] = value;
+    if (eq <= 0 || key.includes('.') || DOTLESS_KERNEL_PARAMS.includes(key)) kernel[key] = value;
     else env[key] = value;
   }
   return { kernel, env, args };

@@ -18,6 +18,7 @@ export interface NetDevice {
   readonly mac: Uint8Array;
   /** Largest payload of a frame (without the Ethernet header). */
   readonly mtu: number;
+  /** Sends one frame (copied before write returns); resolves once the device took it. */
   write(frame: Uint8Array): Promise<void>;
   listen(cb: (frame: Uint8Array) => void): () => void;
   stats(): NetStats;
@@ -26,6 +27,11 @@ export interface NetDevice {
 const opened = new Map<number, VirtioNetDriver>();
 
 export async function openNetDevice(index = 0): Promise<NetDevice> {
+  return openNetDeviceSync(index);
+}
+
+/** openNetDevice without the promise (kiln:net's listen() is synchronous). */
+export function openNetDeviceSync(index = 0): NetDevice {
   if (!Number.isInteger(index) || index < 0) throw new NetDevError('EINVAL', `bad network device index ${index}`);
   let nic = opened.get(index);
   if (!nic) {

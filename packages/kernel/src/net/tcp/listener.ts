@@ -1,0 +1,81 @@
+// A listening endpoint (RFC 9293 LISTEN): it owns two bounded queues, the half-open
+// connections still in SYN-RECEIVED (at most synBacklog; further SYNs are dropped, so a SYN
+// flood costs a bounded amount of memory) and the established ones waiting for accept() (at
+// most `backlog`; while it is full, new SYNs are dropped and a completing handshake's ACK is
+// ignored, so the peer's retransmission retries later).
+
+import type { TcpEndpoint, TcpListener } from '../types.ts';
+import type { ConnParent, EventSource, TcpConn } from './socket.ts';
+
+/** What a listener needs from its layer. */
+export interface ListenerHost {
+  queueEvents(target: EventSource): void;
+  removeListener(listener: TcpListenerImpl): void;
+  enter(): void;
+  leave(): void;
+}
+
+export class TcpListenerImpl implements TcpListener, ConnParent, EventSource {
+  onAcceptable?: () => void;
+  eventsQueued = false;
+  private readonly halfOpen = new Set<TcpConn>();
+  private readonly ready: TcpConn[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly host: ListenerHost,
+    readonly local: TcpEndpoint,
+    private readonly backlog: number,
+    private readonly synBacklog: number,
+  ) {}
+
+  /** Whether a new SYN may start a connection now. */
+  get hasRoom(): boolean {
+    return !this.closed && this.halfOpen.size < this.synBacklog && this.ready.length < this.backlog;
+  }
+
+  /** A connection entered SYN-RECEIVED on our behalf. */
+  track(conn: TcpConn): void {
+    this.halfOpen.add(conn);
+  }
+
+  admit(conn: TcpConn): boolean {
+    if (this.ready.length >= this.backlog) return false;
+    this.halfOpen.delete(conn);
+    this.ready.push(conn);
+    if (!this.eventsQueued) {
+      this.eventsQueued = true;
+      this.host.queueEvents(this);
+    }
+    return true;
+  }
+
+  forget(conn: TcpConn): void {
+    this.halfOpen.delete(conn);
+    const i = this.ready.indexOf(conn);
+    if (i >= 0) this.ready.splice(i, 1);
+  }
+
+  accept(): TcpConn | undefined {
+    const conn = this.ready.shift();
+    if (conn) conn.parent = undefined;
+    return conn;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.host.enter();
+    this.closed = true;
+    this.host.removeListener(this);
+    for (const conn of [...this.halfOpen, ...this.ready]) {
+      conn.sendRst();
+      conn.terminate(undefined);
+    }
+    this.host.leave();
+  }
+
+  deliverEvents(): void {
+    this.eventsQueued = false;
+    if (!this.closed && this.ready.length > 0) this.onAcceptable?.();
+  }
+}

@@ -20,10 +20,21 @@ export const KILN_MODULES: Record<string, string> = {
   'kiln:vsock': join(KERNEL_SRC, 'units/vsock.ts'),
   'kiln:netdev': join(KERNEL_SRC, 'units/netdev.ts'),
   'kiln:net': join(KERNEL_SRC, 'units/net.ts'),
+  'kiln:http': join(KERNEL_SRC, 'units/http.ts'),
 };
 
 /** Globals installed only for apps that use them (each costs bundle size and boot time). */
-const OPTIONAL_GLOBALS: { name: string; module: string }[] = [{ name: 'crypto', module: 'crypto_global.ts' }];
+const OPTIONAL_GLOBALS: { name: string; module: string }[] = [
+  { name: 'crypto', module: 'crypto_global.ts' },
+  { name: 'Headers', module: 'web/install_fetch.ts' },
+  { name: 'Request', module: 'web/install_fetch.ts' },
+  { name: 'Response', module: 'web/install_fetch.ts' },
+  { name: 'TextEncoder', module: 'web/install_encoding.ts' },
+  { name: 'TextDecoder', module: 'web/install_encoding.ts' },
+  { name: 'URL', module: 'web/install_url.ts' },
+  { name: 'URLSearchParams', module: 'web/install_url.ts' },
+  { name: 'ReadableStream', module: 'web/install_streams.ts' },
+];
 
 export interface BuildOptions {
   entry: string;
@@ -79,7 +90,7 @@ export async function bundle(entry: string): Promise<string> {
     throw new CliError('EUSAGE', `cannot read ${entry}: no such file`);
   }
   const first = await bundleWith(entry, absEntry, []);
-  const used = OPTIONAL_GLOBALS.filter((g) => new RegExp(`\\b${g.name}\\b`).test(first)).map((g) => g.module);
+  const used = [...new Set(OPTIONAL_GLOBALS.filter((g) => new RegExp(`\\b${g.name}\\b`).test(first)).map((g) => g.module))];
   return used.length === 0 ? first : bundleWith(entry, absEntry, used);
 }
 

@@ -106,6 +106,7 @@ export class HttpServer implements ConnectionHost {
         conn.close();
         continue;
       }
+      conn.setNoDelay?.(true);
       const hc = new HttpConnection(conn, this);
       this.connections.add(hc);
       this.armSweep();

@@ -16,6 +16,8 @@ export interface HttpConn {
   closeWrite(): Promise<void>;
   /** Closes both directions; pending reads resolve null. */
   close(): void;
+  /** TCP: turn Nagle's algorithm off (the server writes whole responses). */
+  setNoDelay?(noDelay?: boolean): void;
 }
 
 /** A listening socket (kiln:vsock's and kiln:net's Listener). */

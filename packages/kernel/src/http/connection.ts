@@ -18,11 +18,13 @@ import { ParseError, parseRequestHead, type RequestHead } from './parser.ts';
 import {
   CHUNKED_LINE, CLOSE_LINE, CONTINUE_100, HeadBuilder, KEEP_ALIVE_LINE, STATUS_TEXT, contentLengthLine, dateLine, headerLine, statusLine,
 } from './serialize.ts';
-import type { ErrorHandler, Handler, HttpConn, HttpLimits, ServerClock } from './types.ts';
+import type { ErrorHandler, Handler, HttpConn, HttpLimits, ServeInfo, ServerClock } from './types.ts';
 
 const INITIAL_BUFFER = 4096;
 /** How long a closing connection may take to flush its last response. */
 const CLOSE_GRACE_MS = 2000;
+/** Response bytes the transport may hold before the connection waits for it (send()). */
+const MAX_UNFLUSHED = 64 * 1024;
 
 /** What a connection needs from its server. */
 export interface ConnectionHost {
@@ -119,6 +121,14 @@ export class HttpConnection {
   private timedOut = false;
   /** Set when the connection gave up on the current request (timeout, bad or oversized body). */
   private failed: RequestBodyError | null = null;
+  /** The handler's second argument (the same for every request of the connection). */
+  private info: ServeInfo | undefined;
+  /** Reused for every response head. */
+  private readonly hb = new HeadBuilder();
+  /** Bytes given to the transport whose write has not resolved yet. */
+  private unflushed = 0;
+  /** Settles when the last write has (resolved or failed). */
+  private lastWrite: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly conn: HttpConn,
@@ -128,10 +138,38 @@ export class HttpConnection {
   private markClosed!: () => void;
   private readonly closedPromise = new Promise<void>((resolve) => (this.markClosed = resolve));
 
-  /** Serves requests until the connection is closed; never rejects. */
+  /**
+   * Serves requests until the connection is closed; never rejects. The hot path awaits only the
+   * transport's read: a synchronous handler's response with a known body is written without
+   * waiting for the write (see send()).
+   */
   async serve(): Promise<void> {
+    const limits = this.host.limits;
     try {
-      while (await this.exchange());
+      for (;;) {
+        this.responseStarted = false;
+        this.failed = null;
+        let head = this.start < this.end ? parseRequestHead(this.buf, this.start, this.end, limits) : null;
+        if (head === null) {
+          if (this.start === this.end) this.setPhase('idle', limits.idleTimeoutMs);
+          else this.setPhase('head', limits.headerTimeoutMs);
+          while (head === null) {
+            if (this.host.closing && this.start === this.end) break;
+            const n = await this.conn.read(this.readView());
+            if (n === null || this.phase === 'closing') break;
+            this.end += n;
+            head = parseRequestHead(this.buf, this.start, this.end, limits);
+            if (head === null && this.phase === 'idle') this.setPhase('head', limits.headerTimeoutMs);
+          }
+          if (head === null) break;
+        }
+        if (head instanceof ParseError) {
+          this.sendErrorAndClose(head.status, head.reason);
+          break;
+        }
+        const more = this.exchange(head);
+        if (more === false || (more !== true && !(await more))) break;
+      }
     } catch {
       // Transport errors (reset, broken pipe) end the connection; there is nobody to tell.
       this.close();
@@ -173,6 +211,31 @@ export class HttpConnection {
     this.deadline = timeoutMs === Infinity ? Infinity : this.host.clock.now() + timeoutMs;
   }
 
+  /**
+   * Writes without waiting for the transport: pipelined writes keep their order, so a response
+   * with a known body need not hold up the next read. Once more than MAX_UNFLUSHED bytes are
+   * waiting (a peer that sends but does not read), returns a promise to wait on, under the
+   * write timeout.
+   */
+  private send(bytes: Uint8Array): Promise<void> | undefined {
+    this.unflushed += bytes.length;
+    this.lastWrite = this.conn.write(bytes).then(this.onWritten, this.onWriteFailed);
+    if (this.unflushed <= MAX_UNFLUSHED) return undefined;
+    const phase = this.phase;
+    this.setPhase('write', this.host.limits.writeTimeoutMs);
+    return this.lastWrite.then(() => {
+      if (this.phase === 'write') this.setPhase(phase, Infinity);
+    });
+  }
+
+  private readonly onWritten = (n: number): void => {
+    this.unflushed -= n;
+  };
+
+  private readonly onWriteFailed = (): void => {
+    this.close();
+  };
+
   /** Writes an error response (if no response began) and closes once it is out, or after a grace period. */
   private sendErrorAndClose(status: number, reason: string): void {
     if (this.closed) return;
@@ -182,22 +245,25 @@ export class HttpConnection {
     }
     this.responseStarted = true;
     this.setPhase('closing', CLOSE_GRACE_MS);
-    const bytes = errorResponseBytes(status, reason, this.host.clock.wallNow());
-    this.conn.write(bytes).then(() => this.lingerAndClose(), () => this.close());
+    this.send(errorResponseBytes(status, reason, this.host.clock.wallNow()));
+    this.lingerAndClose();
   }
 
-  /** After the last response: FIN, then wait (bounded) for the peer's FIN so unread input does not turn into a reset. */
+  /**
+   * After the last response: once every write is out, FIN, then wait (bounded by the grace
+   * period) for the peer's FIN, so that unread input does not turn into a reset that could
+   * destroy the response at the peer.
+   */
   private lingerAndClose(): void {
     if (this.closed) return;
     this.setPhase('closing', CLOSE_GRACE_MS);
     const discard = new Uint8Array(4096);
     const drain = (): Promise<void> => this.conn.read(discard).then((n) => (n === null || this.closed ? undefined : drain()));
-    this.conn.closeWrite().then(drain).then(() => this.close(), () => this.close());
+    this.lastWrite.then(() => (this.closed ? undefined : this.conn.closeWrite().then(drain))).then(() => this.close(), () => this.close());
   }
 
-  /** Reads more bytes into the buffer (compacting or growing it first); null at end of stream. */
-  private fill(): Promise<number | null> {
-    if (this.phase === 'closing') return Promise.resolve(null);
+  /** The free part of the buffer to read into (compacting or growing it first). */
+  private readView(): Uint8Array {
     if (this.start === this.end) this.start = this.end = 0;
     if (this.end === this.buf.length) {
       if (this.start > 0) {
@@ -214,39 +280,20 @@ export class HttpConnection {
         this.buf = bigger;
       }
     }
-    return this.conn.read(this.buf.subarray(this.end)).then((n) => {
+    return this.buf.subarray(this.end);
+  }
+
+  /** Reads more bytes into the buffer; null at end of stream or once the connection is closing. */
+  private fill(): Promise<number | null> {
+    if (this.phase === 'closing') return Promise.resolve(null);
+    return this.conn.read(this.readView()).then((n) => {
       if (n !== null) this.end += n;
       return this.phase === 'closing' ? null : n;
     });
   }
 
-  /** Reads until a whole request head is buffered: a RequestHead, a ParseError, or null when the connection ends first. */
-  private async readHead(): Promise<RequestHead | ParseError | null> {
-    const limits = this.host.limits;
-    if (this.start === this.end) this.setPhase('idle', limits.idleTimeoutMs);
-    else this.setPhase('head', limits.headerTimeoutMs);
-    for (;;) {
-      if (this.start < this.end) {
-        const r = parseRequestHead(this.buf, this.start, this.end, limits);
-        if (r !== null) return r;
-      }
-      if (this.host.closing && this.start === this.end) return null;
-      const n = await this.fill();
-      if (n === null) return null;
-      if (this.phase === 'idle' && this.start < this.end) this.setPhase('head', limits.headerTimeoutMs);
-    }
-  }
-
-  /** One request/response exchange; whether the connection goes on. */
-  private async exchange(): Promise<boolean> {
-    this.responseStarted = false;
-    this.failed = null;
-    const head = await this.readHead();
-    if (head === null || this.closed) return false;
-    if (head instanceof ParseError) {
-      this.sendErrorAndClose(head.status, head.reason);
-      return false;
-    }
+  /** One request/response exchange after its head; whether the connection goes on (a promise unless all was synchronous). */
+  private exchange(head: RequestHead): boolean | Promise<boolean> {
     this.start += head.length;
     if (head.contentLength > this.host.limits.maxBodyBytes) {
       this.sendErrorAndClose(413, `request body larger than ${this.host.limits.maxBodyBytes} bytes`);
@@ -260,63 +307,73 @@ export class HttpConnection {
     const body = head.chunked || head.contentLength > 0 ? new RequestBody(this, head) : null;
     const req = requestFromServer(head.method, url, head.headers, body === null ? null : body.source());
     this.setPhase('handler', Infinity);
+    let r: unknown;
+    try {
+      r = this.host.handler(req, this.info ??= { remoteAddr: this.conn.remoteAddr });
+    } catch (e) {
+      return this.handlerFailed(head, body, e);
+    }
+    if (isThenable(r)) return Promise.resolve(r).then((res) => this.respond(head, body, res), (e: unknown) => this.handlerFailed(head, body, e));
+    return this.respond(head, body, r);
+  }
 
-    let res = await this.callHandler(req);
-    const failed = this.failed as RequestBodyError | null; // callHandler may have set it
-    if (this.closed || failed !== null) {
+  /** The handler threw or gave no Response: ask onError; null (→ 500) if that fails too. */
+  private async handlerFailed(head: RequestHead, body: RequestBody | null, e: unknown): Promise<boolean> {
+    if (this.failed !== null && e === this.failed) return this.respond(head, body, null);
+    let res: unknown = null;
+    try {
+      res = this.host.onError(e);
+      if (isThenable(res)) res = await res;
+      if (!(res instanceof Response)) throw new TypeError('onError did not return a Response');
+    } catch (e2) {
+      console.error('kiln:http: onError failed:', e2);
+      res = null;
+    }
+    return this.respond(head, body, res as Response | null);
+  }
+
+  /** Sends the handler's response (null: a plain 500); whether the connection goes on. */
+  private respond(head: RequestHead, body: RequestBody | null, res: unknown): boolean | Promise<boolean> {
+    if (res !== null && !(res instanceof Response)) {
+      return this.handlerFailed(head, body, new TypeError(`the handler returned ${typeof res}, not a Response`));
+    }
+    if (this.closed || this.failed !== null) {
       // The connection gave up on this request (timeout, bad or oversized body): drop the app's
       // response and answer with the error, unless that is already under way.
       if (res !== null) cancelBody(res);
-      if (failed !== null && !this.responseStarted) this.sendErrorAndClose(failed.status, failed.message);
+      if (this.failed !== null && !this.responseStarted) this.sendErrorAndClose(this.failed.status, this.failed.message);
       return false;
     }
-    if (res === null) res = new Response('Internal Server Error', { status: 500 });
-
     let keepAlive = head.keepAlive && !this.host.closing;
     if (body !== null && !body.done) {
       if (head.expectContinue && !body.started) keepAlive = false; // the client may never send it
       else if (!head.chunked && head.contentLength - body.received > this.host.limits.maxDrainBytes) keepAlive = false;
     }
-    keepAlive = await this.writeResponse(head, res, keepAlive);
+    const w = this.writeResponse(head, res ?? new Response('Internal Server Error', { status: 500 }), keepAlive);
+    return typeof w === 'boolean' ? this.afterResponse(body, w) : w.then((k) => this.afterResponse(body, k));
+  }
+
+  /** After a response: close, or drain the rest of the request body and go on. */
+  private afterResponse(body: RequestBody | null, keepAlive: boolean): boolean | Promise<boolean> {
     if (!keepAlive || this.closed) {
       if (body !== null) body.detach();
       this.lingerAndClose();
       return false;
     }
-    if (body !== null) {
-      const drained = await body.drain(this.host.limits.maxDrainBytes);
+    if (body === null) return true;
+    if (body.done) {
       body.detach();
-      if (!drained) {
-        this.lingerAndClose();
-        return false;
-      }
+      return true;
     }
-    return !this.closed;
+    return body.drain(this.host.limits.maxDrainBytes).then((drained) => {
+      body.detach();
+      if (!drained) this.lingerAndClose();
+      return drained && !this.closed;
+    });
   }
 
-  /** Runs the handler (and onError if it fails); null if even onError failed. */
-  private async callHandler(req: Request): Promise<Response | null> {
-    try {
-      let r: unknown = this.host.handler(req, { remoteAddr: this.conn.remoteAddr });
-      if (isThenable(r)) r = await r;
-      if (!(r instanceof Response)) throw new TypeError(`the handler returned ${r === null ? 'null' : typeof r}, not a Response`);
-      return r;
-    } catch (e) {
-      if (this.failed !== null && e === this.failed) return null;
-      try {
-        let r: unknown = this.host.onError(e);
-        if (isThenable(r)) r = await r;
-        if (!(r instanceof Response)) throw new TypeError('onError did not return a Response');
-        return r;
-      } catch (e2) {
-        console.error('kiln:http: onError failed:', e2);
-        return null;
-      }
-    }
-  }
-
-  /** Writes `res`; returns whether the connection may stay open. */
-  private async writeResponse(head: RequestHead, res: Response, keepAlive: boolean): Promise<boolean> {
+  /** Writes `res`; whether the connection may stay open (at once for a known body, a promise for a stream). */
+  private writeResponse(head: RequestHead, res: Response, keepAlive: boolean): boolean | Promise<boolean> {
     this.responseStarted = true;
     let status = res.status;
     let source: BodySource | null;
@@ -329,7 +386,8 @@ export class HttpConnection {
     }
     if (status === 0) status = 500; // Response.error()
     const noBody = head.method === 'HEAD' || status < 200 || status === 204 || status === 304;
-    const hb = new HeadBuilder();
+    const hb = this.hb;
+    hb.reset();
     hb.add(statusLine(status, status === res.status ? res.statusText : ''));
     const list = headerListOf(res.headers);
     let hasDate = false;
@@ -360,17 +418,21 @@ export class HttpConnection {
       const bytes = source === null ? null : source.kind === 'text' ? utf8Encode(source.text) : source.bytes;
       if (!(status < 200 || status === 204 || (status === 304 && bytes === null))) hb.add(contentLengthLine(bytes === null ? 0 : bytes.length));
       hb.add(keepAlive ? (head.minor === 0 ? KEEP_ALIVE_LINE : EMPTY) : CLOSE_LINE);
-      await this.write(hb.finish(noBody ? null : bytes));
-      return keepAlive;
+      const wait = this.send(hb.finish(noBody ? null : bytes));
+      return wait === undefined ? keepAlive : wait.then(() => keepAlive);
     }
+    return this.writeStream(head, source, hb, noBody, declaredLength, keepAlive);
+  }
 
-    // A streamed body: Content-Length if the app declared it, else chunked (HTTP/1.1) or until close (HTTP/1.0).
+  /** Sends a streamed body after its head, awaiting each write (so a slow peer slows the stream). */
+  // Content-Length if the app declared one, else chunked (HTTP/1.1) or until close (HTTP/1.0).
+  private async writeStream(head: RequestHead, source: BodySource, hb: HeadBuilder, noBody: boolean, declaredLength: number, keepAlive: boolean): Promise<boolean> {
     const it = bodyChunks(source);
     if (noBody) {
       if (declaredLength >= 0 && head.method === 'HEAD') hb.add(contentLengthLine(declaredLength));
       hb.add(keepAlive ? (head.minor === 0 ? KEEP_ALIVE_LINE : EMPTY) : CLOSE_LINE);
       await this.write(hb.finish(null));
-      void it.return?.();
+      stopIterator(it);
       return keepAlive;
     }
     const chunked = declaredLength < 0 && head.minor >= 1;
@@ -394,7 +456,7 @@ export class HttpConnection {
     } catch (e) {
       // Nothing can be said to the client once the head is out: log it, end the connection.
       console.error('kiln:http: response body failed:', e);
-      void it.return?.();
+      stopIterator(it);
       return false;
     }
     if (declaredLength >= 0 && sent !== declaredLength) {
@@ -405,12 +467,15 @@ export class HttpConnection {
     return keepAlive;
   }
 
+  /** Writes and waits until the transport took the bytes, under the write timeout. */
   private async write(bytes: Uint8Array): Promise<void> {
     if (this.closed) return;
     const phase = this.phase;
     this.setPhase('write', this.host.limits.writeTimeoutMs);
-    await this.conn.write(bytes);
-    this.setPhase(phase, Infinity);
+    this.unflushed += bytes.length;
+    this.lastWrite = this.conn.write(bytes).then(this.onWritten);
+    await this.lastWrite;
+    if (this.phase === 'write') this.setPhase(phase, Infinity);
   }
 
   // --- request body access (RequestBody calls these) ------------------------------------
@@ -468,10 +533,19 @@ function frameChunk(chunk: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Tells a body's producer to stop (its return()); its failures are nobody's business now. */
+function stopIterator(it: AsyncIterator<Uint8Array>): void {
+  try {
+    it.return?.().then(undefined, () => undefined);
+  } catch {
+    // a return() that throws has stopped too
+  }
+}
+
 function cancelBody(res: Response): void {
   try {
     const s = takeBodySource(res);
-    if (s !== null) void bodyChunks(s).return?.();
+    if (s !== null) stopIterator(bodyChunks(s));
   } catch {
     // already used: nothing to cancel
   }

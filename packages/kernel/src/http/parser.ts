@@ -54,6 +54,20 @@ const FIELD_LINE = /([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*((?:[\x21-\x7e\x80-\xff
 const CONTENT_LENGTH = /^[0-9]{1,15}$/;
 const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+const TARGET = /^[\x21-\x7e]+$/;
+const COMMON_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
+
+// Host values repeat from request to request: remember the ones already checked.
+const HOST_CACHE_MAX = 64;
+const validHosts = new Set<string>();
+
+function validHost(host: string): boolean {
+  if (validHosts.has(host)) return true;
+  if (!HOST.test(host)) return false;
+  if (validHosts.size >= HOST_CACHE_MAX) validHosts.clear();
+  validHosts.add(host);
+  return true;
+}
 
 function fieldLineError(line: string): ParseError {
   if (line.charCodeAt(0) === 32 || line.charCodeAt(0) === 9) return new ParseError(400, 'obsolete line folding is not accepted');
@@ -113,16 +127,29 @@ export function parseRequestHead(buf: Uint8Array, start: number, end: number, li
   const s = latin1Decode(buf, p, headEnd - 2);
   const rlEnd = s.indexOf('\r\n');
   const rl = s.slice(0, rlEnd);
-  const m = REQUEST_LINE.exec(rl);
-  if (m === null) {
-    const v = ANY_VERSION.exec(rl);
-    if (v !== null && v[1] !== '1' && /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [\x21-\x7e]+ HTTP/.test(rl)) return new ParseError(505, 'HTTP version not supported');
-    return new ParseError(400, 'invalid request line');
+  let method: string;
+  let target: string;
+  let minor: number;
+  // Fast path: a common method, one-space separators, HTTP/1.1 or 1.0 (the regex decides the rest).
+  const sp1 = rl.indexOf(' ');
+  const sp2 = rl.lastIndexOf(' ');
+  const version = rl.slice(sp2 + 1);
+  if (sp1 > 0 && sp2 > sp1 + 1 && COMMON_METHODS.has(rl.slice(0, sp1)) && (version === 'HTTP/1.1' || version === 'HTTP/1.0') && TARGET.test(rl.slice(sp1 + 1, sp2))) {
+    method = rl.slice(0, sp1);
+    target = rl.slice(sp1 + 1, sp2);
+    minor = version === 'HTTP/1.0' ? 0 : 1;
+  } else {
+    const m = REQUEST_LINE.exec(rl);
+    if (m === null) {
+      const v = ANY_VERSION.exec(rl);
+      if (v !== null && v[1] !== '1' && /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [\x21-\x7e]+ HTTP/.test(rl)) return new ParseError(505, 'HTTP version not supported');
+      return new ParseError(400, 'invalid request line');
+    }
+    if (m[3] !== '1') return new ParseError(505, 'HTTP version not supported');
+    method = m[1]!;
+    target = m[2]!;
+    minor = m[4] === '0' ? 0 : 1;
   }
-  if (m[3] !== '1') return new ParseError(505, 'HTTP version not supported');
-  const method = m[1]!;
-  const target = m[2]!;
-  const minor = m[4] === '0' ? 0 : 1;
 
   const headers: string[] = [];
   let contentLength = -1;
@@ -173,7 +200,7 @@ export function parseRequestHead(buf: Uint8Array, start: number, end: number, li
   // RFC 9112 §3.2: Host exactly once in HTTP/1.1, at most once otherwise, and well-formed.
   if (hosts > 1) return new ParseError(400, 'more than one Host field');
   if (hosts === 0 && minor >= 1) return new ParseError(400, 'missing Host field');
-  if (host !== null && !HOST.test(host)) return new ParseError(400, 'invalid Host field');
+  if (host !== null && !validHost(host)) return new ParseError(400, 'invalid Host field');
 
   // RFC 9112 §6.1, §6.3: framing.
   let chunked = false;

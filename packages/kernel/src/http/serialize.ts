@@ -88,10 +88,15 @@ export function dateLine(ms: number): Uint8Array {
   return dateLineBytes;
 }
 
-/** Collects head pieces and writes them, plus an optional body, into one buffer. */
+/** Collects head pieces and writes them, plus an optional body, into one buffer (reusable: reset()). */
 export class HeadBuilder {
   private readonly parts: Uint8Array[] = [];
   private size = 0;
+
+  reset(): void {
+    this.parts.length = 0;
+    this.size = 0;
+  }
 
   add(piece: Uint8Array): void {
     this.parts.push(piece);

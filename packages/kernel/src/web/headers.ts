@@ -164,3 +164,8 @@ export function headersFromList(list: string[]): Headers {
 export function headerListOf(h: Headers): string[] {
   return (h as unknown as { list: string[] }).list;
 }
+
+/** Internal: appends a pair the caller knows is valid (lower-case name, clean value), unchecked. */
+export function appendTrusted(h: Headers, name: string, value: string): void {
+  (h as unknown as { list: string[] }).list.push(name, value);
+}

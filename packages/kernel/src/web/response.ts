@@ -5,7 +5,7 @@
 // (headers of redirect()/error() responses stay mutable), cloning a streamed body (no tee).
 
 import { Body, extractBody, peekBodySource, type BodyInit, type BodySource } from './body.ts';
-import { Headers, type HeadersInit } from './headers.ts';
+import { Headers, appendTrusted, type HeadersInit } from './headers.ts';
 import { URL } from './url.ts';
 
 export interface ResponseInit {
@@ -17,6 +17,7 @@ export interface ResponseInit {
 const REASON_PHRASE = /^[\t \x21-\x7e\x80-\xff]*$/;
 const NULL_BODY_STATUS = [101, 103, 204, 205, 304];
 const REDIRECT_STATUS = [301, 302, 303, 307, 308];
+const TEXT_PLAIN = 'text/plain;charset=UTF-8';
 
 export type ResponseType = 'basic' | 'cors' | 'default' | 'error' | 'opaque' | 'opaqueredirect';
 
@@ -26,24 +27,37 @@ export class Response extends Body {
   private readonly _headers: Headers;
   private _type: ResponseType;
 
-  constructor(body: BodyInit | null = null, init: ResponseInit = {}) {
-    const status = init.status === undefined ? 200 : Number(init.status);
-    if (!Number.isInteger(status) || status < 200 || status > 599) throw new RangeError(`The status provided (${String(init.status)}) is outside the range [200, 599]`);
-    const statusText = init.statusText === undefined ? '' : String(init.statusText);
-    if (!REASON_PHRASE.test(statusText)) throw new TypeError(`Invalid statusText: "${statusText}"`);
+  constructor(body: BodyInit | null = null, init?: ResponseInit) {
+    let status = 200;
+    let statusText = '';
+    if (init !== undefined) {
+      if (init.status !== undefined) {
+        status = Number(init.status);
+        if (!Number.isInteger(status) || status < 200 || status > 599) throw new RangeError(`The status provided (${String(init.status)}) is outside the range [200, 599]`);
+      }
+      if (init.statusText !== undefined) {
+        statusText = String(init.statusText);
+        if (!REASON_PHRASE.test(statusText)) throw new TypeError(`Invalid statusText: "${statusText}"`);
+      }
+    }
     let source: BodySource | null = null;
     let type: string | null = null;
-    if (body !== null && body !== undefined) {
-      if (NULL_BODY_STATUS.indexOf(status) >= 0) throw new TypeError(`Response with null body status (${status}) cannot have body`);
+    if (typeof body === 'string') {
+      // The common case, without extractBody's type tests.
+      source = { kind: 'text', text: body };
+      type = TEXT_PLAIN;
+    } else if (body !== null && body !== undefined) {
       const e = extractBody(body);
       source = e.source;
       type = e.type;
     }
+    if (source !== null && NULL_BODY_STATUS.indexOf(status) >= 0) throw new TypeError(`Response with null body status (${status}) cannot have body`);
     super(source);
     this._status = status;
     this._statusText = statusText;
-    this._headers = new Headers(init.headers);
-    if (type !== null && !this._headers.has('content-type')) this._headers.set('content-type', type);
+    const headers = init === undefined || init.headers === undefined ? new Headers() : new Headers(init.headers);
+    if (type !== null && (init === undefined || init.headers === undefined || !headers.has('content-type'))) appendTrusted(headers, 'content-type', type);
+    this._headers = headers;
     this._type = 'default';
   }
 

@@ -11,6 +11,8 @@ const NON_ASCII = /[\x80-\xff]/;
 const NON_ASCII_OR_WIDE = /[^\x00-\x7f]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const HAS_SURROGATE = /[\ud800-\udfff]/;
+/** Strings up to this length are encoded without a regex test first. */
+const SHORT = 32;
 
 /** Bytes (any values) → a string with one char per byte (Latin-1), using native code. */
 export function latin1Decode(bytes: Uint8Array, start = 0, end = bytes.length): string {
@@ -36,7 +38,17 @@ export function latin1Encode(s: string): Uint8Array {
 
 /** UTF-8 encoding of `s` (lone surrogates → U+FFFD). */
 export function utf8Encode(s: string): Uint8Array {
-  if (!NON_ASCII_OR_WIDE.test(s)) return latin1Encode(s);
+  if (s.length <= SHORT) {
+    // Short strings: copy while ASCII (cheaper than a regex test first).
+    const out = new Uint8Array(s.length);
+    let i = 0;
+    for (; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) break;
+      out[i] = c;
+    }
+    if (i === s.length) return out;
+  } else if (!NON_ASCII_OR_WIDE.test(s)) return latin1Encode(s);
   if (HAS_SURROGATE.test(s)) s = s.replace(LONE_SURROGATE, '\ufffd');
   return latin1Encode(unescape(encodeURIComponent(s)));
 }

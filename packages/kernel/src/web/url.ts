@@ -56,6 +56,12 @@ function isHex(b: number): boolean {
   return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66);
 }
 
+/** WebIDL USVString: lone surrogates become U+FFFD. */
+function usv(v: unknown): string {
+  const s = String(v);
+  return /[\ud800-\udfff]/.test(s) ? s.replace(LONE_SURROGATE, '\ufffd') : s;
+}
+
 function failure(input: string): TypeError {
   return new TypeError(`Invalid URL: "${input}"`);
 }
@@ -481,7 +487,8 @@ export class URLSearchParams implements Iterable<[string, string]> {
 
   constructor(init: string | URLSearchParams | Record<string, string> | Iterable<[string, string]> = '') {
     if (typeof init === 'string') {
-      this.list = parseForm(init.startsWith('?') ? init.slice(1) : init);
+      const q = usv(init);
+      this.list = parseForm(q.startsWith('?') ? q.slice(1) : q);
     } else if (init instanceof URLSearchParams) {
       this.list = init.list.map((p) => [p[0], p[1]]);
     } else if (init !== null && typeof init === 'object') {
@@ -489,13 +496,13 @@ export class URLSearchParams implements Iterable<[string, string]> {
         for (const pair of init as Iterable<Iterable<string>>) {
           const p = Array.from(pair);
           if (p.length !== 2) throw new TypeError('Each query pair must be an iterable [name, value] tuple');
-          this.list.push([String(p[0]), String(p[1])]);
+          this.list.push([usv(p[0]), usv(p[1])]);
         }
       } else {
-        for (const k of Object.keys(init)) this.list.push([k, String((init as Record<string, string>)[k])]);
+        for (const k of Object.keys(init)) this.list.push([usv(k), usv((init as Record<string, string>)[k])]);
       }
     } else {
-      this.list = parseForm(String(init));
+      this.list = parseForm(usv(init));
     }
   }
 
@@ -510,7 +517,7 @@ export class URLSearchParams implements Iterable<[string, string]> {
   }
 
   append(name: string, value: string): void {
-    this.list.push([String(name), String(value)]);
+    this.list.push([usv(name), usv(value)]);
     this.update();
   }
 
@@ -537,8 +544,8 @@ export class URLSearchParams implements Iterable<[string, string]> {
   }
 
   set(name: string, value: string): void {
-    const n = String(name);
-    const v = String(value);
+    const n = usv(name);
+    const v = usv(value);
     const i = this.list.findIndex((p) => p[0] === n);
     if (i < 0) this.list.push([n, v]);
     else {

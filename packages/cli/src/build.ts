@@ -24,10 +24,21 @@ export const KILN_MODULES: Record<string, string> = {
   'kiln:netdev': join(KERNEL_SRC, 'units/netdev.ts'),
   'kiln:fs': join(KERNEL_SRC, 'units/fs.ts'),
   'kiln:net': join(KERNEL_SRC, 'units/net.ts'),
+  'kiln:http': join(KERNEL_SRC, 'units/http.ts'),
 };
 
 /** Globals installed only for apps that use them (each costs bundle size and boot time). */
-const OPTIONAL_GLOBALS: { name: string; module: string }[] = [{ name: 'crypto', module: 'crypto_global.ts' }];
+const OPTIONAL_GLOBALS: { name: string; module: string }[] = [
+  { name: 'crypto', module: 'crypto_global.ts' },
+  { name: 'Headers', module: 'web/install_fetch.ts' },
+  { name: 'Request', module: 'web/install_fetch.ts' },
+  { name: 'Response', module: 'web/install_fetch.ts' },
+  { name: 'TextEncoder', module: 'web/install_encoding.ts' },
+  { name: 'TextDecoder', module: 'web/install_encoding.ts' },
+  { name: 'URL', module: 'web/install_url.ts' },
+  { name: 'URLSearchParams', module: 'web/install_url.ts' },
+  { name: 'ReadableStream', module: 'web/install_streams.ts' },
+];
 
 export interface BuildOptions {
   entry: string;
@@ -98,7 +109,7 @@ export async function bundle(entry: string): Promise<Bundle> {
   }
   const modules = new Set<string>();
   const first = await bundleWith(entry, absEntry, [], false, modules);
-  const globals = OPTIONAL_GLOBALS.filter((g) => new RegExp(`\\b${g.name}\\b`).test(first)).map((g) => g.module);
+  const globals = [...new Set(OPTIONAL_GLOBALS.filter((g) => new RegExp(`\\b${g.name}\\b`).test(first)).map((g) => g.module))];
   const usesFs = modules.has('kiln:fs');
   const source = globals.length === 0 && !usesFs ? first : await bundleWith(entry, absEntry, globals, usesFs);
   return { source, usesFs };
@@ -130,6 +141,10 @@ async function bundleWith(entry: string, absEntry: string, globals: string[], wi
       platform: 'neutral',
       mainFields: ['module', 'main'],
       target: 'es2020',
+      // Class fields as plain assignments: the define semantics (the kernel tsconfig's ES2022
+      // target implies them) lower to an Object.defineProperty call per field per instance,
+      // which QuickJS pays on every object of every class (a Response cost 3x as much).
+      tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
       treeShaking: true,
       minifySyntax: true,
       minifyWhitespace: false,

@@ -27,3 +27,31 @@ declare var crypto: {
   /** Fills an integer typed array (≤ 65536 bytes) with cryptographically strong random values. */
   getRandomValues<T extends ArrayBufferView>(array: T): T;
 };
+
+// Web globals kiln build installs when the app names them (packages/cli/src/build.ts
+// OPTIONAL_GLOBALS). Their types are the kernel classes' own: web/*.ts (each file's header says
+// what of the standard it covers). kiln:http hands out the same classes.
+declare var Headers: typeof import('./web/headers.ts').Headers;
+type Headers = import('./web/headers.ts').Headers;
+type HeadersInit = import('./web/headers.ts').HeadersInit;
+declare var Request: typeof import('./web/request.ts').Request;
+type Request = import('./web/request.ts').Request;
+type RequestInit = import('./web/request.ts').RequestInit;
+declare var Response: typeof import('./web/response.ts').Response;
+type Response = import('./web/response.ts').Response;
+type ResponseInit = import('./web/response.ts').ResponseInit;
+type BodyInit = import('./web/body.ts').BodyInit;
+declare var TextEncoder: typeof import('./web/text_codec.ts').TextEncoder;
+type TextEncoder = import('./web/text_codec.ts').TextEncoder;
+declare var TextDecoder: typeof import('./web/text_codec.ts').TextDecoder;
+type TextDecoder = import('./web/text_codec.ts').TextDecoder;
+declare var URL: typeof import('./web/url.ts').URL;
+type URL = import('./web/url.ts').URL;
+declare var URLSearchParams: typeof import('./web/url.ts').URLSearchParams;
+type URLSearchParams = import('./web/url.ts').URLSearchParams;
+declare var ReadableStream: typeof import('./web/readable_stream.ts').ReadableStream;
+type ReadableStream<R = Uint8Array> = import('./web/readable_stream.ts').ReadableStream<R>;
+declare var ReadableStreamDefaultReader: typeof import('./web/readable_stream.ts').ReadableStreamDefaultReader;
+type ReadableStreamDefaultReader<R = Uint8Array> = import('./web/readable_stream.ts').ReadableStreamDefaultReader<R>;
+declare var ReadableStreamDefaultController: typeof import('./web/readable_stream.ts').ReadableStreamDefaultController;
+type ReadableStreamDefaultController<R = Uint8Array> = import('./web/readable_stream.ts').ReadableStreamDefaultController<R>;

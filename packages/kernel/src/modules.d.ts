@@ -1,6 +1,6 @@
 // Types of the `kiln:*` modules for apps (examples/*/main.ts typecheck against these with the
 // kernel tsconfig). Implementations: kiln:process → units/process.ts, kiln:block → units/block.ts, kiln:vsock → units/vsock.ts,
-// kiln:fs → units/fs.ts, kiln:netdev → units/netdev.ts, kiln:net → units/net.ts
+// kiln:fs → units/fs.ts, kiln:netdev → units/netdev.ts, kiln:net → units/net.ts, kiln:http → units/http.ts
 // (kiln build maps them).
 // Keep in step with the implementation. Spec: shared/DESIGN.md §4 "App API".
 
@@ -345,4 +345,84 @@ declare module 'kiln:net' {
   export function configured(): Promise<InterfaceInfo>;
   /** Interface and transmit counters (drops, checksum failures, fragments, ICMP sent...). */
   export function stats(): { interface: Record<string, number>; transmit: { queued: number; dropped: number; errors: number } };
+}
+
+declare module 'kiln:http' {
+  /** Limits and timeouts of one server (every field optional in ServeOptions.limits). */
+  export interface HttpLimits {
+    /** Request line + header fields + blank line, bytes (431 beyond; 414 for a request line alone). Default 16 KiB. */
+    maxHeadBytes: number;
+    /** Header field lines per request (431 beyond). Default 100. */
+    maxHeaders: number;
+    /** Request body bytes (413 beyond). Default 10 MiB. */
+    maxBodyBytes: number;
+    /** Open connections; further ones are closed at once. Default 1024. */
+    maxConnections: number;
+    /** Unread request body the server reads and discards to keep a connection (else it closes it). Default 256 KiB. */
+    maxDrainBytes: number;
+    /** From the first byte of a request to the end of its head (408 and close). Default 10 s. */
+    headerTimeoutMs: number;
+    /** An idle keep-alive connection waiting for its next request (closed). Default 5 s. */
+    idleTimeoutMs: number;
+    /** Longest wait for the next bytes of a request body (408 and close). Default 30 s. */
+    bodyTimeoutMs: number;
+    /** Longest wait for the peer to take response bytes (close). Default 30 s. */
+    writeTimeoutMs: number;
+  }
+  /** A byte stream connection: kiln:net's and kiln:vsock's Conn have this shape. */
+  export interface HttpConn {
+    readonly remoteAddr?: unknown;
+    read(buf: Uint8Array): Promise<number | null>;
+    write(bytes: Uint8Array): Promise<number>;
+    closeWrite(): Promise<void>;
+    close(): void;
+    setNoDelay?(noDelay?: boolean): void;
+  }
+  /** A listener: kiln:net's listen() and kiln:vsock's listen() return one. */
+  export interface HttpListener<C extends HttpConn = HttpConn> {
+    readonly addr: unknown;
+    accept(): Promise<C>;
+    close(): void;
+  }
+  export interface ServeInfo {
+    /** The peer: { transport: 'tcp', hostname, port } over TCP, { cid, port } over vsock. */
+    remoteAddr: unknown;
+  }
+  export type Handler = (request: Request, info: ServeInfo) => Response | Promise<Response>;
+  /** Answers when the handler throws (default: log the error, 500). */
+  export type ErrorHandler = (error: unknown) => Response | Promise<Response>;
+  export interface ServeOptions {
+    /** TCP port (default 8000). */
+    port?: number;
+    /** Local address to accept on (default "0.0.0.0": any). */
+    hostname?: string;
+    /** Serve on this listener instead of TCP, e.g. kiln:vsock's listen(PORT). */
+    listener?: HttpListener;
+    /** Aborting it shuts the server down (anything with `aborted` and addEventListener('abort')). */
+    signal?: { readonly aborted: boolean; addEventListener(type: 'abort', listener: () => void): void };
+    /** Called once listening (default: logs "Listening on http://HOST:PORT/"). */
+    onListen?: (addr: unknown) => void;
+    onError?: ErrorHandler;
+    limits?: Partial<HttpLimits>;
+  }
+  export interface HttpServer {
+    /** The listener's address ({ transport: 'tcp', hostname, port } for TCP). */
+    readonly addr: unknown;
+    /** Resolves once the server stopped accepting and every connection is closed. */
+    readonly finished: Promise<void>;
+    /** Stops accepting; idle connections close now, busy ones after their response. Resolves like `finished`. */
+    shutdown(): Promise<void>;
+    /** Connections accepted, refused (over maxConnections), open now. */
+    stats(): { accepted: number; refused: number; active: number };
+  }
+  /**
+   * Serves HTTP/1.1 (keep-alive, pipelining, chunked bodies both ways, Expect: 100-continue)
+   * until shutdown() or the signal; the server keeps the program alive meanwhile. A handler
+   * that throws gets a 500 (onError), malformed requests a 400-class answer.
+   */
+  export function serve(handler: Handler): HttpServer;
+  export function serve(options: ServeOptions, handler: Handler): HttpServer;
+  export const Headers: typeof globalThis.Headers;
+  export const Request: typeof globalThis.Request;
+  export const Response: typeof globalThis.Response;
 }

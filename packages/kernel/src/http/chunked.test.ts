@@ -1,0 +1,77 @@
+// The chunked decoder (RFC 9112 §7.1): golden bodies with extensions and trailers, malformed
+// framing (each a ParseError, never an exception), and the property that any chunking of any
+// data, fed in any pieces, decodes back to the data.
+
+import { strict as assert } from 'node:assert';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import { ChunkedDecoder, LAST_CHUNK, MAX_CHUNK_LINE, chunkSizeLine } from './chunked.ts';
+import { ParseError } from './parser.ts';
+
+const bytes = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const text = (b: Uint8Array): string => String.fromCharCode(...b);
+
+/** Feeds `input` in pieces of `piece` bytes (buffering the unconsumed rest); returns the body, or the error. */
+function decode(input: Uint8Array, piece = input.length, maxTrailer = 1024): { body: string; done: boolean; rest: number } | ParseError {
+  const d = new ChunkedDecoder(maxTrailer);
+  let body = '';
+  let start = 0;
+  let end = 0;
+  for (;;) {
+    const r = d.step(input, start, end);
+    if (r instanceof ParseError) return r;
+    if (d.dataEnd > d.dataStart) body += text(input.subarray(d.dataStart, d.dataEnd));
+    start += r;
+    if (d.done) return { body, done: true, rest: input.length - start };
+    if (r === 0) {
+      if (end === input.length) return { body, done: false, rest: input.length - start };
+      end = Math.min(input.length, end + Math.max(1, piece));
+    }
+  }
+}
+
+test('chunked_golden_bodies', () => {
+  assert.deepEqual(decode(bytes('5\r\nhello\r\n0\r\n\r\n')), { body: 'hello', done: true, rest: 0 });
+  assert.deepEqual(decode(bytes('3\r\nabc\r\nA\r\n0123456789\r\n0\r\n\r\nNEXT')), { body: 'abc0123456789', done: true, rest: 4 });
+  assert.deepEqual(decode(bytes('00005;a=b;c="q \\" x" ; d\r\nhello\r\n0;last\r\nX-Sum: 1\r\nY: z\r\n\r\n')), { body: 'hello', done: true, rest: 0 });
+  assert.deepEqual(decode(bytes('0\r\n\r\n')), { body: '', done: true, rest: 0 });
+  assert.deepEqual(decode(bytes('5\r\nhel')), { body: 'hel', done: false, rest: 0 });
+  assert.equal(chunkSizeLine(255), 'ff\r\n');
+  assert.equal(chunkSizeLine(4096), '1000\r\n');
+  assert.equal(LAST_CHUNK, '0\r\n\r\n');
+});
+
+test('chunked_malformed_is_a_parse_error', () => {
+  const bad = [
+    'x\r\n', '\r\n', ' 5\r\nhello\r\n', '5 \r\nhello\r\n', '-5\r\n', '+5\r\n', '0x5\r\n', '5\nhello\r\n', '5\r\nhelloXX', '5\r\nhello\n0\r\n\r\n',
+    '1234567890abcdef\r\n', '5;\r\nhello\r\n', '5;a=\r\n', '5;a="unterminated\r\n', '5;a b\r\n', '0\r\nbad trailer\r\n\r\n', '0\r\n : x\r\n\r\n',
+    '0\r\nX: a\r\n b\r\n\r\n', '0\r\n\n',
+  ];
+  for (const s of bad) {
+    const r = decode(bytes(s));
+    assert.ok(r instanceof ParseError, `${JSON.stringify(s)} gave ${JSON.stringify(r)}`);
+    assert.equal(r.status, 400, JSON.stringify(s));
+  }
+  assert.ok(decode(bytes(`5;x=${'a'.repeat(MAX_CHUNK_LINE)}\r\n`)) instanceof ParseError);
+  const trailer = decode(bytes(`0\r\nX: ${'a'.repeat(2000)}\r\n\r\n`), undefined, 1024);
+  assert.ok(trailer instanceof ParseError && trailer.status === 431);
+});
+
+test('chunked_any_chunking_in_any_pieces_round_trips', () => {
+  fc.assert(fc.property(fc.array(fc.uint8Array({ minLength: 1, maxLength: 40 }), { maxLength: 8 }), fc.integer({ min: 1, max: 16 }), (chunks, piece) => {
+    let wire = '';
+    for (const c of chunks) wire += `${chunkSizeLine(c.length)}${text(c)}\r\n`;
+    wire += LAST_CHUNK;
+    const r = decode(bytes(wire), piece);
+    assert.ok(!(r instanceof ParseError));
+    assert.deepEqual(r, { body: chunks.map(text).join(''), done: true, rest: 0 });
+  }), { numRuns: 2000 });
+});
+
+test('chunked_any_bytes_never_throw', () => {
+  const token = fc.constantFrom('0', '5', 'a', 'F', ';', '=', '"', '\r\n', '\r', '\n', ' ', 'x', ':', 'hello', '\0', '\xff');
+  fc.assert(fc.property(fc.oneof(fc.uint8Array({ maxLength: 64 }), fc.array(token, { maxLength: 30 }).map((t) => bytes(t.join('')))), fc.integer({ min: 1, max: 8 }), (b, piece) => {
+    const r = decode(b, piece, 64);
+    if (r instanceof ParseError) assert.ok(r.status === 400 || r.status === 431);
+  }), { numRuns: 5000 });
+});

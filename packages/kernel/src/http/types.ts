@@ -1,0 +1,87 @@
+// The seams of kiln:http: the stream transport it serves on (Deno's Conn/Listener shape, which
+// kiln:vsock has and kiln:net's TCP listener shares), the handler, the limits and the clock.
+// The server never names a transport: a Node test serves over node:net through the same seam.
+
+import type { Request } from '../web/request.ts';
+import type { Response } from '../web/response.ts';
+
+/** A byte stream connection (kiln:vsock's and kiln:net's Conn). */
+export interface HttpConn {
+  readonly remoteAddr?: unknown;
+  /** Reads into `buf`: the byte count, or null at end of stream. */
+  read(buf: Uint8Array): Promise<number | null>;
+  /** Writes all of `bytes` (the caller does not reuse them until this resolves). */
+  write(bytes: Uint8Array): Promise<number>;
+  /** No more writes (FIN); reads continue. */
+  closeWrite(): Promise<void>;
+  /** Closes both directions; pending reads resolve null. */
+  close(): void;
+  /** TCP: turn Nagle's algorithm off (the server writes whole responses). */
+  setNoDelay?(noDelay?: boolean): void;
+}
+
+/** A listening socket (kiln:vsock's and kiln:net's Listener). */
+export interface HttpListener<C extends HttpConn = HttpConn> {
+  readonly addr: unknown;
+  /** The next connection; rejects once the listener is closed. */
+  accept(): Promise<C>;
+  close(): void;
+}
+
+export interface ServeInfo {
+  /** The peer's address as the transport reports it ({ transport, hostname, port } for TCP, { cid, port } for vsock). */
+  remoteAddr: unknown;
+}
+
+export type Handler = (request: Request, info: ServeInfo) => Response | Promise<Response>;
+
+/** What the server answers when the handler throws (default: log it, 500). */
+export type ErrorHandler = (error: unknown) => Response | Promise<Response>;
+
+export interface HttpLimits {
+  /** Request line + header fields + blank line, bytes (431 beyond; 414 for a request line alone). Default 16 KiB. */
+  maxHeadBytes: number;
+  /** Header field lines per request (431 beyond). Default 100. */
+  maxHeaders: number;
+  /** Request body bytes (413 beyond). Default 10 MiB. */
+  maxBodyBytes: number;
+  /** Open connections; further ones are closed at once. Default 1024. */
+  maxConnections: number;
+  /** Unread request body the server reads and discards to keep a connection (else it closes). Default 256 KiB. */
+  maxDrainBytes: number;
+  /** From the first byte of a request to the end of its head (408 and close). Default 10 s. */
+  headerTimeoutMs: number;
+  /** An idle keep-alive connection waiting for the next request (closed silently). Default 5 s. */
+  idleTimeoutMs: number;
+  /** Longest wait for the next bytes of a request body (408 and close). Default 30 s. */
+  bodyTimeoutMs: number;
+  /** Longest wait for the peer to take response bytes (close). Default 30 s. */
+  writeTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: HttpLimits = {
+  maxHeadBytes: 16 * 1024,
+  maxHeaders: 100,
+  maxBodyBytes: 10 * 1024 * 1024,
+  maxConnections: 1024,
+  maxDrainBytes: 256 * 1024,
+  headerTimeoutMs: 10_000,
+  idleTimeoutMs: 5_000,
+  bodyTimeoutMs: 30_000,
+  writeTimeoutMs: 30_000,
+};
+
+/** Time for the server: monotonic ms for timeouts, wall-clock ms for the Date header, a timer. */
+export interface ServerClock {
+  now(): number;
+  wallNow(): number;
+  setTimer(fn: () => void, ms: number): unknown;
+  clearTimer(handle: unknown): void;
+}
+
+export const SYSTEM_CLOCK: ServerClock = {
+  now: () => performance.now(),
+  wallNow: () => Date.now(),
+  setTimer: (fn, ms) => setTimeout(fn, ms),
+  clearTimer: (h) => clearTimeout(h as number),
+};

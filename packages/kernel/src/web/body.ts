@@ -1,0 +1,221 @@
+// The Body mixin of Request and Response (WHATWG Fetch §5.3): extracting a body from a
+// BodyInit and consuming it once (text, json, arrayBuffer, bytes; body as a ReadableStream).
+// Internally a body stays in the cheapest form it came in — a string, bytes, a stream, an
+// async iterable, or a pull function from kiln:http's connection — and becomes a
+// ReadableStream only when `.body` is read, so `new Response("hello")` and `await req.text()`
+// never build a stream. Async iterables may yield Uint8Array/ArrayBufferView or strings
+// (UTF-8 encoded). Not covered: Blob, FormData (formData()/blob() throw TypeError).
+
+import { ReadableStream, isDisturbed } from './readable_stream.ts';
+import { utf8Decode, utf8Encode } from './text_codec.ts';
+import { URLSearchParams } from './url.ts';
+
+export type BodyInit = string | ArrayBuffer | ArrayBufferView | URLSearchParams | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>;
+
+/** The body in the form it arrived. */
+export type BodySource =
+  | { kind: 'text'; text: string }
+  | { kind: 'bytes'; bytes: Uint8Array }
+  | { kind: 'stream'; stream: ReadableStream<Uint8Array> }
+  | { kind: 'iterable'; iterable: AsyncIterable<Uint8Array | string> }
+  /** kiln:http's request body: next() yields chunks then null; cancel() stops reading. `length` is the Content-Length, or -1. */
+  | { kind: 'pull'; next(): Promise<Uint8Array | null>; cancel(): void; length: number };
+
+export interface ExtractedBody {
+  source: BodySource;
+  /** The Content-Type the body implies, if any. */
+  type: string | null;
+}
+
+/** Fetch's "extract a body" (copying buffer sources). */
+export function extractBody(init: BodyInit): ExtractedBody {
+  if (typeof init === 'string') return { source: { kind: 'text', text: init }, type: 'text/plain;charset=UTF-8' };
+  if (init instanceof ArrayBuffer) return { source: { kind: 'bytes', bytes: new Uint8Array(init.slice(0)) }, type: null };
+  if (ArrayBuffer.isView(init)) {
+    return { source: { kind: 'bytes', bytes: new Uint8Array(init.buffer.slice(init.byteOffset, init.byteOffset + init.byteLength)) }, type: null };
+  }
+  if (init instanceof URLSearchParams) return { source: { kind: 'text', text: init.toString() }, type: 'application/x-www-form-urlencoded;charset=UTF-8' };
+  if (init instanceof ReadableStream) {
+    if (init.locked || isDisturbed(init)) throw new TypeError('The body stream is locked or was already read');
+    return { source: { kind: 'stream', stream: init }, type: null };
+  }
+  if (init !== null && typeof init === 'object' && typeof (init as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') {
+    return { source: { kind: 'iterable', iterable: init as AsyncIterable<Uint8Array | string> }, type: null };
+  }
+  return { source: { kind: 'text', text: String(init) }, type: 'text/plain;charset=UTF-8' };
+}
+
+/** A chunk of a streamed body as bytes (TypeError for anything but bytes or a string). */
+export function chunkBytes(chunk: unknown): Uint8Array {
+  if (chunk instanceof Uint8Array) return chunk;
+  if (typeof chunk === 'string') return utf8Encode(chunk);
+  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
+  throw new TypeError('A body chunk must be a Uint8Array, an ArrayBufferView or a string');
+}
+
+/** An async iterator over the body's chunks as bytes. */
+export function bodyChunks(source: BodySource): AsyncIterator<Uint8Array> {
+  switch (source.kind) {
+    case 'text':
+    case 'bytes': {
+      let done = false;
+      return {
+        next: () => {
+          if (done) return Promise.resolve({ done: true, value: undefined });
+          done = true;
+          return Promise.resolve({ done: false, value: source.kind === 'text' ? utf8Encode(source.text) : source.bytes });
+        },
+      };
+    }
+    case 'pull':
+      return {
+        next: () => source.next().then((v) => (v === null ? { done: true, value: undefined } : { done: false, value: v })),
+        return: () => {
+          source.cancel();
+          return Promise.resolve({ done: true, value: undefined });
+        },
+      };
+    case 'stream': {
+      const it = source.stream.values();
+      return {
+        next: () => it.next().then((r) => (r.done ? r : { done: false, value: chunkBytes(r.value) })),
+        return: () => it.return!(),
+      };
+    }
+    case 'iterable': {
+      const it = source.iterable[Symbol.asyncIterator]();
+      return {
+        next: () => it.next().then((r) => (r.done ? { done: true, value: undefined } : { done: false, value: chunkBytes(r.value) })),
+        return: () => (it.return ? it.return().then(() => ({ done: true, value: undefined })) : Promise.resolve({ done: true, value: undefined })),
+      };
+    }
+  }
+}
+
+/** The body as a ReadableStream (what `.body` returns). */
+function toStream(source: BodySource): ReadableStream<Uint8Array> {
+  if (source.kind === 'stream') return source.stream;
+  const it = bodyChunks(source);
+  return new ReadableStream<Uint8Array>({
+    pull: (c) =>
+      it.next().then((r) => {
+        if (r.done) c.close();
+        else c.enqueue(r.value);
+      }),
+    cancel: () => it.return?.().then(() => undefined),
+  }, { highWaterMark: 0 });
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+async function readAll(source: BodySource): Promise<Uint8Array> {
+  if (source.kind === 'bytes') return source.bytes;
+  if (source.kind === 'text') return utf8Encode(source.text);
+  const it = bodyChunks(source);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const r = await it.next();
+    if (r.done) break;
+    chunks.push(r.value);
+    total += r.value.length;
+  }
+  return concat(chunks, total);
+}
+
+/** Base of Request and Response: the body and the consuming methods. */
+export class Body {
+  /** @internal */
+  protected bodySource: BodySource | null;
+  private stream: ReadableStream<Uint8Array> | null = null;
+  private used = false;
+
+  protected constructor(source: BodySource | null) {
+    this.bodySource = source;
+  }
+
+  get body(): ReadableStream<Uint8Array> | null {
+    if (this.bodySource === null) return null;
+    if (this.stream === null) {
+      this.stream = toStream(this.bodySource);
+      this.bodySource = { kind: 'stream', stream: this.stream };
+    }
+    return this.stream;
+  }
+
+  get bodyUsed(): boolean {
+    return this.used || (this.stream !== null && isDisturbed(this.stream));
+  }
+
+  /** Marks the body used and returns its source (TypeError if it was used already). */
+  protected takeBody(): BodySource | null {
+    if (this.bodyUsed) throw new TypeError('Body has already been consumed');
+    if (this.stream !== null && this.stream.locked) throw new TypeError('The body stream is locked');
+    this.used = true;
+    return this.bodySource;
+  }
+
+  arrayBuffer(): Promise<ArrayBuffer> {
+    return this.bytes().then((b) => (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength ? b.buffer as ArrayBuffer : b.slice().buffer as ArrayBuffer));
+  }
+
+  bytes(): Promise<Uint8Array> {
+    try {
+      const s = this.takeBody();
+      if (s === null) return Promise.resolve(new Uint8Array(0));
+      if (s.kind === 'bytes') return Promise.resolve(s.bytes.slice());
+      return readAll(s);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  text(): Promise<string> {
+    try {
+      const s = this.takeBody();
+      if (s === null) return Promise.resolve('');
+      if (s.kind === 'text') return Promise.resolve(s.text);
+      return readAll(s).then(decodeText);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  json(): Promise<unknown> {
+    return this.text().then((t) => JSON.parse(t) as unknown);
+  }
+
+  formData(): Promise<never> {
+    return Promise.reject(new TypeError('formData() is not supported in Kiln'));
+  }
+
+  blob(): Promise<never> {
+    return Promise.reject(new TypeError('blob() is not supported in Kiln (no Blob)'));
+  }
+}
+
+/** UTF-8 decode with a leading BOM dropped (Fetch's "UTF-8 decode"). */
+function decodeText(bytes: Uint8Array): string {
+  if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
+  return utf8Decode(bytes);
+}
+
+/** Internal: takes the body to send it (kiln:http's response writer); TypeError if it was used. */
+export function takeBodySource(b: Body): BodySource | null {
+  return (b as unknown as { takeBody(): BodySource | null }).takeBody();
+}
+
+/** Internal: the body as it is, not consumed (clone() and the request body drain). */
+export function peekBodySource(b: Body): BodySource | null {
+  return (b as unknown as { bodySource: BodySource | null }).bodySource;
+}

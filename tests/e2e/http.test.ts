@@ -1,0 +1,147 @@
+// E2E: kiln:http in a guest on Kiln's VMM. Over vsock (examples/http-vsock): the host connects
+// to the VMM's hybrid socket, sends `CONNECT 8080\n`, then speaks HTTP/1.1: pipelined requests
+// (GET, a JSON echo of a POST, a chunked stream, a 1 MiB body echoed back), one connection per
+// request too, then /quit, after which the guest exits 0. Over TCP (examples/http-hello on
+// kiln:net, user-mode networking through passt): curl --http1.1 reuses one connection for
+// several requests and the guest ends after its last one.
+
+import { strict as assert } from 'node:assert';
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { KILN, ROOT, commandExists, coreSkip, kiln, kvmUsable } from './helpers.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'kiln-http-'));
+const elf = (name: string): string => join(dir, `${name}.elf`);
+
+/** Opens the VMM's vsock socket (once it exists) and CONNECTs to `port`; resolves after "OK ...\n". */
+async function vsockConnect(uds: string, port: number, ms = 20_000): Promise<{ socket: Socket; rest: Buffer }> {
+  const end = Date.now() + ms;
+  for (;;) {
+    if (existsSync(uds)) {
+      try {
+        return await new Promise((resolve, reject) => {
+          const s = connect({ path: uds, allowHalfOpen: true }, () => s.write(`CONNECT ${port}\n`));
+          let got = Buffer.alloc(0);
+          const onData = (d: Buffer): void => {
+            got = Buffer.concat([got, d]);
+            const nl = got.indexOf(10);
+            if (nl < 0) return;
+            s.off('data', onData);
+            if (!got.subarray(0, nl).toString().startsWith('OK ')) reject(new Error(`vsock handshake: ${got.toString()}`));
+            else resolve({ socket: s, rest: got.subarray(nl + 1) });
+          };
+          s.on('data', onData);
+          s.once('error', reject);
+          s.once('end', () => reject(new Error('vsock closed during the handshake')));
+        });
+      } catch (e) {
+        if (Date.now() > end) throw e;
+      }
+    }
+    if (Date.now() > end) throw new Error(`${uds} never appeared`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Sends `request` and collects the answer until `done(data)` or the peer ends. */
+async function exchange(uds: string, request: Buffer | string, done: (data: Buffer) => boolean): Promise<Buffer> {
+  const { socket, rest } = await vsockConnect(uds, 8080);
+  return new Promise((resolve, reject) => {
+    let data = rest;
+    const timer = setTimeout(() => reject(new Error(`no complete answer; got ${JSON.stringify(data.toString('latin1').slice(0, 500))}`)), 20_000);
+    const finish = (): void => {
+      clearTimeout(timer);
+      socket.end();
+      resolve(data);
+    };
+    socket.on('data', (d: Buffer) => {
+      data = Buffer.concat([data, d]);
+      if (done(data)) finish();
+    });
+    socket.on('end', finish);
+    socket.on('error', reject);
+    socket.write(request);
+  });
+}
+
+describe('kiln:http on Kiln\'s VMM', { skip: coreSkip() ?? (kvmUsable() ? undefined : '/dev/kvm is missing or not usable') }, () => {
+  before(async () => {
+    for (const name of ['http-vsock', 'http-hello']) {
+      const r = await kiln(['build', `examples/${name}/main.ts`, '-o', elf(name)]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('vsock: pipelined requests, streamed bodies both ways, then /quit ends the guest', async () => {
+    const uds = join(dir, 'http.sock');
+    const run = kiln(['run', elf('http-vsock'), '--vsock', `3,${uds}`, '--timeout', '90']);
+    const pipelined = [
+      'GET / HTTP/1.1\r\nHost: guest\r\n\r\n',
+      'POST /json?x=1 HTTP/1.1\r\nHost: guest\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello',
+      'GET /stream HTTP/1.1\r\nHost: guest\r\n\r\n',
+      'POST /echo HTTP/1.1\r\nHost: guest\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
+    ].join('');
+    const a = (await exchange(uds, pipelined, (d) => d.toString('latin1').endsWith('0\r\n\r\n') && d.toString('latin1').split('HTTP/1.1 200').length === 5)).toString('latin1');
+    const responses = a.split(/(?=HTTP\/1\.1 )/);
+    assert.equal(responses.length, 4, a);
+    assert.match(responses[0]!, /^HTTP\/1\.1 200 OK\r\n[^]*content-length: 5\r\n\r\nhello$/);
+    const json = JSON.parse(responses[1]!.split('\r\n\r\n')[1]!) as { method: string; query: Record<string, string>; body: string; headers: Record<string, string> };
+    assert.deepEqual([json.method, json.query, json.body, json.headers['content-type']], ['POST', { x: '1' }, 'hello', 'text/plain']);
+    assert.match(responses[2]!, /transfer-encoding: chunked\r\n\r\n7\r\npart 0\n\r\n7\r\npart 1\n\r\n7\r\npart 2\n\r\n0\r\n\r\n$/);
+    assert.match(responses[3]!, /transfer-encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n$/);
+
+    // 1 MiB through the guest and back (request with Content-Length, response chunked).
+    const big = randomBytes(1 << 20);
+    const head = `POST /echo HTTP/1.1\r\nHost: guest\r\nContent-Length: ${big.length}\r\nConnection: close\r\n\r\n`;
+    const b = await exchange(uds, Buffer.concat([Buffer.from(head), big]), () => false);
+    const bodyStart = b.indexOf('\r\n\r\n') + 4;
+    assert.match(b.subarray(0, bodyStart).toString(), /^HTTP\/1\.1 200 OK\r\n[^]*transfer-encoding: chunked\r\n[^]*connection: close\r\n/);
+    const chunks: Buffer[] = [];
+    for (let at = bodyStart; ;) {
+      const eol = b.indexOf('\r\n', at);
+      const size = parseInt(b.subarray(at, eol).toString(), 16);
+      if (size === 0) break;
+      chunks.push(b.subarray(eol + 2, eol + 2 + size));
+      at = eol + 2 + size + 2;
+    }
+    assert.ok(Buffer.concat(chunks).equals(big), 'the echoed body differs');
+
+    const bad = (await exchange(uds, 'GET / HTTP/1.1\r\nHost: guest\r\nBad Header: x\r\n\r\n', () => false)).toString();
+    assert.match(bad, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    const quit = (await exchange(uds, 'GET /quit HTTP/1.1\r\nHost: guest\r\n\r\n', (d) => d.toString().endsWith('bye\n'))).toString();
+    assert.match(quit, /connection: close\r\n\r\nbye\n$/);
+    const r = await run;
+    assert.equal(r.code, 0, `${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /http-vsock: listening on vsock port 8080\n[^]*http-vsock: server stopped\n/);
+  });
+
+  test('tcp: curl --http1.1 through user-mode networking reuses one connection', { skip: commandExists('passt') && commandExists('curl') ? undefined : 'needs passt and curl' }, async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    // Connect only once the guest listens: passt accepts host connections before that.
+    const child = spawn(process.execPath, [KILN, 'run', elf('http-hello'), '--net', `user,hostfwd=tcp:127.0.0.1:${port}-:8080`, '--timeout', '60', '--', '3'], { cwd: ROOT });
+    let guest = '';
+    child.stdout.on('data', (d: Buffer) => (guest += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (guest += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    for (let i = 0; i < 300 && !guest.includes('Listening on'); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(guest, /Listening on http:\/\/localhost:8080\//);
+    const url = `http://127.0.0.1:${port}/`;
+    const out = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
+      execFile('curl', ['--http1.1', '-sv', '--max-time', '10', url, url, url], (_e, stdout, stderr) => resolve({ stdout, stderr }));
+    });
+    assert.equal(out.stdout, 'hellohellohello', out.stderr);
+    assert.match(out.stderr, /Re-using existing connection|Reusing existing/);
+    assert.equal(await exited, 0, guest);
+  });
+});

@@ -5,7 +5,7 @@
 //   - Kiln: examples/http-hello and examples/static-web-server on Kiln's VMM (1 vCPU, 64 MiB),
 //     runVm in this process (so VM exits are counted), reached through `--net user` hostfwd on
 //     127.0.0.1 (passt) — and, when run as root, through a TAP device in a network namespace this
-//     script creates (wrk runs inside the namespace), which leaves passt out of the path;
+//     script creates (`kiln run` and wrk run inside it), which leaves passt out of the path;
 //   - Linux+Node under QEMU TCG: Debian's kernel is not PVM-aware, so on these machines a
 //     Linux+Node guest only runs emulated — a reference, labelled as such
 //     (bench/http/linux_guest.sh builds it).
@@ -112,7 +112,7 @@ function pollerProcess(port: number): { child: ChildProcess; answeredUs: Promise
     const finish = (line) => { if (done) return; done = true; clearInterval(t); console.log(line); for (const s of sockets) s.destroy(); process.exit(0); };
     const t = setInterval(() => {
       if (sockets.length > 5000) return finish('timeout');
-      const s = connect(${'${port}'}, '127.0.0.1');
+      const s = connect(${port}, '127.0.0.1');
       sockets.push(s);
       s.on('error', () => {});
       s.on('connect', () => s.write('GET / HTTP/1.1\\r\\nhost: x\\r\\n\\r\\n'));
@@ -142,8 +142,8 @@ interface KilnServer {
   startUs: number;
 }
 
-/** Boots an image on Kiln's VMM with user networking; the VM ends after `lifetimeMs` (a timeout is how it is stopped). */
-function kilnServer(image: Uint8Array, lifetimeMs: number, net: 'user' | { tap: string; cmdline: string }, path: string): KilnServer {
+/** Boots an image on Kiln's VMM (runVm here) with user networking; the VM ends after `lifetimeMs` (a timeout is how it is stopped). */
+function kilnServer(image: Uint8Array, lifetimeMs: number, path: string): KilnServer {
   const hostPort = nextPort++;
   const startUs = wallUs();
   const result = runVm({
@@ -153,10 +153,10 @@ function kilnServer(image: Uint8Array, lifetimeMs: number, net: 'user' | { tap: 
       stdout: { write: () => true },
       stderr: { write: () => true },
       timeoutMs: lifetimeMs,
-      cmdline: net === 'user' ? USER_NET_IP : net.cmdline,
-      net: net === 'user' ? { user: { hostfwd: [{ hostAddr: '127.0.0.1', hostPort, guestPort: GUEST_PORT }] } } : { tap: net.tap },
+      cmdline: USER_NET_IP,
+      net: { user: { hostfwd: [{ hostAddr: '127.0.0.1', hostPort, guestPort: GUEST_PORT }] } },
   });
-  const url = net === 'user' ? `http://127.0.0.1:${hostPort}${path}` : `http://${GUEST_IP}:${GUEST_PORT}${path}`;
+  const url = `http://127.0.0.1:${hostPort}${path}`;
   return { url, result, startUs };
 }
 
@@ -200,20 +200,41 @@ async function linuxGuest(): Promise<{ child: ChildProcess; url: string } | unde
   return { child, url: `http://127.0.0.1:${port}` };
 }
 
-/** A TAP device "kbtap0" inside a fresh network namespace (host side 10.0.3.1/24, guest 10.0.3.2). */
-function tapNamespace(): { netns: string; tap: string; cmdline: string; guestUrl: string; cleanup(): void } | undefined {
+/**
+ * A network namespace with a TAP device "tap0" (host side 10.0.3.1/24); the guest gets 10.0.3.2.
+ * The VMM must open the TAP inside the namespace, so the Kiln guest runs as `kiln run` there.
+ */
+function tapNamespace(): { netns: string; guestUrl: string; cleanup(): void } | undefined {
   const netns = `kiln-bench-${process.pid}`;
-  const tap = 'kbtap0';
   const run = (...a: string[]): boolean => spawnSync(a[0]!, a.slice(1), { stdio: 'ignore' }).status === 0;
   if (!run('ip', 'netns', 'add', netns)) return undefined;
-  const ok = run('ip', 'tuntap', 'add', 'dev', tap, 'mode', 'tap') && run('ip', 'link', 'set', tap, 'netns', netns)
-    && run('ip', '-n', netns, 'addr', 'add', '10.0.3.1/24', 'dev', tap) && run('ip', '-n', netns, 'link', 'set', tap, 'up') && run('ip', '-n', netns, 'link', 'set', 'lo', 'up');
+  const inNs = (...a: string[]): boolean => run('ip', 'netns', 'exec', netns, ...a);
+  const ok = inNs('ip', 'link', 'set', 'lo', 'up') && inNs('ip', 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap')
+    && inNs('ip', 'addr', 'add', '10.0.3.1/24', 'dev', 'tap0') && inNs('ip', 'link', 'set', 'tap0', 'up');
   const cleanup = (): void => void run('ip', 'netns', 'del', netns);
   if (!ok) {
     cleanup();
     return undefined;
   }
-  return { netns, tap, cmdline: 'ip=10.0.3.2::10.0.3.1:255.255.255.0::eth0:off', guestUrl: `http://10.0.3.2:${GUEST_PORT}`, cleanup };
+  return { netns, guestUrl: `http://10.0.3.2:${GUEST_PORT}`, cleanup };
+}
+
+/** `kiln run ELF --net tap=tap0,ip=10.0.3.2/24` inside the namespace; resolves once the guest listens. */
+async function kilnInNamespace(netns: string, elf: string): Promise<ChildProcess> {
+  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, KILN, 'run', elf, '--mem', '64', '--cpus', '1', '--net', 'tap=tap0,ip=10.0.3.2/24', '--timeout', String(3 * DURATION + 30)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  await new Promise<void>((res, rej) => {
+    const t = setTimeout(() => rej(new Error('Kiln guest in the namespace: not listening within 20 s')), 20_000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      if (out.includes('Listening on')) {
+        clearTimeout(t);
+        res();
+      }
+    });
+    child.once('exit', (c) => rej(new Error(`kiln run exited ${c}: ${out}`)));
+  });
+  return child;
 }
 
 async function main(): Promise<void> {
@@ -236,9 +257,9 @@ async function main(): Promise<void> {
   try {
     for (let run = 0; run < RUNS; run++) {
       for (const conns of [1, 64]) {
-        for (const [app, image, path, script, args] of [
-          ['http-hello', hello, '/', 'node_hello.mjs', ['PORT', '127.0.0.1']],
-          ['static-web-server', stat, STATIC_PATH, 'node_static.mjs', [STATIC_DIR, 'PORT']],
+        for (const [app, image, elf, path, script, args] of [
+          ['http-hello', hello, join(dir, 'http-hello.elf'), '/', 'node_hello.mjs', ['PORT', '127.0.0.1']],
+          ['static-web-server', stat, join(dir, 'static.elf'), STATIC_PATH, 'node_static.mjs', [STATIC_DIR, 'PORT']],
         ] as const) {
           const host = await hostServer(script, [...args]);
           try {
@@ -247,19 +268,23 @@ async function main(): Promise<void> {
           } finally {
             host.child.kill();
           }
-          for (const net of tapNs ? (['user', 'tap'] as const) : (['user'] as const)) {
-            const s = kilnServer(image, (2 * DURATION + 15) * 1000, net === 'user' ? 'user' : { tap: tapNs!.tap, cmdline: tapNs!.cmdline }, path);
-            const url = net === 'user' ? s.url : tapNs!.guestUrl + path;
-            if (net === 'user') await firstResponse(url, 10_000);
-            else {
-              const probe = spawnSync('ip', ['netns', 'exec', tapNs!.netns, 'curl', '-s', '--retry', '50', '--retry-delay', '0', '--retry-connrefused', '-o', '/dev/null', url]);
-              if (probe.status !== 0) throw new Error(`Kiln guest behind the TAP did not answer ${url}`);
-            }
-            const warm = await wrk(url, conns, net === 'tap' ? tapNs!.netns : undefined);
-            const w = await wrk(url, conns, net === 'tap' ? tapNs!.netns : undefined);
+          {
+            const s = kilnServer(image, (2 * DURATION + 6) * 1000, path);
+            await firstResponse(s.url, 10_000);
+            const warm = await wrk(s.url, conns);
+            const w = await wrk(s.url, conns);
             const r = await s.result;
             // Exits over the VM's whole life (boot, probe, warm-up and run) per request served.
-            add(`${app} | ${conns} | Kiln (${net === 'user' ? 'user net, passt' : 'TAP'})`, w, r.stats.vcpuExits / (warm.requests + w.requests));
+            add(`${app} | ${conns} | Kiln (user net, passt)`, w, r.stats.vcpuExits / (warm.requests + w.requests));
+          }
+          if (tapNs) {
+            const vm = await kilnInNamespace(tapNs.netns, elf);
+            try {
+              await wrk(tapNs.guestUrl + path, conns, tapNs.netns);
+              add(`${app} | ${conns} | Kiln (TAP)`, await wrk(tapNs.guestUrl + path, conns, tapNs.netns));
+            } finally {
+              vm.kill();
+            }
           }
         }
       }
@@ -268,7 +293,7 @@ async function main(): Promise<void> {
         const port = nextPort;
         const poll = pollerProcess(port);
         await sleep(300); // the poller's Node is up and probing before the VM starts
-        const s = kilnServer(hello, 5000, 'user', '/');
+        const s = kilnServer(hello, 5000, '/');
         if (!s.url.includes(`:${port}/`)) throw new Error('port bookkeeping');
         const answered = await poll.answeredUs;
         firstFromVm.push((answered - s.startUs) / 1000);

@@ -3,12 +3,15 @@
 // (GET, a JSON echo of a POST, a chunked stream, a 1 MiB body echoed back), one connection per
 // request too, then /quit, after which the guest exits 0. Over TCP (examples/http-hello on
 // kiln:net, user-mode networking through passt): curl --http1.1 reuses one connection for
-// several requests and the guest ends after its last one.
+// several requests and the guest ends after its last one. The static web server
+// (examples/static-web-server, files from `kiln build --assets`) through passt's hostfwd: curl
+// checks content types, HEAD, 404 and 405, wrk loads it with no socket errors; http-hello through
+// a TAP in a network namespace the test creates (the VMM, curl and wrk run inside it).
 
 import { strict as assert } from 'node:assert';
-import { execFile, spawn } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +78,8 @@ describe('kiln:http on Kiln\'s VMM', { skip: coreSkip() ?? (kvmUsable() ? undefi
       const r = await kiln(['build', `examples/${name}/main.ts`, '-o', elf(name)]);
       assert.equal(r.code, 0, r.stderr);
     }
+    const w = await kiln(['build', 'examples/static-web-server/main.ts', '--assets', 'examples/static-web-server/public', '-o', elf('static-web-server')]);
+    assert.equal(w.code, 0, w.stderr);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -144,4 +149,95 @@ describe('kiln:http on Kiln\'s VMM', { skip: coreSkip() ?? (kvmUsable() ? undefi
     assert.match(out.stderr, /Re-using existing connection|Reusing existing/);
     assert.equal(await exited, 0, guest);
   });
+
+  test('static-web-server through hostfwd: content types, HEAD, 404, 405; wrk with no errors', { skip: commandExists('passt') && commandExists('curl') && commandExists('wrk') ? undefined : 'needs passt, curl and wrk' }, async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [KILN, 'run', elf('static-web-server'), '--mem', '64', '--net', `user,hostfwd=tcp:127.0.0.1:${port}-:8080`, '--timeout', '60'], { cwd: ROOT });
+    let guest = '';
+    child.stdout.on('data', (d: Buffer) => (guest += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (guest += d.toString()));
+    try {
+      for (let i = 0; i < 300 && !guest.includes('Listening on'); i++) await new Promise((r) => setTimeout(r, 50));
+      assert.match(guest, /Listening on http:\/\/localhost:8080\//);
+      const base = `http://127.0.0.1:${port}`;
+      const curl = (...args: string[]): string => spawnSync('curl', ['--http1.1', '-s', '--max-time', '10', ...args], { encoding: 'utf8' }).stdout;
+      const fmt = '%{http_code} %{content_type} %{size_download}\n';
+      assert.equal(curl('-o', '/dev/null', '-w', fmt, `${base}/`), `200 text/html;charset=UTF-8 ${statSync('examples/static-web-server/public/index.html').size}\n`);
+      assert.equal(curl(`${base}/css/site.css`), readFileSync('examples/static-web-server/public/css/site.css', 'utf8'));
+      assert.equal(curl('-o', '/dev/null', '-w', fmt, `${base}/about.json`), `200 application/json ${statSync('examples/static-web-server/public/about.json').size}\n`);
+      assert.equal(curl('-o', '/dev/null', '-w', '%{http_code}\n', `${base}/missing.html`), '404\n');
+      assert.equal(curl('-o', '/dev/null', '-w', '%{http_code}\n', '-X', 'POST', `${base}/`), '405\n');
+      assert.match(curl('-I', `${base}/`), /^HTTP\/1\.1 200 OK\r\n[^]*content-length: \d+\r\n/);
+      assert.equal(curl('-o', '/dev/null', '-w', '%{http_code}\n', '--path-as-is', `${base}/../../etc/passwd`), '404\n');
+      const w = spawnSync('wrk', ['-t', '1', '-c', '16', '-d', '2s', `${base}/index.html`], { encoding: 'utf8', timeout: 30_000 });
+      assert.equal(w.status, 0, w.stderr);
+      assert.match(w.stdout, /Requests\/sec:/);
+      assert.doesNotMatch(w.stdout, /Socket errors|Non-2xx/, w.stdout);
+      assert.ok(Number(/(\d+) requests in/.exec(w.stdout)![1]) > 100, w.stdout);
+    } finally {
+      child.kill();
+    }
+  });
+
+  describe('http-hello through a TAP in a network namespace the test creates', { skip: tapSkip() }, () => {
+    const NS = `kiln-http-${process.pid}`;
+    const sh = (args: string[]): { ok: boolean; out: string } => {
+      const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8', timeout: 60_000 });
+      return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
+    };
+    before(() => {
+      sh(['ip', 'netns', 'del', NS]);
+      for (const step of [
+        ['ip', 'netns', 'add', NS],
+        ['ip', 'netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up'],
+        ['ip', 'netns', 'exec', NS, 'ip', 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap'],
+        ['ip', 'netns', 'exec', NS, 'ip', 'addr', 'add', '10.0.5.1/24', 'dev', 'tap0'],
+        ['ip', 'netns', 'exec', NS, 'ip', 'link', 'set', 'tap0', 'up'],
+      ]) {
+        const r = sh(step);
+        assert.ok(r.ok, `${step.join(' ')}: ${r.out}`);
+      }
+    });
+    after(() => void sh(['ip', 'netns', 'del', NS]));
+
+    test('Linux as the peer: curl keep-alive and wrk with 64 connections, no errors', async () => {
+      const child = spawn('ip', ['netns', 'exec', NS, process.execPath, KILN, 'run', elf('http-hello'), '--mem', '64', '--net', 'tap=tap0,ip=10.0.5.2/24', '--timeout', '60'], { cwd: ROOT });
+      let guest = '';
+      child.stdout.on('data', (d: Buffer) => (guest += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (guest += d.toString()));
+      try {
+        for (let i = 0; i < 300 && !guest.includes('Listening on'); i++) await new Promise((r) => setTimeout(r, 50));
+        assert.match(guest, /Listening on/);
+        const url = 'http://10.0.5.2:8080/';
+        const c = sh(['ip', 'netns', 'exec', NS, 'curl', '--http1.1', '-sv', '--max-time', '10', url, url]);
+        assert.ok(c.ok, c.out);
+        assert.match(c.out, /hellohello/);
+        assert.match(c.out, /Re-using existing connection|Reusing existing/);
+        const w = sh(['ip', 'netns', 'exec', NS, 'wrk', '-t', '2', '-c', '64', '-d', '3s', url]);
+        assert.ok(w.ok, w.out);
+        assert.doesNotMatch(w.out, /Socket errors|Non-2xx/, w.out);
+        assert.ok(Number(/(\d+) requests in/.exec(w.out)![1]) > 200, w.out);
+      } finally {
+        child.kill();
+      }
+    });
+  });
 });
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function tapSkip(): string | undefined {
+  if (process.getuid?.() !== 0) return 'not root (a network namespace and a TAP device need CAP_NET_ADMIN)';
+  if (!commandExists('ip')) return '`ip` (iproute2) is not installed';
+  if (!commandExists('curl') || !commandExists('wrk')) return 'needs curl and wrk';
+  if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing';
+  return undefined;
+}
+

@@ -505,6 +505,9 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
         (e: unknown) => finish({ reason: 'error', exitCode: exitCodeFor('error'), message: `vCPU ${i} did not start: ${(e as Error).message}` }),
       ),
     );
+    if (netBackend instanceof PasstBackend) {
+      netBackend.onUnexpectedExit((why) => finish({ reason: 'error', exitCode: exitCodeFor('error'), message: `user-mode networking: ${why}` }));
+    }
     if (options.timeoutMs !== undefined) {
       timer = setTimeout(() => finish({ reason: 'timeout', exitCode: exitCodeFor('timeout'), message: `no exit after ${options.timeoutMs} ms` }), options.timeoutMs);
     }

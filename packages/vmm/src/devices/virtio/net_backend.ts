@@ -90,6 +90,8 @@ export class PasstBackend implements NetBackend {
   #cb: ((frame: Uint8Array) => void) | undefined;
   #pending: Buffer = Buffer.alloc(0);
   #closed = false;
+  #onExit: ((why: string) => void) | undefined;
+  #exitReason: string | undefined;
   dropped = 0;
 
   private constructor(child: ChildProcess, sock: Socket) {
@@ -108,10 +110,13 @@ export class PasstBackend implements NetBackend {
   }
 
   /**
-   * Checks that the forwarded ports are free, starts passt on one end of a socket pair (its
-   * stdio fd 3) and waits `graceMs` for an early exit; a VmmError ENET says what failed.
+   * Checks that the forwarded ports are free and starts passt on one end of a socket pair (its
+   * stdio fd 3); resolves as soon as the process exists (a VmmError ENET if it could not start).
+   * Frames the guest sends meanwhile wait in the socket pair. passt failing later (a bad forward
+   * it refuses, a crash) reaches onUnexpectedExit, which runVm turns into the VM's outcome: not
+   * waiting for passt to settle keeps ~150 ms off every boot with user networking.
    */
-  static async start(hostfwd: readonly HostFwd[], o: { passt?: string; graceMs?: number } = {}): Promise<PasstBackend> {
+  static async start(hostfwd: readonly HostFwd[], o: { passt?: string } = {}): Promise<PasstBackend> {
     for (const f of hostfwd) {
       const err = await new Promise<string | undefined>((resolve) => {
         const srv = createServer();
@@ -123,16 +128,25 @@ export class PasstBackend implements NetBackend {
     const child = spawn(o.passt ?? 'passt', PasstBackend.args(hostfwd), { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    let exited: string | undefined;
-    child.on('error', (e) => (exited = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'passt is not installed (apt-get install passt)' : e.message));
-    child.on('exit', (code, sig) => (exited ??= `passt exited (${sig ?? `code ${code}`})`));
-    await new Promise((r) => setTimeout(r, o.graceMs ?? 150));
-    if (exited !== undefined) {
-      child.kill('SIGKILL');
+    const started = await new Promise<string | undefined>((resolve) => {
+      child.once('spawn', () => resolve(undefined));
+      child.once('error', (e) => resolve((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'passt is not installed (apt-get install passt)' : e.message));
+    });
+    if (started !== undefined) throw new VmmError('ENET', `user-mode networking: ${started}`);
+    const backend = new PasstBackend(child, child.stdio[3] as Socket);
+    child.on('exit', (code, sig) => {
+      if (backend.#closed) return;
       const detail = stderr.split('\n').filter((l) => l && !l.startsWith('Failed to send') && !l.startsWith("Don't run as root")).slice(-2).join('; ');
-      throw new VmmError('ENET', `user-mode networking: ${exited}${detail ? `: ${detail}` : ''}`);
-    }
-    return new PasstBackend(child, child.stdio[3] as Socket);
+      backend.#exitReason = `passt exited (${sig ?? `code ${code}`})${detail ? `: ${detail}` : ''}`;
+      backend.#onExit?.(backend.#exitReason);
+    });
+    return backend;
+  }
+
+  /** `cb` learns why passt ended if it ends before close() (at once if it already has): the NIC is dead from then on. */
+  onUnexpectedExit(cb: (why: string) => void): void {
+    this.#onExit = cb;
+    if (this.#exitReason !== undefined) cb(this.#exitReason);
   }
 
   #data(d: Buffer): void {

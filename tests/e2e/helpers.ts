@@ -2,7 +2,7 @@
 // accelerators this machine offers (Kiln's VMM needs /dev/kvm; QEMU falls back to TCG), and
 // say why a configuration is skipped. Spec: docs/ARCHITECTURE.md "Exit codes".
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -75,3 +75,69 @@ export function targets(): Target[] {
 
 export const coreSkip = (): string | undefined =>
   existsSync(CORE_ELF) ? undefined : `${CORE_ELF} is missing: run make -C arch (bash scripts/setup.sh)`;
+
+/** Why a test cannot make a network namespace with a TAP device here (plus `tools` it needs), or undefined. */
+export function tapSkip(tools: string[] = []): string | undefined {
+  if (process.getuid?.() !== 0) return 'not root (a network namespace and a TAP device need CAP_NET_ADMIN)';
+  if (!commandExists('ip')) return '`ip` (iproute2) is not installed';
+  const missing = tools.filter((t) => !commandExists(t));
+  if (missing.length) return `${missing.map((t) => `\`${t}\``).join(', ')} not installed`;
+  if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing';
+  return undefined;
+}
+
+/** Runs a command to its end: whether it exited 0, and its stdout and stderr together. */
+export function sh(args: string[], timeoutMs = 60_000): { ok: boolean; out: string } {
+  const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8', timeout: timeoutMs });
+  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
+}
+
+/**
+ * A network namespace `ns` (any older one of that name is removed first) holding TAP device tap0
+ * with `hostCidr` (e.g. 10.0.2.1/24) and lo up. No traffic leaves it. Delete with deleteNamespace.
+ */
+export function createTapNamespace(ns: string, hostCidr: string): void {
+  sh(['ip', 'netns', 'del', ns]);
+  for (const step of [
+    ['ip', 'netns', 'add', ns],
+    ['ip', 'netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up'],
+    ['ip', 'netns', 'exec', ns, 'ip', 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap'],
+    ['ip', 'netns', 'exec', ns, 'ip', 'addr', 'add', hostCidr, 'dev', 'tap0'],
+    ['ip', 'netns', 'exec', ns, 'ip', 'link', 'set', 'tap0', 'up'],
+  ]) {
+    const r = sh(step);
+    if (!r.ok) throw new Error(`${step.join(' ')}: ${r.out}`);
+  }
+}
+
+export function deleteNamespace(ns: string): void {
+  sh(['ip', 'netns', 'del', ns]);
+}
+
+/** `kiln ARGS` in the background (inside network namespace `netns` if given): its output so far and its end. */
+export function kilnBackground(args: string[], o: { netns?: string; timeoutMs?: number } = {}): { done: Promise<Run>; stdout: () => string; kill(): void } {
+  let stdout = '';
+  let stderr = '';
+  const argv = o.netns ? ['ip', 'netns', 'exec', o.netns, process.execPath, KILN, ...args] : [process.execPath, KILN, ...args];
+  const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const done = new Promise<Run>((resolve, reject) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+  return { done, stdout: () => stdout, kill: () => void child.kill() };
+}
+
+/** Polls `f` every 50 ms for up to `ms`; its last answer. */
+export async function until(f: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; Date.now() < end; ) {
+    if (f()) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return f();
+}

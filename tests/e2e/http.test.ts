@@ -16,7 +16,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { KILN, ROOT, commandExists, coreSkip, kiln, kvmUsable } from './helpers.ts';
+import { KILN, ROOT, commandExists, coreSkip, createTapNamespace, deleteNamespace, kiln, kilnBackground, kvmUsable, sh, tapSkip, until } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-http-'));
 const elf = (name: string): string => join(dir, `${name}.elf`);
@@ -179,46 +179,28 @@ describe('kiln:http on Kiln\'s VMM', { skip: coreSkip() ?? (kvmUsable() ? undefi
     }
   });
 
-  describe('http-hello through a TAP in a network namespace the test creates', { skip: tapSkip() }, () => {
+  describe('http-hello through a TAP in a network namespace the test creates', { skip: tapSkip(['curl', 'wrk']) }, () => {
     const NS = `kiln-http-${process.pid}`;
-    const sh = (args: string[]): { ok: boolean; out: string } => {
-      const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8', timeout: 60_000 });
-      return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
-    };
-    before(() => {
-      sh(['ip', 'netns', 'del', NS]);
-      for (const step of [
-        ['ip', 'netns', 'add', NS],
-        ['ip', 'netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up'],
-        ['ip', 'netns', 'exec', NS, 'ip', 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap'],
-        ['ip', 'netns', 'exec', NS, 'ip', 'addr', 'add', '10.0.5.1/24', 'dev', 'tap0'],
-        ['ip', 'netns', 'exec', NS, 'ip', 'link', 'set', 'tap0', 'up'],
-      ]) {
-        const r = sh(step);
-        assert.ok(r.ok, `${step.join(' ')}: ${r.out}`);
-      }
-    });
-    after(() => void sh(['ip', 'netns', 'del', NS]));
+    const inNs = (args: string[]): { ok: boolean; out: string } => sh(['ip', 'netns', 'exec', NS, ...args]);
+    before(() => createTapNamespace(NS, '10.0.5.1/24'));
+    after(() => deleteNamespace(NS));
 
     test('Linux as the peer: curl keep-alive and wrk with 64 connections, no errors', async () => {
-      const child = spawn('ip', ['netns', 'exec', NS, process.execPath, KILN, 'run', elf('http-hello'), '--mem', '64', '--net', 'tap=tap0,ip=10.0.5.2/24', '--timeout', '60'], { cwd: ROOT });
-      let guest = '';
-      child.stdout.on('data', (d: Buffer) => (guest += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (guest += d.toString()));
+      const vm = kilnBackground(['run', elf('http-hello'), '--mem', '64', '--net', 'tap=tap0,ip=10.0.5.2/24', '--timeout', '60'], { netns: NS });
       try {
-        for (let i = 0; i < 300 && !guest.includes('Listening on'); i++) await new Promise((r) => setTimeout(r, 50));
-        assert.match(guest, /Listening on/);
+        await until(() => vm.stdout().includes('Listening on'), 15_000);
+        assert.match(vm.stdout(), /Listening on/);
         const url = 'http://10.0.5.2:8080/';
-        const c = sh(['ip', 'netns', 'exec', NS, 'curl', '--http1.1', '-sv', '--max-time', '10', url, url]);
+        const c = inNs(['curl', '--http1.1', '-sv', '--max-time', '10', url, url]);
         assert.ok(c.ok, c.out);
         assert.match(c.out, /hellohello/);
         assert.match(c.out, /Re-using existing connection|Reusing existing/);
-        const w = sh(['ip', 'netns', 'exec', NS, 'wrk', '-t', '2', '-c', '64', '-d', '3s', url]);
+        const w = inNs(['wrk', '-t', '2', '-c', '64', '-d', '3s', url]);
         assert.ok(w.ok, w.out);
         assert.doesNotMatch(w.out, /Socket errors|Non-2xx/, w.out);
         assert.ok(Number(/(\d+) requests in/.exec(w.out)![1]) > 200, w.out);
       } finally {
-        child.kill();
+        vm.kill();
       }
     });
   });
@@ -232,12 +214,3 @@ function freePort(): Promise<number> {
     });
   });
 }
-
-function tapSkip(): string | undefined {
-  if (process.getuid?.() !== 0) return 'not root (a network namespace and a TAP device need CAP_NET_ADMIN)';
-  if (!commandExists('ip')) return '`ip` (iproute2) is not installed';
-  if (!commandExists('curl') || !commandExists('wrk')) return 'needs curl and wrk';
-  if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing';
-  return undefined;
-}
-

@@ -6,55 +6,15 @@
 // backend. Skipped with the reason when not root, or `ip`, `ping` or /dev/net/tun are missing.
 
 import { strict as assert } from 'node:assert';
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { KILN, ROOT, commandExists, coreSkip, kiln, targets, type Run } from './helpers.ts';
+import { commandExists, coreSkip, createTapNamespace, deleteNamespace, kiln, kilnBackground, sh, tapSkip, targets, until } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-net-'));
 const elf = join(dir, 'net-echo.elf');
 const NS = `kiln-test-${process.pid}`;
-
-function tapSkip(): string | undefined {
-  if (process.getuid?.() !== 0) return 'not root (a network namespace and a TAP device need CAP_NET_ADMIN)';
-  if (!commandExists('ip')) return '`ip` (iproute2) is not installed';
-  if (!commandExists('ping')) return '`ping` (iputils-ping) is not installed';
-  if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing';
-  return undefined;
-}
-
-const sh = (args: string[]): { ok: boolean; out: string } => {
-  const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8' });
-  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
-};
-
-/** `kiln run` inside the namespace: its output so far and its end. */
-function kilnInNs(args: string[], timeoutMs = 60_000): { done: Promise<Run>; stdout: () => string } {
-  let stdout = '';
-  let stderr = '';
-  const child = spawn('ip', ['netns', 'exec', NS, process.execPath, KILN, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const done = new Promise<Run>((resolve, reject) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-  return { done, stdout: () => stdout };
-}
-
-const until = async (f: () => boolean, ms: number): Promise<boolean> => {
-  for (const end = Date.now() + ms; Date.now() < end; ) {
-    if (f()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return f();
-};
 
 describe('virtio-net', { skip: coreSkip() }, () => {
   before(async () => {
@@ -63,29 +23,14 @@ describe('virtio-net', { skip: coreSkip() }, () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  describe('TAP in a network namespace the test creates', { skip: tapSkip() }, () => {
-    before(() => {
-      sh(['ip', 'netns', 'del', NS]);
-      const steps = [
-        ['ip', 'netns', 'add', NS],
-        ['ip', 'netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up'],
-        ['ip', 'netns', 'exec', NS, 'ip', 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap'],
-        ['ip', 'netns', 'exec', NS, 'ip', 'addr', 'add', '10.0.2.1/24', 'dev', 'tap0'],
-        ['ip', 'netns', 'exec', NS, 'ip', 'link', 'set', 'tap0', 'up'],
-      ];
-      for (const s of steps) {
-        const r = sh(s);
-        assert.ok(r.ok, `${s.join(' ')}: ${r.out}`);
-      }
-    });
-    after(() => {
-      sh(['ip', 'netns', 'del', NS]);
-    });
+  describe('TAP in a network namespace the test creates', { skip: tapSkip(['ping']) }, () => {
+    before(() => createTapNamespace(NS, '10.0.2.1/24'));
+    after(() => deleteNamespace(NS));
 
     for (const t of targets()) {
       test(`${t.name}: ping -c 3 10.0.2.15 inside the namespace is answered by the guest`, { skip: t.skip }, async (c) => {
         c.diagnostic(t.name);
-        const vm = kilnInNs(['run', elf, ...t.flags, '--net', 'tap=tap0', '--', '3']);
+        const vm = kilnBackground(['run', elf, ...t.flags, '--net', 'tap=tap0', '--', '3'], { netns: NS });
         let ended = false;
         void vm.done.then(() => (ended = true));
         // ping once the guest has opened its NIC (its first console line)

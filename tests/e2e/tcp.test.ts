@@ -9,14 +9,14 @@
 // when not root, or ip/ping/busybox/passt//dev/net/tun are missing.
 
 import { strict as assert } from 'node:assert';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { KILN, ROOT, commandExists, coreSkip, kiln, targets, type Run } from './helpers.ts';
+import { commandExists, coreSkip, createTapNamespace, deleteNamespace, kiln, kilnBackground, sh, tapSkip, targets, until, type Run } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-tcp-'));
 const elf = join(dir, 'tcp-echo.elf');
@@ -47,46 +47,7 @@ d.on('message', (m, r) => { clearTimeout(timer); console.log(JSON.stringify({ ec
 d.send(msg, Number(process.argv[3]), process.argv[2]);
 `);
 
-function tapSkip(): string | undefined {
-  if (process.getuid?.() !== 0) return 'not root (a network namespace and a TAP device need CAP_NET_ADMIN)';
-  if (!commandExists('ip')) return '`ip` (iproute2) is not installed';
-  if (!commandExists('ping')) return '`ping` (iputils-ping) is not installed';
-  if (!existsSync('/dev/net/tun')) return '/dev/net/tun is missing';
-  return undefined;
-}
-
-const sh = (args: string[]): { ok: boolean; out: string } => {
-  const r = spawnSync(args[0]!, args.slice(1), { encoding: 'utf8', timeout: 60_000 });
-  return { ok: r.status === 0, out: `${r.stdout}${r.stderr}` };
-};
 const inNs = (args: string[]): { ok: boolean; out: string } => sh(['ip', 'netns', 'exec', NS, ...args]);
-
-/** `kiln run` (inside the namespace unless `ns` is false): its output so far and its end. */
-function kilnRun(args: string[], ns: boolean, timeoutMs = 60_000): { done: Promise<Run>; stdout: () => string } {
-  let stdout = '';
-  let stderr = '';
-  const argv = ns ? ['ip', 'netns', 'exec', NS, process.execPath, KILN, ...args] : [process.execPath, KILN, ...args];
-  const child = spawn(argv[0]!, argv.slice(1), { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  const done = new Promise<Run>((resolve, reject) => {
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-  return { done, stdout: () => stdout };
-}
-
-const until = async (f: () => boolean, ms: number): Promise<boolean> => {
-  for (const end = Date.now() + ms; Date.now() < end; ) {
-    if (f()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return f();
-};
 
 /** Waits for the guest's whole "listening" line (or its end). */
 async function listening(vm: { done: Promise<Run>; stdout: () => string }): Promise<string | undefined> {
@@ -106,29 +67,14 @@ describe('kiln:net TCP/IP', { skip: coreSkip() }, () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  describe('TAP in a network namespace the test creates', { skip: tapSkip() }, () => {
-    before(() => {
-      sh(['ip', 'netns', 'del', NS]);
-      const steps = [
-        ['ip', 'netns', 'add', NS],
-        ['ip', 'netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up'],
-        ['ip', 'netns', 'exec', NS, 'ip', 'tuntap', 'add', 'dev', 'tap0', 'mode', 'tap'],
-        ['ip', 'netns', 'exec', NS, 'ip', 'addr', 'add', '10.0.2.1/24', 'dev', 'tap0'],
-        ['ip', 'netns', 'exec', NS, 'ip', 'link', 'set', 'tap0', 'up'],
-      ];
-      for (const s of steps) {
-        const r = sh(s);
-        assert.ok(r.ok, `${s.join(' ')}: ${r.out}`);
-      }
-    });
-    after(() => {
-      sh(['ip', 'netns', 'del', NS]);
-    });
+  describe('TAP in a network namespace the test creates', { skip: tapSkip(['ping']) }, () => {
+    before(() => createTapNamespace(NS, '10.0.2.1/24'));
+    after(() => deleteNamespace(NS));
 
     for (const t of targets()) {
       test(`${t.name}: static ip=: ping, UDP echo and a TCP stream echoed intact by the guest`, { skip: t.skip }, async (c) => {
         c.diagnostic(t.name);
-        const vm = kilnRun(['run', elf, ...t.flags, '--net', 'tap=tap0,ip=10.0.2.15/24,gw=10.0.2.1', '--', '7', '1'], true);
+        const vm = kilnBackground(['run', elf, ...t.flags, '--net', 'tap=tap0,ip=10.0.2.15/24,gw=10.0.2.1', '--', '7', '1'], { netns: NS });
         const line = await listening(vm);
         const ping = line ? inNs(['ping', '-c', '3', '-i', '0.2', '-W', '2', '10.0.2.15']) : { ok: false, out: 'the guest ended before listening' };
         const udp = line ? inNs([process.execPath, UDP_CLIENT, '10.0.2.15', '7']) : { ok: false, out: '' };
@@ -165,7 +111,7 @@ describe('kiln:net TCP/IP', { skip: coreSkip() }, () => {
         server.stdout.on('data', (d: Buffer) => (serverLog += d.toString()));
         try {
           await until(() => serverLog.includes('started'), 5000);
-          const vm = kilnRun(['run', elf, ...t.flags, '--net', 'tap=tap0', '--', '7', '1'], true);
+          const vm = kilnBackground(['run', elf, ...t.flags, '--net', 'tap=tap0', '--', '7', '1'], { netns: NS });
           const line = await listening(vm);
           const tcp = line ? inNs([process.execPath, TCP_CLIENT, '10.0.2.15', '7', '10000']) : { ok: false, out: '' };
           const r = await vm.done;
@@ -187,7 +133,7 @@ describe('kiln:net TCP/IP', { skip: coreSkip() }, () => {
       test(`${t.name}: a host TCP client gets its bytes echoed through hostfwd`, { skip }, async (c) => {
         c.diagnostic(t.name);
         const port = await freePort();
-        const vm = kilnRun(['run', elf, ...t.flags, '--net', `user,hostfwd=tcp:127.0.0.1:${port}-:7`, '--', '7', '1'], false);
+        const vm = kilnBackground(['run', elf, ...t.flags, '--net', `user,hostfwd=tcp:127.0.0.1:${port}-:7`, '--', '7', '1']);
         const line = await listening(vm);
         const data = randomBytes(isTcg(t.name) ? 100_000 : 1_000_000);
         const got = line ? await echoOnce(port, data) : Buffer.alloc(0);

@@ -1,10 +1,6 @@
 // Driver ↔ device in one Node process, no VM: the kernel's real virtio drivers (mmio.ts,
-// virtqueue.ts, rng.ts, block.ts, console.ts) over fake ops whose physical memory is a
-// Uint8Array, against the VMM's real virtio-mmio transport and device models. Register reads and
-// writes go straight to VirtioMmio; QueueNotify is queued and delivered by the loop helper (as the
-// VMM's ioeventfd watcher does, asynchronously); device interrupts queue the slot's irq, which
-// the loop helper hands to the kernel's irq handler (as arch/loop.c does). The loop helper runs
-// turns deterministically: notifies, then irqs, then one macrotask turn (file I/O completions).
+// virtqueue.ts, rng.ts, block.ts, console.ts) against the VMM's real transport and device models
+// on the fake machine of testing/node_virtio_bench.ts.
 
 import { strict as assert } from 'node:assert';
 import { randomBytes } from 'node:crypto';
@@ -12,121 +8,18 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { VIRTIO_MMIO_QUEUE_NOTIFY } from '@kiln/common/virtio/constants.ts';
-import { GuestRam } from '@kiln/vmm/boot/guest_ram.ts';
-import { VirtioMmio } from '@kiln/vmm/devices/virtio/mmio.ts';
-import type { VirtioDevice } from '@kiln/vmm/devices/virtio/device.ts';
 import { VirtioRng as RngDevice } from '@kiln/vmm/devices/virtio/rng.ts';
 import { VirtioBlock as BlockDevice, openDiskFile, type BlockFile } from '@kiln/vmm/devices/virtio/block.ts';
 import { VirtioConsole as ConsoleDevice } from '@kiln/vmm/devices/virtio/console.ts';
-import { createFakeMachine, type FakeMachine } from '../../testing/fake_ops.ts';
+import { VirtioBench } from '../../testing/node_virtio_bench.ts';
 import { activeRefs } from '../../units/handles.ts';
 import { createRuntime } from '../../units/runtime.ts';
-import type { Platform } from '../platform.ts';
 import { BlockError, VirtioBlk } from './block.ts';
 import { CONSOLE_BUF_SIZE, encodeUtf8Into, VirtioConsoleOut } from './console.ts';
-import { VirtioMmioDevice } from './mmio.ts';
 import { VirtioRng } from './rng.ts';
 
-const BASE = 0xc0001000;
 const dir = mkdtempSync(join(tmpdir(), 'kiln-drvdev-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-interface Slot {
-  t: VirtioMmio;
-  dev: VirtioMmioDevice;
-}
-
-/** One fake machine with virtio-mmio slots wired to real VMM device models. */
-class Bench {
-  readonly m: FakeMachine;
-  readonly ram: GuestRam;
-  readonly p: Platform;
-  readonly slots: Slot[] = [];
-  /** QueueNotify writes not yet delivered ([slot, queue]). */
-  readonly notifies: [number, number][] = [];
-  /** true: QueueNotify reaches the device during the register write (for polling drivers). */
-  syncNotify = false;
-  readonly #handlers = new Map<number, () => void>();
-
-  constructor(ramBytes = 16 << 20) {
-    this.m = createFakeMachine(ramBytes, 1 << 20);
-    this.ram = new GuestRam(this.m.ram, [{ guestPhysAddr: 0, hostOffset: 0, size: ramBytes }]);
-    this.m.ops.op_loop_set_irq((irq) => this.#handlers.get(irq)?.());
-    const m = this.m;
-    this.p = {
-      mmioRead: (a, w) => m.ops.op_mmio_read(a, w),
-      mmioWrite: (a, w, v) => m.ops.op_mmio_write(a, w, v),
-      dmaAlloc: (s, a) => m.ops.op_dma_alloc(s, a),
-      dmaFree: (a) => m.ops.op_dma_free(a),
-      bytes: (a, s) => m.ram.subarray(a, a + s),
-      fence: () => m.ops.op_cpu_fence(),
-      subscribeIrq: (irq, h) => {
-        m.ops.op_irq_subscribe(irq);
-        this.#handlers.set(irq, h);
-      },
-      warn: (t) => m.out.push(t),
-    };
-  }
-
-  /** Puts `device` in the next slot (base 0xC0001000 + 0x1000·i, irq 5 + i) and probes it. */
-  add(device: VirtioDevice): Slot {
-    const i = this.slots.length;
-    const base = BASE + 0x1000 * i;
-    const irq = 5 + i;
-    const t = new VirtioMmio(device, { mem: this.ram, interrupt: () => this.m.pendingIrqs.push(irq) });
-    this.m.devices.push({
-      base,
-      size: 0x1000,
-      read: (off, width) => {
-        const d = new Uint8Array(width);
-        t.read(off, d);
-        return width === 4 ? new DataView(d.buffer).getUint32(0, true) : width === 2 ? new DataView(d.buffer).getUint16(0, true) : d[0]!;
-      },
-      write: (off, width, value) => {
-        if (off === VIRTIO_MMIO_QUEUE_NOTIFY && width === 4) {
-          // The VMM's ioeventfd: the write does not exit; the device sees it later on its thread.
-          if (this.syncNotify) t.notifyQueue(value);
-          else this.notifies.push([i, value]);
-          return;
-        }
-        const d = new Uint8Array(width);
-        const v = new DataView(d.buffer);
-        if (width === 4) v.setUint32(0, value, true);
-        else if (width === 2) v.setUint16(0, value, true);
-        else d[0] = value;
-        t.write(off, d);
-      },
-    });
-    const dev = VirtioMmioDevice.probe(this.p, { base, size: 0x1000, irq, id: undefined });
-    assert.ok(dev, 'probe');
-    const slot = { t, dev };
-    this.slots.push(slot);
-    return slot;
-  }
-
-  /** One loop turn: pending notifies to the devices, pending irqs to the kernel, then one macrotask turn. */
-  async turn(): Promise<void> {
-    while (this.notifies.length) {
-      const [s, q] = this.notifies.shift()!;
-      this.slots[s]!.t.notifyQueue(q);
-    }
-    this.m.deliverIrqs();
-    await new Promise((r) => setImmediate(r));
-  }
-
-  /** Runs turns until `p` settles (or `maxTurns` pass: a hang is a failure, not a timeout). */
-  async run<T>(p: Promise<T>, maxTurns = 1_000_000): Promise<T> {
-    let done = false;
-    const q = p.finally(() => {
-      done = true;
-    });
-    q.catch(() => {});
-    for (let i = 0; i < maxTurns && !done; i++) await this.turn();
-    assert.ok(done, `no completion after ${maxTurns} loop turns`);
-    return q;
-  }
-}
 
 function tempDisk(bytes: Uint8Array, name = `d${Math.random().toString(36).slice(2)}.img`): string {
   const path = join(dir, name);
@@ -135,7 +28,7 @@ function tempDisk(bytes: Uint8Array, name = `d${Math.random().toString(36).slice
 }
 
 test('rng_bytes_arrive_through_the_real_device', async () => {
-  const b = new Bench();
+  const b = new VirtioBench();
   const dev = new RngDevice();
   const s = b.add(dev);
   const rng = new VirtioRng(s.dev);
@@ -153,7 +46,7 @@ test('rng_bytes_arrive_through_the_real_device', async () => {
 });
 
 test('block_read_write_flush_get_id_against_a_temp_file', async () => {
-  const b = new Bench();
+  const b = new VirtioBench();
   const data = randomBytes(256 * 1024);
   const path = tempDisk(data);
   const s = b.add(BlockDevice.open({ path, id: 'kiln-test-disk' }));
@@ -176,7 +69,7 @@ test('block_read_write_flush_get_id_against_a_temp_file', async () => {
 });
 
 test('block_read_only_and_out_of_range_are_refused', async () => {
-  const b = new Bench();
+  const b = new VirtioBench();
   const data = randomBytes(64 * 1024);
   const path = tempDisk(data);
   const s = b.add(BlockDevice.open({ path, readOnly: true }));
@@ -189,7 +82,7 @@ test('block_read_only_and_out_of_range_are_refused', async () => {
   assert.deepEqual(readFileSync(path), data);
   // Past the end as the device sees it: a device whose file is shorter than the capacity it
   // announces gets short reads from the host and answers S_IOERR → EIO in the guest.
-  const b2 = new Bench();
+  const b2 = new VirtioBench();
   const { file } = openDiskFile(tempDisk(new Uint8Array(4096)), true);
   const s2 = b2.add(new BlockDevice(file, 8192, { readOnly: true }));
   const blk2 = new VirtioBlk(s2.dev);
@@ -199,7 +92,7 @@ test('block_read_only_and_out_of_range_are_refused', async () => {
 });
 
 test('block_host_io_errors_become_EIO', async () => {
-  const b = new Bench();
+  const b = new VirtioBench();
   const failing: BlockFile = {
     read: (_b, _p, cb) => setImmediate(() => cb(new Error('EIO'), 0)),
     write: (_b, _p, cb) => setImmediate(() => cb(new Error('EIO'), 0)),
@@ -215,7 +108,7 @@ test('block_host_io_errors_become_EIO', async () => {
 });
 
 test('block_many_concurrent_requests_batch_notifies_and_interrupts', async () => {
-  const b = new Bench(64 << 20);
+  const b = new VirtioBench(64 << 20);
   const data = randomBytes(4 << 20);
   const path = tempDisk(data);
   const dev = BlockDevice.open({ path });
@@ -253,7 +146,7 @@ test('block_many_concurrent_requests_batch_notifies_and_interrupts', async () =>
 });
 
 test('block_event_index_wraps_past_65536', async () => {
-  const b = new Bench();
+  const b = new VirtioBench();
   const data = randomBytes(64 * 1024);
   // An in-memory file answering on the next macrotask: 70,000 requests without thread-pool timing.
   const mem: BlockFile = {
@@ -280,7 +173,7 @@ test('block_event_index_wraps_past_65536', async () => {
 });
 
 test('console_output_reaches_the_sink_with_one_notify_per_flush', async () => {
-  const b = new Bench();
+  const b = new VirtioBench();
   const chunks: Uint8Array[] = [];
   const dev = new ConsoleDevice({ write: (d) => chunks.push(d.slice()) });
   const s = b.add(dev);
@@ -306,7 +199,7 @@ test('console_output_reaches_the_sink_with_one_notify_per_flush', async () => {
 });
 
 test('console_busy_arms_the_interrupt_and_the_runtime_waits_for_it', async () => {
-  const b = new Bench();
+  const b = new VirtioBench();
   const chunks: Uint8Array[] = [];
   const s = b.add(new ConsoleDevice({ write: (d) => chunks.push(d.slice()) }));
   const out = new VirtioConsoleOut(s.dev, () => b.m.now);
@@ -330,7 +223,7 @@ test('console_busy_arms_the_interrupt_and_the_runtime_waits_for_it', async () =>
 });
 
 test('console_drainSync_waits_for_the_device_and_gives_up_after_its_timeout', () => {
-  const b = new Bench();
+  const b = new VirtioBench();
   const chunks: Uint8Array[] = [];
   const s = b.add(new ConsoleDevice({ write: (d) => chunks.push(d.slice()) }));
   const out = new VirtioConsoleOut(s.dev, () => b.m.now);

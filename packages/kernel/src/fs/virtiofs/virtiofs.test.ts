@@ -1,119 +1,26 @@
 // virtio-fs end to end in one Node process: the guest FileSystem (filesystem.ts, session.ts) and
-// driver (drivers/virtio/fs.ts) over fake ops whose physical memory is a Uint8Array, against the
-// VMM's real virtio-mmio transport, device and FUSE server over a temp directory. QueueNotify
-// writes and interrupts are delivered by a loop helper as the VMM's ioeventfd watcher and the
-// core's event loop would. Also measures MiB/s and small-file ops/s through this path (printed).
+// driver (drivers/virtio/fs.ts) against the VMM's real virtio-mmio transport, device and FUSE
+// server over a temp directory, on the fake machine of testing/node_virtio_bench.ts. Also measures MiB/s and small-file ops/s through this path (printed).
 
 import { strict as assert } from 'node:assert';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { VIRTIO_MMIO_QUEUE_NOTIFY } from '@kiln/common/virtio/constants.ts';
 import { ADDON_PATH } from '@kiln/kvm/native.ts';
-import { GuestRam } from '@kiln/vmm/boot/guest_ram.ts';
-import { VirtioMmio } from '@kiln/vmm/devices/virtio/mmio.ts';
-import type { VirtioDevice } from '@kiln/vmm/devices/virtio/device.ts';
 import { VirtioFs } from '@kiln/vmm/devices/virtio/fs/device.ts';
 import { VirtioRng } from '@kiln/vmm/devices/virtio/rng.ts';
-import { createFakeMachine, type FakeMachine } from '../../testing/fake_ops.ts';
-import { resetVirtioDevicesForTesting, VirtioMmioDevice } from '../../drivers/virtio/mmio.ts';
+import { resetVirtioDevicesForTesting } from '../../drivers/virtio/mmio.ts';
+import { VirtioBench } from '../../testing/node_virtio_bench.ts';
 import { VirtioFsDriver } from '../../drivers/virtio/fs.ts';
-import type { Platform } from '../../drivers/platform.ts';
 import { setOpsForTesting } from '../../ops.ts';
 import { activeRefs } from '../../units/handles.ts';
 import { FsError, type FileSystem } from '../types.ts';
 import { mountVirtioFs, mountVirtioFsOn } from './mount.ts';
 
 const skip = existsSync(ADDON_PATH) ? false : 'the addon is not built';
-const BASE = 0xc0001000;
 const top = mkdtempSync(join(tmpdir(), 'kiln-virtiofs-'));
 after(() => rmSync(top, { recursive: true, force: true }));
-
-/** A fake machine with virtio-mmio slots wired to real VMM device models. */
-class Bench {
-  readonly m: FakeMachine;
-  readonly p: Platform;
-  readonly ram: GuestRam;
-  readonly transports: VirtioMmio[] = [];
-  readonly notifies: [number, number][] = [];
-  readonly #handlers = new Map<number, () => void>();
-  clock = 0;
-
-  constructor(ramBytes = 64 << 20) {
-    this.m = createFakeMachine(ramBytes, 1 << 20);
-    this.ram = new GuestRam(this.m.ram, [{ guestPhysAddr: 0, hostOffset: 0, size: ramBytes }]);
-    this.m.ops.op_loop_set_irq((irq) => this.#handlers.get(irq)?.());
-    const m = this.m;
-    this.p = {
-      mmioRead: (a, w) => m.ops.op_mmio_read(a, w),
-      mmioWrite: (a, w, v) => m.ops.op_mmio_write(a, w, v),
-      dmaAlloc: (s, a) => m.ops.op_dma_alloc(s, a),
-      dmaFree: (a) => m.ops.op_dma_free(a),
-      bytes: (a, s) => m.ram.subarray(a, a + s),
-      fence: () => {},
-      subscribeIrq: (irq, h) => {
-        m.ops.op_irq_subscribe(irq);
-        this.#handlers.set(irq, h);
-      },
-      warn: (t) => m.out.push(t),
-    };
-  }
-
-  add(device: VirtioDevice): VirtioMmioDevice {
-    const i = this.transports.length;
-    const base = BASE + 0x1000 * i;
-    const irq = 5 + i;
-    const t = new VirtioMmio(device, { mem: this.ram, interrupt: () => this.m.pendingIrqs.push(irq) });
-    this.transports.push(t);
-    this.m.devices.push({
-      base,
-      size: 0x1000,
-      read: (off, width) => {
-        const d = new Uint8Array(width);
-        t.read(off, d);
-        return width === 4 ? new DataView(d.buffer).getUint32(0, true) : width === 2 ? new DataView(d.buffer).getUint16(0, true) : d[0]!;
-      },
-      write: (off, width, value) => {
-        if (off === VIRTIO_MMIO_QUEUE_NOTIFY && width === 4) {
-          this.notifies.push([i, value]); // the ioeventfd: the device sees it later
-          return;
-        }
-        const d = new Uint8Array(width);
-        const v = new DataView(d.buffer);
-        if (width === 4) v.setUint32(0, value, true);
-        else if (width === 2) v.setUint16(0, value, true);
-        else d[0] = value;
-        t.write(off, d);
-      },
-    });
-    this.m.cmdline += ` virtio_mmio.device=4K@0x${base.toString(16)}:${irq}`;
-    const dev = VirtioMmioDevice.probe(this.p, { base, size: 0x1000, irq, id: undefined });
-    assert.ok(dev);
-    return dev;
-  }
-
-  async turn(): Promise<void> {
-    while (this.notifies.length) {
-      const [s, q] = this.notifies.shift()!;
-      this.transports[s]!.notifyQueue(q);
-    }
-    this.m.deliverIrqs();
-    await new Promise((r) => setImmediate(r));
-  }
-
-  /** Runs loop turns until `p` settles. */
-  async run<T>(p: Promise<T>, maxTurns = 1_000_000): Promise<T> {
-    let done = false;
-    const q = p.finally(() => {
-      done = true;
-    });
-    q.catch(() => {});
-    for (let i = 0; i < maxTurns && !done; i++) await this.turn();
-    assert.ok(done, `no completion after ${maxTurns} loop turns`);
-    return q;
-  }
-}
 
 function shareDir(name: string): { dir: string; outside: string } {
   const dir = join(top, name, 'share');
@@ -124,13 +31,14 @@ function shareDir(name: string): { dir: string; outside: string } {
   return { dir, outside };
 }
 
-async function mounted(name: string, o: { readOnly?: boolean; guestReadOnly?: boolean } = {}): Promise<{ b: Bench; fs: FileSystem; dev: VirtioFs; dir: string; outside: string; driver: VirtioFsDriver }> {
+async function mounted(name: string, o: { readOnly?: boolean; guestReadOnly?: boolean } = {}): Promise<{ b: VirtioBench; fs: FileSystem; dev: VirtioFs; dir: string; outside: string; driver: VirtioFsDriver; clock: { now: number } }> {
   const { dir, outside } = shareDir(name);
-  const b = new Bench();
+  const b = new VirtioBench(64 << 20);
+  const clock = { now: 0 };
   const dev = VirtioFs.open({ hostDir: dir, tag: name, readOnly: o.readOnly ?? false });
-  const driver = new VirtioFsDriver(b.add(dev));
-  const fs = await b.run(mountVirtioFsOn(driver, { readOnly: o.guestReadOnly ?? false }, () => b.clock));
-  return { b, fs, dev, dir, outside, driver };
+  const driver = new VirtioFsDriver(b.add(dev, { announce: true }).dev);
+  const fs = await b.run(mountVirtioFsOn(driver, { readOnly: o.guestReadOnly ?? false }, () => clock.now));
+  return { b, fs, dev, dir, outside, driver, clock };
 }
 
 const RDWR_CREATE = { read: true, write: true, create: true, exclusive: false, truncate: false };
@@ -138,7 +46,7 @@ const READ = { read: true, write: false, create: false, exclusive: false, trunca
 const enc = (s: string): Uint8Array => new Uint8Array(Buffer.from(s));
 const dec = (b: Uint8Array): string => Buffer.from(b).toString();
 
-async function code(b: Bench, p: Promise<unknown>): Promise<string> {
+async function code(b: VirtioBench, p: Promise<unknown>): Promise<string> {
   try {
     await b.run(p);
   } catch (e) {
@@ -280,7 +188,7 @@ test('read_only_share_and_read_only_mount', { skip }, async () => {
 });
 
 test('name_cache_expires_and_is_bounded_and_forgets_its_lookups', { skip }, async () => {
-  const { b, fs, dev, dir } = await mounted('cache');
+  const { b, fs, dev, dir, clock } = await mounted('cache');
   mkdirSync(join(dir, 'sub'));
   for (let i = 0; i < 600; i++) writeFileSync(join(dir, 'sub', `f${i}`), String(i));
   for (let i = 0; i < 600; i++) await b.run(fs.stat(`/sub/f${i}`));
@@ -292,7 +200,7 @@ test('name_cache_expires_and_is_bounded_and_forgets_its_lookups', { skip }, asyn
   await b.run(fs.stat('/sub/f599'));
   assert.equal(dev.server.stats.requests - before, 1, 'cached parent and name: one GETATTR');
   rmSync(join(dir, 'sub', 'f599'));
-  b.clock += 2000;
+  clock.now += 2000;
   assert.equal(await code(b, fs.stat('/sub/f599')), 'ENOENT');
   await b.run(fs.unmount());
   assert.equal(dev.server.inodes.size, 1);
@@ -300,11 +208,11 @@ test('name_cache_expires_and_is_bounded_and_forgets_its_lookups', { skip }, asyn
 });
 
 test('mount_by_tag_finds_the_device_or_says_enodev', { skip }, async () => {
-  const b = new Bench();
-  b.add(new VirtioRng());
+  const b = new VirtioBench(64 << 20);
+  b.add(new VirtioRng(), { announce: true });
   const { dir } = shareDir('tags');
   const dev = VirtioFs.open({ hostDir: dir, tag: 'data' });
-  b.add(dev);
+  b.add(dev, { announce: true });
   setOpsForTesting(b.m.ops);
   resetVirtioDevicesForTesting();
   b.m.cmdline = b.m.cmdline.trim();

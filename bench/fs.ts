@@ -2,7 +2,7 @@
 //   large: write a LARGE_MIB MiB file in 1 MiB writes, sync it, read it back in 1 MiB reads;
 //   small: create SMALL_N files of 4 KiB in a new directory, stat each, read each, delete each.
 // Run on: the host (Node's fs/promises on a temp directory on the host filesystem: the ceiling),
-// Kiln's guest on FAT over virtio-blk (a `kiln mkfs fat` image, `--disk IMG --mount /data=0`),
+// Kiln's guest on FAT over virtio-blk (a 256 MiB `kiln mkfs fat` image: FAT16; `--disk IMG --mount /data=0`),
 // and Kiln's guest on virtio-fs (`--share DIR:bench --mount /host=bench` over a temp directory).
 // The guest times itself with performance.now() and prints one JSON line. Medians of RUNS
 // interleaved runs; MiB/s and operations/s with ratios to the host; a markdown block for
@@ -145,7 +145,7 @@ async function main(): Promise<void> {
   const med = (who: string, k: keyof Result): number => median(results[who]!.map((r) => r[k]));
   const lines = [
     `### Filesystems (${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Linux ${release()})`, '',
-    `Medians of ${RUNS} runs. Host: Node fs/promises on the host's filesystem (page cache, no O_DIRECT). Kiln: the same workload in the guest through kiln:fs, Kiln's VMM, 256 MiB; FAT32 on virtio-blk (\`kiln mkfs fat --size 256M\`, \`--mount /data=0\`) and virtio-fs (\`--share DIR:bench --mount /host=bench\`).`, '',
+    `Medians of ${RUNS} runs. Host: Node fs/promises on the host's filesystem (page cache, no O_DIRECT). Kiln: the same workload in the guest through kiln:fs, Kiln's VMM, 256 MiB; FAT16 on virtio-blk (what \`kiln mkfs fat --size 256M\` picks, as mkfs.fat would; \`--mount /data=0\`) and virtio-fs (\`--share DIR:bench --mount /host=bench\`).`, '',
     '| operation | host | FAT / virtio-blk | virtio-fs | FAT vs host | virtio-fs vs host | virtio-fs vs FAT |', '|---|---|---|---|---|---|---|',
   ];
   for (const [k, label] of keys) {

@@ -148,15 +148,20 @@ export class VirtioNetDriver {
     if (frame.length > this.mtu + ETH_OVERHEAD) return Promise.reject(new NetDevError('EMSGSIZE', `frame of ${frame.length} bytes exceeds MTU ${this.mtu} + ${ETH_OVERHEAD}`));
     return new Promise((resolve) => {
       ref();
-      const w: TxWait = { frame: frame.slice(), resolve };
-      if (this.txWaiting.length > 0 || !this.startTx(w)) this.txWaiting.push(w);
+      // A free slot takes the caller's bytes directly; only a write that has to wait keeps a copy.
+      const w: TxWait = { frame, resolve };
+      if (this.txWaiting.length > 0 || !this.startTx(w)) {
+        w.frame = frame.slice();
+        this.txWaiting.push(w);
+      }
     });
   }
 
   private startTx(w: TxWait): boolean {
     const slot = this.txFree.pop();
     if (slot === undefined) return false;
-    const b = this.p.bytes(slot, VIRTIO_NET_HDR_SIZE + w.frame.length);
+    const len = w.frame.length;
+    const b = this.p.bytes(slot, VIRTIO_NET_HDR_SIZE + len);
     b.fill(0, 0, VIRTIO_NET_HDR_SIZE);
     b.set(w.frame, VIRTIO_NET_HDR_SIZE);
     if (!this.txq.add([{ addr: slot, len: b.length, write: false }], () => this.sent(slot, w))) {
@@ -164,7 +169,7 @@ export class VirtioNetDriver {
       return false;
     }
     this.st.txFrames++;
-    this.st.txBytes += w.frame.length;
+    this.st.txBytes += len;
     this.scheduleTxKick();
     return true;
   }

@@ -142,6 +142,9 @@ export class StackDriver {
       next = this.stack.nextDeadline();
     }
     const at = next ?? Infinity;
+    // A timer armed earlier than needed stays (onTimer polls, finds nothing due and re-arms):
+    // deadlines that move later on every turn (RTO, delayed ACK) cost no clear-and-set per turn.
+    if (at >= this.timerAt && this.timer !== undefined) return;
     if (at === this.timerAt) return;
     if (this.timer !== undefined) this.env.clearTimeout(this.timer);
     this.timer = undefined;

@@ -65,10 +65,16 @@ export class VirtioNetDriver {
   private readonly bufSize: number;
   private readonly rxMem: number;
   private readonly txMem: number;
+  /** The receive and transmit buffer blocks, viewed once (no view per frame). */
+  private readonly rxView: Uint8Array;
+  private readonly txView: Uint8Array;
+  /** One completion per receive buffer, made once (buffers are posted again after every frame). */
+  private readonly rxDone: ((len: number) => void)[] = [];
   private readonly txFree: number[] = [];
   private readonly txWaiting: TxWait[] = [];
   private readonly inbox: Uint8Array[] = [];
-  private readonly listeners: ((frame: Uint8Array) => void)[] = [];
+  /** Replaced, never mutated, on listen/unlisten: a delivery loop can walk it without a copy. */
+  private listeners: ((frame: Uint8Array) => void)[] = [];
   private flushScheduled = false;
   private txKickScheduled = false;
   private readonly st = { rxFrames: 0, rxBytes: 0, rxDropped: 0, txFrames: 0, txBytes: 0 };
@@ -100,27 +106,34 @@ export class VirtioNetDriver {
     dev.driverOk();
     const rxCount = this.rxq.size;
     this.rxMem = this.p.dmaAlloc(rxCount * this.bufSize, 4096);
-    for (let i = 0; i < rxCount; i++) this.postRx(this.rxMem + i * this.bufSize);
+    this.rxView = this.p.bytes(this.rxMem, rxCount * this.bufSize);
+    for (let i = 0; i < rxCount; i++) {
+      this.rxDone.push((len) => this.received(i, len));
+      this.postRx(i);
+    }
     this.rxq.kick();
     const txCount = Math.min(TX_SLOTS, this.txq.size);
     this.txMem = this.p.dmaAlloc(txCount * this.bufSize, 4096);
-    for (let i = 0; i < txCount; i++) this.txFree.push(this.txMem + i * this.bufSize);
+    this.txView = this.p.bytes(this.txMem, txCount * this.bufSize);
+    for (let i = 0; i < txCount; i++) this.txFree.push(i * this.bufSize);
   }
 
-  private postRx(addr: number): void {
-    this.rxq.add([{ addr, len: this.bufSize, write: true }], (len) => this.received(addr, len));
+  /** Posts receive buffer `i` (of the rx block). */
+  private postRx(i: number): void {
+    this.rxq.add([{ addr: this.rxMem + i * this.bufSize, len: this.bufSize, write: true }], this.rxDone[i]!);
   }
 
-  private received(addr: number, len: number): void {
+  private received(i: number, len: number): void {
     const n = Math.min(len, this.bufSize) - VIRTIO_NET_HDR_SIZE;
     if (n >= ETH_MIN_HEADER && this.listeners.length > 0) {
-      this.inbox.push(this.p.bytes(addr + VIRTIO_NET_HDR_SIZE, n).slice());
+      const at = i * this.bufSize + VIRTIO_NET_HDR_SIZE;
+      this.inbox.push(this.rxView.slice(at, at + n));
       this.st.rxFrames++;
       this.st.rxBytes += n;
     } else {
       this.st.rxDropped++;
     }
-    this.postRx(addr); // its descriptor was freed just before this completion ran
+    this.postRx(i); // its descriptor was freed just before this completion ran
     this.scheduleFlush();
   }
 
@@ -136,7 +149,7 @@ export class VirtioNetDriver {
     this.rxq.kick();
     while (this.inbox.length > 0) {
       const frame = this.inbox.shift()!;
-      const ls = this.listeners.slice();
+      const ls = this.listeners;
       for (let i = 0; i < ls.length; i++) ls[i]!(frame);
     }
   }
@@ -148,23 +161,28 @@ export class VirtioNetDriver {
     if (frame.length > this.mtu + ETH_OVERHEAD) return Promise.reject(new NetDevError('EMSGSIZE', `frame of ${frame.length} bytes exceeds MTU ${this.mtu} + ${ETH_OVERHEAD}`));
     return new Promise((resolve) => {
       ref();
-      const w: TxWait = { frame: frame.slice(), resolve };
-      if (this.txWaiting.length > 0 || !this.startTx(w)) this.txWaiting.push(w);
+      // A free slot takes the caller's bytes directly; only a write that has to wait keeps a copy.
+      const w: TxWait = { frame, resolve };
+      if (this.txWaiting.length > 0 || !this.startTx(w)) {
+        w.frame = frame.slice();
+        this.txWaiting.push(w);
+      }
     });
   }
 
   private startTx(w: TxWait): boolean {
-    const slot = this.txFree.pop();
+    const slot = this.txFree.pop(); // offset in the tx block
     if (slot === undefined) return false;
-    const b = this.p.bytes(slot, VIRTIO_NET_HDR_SIZE + w.frame.length);
-    b.fill(0, 0, VIRTIO_NET_HDR_SIZE);
-    b.set(w.frame, VIRTIO_NET_HDR_SIZE);
-    if (!this.txq.add([{ addr: slot, len: b.length, write: false }], () => this.sent(slot, w))) {
+    const len = w.frame.length;
+    const b = this.txView;
+    b.fill(0, slot, slot + VIRTIO_NET_HDR_SIZE);
+    b.set(w.frame, slot + VIRTIO_NET_HDR_SIZE);
+    if (!this.txq.add([{ addr: this.txMem + slot, len: VIRTIO_NET_HDR_SIZE + len, write: false }], () => this.sent(slot, w))) {
       this.txFree.push(slot);
       return false;
     }
     this.st.txFrames++;
-    this.st.txBytes += w.frame.length;
+    this.st.txBytes += len;
     this.scheduleTxKick();
     return true;
   }
@@ -189,14 +207,13 @@ export class VirtioNetDriver {
   listen(cb: (frame: Uint8Array) => void): () => void {
     if (typeof cb !== 'function') throw new NetDevError('EINVAL', 'listen needs a callback');
     const entry = (f: Uint8Array): void => cb(f);
-    this.listeners.push(entry);
+    this.listeners = [...this.listeners, entry];
     ref();
     let active = true;
     return () => {
       if (!active) return;
       active = false;
-      const i = this.listeners.indexOf(entry);
-      if (i >= 0) this.listeners.splice(i, 1);
+      this.listeners = this.listeners.filter((l) => l !== entry);
       unref();
     };
   }

@@ -12,6 +12,7 @@
 import { formatIpv4Addr, parseIpv4Addr } from '@kiln/common/wire/ipv4.ts';
 import type { StackDriver } from './driver.ts';
 import { NetError, type Ipv4Addr, type TcpListener, type TcpSocket } from './types.ts';
+import { acceptIterator } from '../units/accept_iterator.ts';
 
 export interface NetAddr {
   transport: 'tcp' | 'udp';
@@ -318,20 +319,7 @@ export class TcpServer implements AsyncIterable<TcpConn> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<TcpConn> {
-    return {
-      next: () =>
-        this.accept().then(
-          (value) => ({ value, done: false }),
-          (e: unknown) => {
-            if (e instanceof NetError && e.code === 'EBADF') return { value: undefined, done: true } as IteratorResult<TcpConn>;
-            throw e;
-          },
-        ),
-      return: () => {
-        this.close();
-        return Promise.resolve({ value: undefined, done: true } as IteratorResult<TcpConn>);
-      },
-    };
+    return acceptIterator(this, (e) => e instanceof NetError && e.code === 'EBADF');
   }
 }
 

@@ -25,6 +25,7 @@ import { ref, unref } from '../../units/handles.ts';
 import type { Platform } from '../platform.ts';
 import type { VirtioMmioDevice } from './mmio.ts';
 import type { Virtqueue } from './virtqueue.ts';
+import { acceptIterator } from '../../units/accept_iterator.ts';
 
 export const BUF_ALLOC = 256 * 1024;
 export const RX_BUFFERS = 32;
@@ -334,20 +335,7 @@ export class VsockListener implements AsyncIterable<VsockConn> {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<VsockConn> {
-    return {
-      next: () =>
-        this.accept().then(
-          (value) => ({ value, done: false }),
-          (e: unknown) => {
-            if (e instanceof VsockError && e.code === 'EBADF') return { value: undefined, done: true } as IteratorResult<VsockConn>;
-            throw e;
-          },
-        ),
-      return: () => {
-        this.close();
-        return Promise.resolve({ value: undefined, done: true } as IteratorResult<VsockConn>);
-      },
-    };
+    return acceptIterator(this, (e) => e instanceof VsockError && e.code === 'EBADF');
   }
 }
 

@@ -4,8 +4,11 @@
  * the PIT counted against the TSC for 10 ms (QEMU TCG). The wall clock is read once, on first
  * use (QuickJS seeds Math.random from it while creating the context), then advanced with the
  * TSC: from kvmclock's wall-clock MSR where KVM offers it (a few in-kernel MSR traps), else from
- * the CMOS RTC, whose ~16 port reads each exit to the VMM. */
+ * the CMOS RTC, whose ~16 port reads each exit to the VMM. On the process platform both clocks
+ * are the tender's (CLOCK_MONOTONIC and CLOCK_REALTIME through the vDSO, no system call), and a
+ * tick is a nanosecond. */
 #include "kernel.h"
+#include "process.h"
 #include "x86.h"
 
 #define MSR_KVM_WALL_CLOCK_NEW 0x4b564d00
@@ -120,6 +123,7 @@ static uint64_t from_pit(void) {
 }
 
 void clock_init(void) {
+    if (process_table) { khz = 1000000; ns_mult = 1ull << 32; source = "tender"; return; }
     uint32_t max_leaf = 0, r[4];
     bool kvm = is_kvm(&max_leaf);
     if (kvm) {
@@ -134,8 +138,12 @@ void clock_init(void) {
     ns_mult = (1000000ull << 32) / khz;
 }
 
-TRAP_SAFE uint64_t tsc_to_ns(uint64_t ticks) { return (uint64_t)(((unsigned __int128)ticks * ns_mult) >> 32); }
-uint64_t clock_ns(void) { return tsc_to_ns(rdtsc() - boot_tsc); }
+TRAP_SAFE uint64_t ticks_to_ns(uint64_t ticks) {
+    if (process_table) return ticks;
+    return (uint64_t)(((unsigned __int128)ticks * ns_mult) >> 32);
+}
+TRAP_SAFE uint64_t clock_ticks(void) { return process_table ? (uint64_t)process_table->monotonic_ns() : rdtsc(); }
+uint64_t clock_ns(void) { return ticks_to_ns(clock_ticks() - boot_ticks); }
 uint64_t tsc_khz(void) { return khz; }
 uint64_t lapic_timer_khz(void) { return lapic_khz; }
 const char *clock_source(void) { return source; }
@@ -177,6 +185,7 @@ static int64_t rtc_epoch_seconds(void) {
 }
 
 int64_t clock_realtime_ns(void) {
+    if (process_table) return process_table->realtime_ns();
     static bool ready;
     static int64_t base_ns;
     static uint64_t base_tsc;
@@ -185,5 +194,5 @@ int64_t clock_realtime_ns(void) {
         base_tsc = rdtsc();
         ready = true;
     }
-    return base_ns + (int64_t)tsc_to_ns(rdtsc() - base_tsc);
+    return base_ns + (int64_t)ticks_to_ns(rdtsc() - base_tsc);
 }

@@ -7,7 +7,9 @@
 #include <string.h>
 #include "kernel.h"
 
-#define MAPPED_TOP 0xC0000000ull /* RAM above 3 GiB is not identity-mapped (pagetables.S) */
+#include "layout.h"
+
+#define MAPPED_TOP MMIO_GAP_START /* RAM above 3 GiB is not identity-mapped (pagetables.S) */
 
 struct dma_block { uint64_t addr; void *raw; };
 static struct dma_block *blocks;

@@ -4,7 +4,11 @@
  * Both load the image's page tables and GDT, then probe for nested PVM (PVM.md §5): write the
  * VIF MSR; a #GP (VT-x KVM) or a silently ignored write (QEMU TCG) leaves us at ring 0, while
  * on kvm_pvm the next instruction already runs natively at CPL 3 (`cs & 3 == 3`).
- * Until then every instruction may run in KVM's emulator: integer only, as few as possible. */
+ * Until then every instruction may run in KVM's emulator: integer only, as few as possible.
+ * The process platform's tender (arch/tender/) enters at process_entry instead, found through
+ * the "Kiln" note: already in 64-bit user mode, RDI = the tender's call table, RSI = the zero
+ * page the VMM wrote (process.h); it makes no privileged instruction. */
+#include "process.h"
 #define MSR_PVM_VIF     0x4b564d10
 #define PVM_VIF_NO_KPTI 0x400
 #define MSR_EFER        0xc0000080
@@ -19,6 +23,16 @@
         .long 18                        /* XEN_ELFNOTE_PHYS32_ENTRY */
         .asciz "Xen"
         .quad pvh_entry
+
+        .section .note.kiln, "a"
+        .balign 4
+        .long 5                         /* namesz: "Kiln\0" */
+        .long 16                        /* descsz: u64 entry, u32 ABI, u32 0 */
+        .long KILN_NOTE_PROCESS_ENTRY
+        .asciz "Kiln"
+        .balign 4
+        .quad process_entry
+        .long KILN_PROCESS_ABI, 0
 
         .section .data
         .balign 16
@@ -36,8 +50,8 @@ gdt_ptr:
 early_idt_ptr:
         .word 14 * 16 - 1               /* vectors 0..13: only #GP (13) is present */
         .quad early_idt
-        .globl boot_tsc, boot_kind, boot_info, platform_pvm, probe_faulted
-boot_tsc:       .quad 0
+        .globl boot_ticks, boot_kind, boot_info, platform_pvm, probe_faulted
+boot_ticks:       .quad 0
 boot_info:      .quad 0
 boot_kind:      .long 0
 platform_pvm:   .long 0
@@ -63,8 +77,8 @@ pvh_entry:
         cld
         mov %ebx, %esi                  /* hvm_start_info */
         rdtsc
-        mov %eax, boot_tsc
-        mov %edx, boot_tsc + 4
+        mov %eax, boot_ticks
+        mov %edx, boot_ticks + 4
         lgdt gdt_ptr
         mov %cr4, %eax
         or $0x20, %eax                  /* CR4.PAE */
@@ -96,8 +110,8 @@ entry64:
         cld
         mov %rsi, boot_info             /* boot_params ("zero page") */
         rdtsc
-        mov %eax, boot_tsc
-        mov %edx, boot_tsc + 4
+        mov %eax, boot_ticks
+        mov %edx, boot_ticks + 4
         movl $BOOT_LINUX, boot_kind
         mov $boot_pml4, %eax
         mov %rax, %cr3
@@ -137,6 +151,20 @@ common64:
         call kmain
 2:      hlt
         jmp 2b
+
+/* The process platform: no descriptor tables, paging or MSRs to set up (the tender did what the
+ * host allows); the core's own stack, then C. */
+        .globl process_entry
+process_entry:
+        cld
+        mov %rdi, process_table(%rip)
+        mov %rsi, boot_info(%rip)
+        movl $BOOT_LINUX, boot_kind(%rip)
+        lea boot_stack_top(%rip), %rsp
+        xor %ebp, %ebp
+        call process_start
+3:      ud2
+        jmp 3b
 
 /* #GP during the probe: VT-x KVM refuses the unknown MSR. Skip the 2-byte wrmsr. */
 early_gp:

@@ -24,6 +24,7 @@ static void ioapic_write(uint32_t reg, uint32_t v) {
 }
 
 int ioapic_pins(void) {
+    if (process_table) return IRQ_PINS; /* the tender's control page has a bit per pin */
     if (max_pin < 0) max_pin = (int)((ioapic_read(IOAPICVER) >> 16) & 0xff);
     return max_pin + 1;
 }

@@ -11,7 +11,7 @@
 #define TRAP_SAFE __attribute__((target("general-regs-only")))
 
 /* entry.S */
-extern uint64_t boot_tsc;      /* TSC at the first instruction */
+extern uint64_t boot_ticks;    /* clock_ticks() at the first instruction */
 extern uint64_t boot_info;     /* boot_params (Linux) or hvm_start_info (PVH) */
 extern uint32_t boot_kind;     /* BOOT_LINUX or BOOT_PVH */
 extern uint32_t platform_pvm;  /* nonzero: running natively under nested PVM */
@@ -20,13 +20,19 @@ extern char boot_stack[], boot_stack_top[];
 extern char __image_start[], __bss_start[], __bss_end[], __payload_start[];
 enum { BOOT_LINUX = 1, BOOT_PVH = 2 };
 
-/* platform.c: the privileged primitives that differ between ring 0 and PVM (PVM.md §4, §5) */
+/* platform.c: the primitives that differ between ring 0, PVM (PVM.md §4, §5) and the process
+ * platform (process.h); process_table is non-NULL on the process platform. */
+struct kiln_process_table;
+extern const struct kiln_process_table *process_table;
 const char *platform_name(void);
 void irq_disable(void);
 void irq_enable(void);
-void cpu_safe_halt(void); /* enable interrupts and halt, with no lost-wakeup window */
+void cpu_idle(int64_t timeout_ns); /* with interrupts disabled: wait for an interrupt or timeout (<0: none) */
 bool cpu_in_halt_window(uint64_t rip);
 uint64_t cpu_halt_window_end(void);
+uint32_t mmio_read(uint64_t addr, uint32_t width);  /* width 1, 2 or 4, aligned */
+void mmio_write(uint64_t addr, uint32_t width, uint32_t v);
+volatile uint32_t *irq_pending_word(void);
 
 /* tls.c: the thread pointer musl's compiled code expects in %fs */
 void tls_init(void);
@@ -57,13 +63,14 @@ void heap_init(uint64_t base, uint64_t size);
 size_t heap_size(void);
 size_t heap_used(void);
 
-/* clock.c: calibrated TSC clock and the CMOS wall clock */
+/* clock.c: calibrated TSC clock and the CMOS wall clock; the tender's clocks on the process platform */
 void clock_init(void);
+uint64_t clock_ticks(void); /* TSC, or the tender's monotonic ns on the process platform */
 uint64_t clock_ns(void); /* monotonic ns since the first instruction */
 uint64_t tsc_khz(void);
 uint64_t lapic_timer_khz(void); /* from CPUID 0x40000010 EBX when the VMM reports it, else 0 */
 const char *clock_source(void);
-uint64_t tsc_to_ns(uint64_t ticks);
+uint64_t ticks_to_ns(uint64_t ticks);
 int64_t clock_realtime_ns(void);
 
 /* lapic.c: local APIC (x2APIC MSRs or xAPIC MMIO) and its one-shot timer */
@@ -89,7 +96,7 @@ uint64_t dma_alloc(size_t size, size_t align);
 bool dma_free(uint64_t addr);
 bool phys_is_ram(uint64_t addr, uint64_t size);
 
-/* trap.c: IDT, TSS, exceptions and interrupts */
+/* trap.c: IDT, TSS, exceptions and interrupts; the tender's fault reports on the process platform */
 void trap_init(void);
 extern volatile uint32_t timer_fired;
 

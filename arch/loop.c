@@ -1,6 +1,7 @@
 /* loop.c — the event loop of core 0: run promise jobs, hand pending device interrupts to the
  * kernel's irq handler, let the kernel run due timers (its tick returns the next deadline),
- * and when nothing is ready arm the LAPIC timer and halt, so an idle VM costs the host no CPU.
+ * and when nothing is ready wait for an interrupt or the next deadline (platform.c cpu_idle: the
+ * LAPIC timer and a halt, or the tender's wait), so an idle VM costs the host no CPU.
  * Interrupts only set flags; all work happens here. The program ends (code 0) when no jobs are
  * pending and the kernel reports nothing left (-1), as in Node; a tick of Infinity means "only
  * an interrupt can make progress" (an outstanding device request or listener).
@@ -40,9 +41,7 @@ void NORETURN loop_run(JSContext *ctx) {
          * one: with interrupts off, anything new stays pending in the (virtual) APIC and wakes
          * the safe halt below. */
         if (irq_any_pending()) { irq_enable(); continue; }
-        timer_fired = 0;
-        if (isfinite(next)) lapic_timer_arm((uint64_t)(next - now));
-        cpu_safe_halt(); /* returns after an interrupt, with interrupts enabled */
+        cpu_idle(isfinite(next) ? (int64_t)(next - now) : -1); /* returns after an interrupt, with interrupts enabled */
     }
 }
 
@@ -70,8 +69,6 @@ bool loop_poll(JSContext *ctx, double deadline_ns) {
     if (worked || now >= deadline_ns) return now < deadline_ns;
     irq_disable();
     if (irq_any_pending()) { irq_enable(); return true; }
-    timer_fired = 0;
-    lapic_timer_arm((uint64_t)(deadline_ns - now));
-    cpu_safe_halt();
+    cpu_idle((int64_t)(deadline_ns - now));
     return (double)clock_ns() < deadline_ns;
 }

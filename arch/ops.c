@@ -4,12 +4,9 @@
 #include <math.h>
 #include "kernel.h"
 #include "engine.h"
+#include "layout.h"
 #include "x86.h"
 
-#define BOOT_TIMER_MMIO 0xC0000000ul
-#define BOOT_TIMER_MAGIC 123
-#define MMIO_LOW 0xC0000000ull  /* device MMIO: the boot timer, virtio-mmio slots, IOAPIC, LAPIC */
-#define MMIO_END 0x100000000ull /* identity-mapped uncached by pagetables.S */
 #define DMA_MAX_ALIGN (2u << 20)
 
 static JSValue tick_fn; /* valid when have_tick */
@@ -52,7 +49,7 @@ static JSValue op_cmdline(JSContext *c, JSValueConst this, int argc, JSValueCons
 
 static JSValue op_boot_mark(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
     bootchart_mark("app");
-    *(volatile uint8_t *)BOOT_TIMER_MMIO = BOOT_TIMER_MAGIC;
+    mmio_write(BOOT_TIMER_ADDR, 1, BOOT_TIMER_MAGIC);
     if (cmdline_has_param("kiln.bootchart")) bootchart_print();
     return JS_UNDEFINED;
 }
@@ -69,12 +66,12 @@ static bool arg_u64(JSContext *c, JSValueConst v, const char *op, const char *wh
     return true;
 }
 
-/* Validates an MMIO access: width 1, 2 or 4, naturally aligned, inside [MMIO_LOW, MMIO_END). */
+/* Validates an MMIO access: width 1, 2 or 4, naturally aligned, inside the MMIO gap. */
 static bool mmio_args(JSContext *c, JSValueConst *argv, const char *op, uint64_t *addr, uint32_t *width) {
     uint64_t w;
     if (!arg_u64(c, argv[0], op, "addr", addr) || !arg_u64(c, argv[1], op, "width", &w)) return false;
     if (w != 1 && w != 2 && w != 4) { JS_ThrowTypeError(c, "%s: width must be 1, 2 or 4", op); return false; }
-    if (*addr < MMIO_LOW || *addr + w > MMIO_END) {
+    if (*addr < MMIO_GAP_START || *addr + w > MMIO_GAP_END) {
         JS_ThrowTypeError(c, "%s: address 0x%lx is outside the MMIO range 0xC0000000-0xFFFFFFFF", op, *addr);
         return false;
     }
@@ -87,9 +84,7 @@ static JSValue op_mmio_read(JSContext *c, JSValueConst this, int argc, JSValueCo
     uint64_t addr;
     uint32_t width, v;
     if (!mmio_args(c, argv, "op_mmio_read", &addr, &width)) return JS_EXCEPTION;
-    if (width == 1) v = *(volatile uint8_t *)addr;
-    else if (width == 2) v = *(volatile uint16_t *)addr;
-    else v = *(volatile uint32_t *)addr;
+    v = mmio_read(addr, width);
     return JS_NewUint32(c, v);
 }
 
@@ -98,9 +93,7 @@ static JSValue op_mmio_write(JSContext *c, JSValueConst this, int argc, JSValueC
     uint32_t width, v;
     if (!mmio_args(c, argv, "op_mmio_write", &addr, &width)) return JS_EXCEPTION;
     if (JS_ToUint32(c, &v, argv[2])) return JS_EXCEPTION;
-    if (width == 1) *(volatile uint8_t *)addr = (uint8_t)v;
-    else if (width == 2) *(volatile uint16_t *)addr = (uint16_t)v;
-    else *(volatile uint32_t *)addr = v;
+    mmio_write(addr, width, v);
     return JS_UNDEFINED;
 }
 

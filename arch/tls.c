@@ -4,6 +4,7 @@
  * __init_tp would make syscalls, so the core fills the few fields itself: self, canary, and a
  * "C" locale (all categories NULL). */
 #include "kernel.h"
+#include "process.h"
 #include "x86.h"
 
 #define MSR_FS_BASE 0xc0000100
@@ -18,5 +19,6 @@ void tls_init(void) {
     thread_block[TP_SELF / 8] = (uint64_t)thread_block;
     thread_block[TP_CANARY / 8] = rdtsc() * 0x9e3779b97f4a7c15ull;
     thread_block[TP_LOCALE / 8] = (uint64_t)c_locale;
-    wrmsr(MSR_FS_BASE, (uint64_t)thread_block);
+    if (process_table) process_table->set_tls_base((uint64_t)thread_block); /* arch_prctl in the tender */
+    else wrmsr(MSR_FS_BASE, (uint64_t)thread_block);
 }

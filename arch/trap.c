@@ -3,8 +3,12 @@
  * interrupt never writes into the red zone of the code it interrupts (musl and QuickJS are
  * compiled with one) — the nested PVM hypervisor honours TSS IST too (PVM.md §1 step 5).
  * Interrupts only set flags (timer_fired, irq.c's pending mask; the event loop does the work); a CPU exception prints the vector,
- * error code, registers and the faulting RIP with its nearest symbol, then exits with code 99. */
+ * error code, registers and the faulting RIP with its nearest symbol, then exits with code 99.
+ * On the process platform there is no IDT: the tender turns SIGSEGV/SIGILL/SIGFPE/SIGBUS/SIGSYS
+ * into a struct kiln_fault (process.h) and calls process_fault, which prints the same report. */
+#include <signal.h>
 #include "kernel.h"
+#include "process.h"
 #include "x86.h"
 
 struct trap_frame {
@@ -44,7 +48,10 @@ static const char *const exception_names[32] = {
     "#XM SIMD error", "#VE virtualization", "#CP control protection",
 };
 
+static void process_fault(const struct kiln_fault *f);
+
 void trap_init(void) {
+    if (process_table) { process_table->set_fault_handler(process_fault); return; }
     /* TSS descriptor at selector 0x18: 64-bit available TSS (type 9), present. */
     uint64_t base = (uint64_t)&tss, limit = sizeof tss - 1;
     tss.ist[0] = (uint64_t)(ist_irq_stack + sizeof ist_irq_stack);
@@ -73,12 +80,15 @@ TRAP_SAFE static void print_symbol(const char *label, uint64_t addr) {
     else kprintf("%s 0x%016lx\n", label, addr);
 }
 
-TRAP_SAFE static void NORETURN report_fault(struct trap_frame *f) {
+/* `cr2`: the faulting address of a #PF. `syscall` >= 0: the process platform's seccomp filter
+ * refused that system call (the report then names it instead of an exception vector). */
+TRAP_SAFE static void NORETURN report_fault(struct trap_frame *f, uint64_t cr2, int64_t syscall) {
     irq_disable();
     const char *name = f->vector < 32 && exception_names[f->vector] ? exception_names[f->vector] : "exception";
-    kprintf("\nkiln: CPU exception %lu (%s), error code 0x%lx, platform %s\n", f->vector, name, f->error, platform_name());
+    if (syscall >= 0) kprintf("\nkiln: system call %ld refused (the guest executed a `syscall` instruction), platform %s\n", syscall, platform_name());
+    else kprintf("\nkiln: CPU exception %lu (%s), error code 0x%lx, platform %s\n", f->vector, name, f->error, platform_name());
     print_symbol("  rip", f->rip);
-    if (f->vector == 14) kprintf("  cr2 0x%016lx (%s %s, %s)\n", read_cr2(), f->error & 1 ? "protection" : "not present",
+    if (f->vector == 14) kprintf("  cr2 0x%016lx (%s %s, %s)\n", cr2, f->error & 1 ? "protection" : "not present",
                                  f->error & 16 ? "fetch" : f->error & 2 ? "write" : "read", f->error & 4 ? "user" : "kernel");
     kprintf("  rax %016lx rbx %016lx rcx %016lx rdx %016lx\n", f->rax, f->rbx, f->rcx, f->rdx);
     kprintf("  rsi %016lx rdi %016lx rbp %016lx rsp %016lx\n", f->rsi, f->rdi, f->rbp, f->rsp);
@@ -99,10 +109,22 @@ TRAP_SAFE static void NORETURN report_fault(struct trap_frame *f) {
 }
 
 TRAP_SAFE void trap_dispatch(struct trap_frame *f) {
-    if (f->vector < 32) report_fault(f);
+    if (f->vector < 32) report_fault(f, f->vector == 14 ? read_cr2() : 0, -1);
     if (f->vector == VEC_SPURIOUS) return;
     if (f->vector == VEC_TIMER) timer_fired = 1;
     else if (f->vector >= VEC_IRQ_BASE && f->vector < VEC_IRQ_BASE + IRQ_PINS) irq_raise((unsigned)(f->vector - VEC_IRQ_BASE));
     lapic_eoi();
     if (cpu_in_halt_window(f->rip)) f->rip = cpu_halt_window_end();
+}
+
+/* Called by the tender's signal handler, on its signal stack. The kernel's trap number is the
+ * x86 vector for SIGSEGV (#PF, or #GP for a privileged instruction), SIGILL, SIGFPE and SIGBUS. */
+TRAP_SAFE static void process_fault(const struct kiln_fault *k) {
+    struct trap_frame f = {
+        .r15 = k->r15, .r14 = k->r14, .r13 = k->r13, .r12 = k->r12, .r11 = k->r11, .r10 = k->r10, .r9 = k->r9,
+        .r8 = k->r8, .rbp = k->rbp, .rdi = k->rdi, .rsi = k->rsi, .rdx = k->rdx, .rcx = k->rcx, .rbx = k->rbx,
+        .rax = k->rax, .vector = k->trapno, .error = k->error, .rip = k->rip, .cs = k->cs, .rflags = k->rflags,
+        .rsp = k->rsp, .ss = k->ss,
+    };
+    report_fault(&f, k->addr, k->signal == SIGSYS ? k->syscall : -1);
 }

@@ -249,6 +249,7 @@ struct GuestRam {
   size_t size;
   void* mapping;  // the whole mapping, alignment slack included
   size_t mapping_size;
+  int fd;         // the memfd of shared memory (the process platform), or -1
 };
 std::map<uint32_t, GuestRam> g_ram;  // main thread only
 uint32_t g_next_ram_id = 1;
@@ -257,12 +258,16 @@ void ReleaseRam(uint32_t id) {
   auto it = g_ram.find(id);
   if (it == g_ram.end()) return;
   munmap(it->second.mapping, it->second.mapping_size);
+  if (it->second.fd >= 0) close(it->second.fd);
   g_ram.erase(it);
 }
 
+// memCreate(size, shared): with `shared`, the memory is a memfd (MAP_SHARED) another process can
+// map too — the process platform's tender maps guest RAM from it; its fd is returned as `fd`.
 Napi::Value MemCreate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint64_t size = ToU64(env, info[0], "size");
+  bool shared = info.Length() > 1 && info[1].ToBoolean();
   if (size == 0 || size % 4096 != 0) ThrowInval(env, "guest memory size must be a non-zero multiple of 4096");
   // 2 MiB-aligned so guest 2 MiB pages line up with host huge pages (as QEMU aligns its RAM).
   // The alignment slack stays mapped until free(): unmapping it now would cost a TLB
@@ -272,9 +277,21 @@ Napi::Value MemCreate(const Napi::CallbackInfo& info) {
   void* mapping = mmap(nullptr, mapping_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (mapping == MAP_FAILED) ThrowIoctl(env, "mmap", errno);
   void* addr = (void*)(((uintptr_t)mapping + huge - 1) & ~(uintptr_t)(huge - 1));
-  madvise(addr, size, MADV_HUGEPAGE);  // a hint: harmless where THP is off
+  int fd = -1;
+  if (shared) {
+    fd = memfd_create("kiln-guest-ram", MFD_CLOEXEC);
+    int err = fd < 0 ? errno : ftruncate(fd, (off_t)size) != 0 ? errno : 0;
+    if (!err && mmap(addr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0) == MAP_FAILED) err = errno;
+    if (err) {
+      if (fd >= 0) close(fd);
+      munmap(mapping, mapping_size);
+      ThrowIoctl(env, "memfd", err);
+    }
+  } else {
+    madvise(addr, size, MADV_HUGEPAGE);  // a hint: harmless where THP is off
+  }
   uint32_t id = g_next_ram_id++;
-  g_ram[id] = GuestRam{addr, (size_t)size, mapping, mapping_size};
+  g_ram[id] = GuestRam{addr, (size_t)size, mapping, mapping_size, fd};
   // The ArrayBuffer is built with V8's EmptyDeleter, which marks the memory as managed by us:
   // V8 then leaves it out of its external-memory accounting. napi_create_external_arraybuffer
   // would count it, and 64 MiB of "external memory" makes V8 start a major GC that cost 2-4 ms
@@ -288,6 +305,7 @@ Napi::Value MemCreate(const Napi::CallbackInfo& info) {
   Napi::Object o = Napi::Object::New(env);
   o.Set("id", Napi::Number::New(env, id));
   o.Set("buffer", Napi::Value(env, ab));
+  if (fd >= 0) o.Set("fd", Napi::Number::New(env, fd));
   return o;
 }
 

@@ -1,7 +1,7 @@
-// The hypervisor seam: the small interface the VMM is written against. `Kvm` (kvm.ts)
-// implements it over /dev/kvm; `FakeHypervisor` (fake_hypervisor.ts) implements it in memory
-// so VMM logic can be tested without KVM. Register and exit shapes follow struct kvm_regs,
-// kvm_sregs and kvm_run (Documentation/virt/kvm/api.rst); 64-bit values are bigint.
+// The hypervisor seam: the small interface the VMM's KVM machine is written against. `Kvm`
+// (kvm.ts) implements it over /dev/kvm; the process platform (packages/vmm/src/process/) needs
+// none of it, and the VMM logic both share (buses, devices, outcomes) is tested without either.
+// Register and exit shapes follow struct kvm_regs, kvm_sregs and kvm_run (Documentation/virt/kvm/api.rst); 64-bit values are bigint.
 
 export const REG_NAMES = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rsp', 'rbp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip', 'rflags'] as const;
 export type RegName = (typeof REG_NAMES)[number];

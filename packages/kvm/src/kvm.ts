@@ -35,22 +35,26 @@ import type {
   VcpuExit,
 } from './hypervisor.ts';
 
-/** Guest RAM: anonymous memory mapped into this process; `bytes` views the whole mapping. */
+/** Guest RAM: anonymous memory mapped into this process (or, `shared`, a memfd another process
+ * can map: `fd`, closed by free()); `bytes` views the whole mapping. */
 export class GuestMemory implements HvMemory {
   readonly size: number;
   readonly id: number;
+  /** The memfd of shared memory, -1 for anonymous memory. */
+  readonly fd: number;
   #buffer: ArrayBuffer | undefined;
   #bytes: Uint8Array;
   readonly #addon: NativeAddon;
 
-  constructor(addon: NativeAddon, size: number) {
+  constructor(addon: NativeAddon, size: number, o: { shared?: boolean } = {}) {
     if (!Number.isSafeInteger(size) || size <= 0 || size % 4096 !== 0) {
       throw new KvmError('EINVAL', `guest memory size must be a positive multiple of 4096 bytes, got ${size}`);
     }
     this.#addon = addon;
-    const m = wrap(() => addon.memCreate(size));
+    const m = wrap(() => addon.memCreate(size, o.shared === true));
     this.size = size;
     this.id = m.id;
+    this.fd = m.fd ?? -1;
     this.#buffer = m.buffer;
     this.#bytes = new Uint8Array(m.buffer);
   }
@@ -108,7 +112,7 @@ class WatchableFd {
 }
 
 export class EventFd extends WatchableFd implements HvEventFd {
-  constructor(addon: NativeAddon) {
+  constructor(addon: NativeAddon = loadAddon()) {
     super(addon, wrap(() => addon.eventfd(0)), 'eventfd');
   }
   read(): bigint {

@@ -72,7 +72,8 @@ export interface NativeAddon {
   createVm(kvmFd: number): number;
   getVcpuMmapSize(kvmFd: number): number;
   getSupportedCpuid(kvmFd: number): NativeCpuidEntry[];
-  memCreate(size: U64): { id: number; buffer: ArrayBuffer };
+  /** `shared`: a memfd mapped MAP_SHARED, whose fd is returned (the process platform's tender maps it too). */
+  memCreate(size: U64, shared?: boolean): { id: number; buffer: ArrayBuffer; fd?: number };
   memFree(id: number, buffer?: ArrayBuffer): void;
   setUserMemoryRegion(vmFd: number, r: { slot: number; flags?: number; guestPhysAddr: U64; size: U64; memoryId?: number; offset?: U64 }): void;
   createIrqchip(vmFd: number): void;

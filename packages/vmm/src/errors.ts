@@ -12,7 +12,11 @@ export type VmmErrorCode =
   /** The network backend cannot be set up (TAP missing or not permitted, passt missing or failing). */
   | 'ENET'
   /** A virtio-fs share cannot be used (directory missing or not a directory, bad or repeated tag). */
-  | 'ESHARE';
+  | 'ESHARE'
+  /** The process platform's tender is missing, stale (another ABI) or could not set the guest up. */
+  | 'ETENDER'
+  /** The host refused to confine the guest (no seccomp) and running unconfined was not asked for. */
+  | 'ECONFINE';
 
 export class VmmError extends Error {
   override readonly name = 'VmmError';

@@ -1,12 +1,14 @@
 // Loads a bootable x86-64 ELF64 image into guest RAM, as Firecracker's linux-loader does for
 // `vmlinux`-style ELFs: PT_LOAD segments copied to p_paddr (memsz beyond filesz zeroed), the
-// 64-bit entry from e_entry and the PVH entry from the XEN_ELFNOTE_PHYS32_ENTRY note.
+// 64-bit entry from e_entry, the PVH entry from the XEN_ELFNOTE_PHYS32_ENTRY note and the process
+// platform's entry from the Kiln note (arch/process.h).
 // Input is untrusted: @kiln/common's parseElf checks every table and segment against the file,
 // this adds the boot checks (RAM, 1 MiB floor, overlaps, entries); any problem is an ImageError. Spec: gABI ELF-64 "ELF Header", "Program Header", "Note Section";
 // Xen public/elfnote.h (XEN_ELFNOTE_PHYS32_ENTRY = 18); PVH boot ABI (xen docs/misc/pvh.pandoc).
 
 import { ImageError } from '@kiln/common/elf/errors.ts';
-import { EM_X86_64, ET_EXEC, PT_LOAD, PT_NOTE } from '@kiln/common/elf/constants.ts';
+import { EM_X86_64, ET_EXEC, PF_X, PT_LOAD, PT_NOTE } from '@kiln/common/elf/constants.ts';
+import { KILN_NOTE_PROCESS_ENTRY } from '../process/abi.ts';
 import { parseElf, segmentData, type ElfFile } from '@kiln/common/elf/reader.ts';
 import { HIMEM_START } from './layout.ts';
 import type { GuestRam } from './guest_ram.ts';
@@ -19,6 +21,8 @@ export interface LoadSegment {
   paddr: number;
   filesz: number;
   memsz: number;
+  /** p_flags (PF_R | PF_W | PF_X): the process platform maps the segment with these. */
+  flags: number;
 }
 
 export interface KernelImage {
@@ -26,6 +30,8 @@ export interface KernelImage {
   entry: number;
   /** The PVH 32-bit entry from the Xen note, if present. */
   pvhEntry?: number;
+  /** The process platform's entry and ABI version from the Kiln note, if present. */
+  processEntry?: { entry: number; abi: number };
   segments: LoadSegment[];
   /** Highest guest-physical address a segment occupies, exclusive. */
   end: number;
@@ -62,7 +68,7 @@ export function parseKernelImage(image: Uint8Array, ram: RamCheck): KernelImage 
     if (ph.paddr + ph.memsz > Number.MAX_SAFE_INTEGER || !ram.contains(ph.paddr, ph.memsz)) {
       throw new ImageError('EBADIMAGE', `segment ${i} [${hex(ph.paddr)}, +${hex(ph.memsz)}) does not fit in guest RAM (give the VM more memory)`);
     }
-    segments.push({ offset: ph.offset, paddr: ph.paddr, filesz: ph.filesz, memsz: ph.memsz });
+    segments.push({ offset: ph.offset, paddr: ph.paddr, filesz: ph.filesz, memsz: ph.memsz, flags: ph.flags });
   });
   if (segments.length === 0) throw new ImageError('EBADIMAGE', 'image has no loadable segment');
   const sorted = [...segments].sort((a, b) => a.paddr - b.paddr);
@@ -83,11 +89,26 @@ export function parseKernelImage(image: Uint8Array, ram: RamCheck): KernelImage 
     if (!inSegment(pvh)) throw new ImageError('EBADIMAGE', `PVH entry ${hex(pvh)} is not inside a loaded segment at or above 1 MiB`);
     out.pvhEntry = pvh;
   }
+  const proc = findProcessEntry(elf);
+  if (proc !== undefined) {
+    if (!segments.some((s) => (s.flags & PF_X) !== 0 && proc.entry >= s.paddr && proc.entry < s.paddr + s.memsz)) {
+      throw new ImageError('EBADIMAGE', `process entry ${hex(proc.entry)} is not inside an executable segment`);
+    }
+    out.processEntry = proc;
+  }
   return out;
 }
 
-/** Walks the PT_NOTE segments' notes (namesz, descsz, type, name, desc; 4-byte aligned) for the Xen PVH entry. */
-function findPvhEntry(elf: ElfFile): number | undefined {
+interface Note {
+  name: string;
+  type: number;
+  desc: DataView;
+}
+
+/** The notes of the PT_NOTE segments (namesz, descsz, type, name, desc; 4-byte aligned); a
+ * malformed note ends the walk of its segment. */
+function notes(elf: ElfFile): Note[] {
+  const out: Note[] = [];
   for (const ph of elf.programHeaders) {
     if (ph.type !== PT_NOTE) continue;
     const data = segmentData(elf, ph);
@@ -100,20 +121,35 @@ function findPvhEntry(elf: ElfFile): number | undefined {
       const nameOff = p + 12;
       const descOff = nameOff + align4(namesz);
       const next = descOff + align4(descsz);
-      if (next > data.length || next <= p) break; // malformed: stop walking this segment
-      if (type === XEN_ELFNOTE_PHYS32_ENTRY && namesz === 4 && v.getUint32(nameOff, true) === 0x006e6558 /* "Xen\0" */) {
-        if (descsz === 4) return v.getUint32(descOff, true);
-        if (descsz === 8) {
-          const entry = v.getBigUint64(descOff, true);
-          if (entry > BigInt(Number.MAX_SAFE_INTEGER)) throw new ImageError('EBADIMAGE', `PVH entry 0x${entry.toString(16)} is out of range`);
-          return Number(entry);
-        }
-        throw new ImageError('EBADIMAGE', `PVH entry note has a ${descsz}-byte value (want 4 or 8)`);
-      }
+      if (next > data.length || next <= p) break;
+      const name = String.fromCharCode(...data.subarray(nameOff, nameOff + namesz)).replace(/\0$/, '');
+      out.push({ name, type, desc: new DataView(data.buffer, data.byteOffset + descOff, descsz) });
       p = next;
     }
   }
-  return undefined;
+  return out;
+}
+
+function u64Entry(v: bigint, what: string): number {
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ImageError('EBADIMAGE', `${what} 0x${v.toString(16)} is out of range`);
+  return Number(v);
+}
+
+/** The Xen PVH entry (XEN_ELFNOTE_PHYS32_ENTRY, a 4- or 8-byte value). */
+function findPvhEntry(elf: ElfFile): number | undefined {
+  const n = notes(elf).find((x) => x.name === 'Xen' && x.type === XEN_ELFNOTE_PHYS32_ENTRY);
+  if (!n) return undefined;
+  if (n.desc.byteLength === 4) return n.desc.getUint32(0, true);
+  if (n.desc.byteLength === 8) return u64Entry(n.desc.getBigUint64(0, true), 'PVH entry');
+  throw new ImageError('EBADIMAGE', `PVH entry note has a ${n.desc.byteLength}-byte value (want 4 or 8)`);
+}
+
+/** The process platform's entry (arch/process.h: name "Kiln", type 1, desc u64 entry, u32 ABI, u32 0). */
+function findProcessEntry(elf: ElfFile): { entry: number; abi: number } | undefined {
+  const n = notes(elf).find((x) => x.name === 'Kiln' && x.type === KILN_NOTE_PROCESS_ENTRY);
+  if (!n) return undefined;
+  if (n.desc.byteLength !== 16) throw new ImageError('EBADIMAGE', `process entry note has ${n.desc.byteLength} bytes (want 16)`);
+  return { entry: u64Entry(n.desc.getBigUint64(0, true), 'process entry'), abi: n.desc.getUint32(8, true) };
 }
 
 function align4(x: number): number {

@@ -29,6 +29,11 @@ export interface VirtioMmioOptions {
   onFailure?(message: string): void;
   /** Debug log of refused register accesses. */
   log?(line: string): void;
+  /**
+   * Where InterruptStatus lives (one 32-bit word, accessed atomically): the process platform's
+   * control page, which the guest reads and acknowledges directly. Default: a new SharedArrayBuffer.
+   */
+  interruptStatusWord?: Int32Array;
 }
 
 export const DEFAULT_TRANSPORT_FEATURES =
@@ -43,9 +48,10 @@ export class VirtioMmio implements BusDevice {
   /**
    * InterruptStatus lives in shared memory so the vCPU threads can answer the driver's
    * InterruptStatus reads and InterruptACK writes without a round trip to JS
-   * (Vcpu.addStatusRegister); every access here is atomic.
+   * (Vcpu.addStatusRegister), or the process platform's guest reads and clears it in the control
+   * page itself; every access here is atomic.
    */
-  readonly interruptStatusWord = new Int32Array(new SharedArrayBuffer(4));
+  readonly interruptStatusWord: Int32Array;
   configGeneration = 0;
   driverFeatures = 0n;
   /** Why the device needs a reset, if it does. */
@@ -62,6 +68,7 @@ export class VirtioMmio implements BusDevice {
   constructor(device: VirtioDevice, o: VirtioMmioOptions) {
     this.device = device;
     this.#o = o;
+    this.interruptStatusWord = o.interruptStatusWord ?? new Int32Array(new SharedArrayBuffer(4));
     this.offered = device.deviceFeatures | (o.transportFeatures ?? DEFAULT_TRANSPORT_FEATURES);
     this.#queues = device.queueSizes.map((max) => ({ max, num: max, ready: false, desc: [0, 0], driver: [0, 0], device: [0, 0] }));
   }

@@ -1,0 +1,16 @@
+/* layout.h — the guest-physical layout numbers the core uses, one name each. They mirror
+ * packages/common/src/layout.ts and virtio/constants.ts (tests/core/layout.test.ts compares them).
+ * Spec: docs/ARCHITECTURE.md "Guest physical layout"; virtio 1.2 §4.2.2 for the register offsets. */
+#pragma once
+
+#define MMIO_GAP_START 0xC0000000ull  /* RAM stops here; device MMIO (boot timer, virtio, IOAPIC, LAPIC) */
+#define MMIO_GAP_END 0x100000000ull
+#define BOOT_TIMER_ADDR 0xC0000000ull
+#define BOOT_TIMER_MAGIC 123
+#define VIRTIO_MMIO_BASE 0xC0001000ull /* slot i at VIRTIO_MMIO_BASE + VIRTIO_MMIO_SLOT_SIZE * i */
+#define VIRTIO_MMIO_SLOT_SIZE 0x1000
+#define VIRTIO_MAX_SLOTS 19
+#define VIRTIO_MMIO_QUEUE_NOTIFY 0x050
+#define VIRTIO_MMIO_INTERRUPT_STATUS 0x060
+#define VIRTIO_MMIO_INTERRUPT_ACK 0x064
+#define DEBUG_EXIT_PORT 0xf4

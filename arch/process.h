@@ -20,6 +20,22 @@
 #define REG_REQUEST_SIZE 16
 #define REG_REPLY_SIZE 4
 
+/* Register channel ops (the frame is struct reg_request below). */
+#define REG_HELLO 0
+#define REG_PIO_READ 1
+#define REG_PIO_WRITE 2
+#define REG_MMIO_READ 3
+#define REG_MMIO_WRITE 4
+
+/* The fds the VMM hands the tender (every other fd is closed before the guest runs). */
+#define FD_CONSOLE 1
+#define FD_DIAG 2
+#define FD_CHANNEL 3
+#define FD_RAM 4
+#define FD_WAKE 5
+#define FD_NOTIFY 6
+#define FD_FIRST_FREE 7
+
 #ifndef __ASSEMBLER__
 #include <stddef.h>
 #include <stdint.h>
@@ -28,16 +44,12 @@
  * (the value read; 0 for writes). The tender waits for the reply to every request, so the VMM
  * sees accesses in program order. Op 0 (HELLO) is sent once, before the first guest
  * instruction, with value = KILN_PROCESS_ABI; it has no reply. */
-enum { REG_HELLO = 0, REG_PIO_READ = 1, REG_PIO_WRITE = 2, REG_MMIO_READ = 3, REG_MMIO_WRITE = 4 };
 struct reg_request {
     uint8_t op, width; /* width 1, 2 or 4 */
     uint16_t reserved; /* 0 */
     uint32_t value;    /* for writes */
     uint64_t addr;     /* port or guest-physical address */
 };
-
-/* The fds the VMM hands the tender (every other fd is closed before the guest runs). */
-enum { FD_CONSOLE = 1, FD_DIAG = 2, FD_CHANNEL = 3, FD_RAM = 4, FD_WAKE = 5, FD_NOTIFY = 6, FD_FIRST_FREE = 7 };
 
 /* What the tender tells the core's fault handler: the general registers in the order of trap.c's
  * trap frame, the x86 trap number and error code the kernel reported, and for SIGSYS the call. */

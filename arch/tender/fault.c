@@ -17,8 +17,18 @@
 extern void (*tender_fault_handler)(const struct kiln_fault *);
 static char fault_stack[64 * 1024] __attribute__((aligned(16)));
 
-static void hex(char *out, uint64_t v) {
-    for (int i = 15; i >= 0; i--, v >>= 4) out[i] = "0123456789abcdef"[v & 15];
+/* TLS-free formatting into a fixed line (no libc in a signal handler on the guest's %fs). */
+struct line { char b[160]; int n; };
+static void put(struct line *l, const char *s) { while (*s && l->n < (int)sizeof l->b) l->b[l->n++] = *s++; }
+static void put_dec(struct line *l, uint64_t v) {
+    char d[24];
+    int i = 0;
+    do d[i++] = (char)('0' + v % 10); while ((v /= 10) && i < 24);
+    while (i && l->n < (int)sizeof l->b) l->b[l->n++] = d[--i];
+}
+static void put_hex(struct line *l, uint64_t v) {
+    put(l, "0x");
+    for (int i = 15; i >= 0 && l->n < (int)sizeof l->b; i--) l->b[l->n++] = "0123456789abcdef"[(v >> (4 * i)) & 15];
 }
 
 static void on_fault(int sig, siginfo_t *si, void *uc_) {
@@ -34,11 +44,15 @@ static void on_fault(int sig, siginfo_t *si, void *uc_) {
     };
     if (sig == SIGSYS) f.trapno = 0xff; /* not an exception vector: trap.c names the call instead */
     if (tender_fault_handler) tender_fault_handler(&f); /* does not return when the core is sane */
-    char line[] = "\nkiln-tender: signal    at rip 0x0000000000000000\n";
-    line[20] = (char)('0' + sig / 10);
-    line[21] = (char)('0' + sig % 10);
-    hex(line + 33, f.rip);
-    sys3(SYS_write, FD_CONSOLE, (long)line, sizeof line - 1);
+    struct line l = { .n = 0 };
+    put(&l, "\nkiln-tender: the guest took signal ");
+    put_dec(&l, (uint64_t)sig);
+    if (sig == SIGSYS) { put(&l, " (system call "); put_dec(&l, (uint64_t)f.syscall); put(&l, " refused)"); }
+    else { put(&l, " (trap "); put_dec(&l, f.trapno); put(&l, ")"); }
+    put(&l, " at rip ");
+    put_hex(&l, f.rip);
+    put(&l, " before its core registered a fault handler\n");
+    sys3(SYS_write, FD_CONSOLE, (long)l.b, l.n);
     tender_exit(EXIT_CPU_FAULT);
 }
 

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 export const KILN = join(ROOT, 'packages/cli/bin/kiln.js');
 export const CORE_ELF = join(ROOT, 'arch/build/kiln-core.elf');
+export const TENDER = join(ROOT, 'arch/build/kiln-tender');
 
 export interface Run {
   code: number | null;
@@ -54,7 +55,8 @@ export interface Target {
   skip: string | undefined;
 }
 
-/** The VMM/accelerator combinations the e2e tests boot on, with skip reasons. */
+/** The VMM/accelerator combinations the e2e tests boot on, with skip reasons: Kiln's VMM on KVM
+ * and on the process platform, QEMU with TCG and with KVM. */
 export function targets(): Target[] {
   const kvm = kvmUsable();
   // Name the KVM flavour: these machines run nested PVM (kvm_pvm), see shared/PVM.md.
@@ -62,8 +64,12 @@ export function targets(): Target[] {
   const qemu = commandExists('qemu-system-x86_64');
   return [
     {
-      name: `vmm=kiln accel=${kvmName}`, flags: ['--vmm', 'kiln', '--timeout', '30'],
+      name: `vmm=kiln accel=${kvmName}`, flags: ['--vmm', 'kiln', '--accel', 'kvm', '--timeout', '30'],
       skip: !kvm ? '/dev/kvm is missing or not usable' : undefined,
+    },
+    {
+      name: 'vmm=kiln accel=process', flags: ['--vmm', 'kiln', '--accel', 'process', '--timeout', '30'],
+      skip: existsSync(TENDER) ? undefined : `${TENDER} is missing: run make -C arch (bash scripts/setup.sh)`,
     },
     { name: 'vmm=qemu accel=tcg', flags: ['--vmm', 'qemu', '--accel', 'tcg', '--timeout', '30'], skip: qemu ? undefined : 'qemu-system-x86_64 is not installed' },
     {
@@ -71,6 +77,12 @@ export function targets(): Target[] {
       skip: !qemu ? 'qemu-system-x86_64 is not installed' : !kvm ? '/dev/kvm is missing or not usable' : undefined,
     },
   ];
+}
+
+/** The targets on Kiln's VMM (KVM and the process platform): what tests of Kiln-only devices
+ * (vsock, virtio-fs, the boot timer) run on. */
+export function kilnTargets(): Target[] {
+  return targets().filter((t) => t.name.startsWith('vmm=kiln'));
 }
 
 export const coreSkip = (): string | undefined =>

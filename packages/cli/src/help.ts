@@ -33,13 +33,19 @@ Needs the arch core (arch/build/kiln-core.elf, arch/build/kiln-qjsc): bash scrip
 
 export const RUN_HELP = `Usage: kiln run <image> [options] [-- guest args...]
 
-Boot an image in a microVM. kiln exits with the guest's exit code.
+Boot an image in a microVM, or where the host has no usable /dev/kvm, as a confined process
+on the same devices (the process platform). kiln exits with the guest's exit code.
 
 Options:
   --mem <MiB>          guest memory, 2 to 65536 MiB (default 64)
   --cpus <n>           number of vCPUs, 1 to 64 (default 1)
-  --vmm <kiln|qemu>    Kiln's VMM on /dev/kvm (default), or QEMU microvm
-  --accel <kvm|tcg>    QEMU accelerator (default: kvm when /dev/kvm is usable, else tcg)
+  --vmm <kiln|qemu>    Kiln's VMM (default), or QEMU microvm
+  --accel <kvm|process|tcg>
+                       Kiln's VMM: kvm, or process (the image runs as a seccomp-confined
+                       process; one vCPU); default kvm when /dev/kvm is usable, else
+                       process (said on stderr). QEMU: kvm or tcg, default kvm when usable
+  --unconfined         process platform only: run even where the host refuses seccomp
+                       (without it, such a host is an error)
   --boot-timer         print "Guest-boot-time = N us" when the app starts (Kiln's VMM)
   --bootchart          make the guest print its boot phases
   --timings            print how long each VM setup step took (Kiln's VMM)
@@ -73,8 +79,10 @@ Options:
                        repeat for more mounts. Cached writes go back to the disk at exit
   -h, --help           show this help
 
-Exit codes: the guest's (0-255); 2 bad usage; 123 the guest died; 124 timeout;
-125 KVM or VMM failure; 126 bad image.
+Exit codes: the guest's (0-255; 99 a CPU exception or, on the process platform, a fault
+signal or a refused system call in the guest); 2 bad usage; 123 the guest died; 124
+timeout; 125 KVM, tender or VMM failure (a host that cannot confine the guest too); 126
+bad image.
 `;
 
 export const MKFS_HELP = `Usage: kiln mkfs fat -o <disk.img> --size <size> [options]

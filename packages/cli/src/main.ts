@@ -27,6 +27,7 @@ interface RunFlags {
   cpus: string;
   vmm: string;
   accel?: string;
+  unconfined?: boolean;
   bootTimer?: boolean;
   timings?: boolean;
   console?: string;
@@ -74,6 +75,7 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
     .option('--cpus <n>', '', '1')
     .option('--vmm <vmm>', '', 'kiln')
     .option('--accel <accel>')
+    .option('--unconfined')
     .option('--boot-timer')
     .option('--bootchart')
     .option('--timings')
@@ -92,7 +94,7 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
       const memMiB = parseMem(flags.mem);
       const cpus = parseCpus(flags.cpus);
       const vmm = parseChoice('--vmm', flags.vmm, ['kiln', 'qemu'] as const);
-      const accel = flags.accel === undefined ? undefined : parseChoice('--accel', flags.accel, ['kvm', 'tcg'] as const);
+      const accel = flags.accel === undefined ? undefined : parseChoice('--accel', flags.accel, ['kvm', 'process', 'tcg'] as const);
       const timeoutS = flags.timeout === undefined ? undefined : parseTimeout(flags.timeout);
       const disks = flags.disk.map((d) => checkDisk(parseDisk(d)));
       if (flags.net.length > 1) throw new CliError('EUSAGE', `--net ${flags.net[1]}: only one --net is supported (one NIC)`);
@@ -105,11 +107,13 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
       if (vmm === 'qemu' && consoleMode === 'virtio') throw new CliError('EUSAGE', '--console virtio: only Kiln\'s VMM wires virtio-console to the console (use --vmm kiln)');
       if (vmm === 'qemu' && shares.length) throw new CliError('EUSAGE', '--share: QEMU serves virtio-fs only through an external vhost-user daemon (virtiofsd), which kiln does not start; use --vmm kiln');
       if (vmm === 'qemu' && vsock) throw new CliError('EUSAGE', '--vsock: QEMU has no Firecracker-style hybrid vsock (its vhost-vsock needs /dev/vhost-vsock and AF_VSOCK on the host); use --vmm kiln');
-      if (vmm === 'kiln' && accel === 'tcg') throw new CliError('EUSAGE', '--accel tcg: Kiln\'s VMM runs on KVM only (use --vmm qemu --accel tcg)');
+      if (vmm === 'kiln' && accel === 'tcg') throw new CliError('EUSAGE', '--accel tcg: Kiln\'s VMM runs on KVM or as a process (use --accel process, or --vmm qemu --accel tcg)');
+      if (vmm === 'qemu' && accel === 'process') throw new CliError('EUSAGE', '--accel process: the process platform is Kiln\'s VMM\'s (use --vmm kiln)');
+      if (flags.unconfined === true && (vmm === 'qemu' || accel === 'kvm')) throw new CliError('EUSAGE', '--unconfined: only the process platform confines the guest itself (use --vmm kiln --accel process)');
       if (vmm === 'qemu' && flags.bootTimer === true) throw new CliError('EUSAGE', '--boot-timer: QEMU has no boot timer device (use --vmm kiln)');
       if (vmm === 'qemu' && flags.timings === true) throw new CliError('EUSAGE', '--timings: only Kiln\'s VMM times its setup steps (use --vmm kiln)');
       result = await runImage({
-        image, memMiB, cpus, vmm, accel, timeoutS, bootTimer: flags.bootTimer === true, bootchart: flags.bootchart === true, timings: flags.timings === true, args: guestArgs, disks, ...(net ? { net } : {}), ...(vsock ? { vsock } : {}), ...(shares.length ? { shares } : {}), console: consoleMode, mounts,
+        image, memMiB, cpus, vmm, accel, unconfined: flags.unconfined === true, timeoutS, bootTimer: flags.bootTimer === true, bootchart: flags.bootchart === true, timings: flags.timings === true, args: guestArgs, disks, ...(net ? { net } : {}), ...(vsock ? { vsock } : {}), ...(shares.length ? { shares } : {}), console: consoleMode, mounts,
       });
     });
 

@@ -77,7 +77,9 @@ export function qemuArgs(o: Pick<QemuOptions, 'image' | 'memMiB' | 'cpus' | 'cmd
     '-device', 'isa-debug-exit,iobase=0xf4,iosize=0x01',
     ...qemuVirtioArgs(o.disks ?? []),
     ...qemuNetArgs(o.net),
-    ...(o.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg', '-cpu', 'max']),
+    // arch-capabilities=off: on nested kvm_pvm hosts QEMU cannot set IA32_ARCH_CAPABILITIES
+    // (MSR 0x10a) and aborts at start; the guest never reads it.
+    ...(o.accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host,arch-capabilities=off'] : ['-accel', 'tcg', '-cpu', 'max']),
   ];
 }
 

@@ -1,5 +1,5 @@
 // `kiln run`: checks the image, builds the guest command line and boots it on Kiln's VMM
-// (@kiln/vmm runVm over /dev/kvm) or on QEMU microvm; returns the guest's exit code, or maps
+// (@kiln/vmm runVm: KVM where /dev/kvm opens, else the process platform) or on QEMU microvm; returns the guest's exit code, or maps
 // VMM-side failures to docs/ARCHITECTURE.md "Exit codes" (123 died, 124 timeout, 125 VMM, 126 image).
 // Guest command line: docs/ARCHITECTURE.md "Guest command line".
 
@@ -18,7 +18,10 @@ export interface RunOptions {
   memMiB: number;
   cpus: number;
   vmm: 'kiln' | 'qemu';
-  accel?: Accel;
+  /** QEMU: kvm or tcg; Kiln's VMM: kvm or process (default: kvm where it opens, else process). */
+  accel?: Accel | 'process';
+  /** The process platform without namespaces and seccomp (only when asked). */
+  unconfined?: boolean;
   bootTimer: boolean;
   timings?: boolean;
   bootchart: boolean;
@@ -151,6 +154,7 @@ function fromVmResult(r: Pick<VmResult, 'reason' | 'exitCode' | 'message'>, time
 function fromVmmError(err: unknown): CliError {
   const e = err as { name?: string; code?: string; message?: string };
   if (err instanceof ImageError || e.name === 'ImageError') return new CliError('EBADIMAGE', `bad image: ${e.message} [${e.code}]`);
+  if (e.name === 'VmmError' && (e.code === 'ETENDER' || e.code === 'ECONFINE')) return new CliError('EVMM', `${e.message} [${e.code}]`);
   if (e.name === 'VmmError') return new CliError('EUSAGE', `${e.message} [${e.code}]`);
   return new CliError('EVMM', `${e.message ?? String(err)}${e.code !== undefined ? ` [${e.code}]` : ''}`);
 }
@@ -164,6 +168,7 @@ export async function runImage(o: RunOptions): Promise<number> {
   const timeoutMs = o.timeoutS === undefined ? undefined : Math.round(o.timeoutS * 1000);
 
   if (o.vmm === 'qemu') {
+    if (o.accel === 'process') throw new CliError('EUSAGE', '--accel process: the process platform is Kiln\'s VMM\'s (use --vmm kiln)');
     const accel = o.accel ?? (kvmUsable() ? 'kvm' : 'tcg');
     if (accel === 'kvm' && !kvmUsable()) throw new CliError('EVMM', '--accel kvm: /dev/kvm is missing or not usable (try --accel tcg)');
     o.info?.(`vmm=qemu accel=${accel}`);
@@ -173,7 +178,6 @@ export async function runImage(o: RunOptions): Promise<number> {
     return r.exitCode;
   }
 
-  if (!kvmUsable()) throw new CliError('EVMM', '/dev/kvm is missing or not usable: Kiln\'s VMM needs KVM (or use --vmm qemu, which falls back to TCG)');
   let vmm: typeof import('@kiln/vmm');
   let kvm: typeof import('@kiln/kvm');
   try {
@@ -181,19 +185,31 @@ export async function runImage(o: RunOptions): Promise<number> {
   } catch (err) {
     throw new CliError('EVMM', `cannot load Kiln's VMM: ${(err as Error).message}`);
   }
-  o.info?.('vmm=kiln accel=kvm');
-  // /dev/kvm is opened (and the addon loaded) before the VM build starts, so the boot timer
-  // covers building and booting the VM, not loading the program.
+  // KVM where it opens (the addon loaded and /dev/kvm opened before the VM build starts, so the
+  // boot timer covers building and booting the VM, not loading the program); else the process
+  // platform, said in one line. --accel forces either.
+  let hypervisor: import('@kiln/kvm').Kvm | undefined;
+  let platform: 'kvm' | 'process' = o.accel === 'process' ? 'process' : 'kvm';
+  if (platform === 'kvm') {
+    try {
+      hypervisor = kvm.Kvm.open();
+    } catch (err) {
+      if (!(err instanceof kvm.KvmError)) throw fromVmmError(err); // opening KVM failed in any way: it is not usable here
+      if (o.accel === 'kvm') throw new CliError('EVMM', `--accel kvm: ${(err as Error).message} (--accel process runs the image as a confined process instead)`);
+      platform = 'process';
+      process.stderr.write(`kiln: KVM is not usable here (${(err as Error).message}); running on the process platform (--accel kvm forces KVM)\n`);
+    }
+  }
+  if (o.unconfined && platform !== 'process') throw new CliError('EUSAGE', '--unconfined: only the process platform confines the guest itself (use --accel process)');
+  if (platform === 'process' && o.cpus !== 1) throw new CliError('EUSAGE', `--cpus ${o.cpus}: the process platform runs one vCPU (KVM runs more)`);
+  o.info?.(`vmm=kiln accel=${platform}`);
   let r: VmResult;
   try {
-    const hypervisor = kvm.Kvm.open();
-    try {
-      r = await vmm.runVm({ image, disks: o.disks ?? [], ...(o.net ? { net: vmmNet(o.net) } : {}), ...(o.vsock ? { vsock: o.vsock } : {}), ...(o.shares?.length ? { shares: o.shares } : {}), memMiB: o.memMiB, cpus: o.cpus, cmdline, bootTimer: o.bootTimer, timeoutMs, boot: 'linux', ...(o.stdout ? { stdout: { write: stdout } } : { stdoutFd: 1 }), ...virtioConsoleFor(o), stderr: process.stderr, hypervisor });
-    } finally {
-      hypervisor.close();
-    }
+    r = await vmm.runVm({ image, disks: o.disks ?? [], ...(o.net ? { net: vmmNet(o.net) } : {}), ...(o.vsock ? { vsock: o.vsock } : {}), ...(o.shares?.length ? { shares: o.shares } : {}), memMiB: o.memMiB, cpus: o.cpus, cmdline, bootTimer: o.bootTimer, timeoutMs, boot: 'linux', ...(o.stdout ? { stdout: { write: stdout } } : { stdoutFd: 1 }), ...virtioConsoleFor(o), stderr: process.stderr, platform, ...(o.unconfined ? { unconfined: true } : {}), ...(hypervisor ? { hypervisor } : {}) });
   } catch (err) {
     throw fromVmmError(err);
+  } finally {
+    hypervisor?.close();
   }
   if (o.timings) process.stderr.write(`kiln: timings ${r.timings.map((t) => `${t.step}=${t.ms.toFixed(3)}ms`).join(' ')}\n`);
   return fromVmResult(r, o.timeoutS);

@@ -6,7 +6,7 @@
 // contracts in docs/ARCHITECTURE.md.
 
 import { writeSync } from 'node:fs';
-import { KvmError, type Hypervisor, type VcpuExit } from '@kiln/kvm';
+import type { Hypervisor, VcpuExit } from '@kiln/kvm';
 import { ImageError } from '@kiln/common/elf/errors.ts';
 import { BOOT_TIMER_ADDR, DEBUG_EXIT_PORT, SERIAL_PORT } from '@kiln/common/layout.ts';
 import { VmmError } from './errors.ts';
@@ -458,9 +458,4 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
     machine?.close();
     step('teardown');
   }
-}
-
-/** True for errors that mean "KVM cannot be used here" (exit code 125 in `kiln run`). */
-export function isKvmUnavailable(e: unknown): boolean {
-  return e instanceof KvmError && (e.code === 'ENOKVM' || e.code === 'EKVMAPI' || e.code === 'ENOADDON');
 }

@@ -82,6 +82,8 @@ export interface RunVmOptions {
   platform?: 'kvm' | 'process';
   /** Process platform only: run the tender without namespaces and seccomp (never by default). */
   unconfined?: boolean;
+  /** Process platform only: the tender binary (default arch/build/kiln-tender; tests use others). */
+  tenderPath?: string;
   /** KVM: the hypervisor to use (default: opens /dev/kvm; a given one is not closed). */
   hypervisor?: Hypervisor;
   /** Debug log of setup steps and unusual exits. */
@@ -309,7 +311,7 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
     machine =
       platform === 'kvm'
         ? new KvmMachine({ ...(options.hypervisor ? { hypervisor: options.hypervisor } : {}), memBytes, regions, cpus, step })
-        : new ProcessMachine({ memBytes, regions, step, stdout: consoleFd === undefined ? stdout : fdSink(consoleFd), stderr, ...(consoleFd !== undefined ? { consoleFd } : {}), ...(options.unconfined ? { unconfined: true } : {}), debug });
+        : new ProcessMachine({ memBytes, regions, step, stdout: consoleFd === undefined ? stdout : fdSink(consoleFd), stderr, ...(consoleFd !== undefined ? { consoleFd } : {}), ...(options.unconfined ? { unconfined: true } : {}), ...(options.tenderPath ? { tenderPath: options.tenderPath } : {}), debug });
     const m = machine;
     if (devs.vsock) await devs.vsock.listen();
 

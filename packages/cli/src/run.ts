@@ -202,6 +202,13 @@ export async function runImage(o: RunOptions): Promise<number> {
   }
   if (o.unconfined && platform !== 'process') throw new CliError('EUSAGE', '--unconfined: only the process platform confines the guest itself (use --accel process)');
   if (platform === 'process' && o.cpus !== 1) throw new CliError('EUSAGE', `--cpus ${o.cpus}: the process platform runs one vCPU (KVM runs more)`);
+  if (platform === 'process') {
+    try {
+      kvm.loadAddon(); // as /dev/kvm is opened above: loading the addon is not part of the VM build
+    } catch (err) {
+      throw fromVmmError(err);
+    }
+  }
   o.info?.(`vmm=kiln accel=${platform}`);
   let r: VmResult;
   try {

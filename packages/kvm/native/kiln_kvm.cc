@@ -34,6 +34,7 @@
 #include <vector>
 
 void KilnFsInit(Napi::Env env, Napi::Object exports);  // kiln_fs.cc: *at calls for virtio-fs
+void KilnProcessInit(Napi::Env env, Napi::Object exports);  // kiln_process.cc: spawning the tender
 
 namespace {
 
@@ -1350,6 +1351,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("nowNs", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return Big(info.Env(), NowNs()); }));
   exports.Set("Vcpu", Vcpu::Init(env));
   KilnFsInit(env, exports);
+  KilnProcessInit(env, exports);
   return exports;
 }
 

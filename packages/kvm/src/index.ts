@@ -5,6 +5,6 @@
 export * from './constants.ts';
 export * from './errors.ts';
 export * from './hypervisor.ts';
-export { Kvm, Vm, Vcpu, GuestMemory, EventFd, TapFd, probeKvm, monotonicNs } from './kvm.ts';
+export { Kvm, Vm, Vcpu, GuestMemory, EventFd, TapFd, SpawnedProcess, socketPair, probeKvm, monotonicNs } from './kvm.ts';
 export { ADDON_PATH, loadAddon } from './native.ts';
 export * from './fs.ts';

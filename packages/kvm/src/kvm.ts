@@ -3,6 +3,7 @@
 // with JS as an ArrayBuffer) and `EventFd`. Thin classes over the addon; they own their fds
 // and release them in close(). Linux KVM API: Documentation/virt/kvm/api.rst.
 
+import { constants as osConstants } from 'node:os';
 import { KvmError, toKvmError, wrap } from './errors.ts';
 import { loadAddon, type NativeAddon, type NativeDone, type NativeExit, type NativeVcpu } from './native.ts';
 import {
@@ -445,4 +446,42 @@ export class TapFd extends WatchableFd {
   watch(cb: () => void): void {
     this.startWatch(() => cb(), true);
   }
+}
+
+/**
+ * A child process started with posix_spawn (no copy of the VMM's address space) and held by a
+ * pidfd: `onExit` calls back on the main loop once, with the exit status or the signal's name;
+ * `kill` signals through the pidfd (no pid-reuse race). The child is reaped here, not by libuv.
+ */
+export class SpawnedProcess extends WatchableFd {
+  readonly pid: number;
+  #ended = false;
+  constructor(path: string, argv: string[], fds: number[]) {
+    const addon = loadAddon();
+    const r = wrap(() => addon.spawnProcess(path, argv, fds));
+    super(addon, r.pidfd, 'pidfd');
+    this.pid = r.pid;
+  }
+  get ended(): boolean {
+    return this.#ended;
+  }
+  onExit(cb: (code: number | null, signal: NodeJS.Signals | null) => void): void {
+    this.startWatch(() => {
+      const r = this.addon.reapProcess(this.pid);
+      if (!r || this.#ended) return;
+      this.#ended = true;
+      this.unwatch();
+      const name = r.signal === undefined ? null : ((Object.entries(osConstants.signals).find(([, n]) => n === r.signal)?.[0] ?? `SIG${r.signal}`) as NodeJS.Signals);
+      cb(r.code ?? null, name);
+    }, true);
+  }
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.#ended) return;
+    wrap(() => this.addon.pidfdKill(this.fd, osConstants.signals[signal]));
+  }
+}
+
+/** A connected AF_UNIX stream socket pair (close-on-exec fds). */
+export function socketPair(): [number, number] {
+  return wrap(() => loadAddon().socketPair());
 }

@@ -95,6 +95,13 @@ export interface NativeAddon {
   tapOpen(name: string, vnetHdrSize?: number): number;
   unwatchFd(id: number): void;
   nowNs(): bigint;
+  /** posix_spawn (no copy of this process): fds[i] (or -1) becomes the child's fd i; default signal actions. */
+  spawnProcess(path: string, argv: string[], fds: number[]): { pid: number; pidfd: number };
+  /** waitpid(WNOHANG): the child's end, or null while it runs. `signal` is a number. */
+  reapProcess(pid: number): { code?: number; signal?: number } | null;
+  pidfdKill(pidfd: number, signal: number): void;
+  /** A connected AF_UNIX SOCK_STREAM pair (close-on-exec). */
+  socketPair(): [number, number];
   Vcpu: new (vmFd: number, id: number, mmapSize: number) => NativeVcpu;
 }
 

@@ -7,12 +7,11 @@
 // flood of requests without reading replies, or a request before HELLO kills the guest with the
 // reason. Contract: docs/ARCHITECTURE.md "The process platform".
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, closeSync, constants, openSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createRequire } from 'node:module';
-import type { Socket } from 'node:net';
-import { EventFd, GuestMemory, KVM_EXIT_IO, KVM_EXIT_MMIO, loadAddon, type VcpuExit } from '@kiln/kvm';
+import { Socket } from 'node:net';
+import { EventFd, GuestMemory, KVM_EXIT_IO, KVM_EXIT_MMIO, SpawnedProcess, loadAddon, socketPair, type VcpuExit } from '@kiln/kvm';
 import { ImageError } from '@kiln/common/elf/errors.ts';
 import { GuestRam } from '../boot/guest_ram.ts';
 import { ZERO_PAGE_START, type RamRegion } from '../boot/layout.ts';
@@ -72,7 +71,7 @@ export class ProcessMachine implements Machine {
   readonly #transports = new Map<number, VirtioMmio>();
   readonly #tender: string;
   #args: string[] = [];
-  #child: ChildProcess | undefined;
+  #child: SpawnedProcess | undefined;
   #stopped = false;
   #quiesced = false;
   #closed = false;
@@ -154,17 +153,43 @@ export class ProcessMachine implements Machine {
         end(died(`the guest broke the process platform's register channel: ${why}`));
         this.stop();
       };
-      const child = spawn(this.#tender, this.#args, {
-        stdio: ['ignore', o.consoleFd ?? 'pipe', 'pipe', 'pipe', this.#mem.fd, this.#wake.fd, this.#notify.fd],
-      });
+      // The tender's fds 0-6 (abi.ts FD_*): /dev/null, console, diagnostics, channel, RAM, wake, notify.
+      const pairs: [number, number][] = [];
+      const pair = (): [number, number] => {
+        const p = socketPair();
+        pairs.push(p);
+        return p;
+      };
+      let child: SpawnedProcess;
+      const devNull = openSync('/dev/null', 'r');
+      const consolePair = o.consoleFd === undefined ? pair() : undefined;
+      const diagPair = pair();
+      const channelPair = pair();
+      try {
+        child = new SpawnedProcess(this.#tender, this.#args, [devNull, o.consoleFd ?? consolePair![1], diagPair[1], channelPair[1], this.#mem.fd, this.#wake.fd, this.#notify.fd]);
+      } catch (e) {
+        for (const [a, b] of pairs) closeSync(a), closeSync(b);
+        return reject(new VmmError('ETENDER', `cannot start the tender ${this.#tender}: ${(e as Error).message}`));
+      } finally {
+        closeSync(devNull);
+      }
+      for (const [, b] of pairs) closeSync(b); // the child's ends
       this.#child = child;
       if (this.#stopped) child.kill('SIGKILL');
-      child.stdout?.on('data', (c: Buffer) => o.stdout.write(c));
-      child.stderr!.on('data', (c: Buffer) => {
+      // Done once the tender has ended and every stream it wrote to is drained.
+      const streams: Socket[] = [];
+      const stream = (fd: number): Socket => {
+        const sock = new Socket({ fd, readable: true, writable: true });
+        sock.on('error', () => {}); // the tender's end closing first is its exit, seen through the pidfd
+        streams.push(sock);
+        return sock;
+      };
+      if (consolePair) stream(consolePair[0]).on('data', (c: Buffer) => o.stdout.write(c));
+      stream(diagPair[0]).on('data', (c: Buffer) => {
         if (hello) o.stderr.write(c.toString());
         else if (diag.length < DIAG_LIMIT) diag += c.toString();
       });
-      const channel = child.stdio[3] as Socket;
+      const channel = stream(channelPair[0]);
       let partial: Buffer | undefined;
       channel.on('data', (chunk: Buffer) => {
         const buf = partial ? Buffer.concat([partial, chunk]) : chunk;
@@ -200,17 +225,16 @@ export class ProcessMachine implements Machine {
         if (nreplies && !this.#stopped) channel.write(replies.subarray(0, nreplies * REG_REPLY_SIZE));
         if (channel.writableLength > CHANNEL_UNREAD_LIMIT) fail(`over ${CHANNEL_UNREAD_LIMIT} bytes of replies left unread (a flood of requests)`);
       });
-      channel.on('error', () => {}); // the tender's end closing first is its exit, seen below
       this.#notify.watch(() => this.#dispatchNotifies());
-      child.on('error', (e) => {
-        if (settled) return;
+      let exited: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+      let open = streams.length;
+      const settle = (): void => {
+        if (settled || !exited || open > 0) return;
+        clearTimeout(drainTimer);
         settled = true;
-        reject(new VmmError('ETENDER', `cannot start the tender ${this.#tender}: ${e.message}`));
-      });
-      child.on('close', (code, signal) => {
-        if (settled) return;
-        settled = true;
+        child.close();
         this.#child = undefined;
+        const { code, signal } = exited;
         const text = diag.trim().replace(/^kiln-tender: /gm, '');
         if (!hello && !this.#stopped) {
           const why = text || `the tender ended (${signal ?? `status ${code}`}) before the guest started`;
@@ -221,6 +245,15 @@ export class ProcessMachine implements Machine {
         if (signal) end(died(`the guest process was killed by ${signal}${signal === 'SIGSYS' ? ' (a system call the seccomp filter refused)' : ''}`));
         else end(died(`the guest process ended with status ${code} without an exit request`));
         resolve({ vcpuExits: requests });
+      };
+      let drainTimer: NodeJS.Timeout | undefined;
+      for (const sock of streams) sock.on('close', () => { open--; settle(); });
+      child.onExit((code, signal) => {
+        exited = { code, signal };
+        // Streams end when the last holder of their other end is gone; a guest cannot keep the
+        // VMM waiting past that (its namespace's processes die with it), but bound it anyway.
+        drainTimer = setTimeout(() => { for (const sock of streams) sock.destroy(); }, 2000);
+        settle();
       });
     });
   }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # setup.sh — prepares a fresh Debian machine for Kiln and builds everything once:
 # Debian packages (QEMU, musl, toolchain), npm dependencies (pinned by package-lock.json),
-# the KVM addon (node-gyp) and the guest core + host bytecode compiler (make -C arch).
+# the KVM addon (node-gyp) and the guest core, host bytecode compiler and the process platform's
+# tender (make -C arch).
 # Safe to run again: each step skips what is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,5 +34,5 @@ make -s -C arch -j"$(nproc)"
 if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
   echo "setup: done (/dev/kvm is usable)"
 else
-  echo "setup: done (/dev/kvm is not usable here: Kiln's VMM cannot run; QEMU with TCG can)"
+  echo "setup: done (/dev/kvm is not usable here: kiln run uses the process platform; QEMU runs with TCG)"
 fi

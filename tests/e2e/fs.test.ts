@@ -5,8 +5,8 @@
 // filesystems' write-back; a FAT disk made by mkfs.fat (`--mount /data=0`) is read, written
 // through the block cache and ends up consistent (fsck.fat) with the guest's files (mtools) after
 // process.exit, an uncaught error and the end of the event loop; a host directory shared with
-// --share is mounted by tag (Kiln's VMM only); a mount the guest cannot make stops it before the
-// app's first line.
+// --share is mounted by tag (Kiln's VMM only: on KVM and on the process platform); a mount the
+// guest cannot make stops it before the app's first line.
 // On Kiln's VMM, QEMU/TCG and QEMU/KVM; skipped targets say why.
 
 import { strict as assert } from 'node:assert';
@@ -15,7 +15,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { commandExists, coreSkip, kiln, targets } from './helpers.ts';
+import { commandExists, coreSkip, kiln, kilnTargets, targets } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-fs-'));
 const elf = (name: string): string => join(dir, `${name}.elf`);
@@ -160,14 +160,19 @@ describe('filesystems', { skip: coreSkip() }, () => {
     });
   }
 
-  test('a --share directory mounted by its tag (Kiln\'s VMM)', { skip: targets()[0]!.skip }, async () => {
-    const host = join(dir, 'share');
-    mkdirSync(join(host, 'sub'), { recursive: true });
-    writeFileSync(join(host, 's.txt'), 'from the host');
-    const r = await kiln(['run', elf('share'), ...targets()[0]!.flags, '--share', `${host}:hostdir`, '--mount', '/host=hostdir']);
-    assert.deepEqual({ code: r.code, stdout: r.stdout }, { code: 0, stdout: '/host virtiofs virtiofs:hostdir\ns.txt,sub from the host\n' }, r.stderr);
-    assert.equal(readFileSync(join(host, 'sub', 'from-guest.txt'), 'utf8'), 'hi host');
-  });
+  // virtio-fs is Kiln's VMM's only (QEMU needs an external virtiofsd): on KVM and the process platform.
+  for (const t of kilnTargets()) {
+    test(`a --share directory mounted by its tag (${t.name})`, { skip: t.skip }, async (c) => {
+      c.diagnostic(t.name);
+      // One directory per target: the from-guest.txt check must not see an earlier target's file.
+      const host = join(dir, `share-${t.name.replace(/\W/g, '_')}`);
+      mkdirSync(join(host, 'sub'), { recursive: true });
+      writeFileSync(join(host, 's.txt'), 'from the host');
+      const r = await kiln(['run', elf('share'), ...t.flags, '--share', `${host}:hostdir`, '--mount', '/host=hostdir']);
+      assert.deepEqual({ code: r.code, stdout: r.stdout }, { code: 0, stdout: '/host virtiofs virtiofs:hostdir\ns.txt,sub from the host\n' }, r.stderr);
+      assert.equal(readFileSync(join(host, 'sub', 'from-guest.txt'), 'utf8'), 'hi host');
+    });
+  }
 
   test('a mount the guest cannot make stops it before the app runs', async () => {
     const t = targets().find((x) => !x.skip);

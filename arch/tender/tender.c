@@ -47,6 +47,7 @@ static struct segment segs[MAX_SEGMENTS];
 static unsigned nsegs;
 static uint64_t ram_size, entry, zero_page;
 static bool unconfined;
+static pid_t parent; /* the VMM: when it dies, so does the guest */
 
 static __attribute__((noreturn, format(printf, 2, 3))) void die(int code, const char *fmt, ...) {
     va_list ap;
@@ -77,6 +78,7 @@ static void parse_args(int argc, char **argv) {
         else if (strcmp(a, "--ram-size") == 0) ram_size = number(v, "RAM size");
         else if (strcmp(a, "--entry") == 0) entry = number(v, "entry");
         else if (strcmp(a, "--zero-page") == 0) zero_page = number(v, "zero page");
+        else if (strcmp(a, "--parent") == 0) parent = (pid_t)number(v, "parent pid");
         else if (strcmp(a, "--segment") == 0) { /* ADDR:SIZE:FLAGS (ELF p_flags) */
             if (nsegs == MAX_SEGMENTS) die(TENDER_EXIT_USAGE, "more than %d segments", MAX_SEGMENTS);
             char buf[96], *p1, *p2;
@@ -236,6 +238,10 @@ typedef void (*process_entry_fn)(const struct kiln_process_table *, uint64_t);
 
 int main(int argc, char **argv) {
     parse_args(argc, argv);
+    /* A VMM killed without a chance to clean up (SIGKILL) must not leave a guest running, holding
+     * its console pipe and devices: die with it. If it is already gone, stop here. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (parent && getppid() != parent) die(TENDER_EXIT_CHANNEL, "the VMM (pid %d) is gone", (int)parent);
     check_handed_fds();
     check_segments();
     volatile uint32_t *control = map_memory();

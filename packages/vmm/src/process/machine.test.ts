@@ -6,6 +6,7 @@
 // keeps running. Bad setups (W+X image, missing or stale tender) are typed errors.
 // Skipped, with the reason printed, when arch/build has no tender (make -C arch).
 
+import { spawn } from 'node:child_process';
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,13 +32,14 @@ async function run(opts: Omit<RunVmOptions, 'stdout' | 'stderr'>): Promise<Await
   return { ...r, out: Buffer.concat(out).toString('latin1'), err };
 }
 
-/** Processes whose command line names the tender (a stray one would be left by a leak). */
-function tenders(): number {
+/** Processes whose command line names the tender (and holds `also`): a stray one would be left by a leak. */
+function tenders(also = ''): number {
   let n = 0;
   for (const pid of readdirSync('/proc')) {
     if (!/^\d+$/.test(pid)) continue;
     try {
-      if (readFileSync(`/proc/${pid}/cmdline`, 'latin1').includes('kiln-tender')) n++;
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'latin1');
+      if (cmd.includes('kiln-tender') && cmd.includes(also)) n++;
     } catch {
       // gone meanwhile
     }
@@ -140,6 +142,20 @@ describe('runVm on the process platform', { skip }, () => {
       await assert.rejects(run({ image: guest('hello'), tenderPath: stale }), (e: unknown) => e instanceof VmmError && e.code === 'ETENDER' && /ABI 0/.test(e.message));
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a VMM killed with SIGKILL leaves no guest process behind', async () => {
+    const vmm = spawn(process.execPath, ['--import', 'tsx', '-e', `import { runVm } from ${JSON.stringify(fileURLToPath(new URL('../vm.ts', import.meta.url)))}; import { readFileSync } from 'node:fs'; await runVm({ image: readFileSync(${JSON.stringify(join(GUESTS, 'process-spin.elf'))}), memMiB: 8, platform: 'process', timeoutMs: 60_000 });`], { stdio: 'ignore' });
+    const mine = (): number => tenders(`--parent\0${vmm.pid}\0`);
+    try {
+      for (let i = 0; i < 200 && mine() === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(mine() > 0, 'the guest started');
+      vmm.kill('SIGKILL');
+      for (let i = 0; i < 40 && mine() > 0; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(mine(), 0);
+    } finally {
+      vmm.kill('SIGKILL');
     }
   });
 

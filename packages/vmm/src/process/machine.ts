@@ -103,7 +103,7 @@ export class ProcessMachine implements Machine {
     const pe = kernel.processEntry;
     if (!pe) throw new ImageError('EUNSUPPORTED', 'the image has no process entry note (Kiln note type 1): it cannot run on the process platform (rebuild it with this kiln, or run it on KVM)');
     if (pe.abi !== KILN_PROCESS_ABI) throw new ImageError('EUNSUPPORTED', `the image speaks process ABI ${pe.abi}, this VMM ${KILN_PROCESS_ABI}: rebuild it with this kiln`);
-    this.#args = ['--abi', String(KILN_PROCESS_ABI), '--ram-size', String(this.#o.memBytes), '--entry', `0x${pe.entry.toString(16)}`, '--zero-page', `0x${ZERO_PAGE_START.toString(16)}`];
+    this.#args = ['--abi', String(KILN_PROCESS_ABI), '--parent', String(process.pid), '--ram-size', String(this.#o.memBytes), '--entry', `0x${pe.entry.toString(16)}`, '--zero-page', `0x${ZERO_PAGE_START.toString(16)}`];
     for (const s of kernel.segments) this.#args.push('--segment', `0x${s.paddr.toString(16)}:0x${s.memsz.toString(16)}:${s.flags}`);
     if (this.#o.unconfined) this.#args.push('--unconfined');
   }

@@ -2,20 +2,22 @@
 // seconds against:
 //   - host Node: the same handlers on Node's own HTTP server on the host (the ceiling):
 //     bench/http/node_hello.mjs and bench/http/node_static.mjs;
-//   - Kiln: examples/http-hello and examples/static-web-server on Kiln's VMM (1 vCPU, 64 MiB),
-//     runVm in this process (so VM exits are counted), reached through `--net user` hostfwd on
-//     127.0.0.1 (passt) — and, when run as root, through a TAP device in a network namespace this
-//     script creates (`kiln run` and wrk run inside it), which leaves passt out of the path;
+//   - Kiln: examples/http-hello and examples/static-web-server on Kiln's VMM (1 vCPU, 64 MiB) on
+//     each platform (the process platform and KVM, interleaved; `--platforms` picks), runVm in
+//     this process (so VM exits / register-channel requests are counted), reached through
+//     `--net user` hostfwd on 127.0.0.1 (passt) — and, when run as root, through a TAP device in
+//     a network namespace this script creates (`kiln run --accel P` and wrk run inside it),
+//     which leaves passt out of the path;
 //   - Linux+Node under QEMU TCG: Debian's kernel is not PVM-aware, so on these machines a
 //     Linux+Node guest only runs emulated — a reference, labelled as such
 //     (bench/http/linux_guest.sh builds it).
 // Also: the time from VM start to the first HTTP response (runVm here, a client in a child
 // process polling; both stamp wall-clock microseconds), and from `kiln run` spawned to it.
 // Medians of RUNS interleaved runs; prints a markdown block for bench/RESULTS.md.
-// Run: npm run bench:http [-- --runs 3] [--duration 10] [--no-tcg] [--no-tap]
+// Run: npm run bench:http [-- --runs 3] [--duration 10] [--warmup S] [--no-tcg] [--no-tap] [--platforms process,kvm]
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +32,12 @@ const arg = (name: string, dflt: number): number => {
 };
 const RUNS = arg('--runs', 3);
 const DURATION = arg('--duration', 10);
+const WARMUP = arg('--warmup', DURATION);
+type Platform = 'process' | 'kvm';
+const platformsArg = process.argv.indexOf('--platforms');
+const PLATFORMS = (platformsArg === -1 ? 'process,kvm' : process.argv[platformsArg + 1]!).split(',') as Platform[];
+if (PLATFORMS.some((p) => p !== 'process' && p !== 'kvm')) throw new Error('--platforms: a comma-separated list of process, kvm');
+const LABEL: Record<Platform, string> = { process: 'process platform', kvm: 'KVM' };
 const WITH_TCG = !process.argv.includes('--no-tcg');
 const WITH_TAP = !process.argv.includes('--no-tap') && process.getuid?.() === 0;
 const GUEST_PORT = 8080;
@@ -52,6 +60,7 @@ const median = (xs: number[]): number => {
 };
 const fmt = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const progress = (what: string): void => void process.stderr.write(`bench:http ${new Date().toISOString().slice(11, 19)} ${what}\n`);
 const wallUs = (): number => (performance.timeOrigin + performance.now()) * 1000;
 
 function toMs(v: string, unit: string): number {
@@ -60,8 +69,8 @@ function toMs(v: string, unit: string): number {
 }
 
 /** Runs wrk (optionally inside a network namespace) and parses req/s, p99 and errors. */
-function wrk(url: string, conns: number, netns?: string): Promise<WrkResult> {
-  const args = ['-t', conns > 1 ? '2' : '1', '-c', String(conns), '-d', `${DURATION}s`, '--latency', url];
+function wrk(url: string, conns: number, netns?: string, seconds = DURATION): Promise<WrkResult> {
+  const args = ['-t', conns > 1 ? '2' : '1', '-c', String(conns), '-d', `${seconds}s`, '--latency', url];
   const [cmd, argv] = netns ? ['ip', ['netns', 'exec', netns, 'wrk', ...args]] : ['wrk', args];
   return new Promise((res, rej) => {
     const p = spawn(cmd, argv as string[], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -133,6 +142,51 @@ function build(example: string, out: string, assets?: string): Uint8Array {
   return new Uint8Array(readFileSync(out));
 }
 
+/** Host pids of the descendants of `root` (from the ppid field of /proc/*\/stat). */
+function descendants(root: number): number[] {
+  const parent = new Map<number, number>();
+  for (const e of readdirSync('/proc')) {
+    if (!/^\d+$/.test(e)) continue;
+    try {
+      const st = readFileSync(`/proc/${e}/stat`, 'utf8');
+      parent.set(Number(e), Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number): void => {
+    for (const [c, pp] of parent) if (pp === p) {
+      out.push(c);
+      walk(c);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/**
+ * Stops a `kiln run` child and what it started. SIGTERM ends the CLI, but on the process platform
+ * the tender (the guest process) outlives it (reported as a bug: it is reparented to init and
+ * keeps the console pipe open, so 'close' would never come); its pids are taken before the
+ * signal and killed after the CLI exited.
+ */
+async function stopKiln(child: ChildProcess): Promise<void> {
+  const kids = child.pid === undefined ? [] : descendants(child.pid);
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill();
+    await exited;
+  }
+  for (const pid of kids.reverse()) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
 let nextPort = 18000 + (process.pid % 1000) * 2;
 
 interface KilnServer {
@@ -143,13 +197,14 @@ interface KilnServer {
 }
 
 /** Boots an image on Kiln's VMM (runVm here) with user networking; the VM ends after `lifetimeMs` (a timeout is how it is stopped). */
-function kilnServer(image: Uint8Array, lifetimeMs: number, path: string): KilnServer {
+function kilnServer(image: Uint8Array, lifetimeMs: number, path: string, platform: Platform): KilnServer {
   const hostPort = nextPort++;
   const startUs = wallUs();
   const result = runVm({
       image,
       memMiB: 64,
       cpus: 1,
+      platform,
       stdout: { write: () => true },
       stderr: { write: () => true },
       timeoutMs: lifetimeMs,
@@ -220,8 +275,8 @@ function tapNamespace(): { netns: string; guestUrl: string; cleanup(): void } | 
 }
 
 /** `kiln run ELF --net tap=tap0,ip=10.0.3.2/24` inside the namespace; resolves once the guest listens. */
-async function kilnInNamespace(netns: string, elf: string): Promise<ChildProcess> {
-  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, KILN, 'run', elf, '--mem', '64', '--cpus', '1', '--net', 'tap=tap0,ip=10.0.3.2/24', '--timeout', String(3 * DURATION + 30)], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function kilnInNamespace(netns: string, elf: string, platform: Platform): Promise<ChildProcess> {
+  const child = spawn('ip', ['netns', 'exec', netns, process.execPath, KILN, 'run', elf, '--accel', platform, '--mem', '64', '--cpus', '1', '--net', 'tap=tap0,ip=10.0.3.2/24', '--timeout', String(WARMUP + DURATION + 30)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   await new Promise<void>((res, rej) => {
     const t = setTimeout(() => rej(new Error('Kiln guest in the namespace: not listening within 20 s')), 20_000);
@@ -250,9 +305,10 @@ async function main(): Promise<void> {
     r.errors += w.errors;
     rows.set(k, r);
   };
-  const firstFromVm: number[] = [];
-  const firstFromSpawn: number[] = [];
-  const bootTimes: number[] = [];
+  const perPlatform = (): Record<Platform, number[]> => ({ process: [], kvm: [] });
+  const firstFromVm = perPlatform();
+  const firstFromSpawn = perPlatform();
+  const bootTimes = perPlatform();
   const tapNs = WITH_TAP ? tapNamespace() : undefined;
   try {
     for (let run = 0; run < RUNS; run++) {
@@ -263,51 +319,59 @@ async function main(): Promise<void> {
         ] as const) {
           const host = await hostServer(script, [...args]);
           try {
-            await wrk(host.url + path, conns); // warm-up
+            await wrk(host.url + path, conns, undefined, WARMUP); // warm-up
             add(`${app} | ${conns} | host Node`, await wrk(host.url + path, conns));
           } finally {
             host.child.kill();
           }
-          {
-            const s = kilnServer(image, (2 * DURATION + 6) * 1000, path);
+          // Alternate which platform goes first.
+          for (const platform of run % 2 ? [...PLATFORMS].reverse() : PLATFORMS) {
+            progress(`run ${run + 1}, ${app}, ${conns} connections, ${platform}, passt`);
+            const s = kilnServer(image, (WARMUP + DURATION + 6) * 1000, path, platform);
             await firstResponse(s.url, 10_000);
-            const warm = await wrk(s.url, conns);
+            const warm = await wrk(s.url, conns, undefined, WARMUP);
             const w = await wrk(s.url, conns);
             const r = await s.result;
             // Exits over the VM's whole life (boot, probe, warm-up and run) per request served.
-            add(`${app} | ${conns} | Kiln (user net, passt)`, w, r.stats.vcpuExits / (warm.requests + w.requests));
+            add(`${app} | ${conns} | Kiln, ${LABEL[platform]} (user net, passt)`, w, r.stats.vcpuExits / (warm.requests + w.requests));
           }
           if (tapNs) {
-            const vm = await kilnInNamespace(tapNs.netns, elf);
-            try {
-              await wrk(tapNs.guestUrl + path, conns, tapNs.netns);
-              add(`${app} | ${conns} | Kiln (TAP)`, await wrk(tapNs.guestUrl + path, conns, tapNs.netns));
-            } finally {
-              vm.kill();
+            for (const platform of run % 2 ? [...PLATFORMS].reverse() : PLATFORMS) {
+              progress(`run ${run + 1}, ${app}, ${conns} connections, ${platform}, TAP`);
+              const vm = await kilnInNamespace(tapNs.netns, elf, platform);
+              progress('  guest listening');
+              try {
+                await wrk(tapNs.guestUrl + path, conns, tapNs.netns, WARMUP);
+                progress('  warm-up done');
+                add(`${app} | ${conns} | Kiln, ${LABEL[platform]} (TAP)`, await wrk(tapNs.guestUrl + path, conns, tapNs.netns));
+              } finally {
+                await stopKiln(vm);
+              }
             }
           }
         }
       }
+      progress(`run ${run + 1}, first response`);
       // Time to first response: runVm started here, a poller in a child process.
-      {
+      for (const platform of PLATFORMS) {
         const port = nextPort;
         const poll = pollerProcess(port);
         await sleep(300); // the poller's Node is up and probing before the VM starts
-        const s = kilnServer(hello, 5000, '/');
+        const s = kilnServer(hello, 5000, '/', platform);
         if (!s.url.includes(`:${port}/`)) throw new Error('port bookkeeping');
         const answered = await poll.answeredUs;
-        firstFromVm.push((answered - s.startUs) / 1000);
+        firstFromVm[platform].push((answered - s.startUs) / 1000);
         const r = await s.result;
-        if (r.bootTime) bootTimes.push(r.bootTime.wallUs / 1000);
+        if (r.bootTime) bootTimes[platform].push(r.bootTime.wallUs / 1000);
       }
-      {
+      for (const platform of PLATFORMS) {
         const port = nextPort++;
         const t0 = wallUs();
-        const child = spawn(process.execPath, [KILN, 'run', join(dir, 'http-hello.elf'), '--mem', '64', '--net', `user,hostfwd=tcp:127.0.0.1:${port}-:${GUEST_PORT}`], { stdio: 'ignore' });
+        const child = spawn(process.execPath, [KILN, 'run', join(dir, 'http-hello.elf'), '--accel', platform, '--mem', '64', '--net', `user,hostfwd=tcp:127.0.0.1:${port}-:${GUEST_PORT}`], { stdio: 'ignore' });
         try {
-          firstFromSpawn.push((await firstResponse(`http://127.0.0.1:${port}/`, 10_000) - t0) / 1000);
+          firstFromSpawn[platform].push((await firstResponse(`http://127.0.0.1:${port}/`, 10_000) - t0) / 1000);
         } finally {
-          child.kill();
+          await stopKiln(child);
         }
       }
     }
@@ -316,7 +380,7 @@ async function main(): Promise<void> {
       if (lg) {
         try {
           for (const conns of [1, 64]) {
-            await wrk(lg.url + '/', conns);
+            await wrk(lg.url + '/', conns, undefined, WARMUP);
             add(`http-hello | ${conns} | Linux+Node guest, QEMU TCG (emulated reference)`, await wrk(lg.url + '/', conns));
           }
         } finally {
@@ -330,17 +394,19 @@ async function main(): Promise<void> {
 
   const lines: string[] = [];
   lines.push(`### HTTP (${new Date().toISOString().slice(0, 10)}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, Linux ${release()})`, '');
-  lines.push(`wrk, ${DURATION} s per run after a ${DURATION} s warm-up, medians of ${RUNS} runs; Kiln guests: 1 vCPU, 64 MiB, Kiln's VMM on KVM (nested PVM).`, '');
-  lines.push('| app | connections | server | req/s | p99 ms | req/s vs host Node | p99 vs host Node | VM exits per request | errors |', '|---|---|---|---|---|---|---|---|---|');
+  lines.push(`wrk, ${DURATION} s per run after a ${WARMUP} s warm-up, medians of ${RUNS} interleaved runs; Kiln guests: 1 vCPU, 64 MiB, Kiln's VMM on ${PLATFORMS.map((p) => (p === 'kvm' ? 'KVM (nested PVM)' : 'the process platform')).join(' and ')}. Loopback and a TAP in a network namespace only.`, '');
+  lines.push('| app | connections | server | req/s | p99 ms | req/s vs host Node | p99 vs host Node | req/s vs KVM, same path | exits per request | errors |', '|---|---|---|---|---|---|---|---|---|---|');
   for (const [k, r] of rows) {
     const [app, conns] = k.split(' | ');
     const base = rows.get(`${app} | ${conns} | host Node`);
     const rps = median(r.rps);
     const p99 = median(r.p99);
-    lines.push(`| ${k} | ${fmt(rps, 0)} | ${fmt(p99, 2)} | ${base ? fmt(rps / median(base.rps), 2) : ''} | ${base ? fmt(p99 / median(base.p99), 2) : ''} | ${r.exitsPerReq.length ? fmt(median(r.exitsPerReq), 2) : ''} | ${r.errors} |`);
+    const kvmTwin = k.includes(LABEL.process) ? rows.get(k.replace(LABEL.process, LABEL.kvm)) : undefined;
+    lines.push(`| ${k} | ${fmt(rps, 0)} | ${fmt(p99, 2)} | ${base ? fmt(rps / median(base.rps), 2) : ''} | ${base ? fmt(p99 / median(base.p99), 2) : ''} | ${kvmTwin ? fmt(rps / median(kvmTwin.rps), 2) : ''} | ${r.exitsPerReq.length ? fmt(median(r.exitsPerReq), 2) : ''} | ${r.errors} |`);
   }
-  lines.push('', `First HTTP response of http-hello: ${fmt(median(firstFromVm), 1)} ms after runVm started (median of ${firstFromVm.length}; guest boot ${fmt(median(bootTimes), 1)} ms), ${fmt(median(firstFromSpawn), 1)} ms after \`kiln run\` was spawned (Node start-up and passt included).`);
-  lines.push('', `Command: \`npm run bench:http -- --runs ${RUNS} --duration ${DURATION}\`.`);
+  lines.push('', 'Exits per request: every KVM_RUN return (KVM) or register-channel request (process platform) over the VM\'s whole life (boot, probe, warm-up and run), passt rows only.');
+  for (const p of PLATFORMS) lines.push('', `First HTTP response of http-hello, ${LABEL[p]}: ${fmt(median(firstFromVm[p]), 1)} ms after runVm started (median of ${firstFromVm[p].length}; guest boot ${fmt(median(bootTimes[p]), 1)} ms), ${fmt(median(firstFromSpawn[p]), 1)} ms after \`kiln run --accel ${p}\` was spawned (Node start-up and passt included).`);
+  lines.push('', `Command: \`npm run bench:http -- --runs ${RUNS} --duration ${DURATION}${WARMUP !== DURATION ? ` --warmup ${WARMUP}` : ''}${WITH_TCG ? '' : ' --no-tcg'}${WITH_TAP ? '' : ' --no-tap'}${platformsArg === -1 ? '' : ` --platforms ${PLATFORMS.join(',')}`}\`.`);
   const text = lines.join('\n');
   console.log(text);
   writeFileSync(join(dir, 'results.md'), text + '\n');

@@ -1,15 +1,16 @@
 // Virtio benchmark (a script, not a test). Block: a guest app reads a 64 MiB disk sequentially
 // in 1 MiB requests and times itself with performance.now(); against host `dd bs=1M` on the same
-// file (page cache warmed by reading it once first, on both sides), on Kiln's VMM (runVm
-// directly, so the whole-VM exit counts and virtio notify/interrupt counts are available) and on
-// QEMU/KVM (`kiln run --vmm qemu --accel kvm`). Console: 1000 console.log lines and hello on the
+// file (page cache warmed by reading it once first, on both sides), on Kiln's VMM on each
+// platform (runVm directly with `platform: 'process'` and `'kvm'`, so the whole-VM exit counts
+// and virtio notify/interrupt counts are available) and on QEMU/KVM (`kiln run --vmm qemu
+// --accel kvm`). Every Kiln part runs on both platforms, interleaved (`--platforms` picks). Console: 1000 console.log lines and hello on the
 // serial port vs virtio-console (Kiln's VMM). Vsock (Kiln's VMM): a bench guest listens on port
 // 5000; a host client in a child process (so it does not share the VMM's event loop) connects
 // through the hybrid Unix socket (`CONNECT 5000`), and one VM per mode moves 64 MiB guest → host,
 // 64 MiB host → guest, or does 1000 64-byte request/response round trips (after 20 warm-up ones);
 // timed on the host, VM exits and vsock notifies/interrupts per MiB from runVm's stats.
 // Medians of N interleaved runs; prints a markdown block for bench/RESULTS.md.
-// Run: npm run bench:virtio [-- --runs 5] [--only block|vsock] (block includes the console part)
+// Run: npm run bench:virtio [-- --runs 5] [--only block|vsock] [--platforms process,kvm] (block includes the console part)
 
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -26,6 +27,11 @@ const RUNS = runsArg === -1 ? 5 : Number(process.argv[runsArg + 1]);
 const onlyArg = process.argv.indexOf('--only');
 const ONLY = onlyArg === -1 ? undefined : process.argv[onlyArg + 1];
 if (ONLY !== undefined && ONLY !== 'block' && ONLY !== 'vsock') throw new Error('--only block|vsock');
+type Platform = 'process' | 'kvm';
+const platformsArg = process.argv.indexOf('--platforms');
+const PLATFORMS = (platformsArg === -1 ? 'process,kvm' : process.argv[platformsArg + 1]!).split(',') as Platform[];
+if (PLATFORMS.some((p) => p !== 'process' && p !== 'kvm')) throw new Error('--platforms: a comma-separated list of process, kvm');
+const LABEL: Record<Platform, string> = { process: 'process platform', kvm: 'KVM' };
 const VSOCK_MIB = 64;
 const PING_N = 1000;
 const PING_WARMUP = 20;
@@ -120,6 +126,9 @@ let onEnd = () => {};
 let ended = false;
 s.on('data', (d) => handler(d));
 s.on('end', () => { ended = true; onEnd(); });
+// The guest may start sending before the OK line was read: bytes after the newline in the same
+// chunk are the stream's first bytes (kept in \`early\`).
+let early = Buffer.alloc(0);
 await new Promise((res, rej) => {
   let b = Buffer.alloc(0);
   handler = (d) => {
@@ -127,6 +136,8 @@ await new Promise((res, rej) => {
     const i = b.indexOf(10);
     if (i < 0) return;
     const line = b.subarray(0, i).toString();
+    early = b.subarray(i + 1);
+    handler = (d2) => { early = Buffer.concat([early, d2]); };
     if (!line.startsWith('OK ')) rej(new Error('handshake: ' + line));
     else res();
   };
@@ -134,7 +145,7 @@ await new Promise((res, rej) => {
 });
 const out = { mode };
 if (mode === 'send') {
-  let got = 0;
+  let got = early.length;
   const t0 = now();
   handler = (d) => { got += d.length; };
   if (!ended) await new Promise((r) => { onEnd = r; });
@@ -197,7 +208,7 @@ interface KilnRun {
 }
 
 /** One VM on Kiln's VMM, guest console to a temp file through the fast path (as `kiln run` does). */
-async function kilnRun(dir: string, image: Uint8Array, o: { disk?: string; virtioConsole?: boolean | 'auto'; vsock?: string; cmdline?: string }): Promise<KilnRun> {
+async function kilnRun(dir: string, image: Uint8Array, platform: Platform, o: { disk?: string; virtioConsole?: boolean | 'auto'; vsock?: string; cmdline?: string }): Promise<KilnRun> {
   const outPath = join(dir, 'console.out');
   const fd = openSync(outPath, 'w');
   const t0 = process.hrtime.bigint();
@@ -206,6 +217,7 @@ async function kilnRun(dir: string, image: Uint8Array, o: { disk?: string; virti
     r = await runVm({
       image,
       memMiB: 256,
+      platform,
       stdoutFd: fd,
       bootTimer: true,
       stderr: { write: () => true },
@@ -230,7 +242,7 @@ interface VsockRun {
 }
 
 /** One vsock bench VM in `mode` with the host client in a child process. */
-async function vsockRun(dir: string, image: Uint8Array, clientPath: string, mode: VsockMode): Promise<VsockRun> {
+async function vsockRun(dir: string, image: Uint8Array, platform: Platform, clientPath: string, mode: VsockMode): Promise<VsockRun> {
   const uds = join(dir, `v-${mode}.sock`);
   rmSync(uds, { force: true });
   const child = spawn(process.execPath, [clientPath, uds, mode], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -239,7 +251,7 @@ async function vsockRun(dir: string, image: Uint8Array, clientPath: string, mode
   child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
   child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
   const exited = new Promise<void>((r) => child.on('close', () => r()));
-  const k = await kilnRun(dir, image, { vsock: uds, cmdline: `-- ${mode}` });
+  const k = await kilnRun(dir, image, platform, { vsock: uds, cmdline: `-- ${mode}` });
   const t = setTimeout(() => child.kill(), 10_000);
   await exited;
   clearTimeout(t);
@@ -293,25 +305,29 @@ async function main(): Promise<void> {
     };
     dd(); // warm the page cache (no cache dropping here)
 
-    const s = {
-      dd: [] as number[], kiln: [] as number[], qemu: [] as number[],
-      exits: [] as number[], mmio: [] as number[], pio: [] as number[], notifies: [] as number[], irqs: [] as number[],
-    };
-    const cons = new Map(CONSOLE_MODES.map(([label]) => [label, { linesRun: [] as number[], linesExits: [] as number[], linesNotifies: [] as number[], helloBoot: [] as number[], helloRun: [] as number[], helloExits: [] as number[] }]));
+    const s0 = { dd: [] as number[], qemu: [] as number[] };
+    const blockState = () => ({ kiln: [] as number[], exits: [] as number[], mmio: [] as number[], pio: [] as number[], notifies: [] as number[], irqs: [] as number[] });
+    const blk = Object.fromEntries(PLATFORMS.map((p) => [p, blockState()])) as Record<Platform, ReturnType<typeof blockState>>;
+    const consState = () => new Map(CONSOLE_MODES.map(([label]) => [label, { linesRun: [] as number[], linesExits: [] as number[], linesNotifies: [] as number[], helloBoot: [] as number[], helloRun: [] as number[], helloExits: [] as number[] }]));
+    const consP = Object.fromEntries(PLATFORMS.map((p) => [p, consState()])) as Record<Platform, ReturnType<typeof consState>>;
     const failures: string[] = [];
     const expectLines = Array.from({ length: 1000 }, (_, i) => `line ${i} of the console benchmark, some text to make it longer\n`).join('');
-    const vs = {
+    const vsState = () => ({
       g2hMiBs: [] as number[], h2gMiBs: [] as number[], rttUs: [] as number[], rttP99Us: [] as number[],
       g2hExits: [] as number[], h2gExits: [] as number[], g2hNotifies: [] as number[], h2gNotifies: [] as number[],
       g2hIrqs: [] as number[], h2gIrqs: [] as number[], pingExits: [] as number[], pingNotifies: [] as number[], pingIrqs: [] as number[],
-    };
+    });
+    const vsP = Object.fromEntries(PLATFORMS.map((p) => [p, vsState()])) as Record<Platform, ReturnType<typeof vsState>>;
     for (let i = 0; i < RUNS; i++) {
+      // Alternate which platform goes first.
+      const order = i % 2 ? [...PLATFORMS].reverse() : PLATFORMS;
       if (doVsock) {
-        for (const mode of ['send', 'recv', 'echo'] as const) {
-          const v = await vsockRun(dir, vsockGuest, clientPath, mode);
+        for (const mode of ['send', 'recv', 'echo'] as const) for (const platform of order) {
+          const vs = vsP[platform];
+          const v = await vsockRun(dir, vsockGuest, platform, clientPath, mode);
           const c = v.client;
           if (v.k.r.exitCode !== 0 || !c) {
-            failures.push(`vsock ${mode}: exit ${v.k.r.exitCode} ${v.k.r.message ?? ''} ${v.k.out.slice(0, 200)} client: ${v.clientErr}`);
+            failures.push(`vsock ${mode} (${platform}): exit ${v.k.r.exitCode} ${v.k.r.message ?? ''} ${v.k.out.slice(0, 200)} client: ${v.clientErr}`);
             continue;
           }
           const r = v.k.r;
@@ -325,7 +341,7 @@ async function main(): Promise<void> {
             continue;
           }
           if (c.bytes !== VSOCK_MIB << 20) {
-            failures.push(`vsock ${mode}: ${c.bytes} bytes moved`);
+            failures.push(`vsock ${mode} (${platform}): ${c.bytes} bytes moved`);
             continue;
           }
           const mibs = VSOCK_MIB / (c.ms! / 1000);
@@ -346,10 +362,12 @@ async function main(): Promise<void> {
         process.stderr.write(`run ${i + 1}/${RUNS} done\n`);
         continue;
       }
-      s.dd.push(dd());
-      const k = await kilnRun(dir, reader, { disk });
+      s0.dd.push(dd());
+      for (const platform of order) {
+      const s = blk[platform];
+      const k = await kilnRun(dir, reader, platform, { disk });
       const m = /READ (\d+) ([\d.]+)/.exec(k.out);
-      if (k.r.exitCode !== 0 || !m) failures.push(`kiln read: exit ${k.r.exitCode} ${k.r.message ?? ''} ${k.out.slice(0, 200)}`);
+      if (k.r.exitCode !== 0 || !m) failures.push(`kiln read (${platform}): exit ${k.r.exitCode} ${k.r.message ?? ''} ${k.out.slice(0, 200)}`);
       else {
         s.kiln.push(DISK_MIB / (Number(m[2]) / 1000));
         s.exits.push(k.r.stats.exits / DISK_MIB);
@@ -358,22 +376,23 @@ async function main(): Promise<void> {
         s.notifies.push(virtioSum(k.r, 'notifies') / DISK_MIB);
         s.irqs.push(virtioSum(k.r, 'interrupts') / DISK_MIB);
       }
+      }
       const q = sh(KILN, ['run', join(dir, 'reader.elf'), '--vmm', 'qemu', '--accel', 'kvm', '--mem', '256', '--disk', `${disk},ro`]);
       const qm = /READ (\d+) ([\d.]+)/.exec(q.stdout);
       if (q.code !== 0 || !qm) failures.push(`qemu read: exit ${q.code} ${q.stderr.slice(0, 200)}`);
-      else s.qemu.push(DISK_MIB / (Number(qm[2]) / 1000));
+      else s0.qemu.push(DISK_MIB / (Number(qm[2]) / 1000));
 
-      for (const [label, mode] of CONSOLE_MODES) {
-        const c = cons.get(label)!;
-        const l = await kilnRun(dir, lines, { virtioConsole: mode });
-        if (l.r.exitCode !== 0 || l.out !== expectLines) failures.push(`lines (${label}): exit ${l.r.exitCode}, ${l.out.length} bytes`);
+      for (const platform of order) for (const [label, mode] of CONSOLE_MODES) {
+        const c = consP[platform].get(label)!;
+        const l = await kilnRun(dir, lines, platform, { virtioConsole: mode });
+        if (l.r.exitCode !== 0 || l.out !== expectLines) failures.push(`lines (${label}, ${platform}): exit ${l.r.exitCode}, ${l.out.length} bytes`);
         else {
           c.linesRun.push(step(l.r, 'run'));
           c.linesExits.push(l.r.stats.exits);
           c.linesNotifies.push(virtioSum(l.r, 'notifies'));
         }
-        const h = await kilnRun(dir, hello, { virtioConsole: mode });
-        if (h.r.exitCode !== 0 || !h.out.includes('Hello from Kiln')) failures.push(`hello (${label}): exit ${h.r.exitCode} ${h.out.slice(0, 100)}`);
+        const h = await kilnRun(dir, hello, platform, { virtioConsole: mode });
+        if (h.r.exitCode !== 0 || !h.out.includes('Hello from Kiln')) failures.push(`hello (${label}, ${platform}): exit ${h.r.exitCode} ${h.out.slice(0, 100)}`);
         else {
           c.helloBoot.push((h.r.bootTime?.wallUs ?? NaN) / 1000);
           c.helloRun.push(step(h.r, 'run'));
@@ -384,26 +403,38 @@ async function main(): Promise<void> {
     }
 
     const date = new Date().toISOString().slice(0, 10);
+    const ratio = (a: number, b: number): string => fmt(a / b, 2);
     const vsockMd = [
-      `Vsock (Kiln's VMM, hybrid Unix-socket backend): a bench guest listens on port 5000, a host client in a`,
-      'separate Node process connects with `CONNECT 5000` and times on the host; one VM per direction and run.',
+      `Vsock (Kiln's VMM, hybrid Unix-socket backend, on ${PLATFORMS.map((p) => LABEL[p]).join(' and ')}): a bench guest listens on port 5000, a host client in a`,
+      'separate Node process connects with `CONNECT 5000` and times on the host; one VM per direction, platform and run.',
       `Throughput: ${VSOCK_MIB} MiB in one stream (guest writes 64 KiB per \`write\`, host 1 MiB per socket write),`,
       'from the `OK` line to end of stream (guest → host) or from the first byte to the guest\'s 1-byte ack (host → guest).',
       `Latency: ${PING_N} round trips of a ${PING_BYTES}-byte request echoed by the guest, one at a time, after ${PING_WARMUP} warm-up ones.`,
       '',
-      '| direction | MiB/s | VM exits / MiB | vsock notifies / MiB | vsock interrupts / MiB |',
-      '|---|---|---|---|---|',
-      `| guest → host | ${fmt(median(vs.g2hMiBs))} | ${fmt(median(vs.g2hExits), 2)} | ${fmt(median(vs.g2hNotifies), 2)} | ${fmt(median(vs.g2hIrqs), 2)} |`,
-      `| host → guest | ${fmt(median(vs.h2gMiBs))} | ${fmt(median(vs.h2gExits), 2)} | ${fmt(median(vs.h2gNotifies), 2)} | ${fmt(median(vs.h2gIrqs), 2)} |`,
+      '| direction | platform | MiB/s | vs KVM | exits to the VMM / MiB | vsock notifies / MiB | vsock interrupts / MiB |',
+      '|---|---|---|---|---|---|---|',
+      ...(['g2h', 'h2g'] as const).flatMap((d) => PLATFORMS.map((p) => {
+        const v = vsP[p];
+        return `| ${d === 'g2h' ? 'guest → host' : 'host → guest'} | ${LABEL[p]} | ${fmt(median(v[`${d}MiBs`]))} | ${vsP.kvm ? ratio(median(v[`${d}MiBs`]), median(vsP.kvm[`${d}MiBs`])) : ''} | ${fmt(median(v[`${d}Exits`]), 2)} | ${fmt(median(v[`${d}Notifies`]), 2)} | ${fmt(median(v[`${d}Irqs`]), 2)} |`;
+      })),
       '',
-      `Round trip (${PING_BYTES} B request/response): median ${fmt(median(vs.rttUs))} µs, p99 ${fmt(median(vs.rttP99Us))} µs (medians over runs);`,
-      `per round trip: VM exits ${fmt(median(vs.pingExits), 2)}, vsock notifies ${fmt(median(vs.pingNotifies), 2)}, interrupts ${fmt(median(vs.pingIrqs), 2)}.`,
-      'VM exits count the whole VM (boot, rng and vsock probe included); notifies go through the ioeventfd and',
-      'interrupts through the irqfd (neither is an exit to the VMM).',
+      `Round trip (${PING_BYTES} B request/response; medians over runs of each run's median and p99):`,
+      '',
+      '| platform | median µs | p99 µs | median vs KVM | exits to the VMM / trip | vsock notifies / trip | interrupts / trip |',
+      '|---|---|---|---|---|---|---|',
+      ...PLATFORMS.map((p) => {
+        const v = vsP[p];
+        return `| ${LABEL[p]} | ${fmt(median(v.rttUs))} | ${fmt(median(v.rttP99Us))} | ${vsP.kvm ? ratio(median(v.rttUs), median(vsP.kvm.rttUs)) : ''} | ${fmt(median(v.pingExits), 2)} | ${fmt(median(v.pingNotifies), 2)} | ${fmt(median(v.pingIrqs), 2)} |`;
+      }),
+      '',
+      '"Exits to the VMM" count every device-register access that reached the VMM\'s JS device models over the',
+      'whole VM (boot, rng and vsock probe included): KVM exits, or register-channel requests on the process',
+      'platform. Notifies (ioeventfd / notify eventfd + control-page bit) and interrupts (irqfd / wake eventfd +',
+      'control-page bit) are neither.',
       '',
     ];
     const md = [
-      `### Virtio${ONLY ? ` ${ONLY}` : ''} (${date}, ${RUNS} interleaved runs, medians)`,
+      `### Virtio${ONLY ? ` ${ONLY}` : ''}: ${PLATFORMS.map((p) => LABEL[p]).join(' vs ')} (${date}, ${RUNS} interleaved runs, medians)`,
       '',
       `Machine: ${machine()}`,
       '',
@@ -413,33 +444,35 @@ async function main(): Promise<void> {
       'timed in the guest with performance.now(); host `dd if=FILE of=/dev/null bs=1M` on the same file. The',
       'page cache was warmed by one host read first (dropping caches is not possible here).',
       '',
-      '| reader | MiB/s | vs host dd |',
-      '|---|---|---|',
-      `| host dd bs=1M | ${fmt(median(s.dd))} | 1.00 |`,
-      `| guest on Kiln's VMM | ${fmt(median(s.kiln))} | ${fmt(median(s.kiln) / median(s.dd), 2)} |`,
-      `| guest on QEMU/KVM (microvm, virtio-blk-device) | ${fmt(median(s.qemu))} | ${fmt(median(s.qemu) / median(s.dd), 2)} |`,
+      '| reader | MiB/s | vs host dd | exits to the VMM / MiB (MMIO, port I/O) | notifies / MiB | interrupts / MiB |',
+      '|---|---|---|---|---|---|',
+      `| host dd bs=1M | ${fmt(median(s0.dd))} | 1.00 | | | |`,
+      ...PLATFORMS.map((p) => {
+        const b = blk[p];
+        return `| guest on Kiln's VMM, ${LABEL[p]} | ${fmt(median(b.kiln))} | ${ratio(median(b.kiln), median(s0.dd))} | ${fmt(median(b.exits), 2)} (${fmt(median(b.mmio), 2)}, ${fmt(median(b.pio), 2)}) | ${fmt(median(b.notifies), 2)} | ${fmt(median(b.irqs), 2)} |`;
+      }),
+      `| guest on QEMU/KVM (microvm, virtio-blk-device) | ${fmt(median(s0.qemu))} | ${ratio(median(s0.qemu), median(s0.dd))} | | | |`,
       '',
-      `VM exits per MiB moved (Kiln's VMM, whole VM incl. boot, rng probe and disk probe, ${DISK_MIB} MiB read):`,
-      `all exits ${fmt(median(s.exits), 2)}, of which MMIO ${fmt(median(s.mmio), 2)} and port I/O ${fmt(median(s.pio), 2)};`,
-      `virtio notifications (ioeventfd, no exit to userspace) ${fmt(median(s.notifies), 2)}, interrupts (irqfd) ${fmt(median(s.irqs), 2)}.`,
+      ...(blk.process && blk.kvm ? [`Block, process platform / KVM: ${ratio(median(blk.process.kiln), median(blk.kvm.kiln))}.`, ''] : []),
+      `Per MiB moved: the whole VM (boot, rng probe and disk probe included, ${DISK_MIB} MiB read) divided by ${DISK_MIB}.`,
       '',
       'Console: 1000 `console.log` lines of 63 bytes and hello, Kiln\'s VMM, console to a file through the',
-      'fast path (`stdoutFd`). `run` = first KVM_RUN to the end of the VM.',
+      'fast path (`stdoutFd`). `run` = the guest running to the end of the VM.',
       '',
-      '| program | console | run ms | VM exits to the VMM | virtio notifies | Guest-boot-time ms |',
-      '|---|---|---|---|---|---|',
-      ...['lines', 'hello'].flatMap((prog) => CONSOLE_MODES.map(([label]) => {
-        const c = cons.get(label)!;
+      '| program | console | platform | run ms | exits to the VMM | virtio notifies | Guest-boot-time ms |',
+      '|---|---|---|---|---|---|---|',
+      ...['lines', 'hello'].flatMap((prog) => CONSOLE_MODES.flatMap(([label]) => PLATFORMS.map((p) => {
+        const c = consP[p].get(label)!;
         return prog === 'lines'
-          ? `| 1000 lines | ${label} | ${fmt(median(c.linesRun), 2)} | ${fmt(median(c.linesExits), 0)} | ${fmt(median(c.linesNotifies), 0)} | |`
-          : `| hello | ${label} | ${fmt(median(c.helloRun), 2)} | ${fmt(median(c.helloExits), 0)} | | ${fmt(median(c.helloBoot), 2)} |`;
-      })),
+          ? `| 1000 lines | ${label} | ${LABEL[p]} | ${fmt(median(c.linesRun), 2)} | ${fmt(median(c.linesExits), 0)} | ${fmt(median(c.linesNotifies), 0)} | |`
+          : `| hello | ${label} | ${LABEL[p]} | ${fmt(median(c.helloRun), 2)} | ${fmt(median(c.helloExits), 0)} | | ${fmt(median(c.helloBoot), 2)} |`;
+      }))),
       '',
-      'Serial output on the fast path is written by the vCPU thread itself and is not counted in',
-      '"VM exits to the VMM" (each `rep outsb` still traps to KVM, one exit per byte here).',
+      'Serial output on the fast path is written by the vCPU thread (KVM) or the tender (process platform)',
+      'itself and is not counted in "exits to the VMM" (on KVM each `rep outsb` still traps, one exit per byte).',
       '',
       ] : []),
-      `Command: \`npm run bench:virtio -- --runs ${RUNS}${ONLY ? ` --only ${ONLY}` : ''}\`.`,
+      `Command: \`npm run bench:virtio -- --runs ${RUNS}${ONLY ? ` --only ${ONLY}` : ''}${platformsArg === -1 ? '' : ` --platforms ${PLATFORMS.join(',')}`}\`.`,
       ...(failures.length ? ['', `Failures (${failures.length}): ${failures.slice(0, 5).join('; ')}`] : []),
       '',
     ].join('\n');

@@ -1,6 +1,7 @@
 // E2E: builds every example with `kiln build` and boots it on each available VMM/accelerator
-// (Kiln's VMM on KVM, QEMU with TCG, QEMU with KVM), checking console output and exit codes;
-// and checks that `kiln run` refuses malformed images with exit 126 and one `kiln:` line.
+// (Kiln's VMM on KVM and on the process platform, QEMU with TCG, QEMU with KVM), checking console
+// output and exit codes; and checks that `kiln run` refuses malformed images with exit 126 and one
+// `kiln:` line (on each of Kiln's VMM's platforms and on QEMU).
 // Skipped configurations say why. Needs arch/build (make -C arch).
 
 import { strict as assert } from 'node:assert';
@@ -9,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PF_R, PF_X, PT_LOAD, writeElf } from '@kiln/common';
-import { coreSkip, kiln, targets } from './helpers.ts';
+import { coreSkip, kiln, kilnTargets, targets, type Target } from './helpers.ts';
 
 const skipAll = coreSkip();
 const dir = mkdtempSync(join(tmpdir(), 'kiln-e2e-'));
@@ -58,46 +59,57 @@ describe('examples', { skip: skipAll }, () => {
     });
   }
 
-  describe('bad images are refused with exit 126', () => {
-    const refused = async (file: string, extra: string[] = []): Promise<void> => {
-      for (const vmm of ['kiln', 'qemu']) {
-        const r = await kiln(['run', file, '--vmm', vmm, ...extra]);
-        assert.equal(r.code, 126, `${vmm}: ${r.stdout}${r.stderr}`);
-        assert.match(r.stderr, /^kiln: bad image .*\n$/);
-        assert.equal(r.stdout, '');
-      }
-    };
-    test('truncated image', async () => {
-      const file = join(dir, 'truncated.elf');
-      writeFileSync(file, readFileSync(img('hello')).subarray(0, 5000));
-      await refused(file);
-    });
-    test('random bytes', async () => {
-      const file = join(dir, 'random.elf');
-      writeFileSync(file, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) & 0xff)));
-      await refused(file);
-    });
-    test('segment in the MMIO gap, where no --mem puts RAM', async () => {
-      const file = join(dir, 'gap.elf');
-      writeFileSync(file, writeElf({
-        entry: 0xc0000000,
-        segments: [{ type: PT_LOAD, flags: PF_R | PF_X, vaddr: 0xc0000000, data: new Uint8Array([0xf4]), memsz: 4096 }],
-      }));
-      await refused(file);
-    });
-  });
+  // A bad image is refused before any platform is chosen; checked on each of Kiln's VMM's
+  // platforms (kilnTargets()) and on QEMU (no --accel: whichever it picks).
+  const refusers: Target[] = [...kilnTargets(), { name: 'vmm=qemu', flags: ['--vmm', 'qemu'], skip: undefined }];
 
-  test('an image larger than --mem is a --mem error (exit 2) naming the size it needs', async () => {
-    const file = join(dir, 'beyond.elf');
-    writeFileSync(file, writeElf({
-      entry: 0x100000,
-      segments: [{ type: PT_LOAD, flags: PF_R | PF_X, vaddr: 0x100000, data: new Uint8Array([0xf4]), memsz: 64 << 20 }],
-    }));
-    for (const vmm of ['kiln', 'qemu']) {
-      const r = await kiln(['run', file, '--vmm', vmm, '--mem', '16']);
-      assert.equal(r.code, 2, `${vmm}: ${r.stdout}${r.stderr}`);
-      assert.equal(r.stderr, 'kiln: --mem 16: too small for this image, whose segments end at 65.0 MiB (try --mem 67)\n');
-      assert.equal(r.stdout, '');
+  describe('bad images are refused with exit 126', () => {
+    for (const t of refusers) {
+      const slug = t.name.replace(/\W/g, '_');
+      describe(t.name, { skip: t.skip }, () => {
+        const refused = async (file: string, extra: string[] = []): Promise<void> => {
+          const r = await kiln(['run', file, ...t.flags, ...extra]);
+          assert.equal(r.code, 126, `${t.name}: ${r.stdout}${r.stderr}`);
+          assert.match(r.stderr, /^kiln: bad image .*\n$/);
+          assert.equal(r.stdout, '');
+        };
+        test(`truncated image (${t.name})`, async (c) => {
+          c.diagnostic(t.name);
+          const file = join(dir, `truncated-${slug}.elf`);
+          writeFileSync(file, readFileSync(img('hello')).subarray(0, 5000));
+          await refused(file);
+        });
+        test(`random bytes (${t.name})`, async (c) => {
+          c.diagnostic(t.name);
+          const file = join(dir, `random-${slug}.elf`);
+          writeFileSync(file, Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) & 0xff)));
+          await refused(file);
+        });
+        test(`segment in the MMIO gap, where no --mem puts RAM (${t.name})`, async (c) => {
+          c.diagnostic(t.name);
+          const file = join(dir, `gap-${slug}.elf`);
+          writeFileSync(file, writeElf({
+            entry: 0xc0000000,
+            segments: [{ type: PT_LOAD, flags: PF_R | PF_X, vaddr: 0xc0000000, data: new Uint8Array([0xf4]), memsz: 4096 }],
+          }));
+          await refused(file);
+        });
+      });
     }
   });
+
+  for (const t of refusers) {
+    test(`an image larger than --mem is a --mem error (exit 2) naming the size it needs (${t.name})`, { skip: t.skip }, async (c) => {
+      c.diagnostic(t.name);
+      const file = join(dir, `beyond-${t.name.replace(/\W/g, '_')}.elf`);
+      writeFileSync(file, writeElf({
+        entry: 0x100000,
+        segments: [{ type: PT_LOAD, flags: PF_R | PF_X, vaddr: 0x100000, data: new Uint8Array([0xf4]), memsz: 64 << 20 }],
+      }));
+      const r = await kiln(['run', file, ...t.flags, '--mem', '16']);
+      assert.equal(r.code, 2, `${t.name}: ${r.stdout}${r.stderr}`);
+      assert.equal(r.stderr, 'kiln: --mem 16: too small for this image, whose segments end at 65.0 MiB (try --mem 67)\n');
+      assert.equal(r.stdout, '');
+    });
+  }
 });

@@ -163,7 +163,8 @@ describe('kiln:http on Kiln\'s VMM', { skip: coreSkip() }, () => {
         child.stdout.on('data', (d: Buffer) => (guest += d.toString()));
         child.stderr.on('data', (d: Buffer) => (guest += d.toString()));
         try {
-          for (let i = 0; i < 300 && !guest.includes('Listening on'); i++) await new Promise((r) => setTimeout(r, 50));
+          // The whole line: the console may deliver it in pieces.
+          for (let i = 0; i < 300 && !/Listening on .*\n/.test(guest); i++) await new Promise((r) => setTimeout(r, 50));
           assert.match(guest, /Listening on http:\/\/localhost:8080\//);
           const base = `http://127.0.0.1:${port}`;
           const curl = (...args: string[]): string => spawnSync('curl', ['--http1.1', '-s', '--max-time', '10', ...args], { encoding: 'utf8' }).stdout;

@@ -9,13 +9,11 @@
 // Run: npm run bench:boot [-- --runs 20] [--no-qemu]
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
-import { cpus, release, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, mkdtempSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, KILN, machine } from './common.ts';
 
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
-const KILN = join(ROOT, 'packages/cli/bin/kiln.js');
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg === -1 ? 20 : Number(process.argv[runsArg + 1]);
 
@@ -44,10 +42,6 @@ function quantile(xs: number[], q: number): number {
 interface Series { name: string; unit: string; values: number[]; failures: string[] }
 const series = (name: string, unit: string): Series => ({ name, unit, values: [], failures: [] });
 
-function machine(): string {
-  const model = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
-  return `${cpus().length} CPUs (nproc), ${model}, Linux ${release()}, Node ${process.version}`;
-}
 
 function main(): void {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-bench-'));

@@ -17,19 +17,13 @@
 // Run: npm run bench:http [-- --runs 3] [--duration 10] [--warmup S] [--no-tcg] [--no-tap] [--platforms process,kvm]
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { runVm, type VmResult } from '@kiln/vmm/vm.ts';
 import { USER_NET_IP } from '../packages/cli/src/run.ts';
+import { ROOT, KILN, arg, median, fmt } from './common.ts';
 
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
-const KILN = join(ROOT, 'packages/cli/bin/kiln.js');
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(name);
-  return i === -1 ? dflt : Number(process.argv[i + 1]);
-};
 const RUNS = arg('--runs', 3);
 const DURATION = arg('--duration', 10);
 const WARMUP = arg('--warmup', DURATION);
@@ -52,13 +46,6 @@ interface WrkResult {
   errors: number;
 }
 
-const median = (xs: number[]): number => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const fmt = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const progress = (what: string): void => void process.stderr.write(`bench:http ${new Date().toISOString().slice(11, 19)} ${what}\n`);
 const wallUs = (): number => (performance.timeOrigin + performance.now()) * 1000;
@@ -142,49 +129,12 @@ function build(example: string, out: string, assets?: string): Uint8Array {
   return new Uint8Array(readFileSync(out));
 }
 
-/** Host pids of the descendants of `root` (from the ppid field of /proc/*\/stat). */
-function descendants(root: number): number[] {
-  const parent = new Map<number, number>();
-  for (const e of readdirSync('/proc')) {
-    if (!/^\d+$/.test(e)) continue;
-    try {
-      const st = readFileSync(`/proc/${e}/stat`, 'utf8');
-      parent.set(Number(e), Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[1]));
-    } catch {
-      // gone
-    }
-  }
-  const out: number[] = [];
-  const walk = (p: number): void => {
-    for (const [c, pp] of parent) if (pp === p) {
-      out.push(c);
-      walk(c);
-    }
-  };
-  walk(root);
-  return out;
-}
-
-/**
- * Stops a `kiln run` child and what it started. SIGTERM ends the CLI, but on the process platform
- * the tender (the guest process) outlives it (reported as a bug: it is reparented to init and
- * keeps the console pipe open, so 'close' would never come); its pids are taken before the
- * signal and killed after the CLI exited.
- */
+/** Stops a `kiln run` child (the tender dies with it) and waits for its exit. */
 async function stopKiln(child: ChildProcess): Promise<void> {
-  const kids = child.pid === undefined ? [] : descendants(child.pid);
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill();
-    await exited;
-  }
-  for (const pid of kids.reverse()) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already gone
-    }
-  }
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill();
+  await exited;
 }
 
 let nextPort = 18000 + (process.pid % 1000) * 2;

@@ -16,16 +16,10 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { cpus, release, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROOT, KILN, arg, median, fmt, machine } from './common.ts';
 
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
-const KILN = join(ROOT, 'packages/cli/bin/kiln.js');
-const arg = (name: string, dflt: number): number => {
-  const i = process.argv.indexOf(name);
-  return i === -1 ? dflt : Number(process.argv[i + 1]);
-};
 const RUNS = arg('--runs', 5);
 const N = arg('--n', 1000);
 const IDLE_MS = 5000;
@@ -33,19 +27,8 @@ const WINDOW_MS = 4900;
 const PLATFORMS = ['process', 'kvm'] as const;
 type Platform = (typeof PLATFORMS)[number];
 
-const median = (xs: number[]): number => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const fmt = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function machine(): string {
-  const model = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
-  return `${cpus().length} CPUs (nproc), ${model}, Linux ${release()}, Node ${process.version}`;
-}
 
 interface Lat { name: string; medianUs: number; p10Us: number; p99Us: number; meanUs: number }
 

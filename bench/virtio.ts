@@ -15,13 +15,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { randomFillSync } from 'node:crypto';
-import { cpus, release, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runVm, type VmResult } from '@kiln/vmm/vm.ts';
+import { ROOT, KILN, median, fmt, machine } from './common.ts';
 
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
-const KILN = join(ROOT, 'packages/cli/bin/kiln.js');
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg === -1 ? 5 : Number(process.argv[runsArg + 1]);
 const onlyArg = process.argv.indexOf('--only');
@@ -193,13 +191,6 @@ function sh(cmd: string, args: string[]): { code: number | null; stdout: string;
   return { code: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ms: Number(process.hrtime.bigint() - t0) / 1e6 };
 }
 
-const median = (xs: number[]): number => {
-  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (!s.length) return NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
-const fmt = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : 'n/a');
 
 interface KilnRun {
   r: VmResult;
@@ -269,10 +260,6 @@ const vsockStat = (r: VmResult, key: 'notifies' | 'interrupts'): number => r.sta
 const step = (r: VmResult, name: string): number => r.timings.find((t) => t.step === name)?.ms ?? NaN;
 const virtioSum = (r: VmResult, key: 'notifies' | 'interrupts'): number => r.stats.virtio.reduce((a, v) => a + v[key], 0);
 
-function machine(): string {
-  const model = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
-  return `${cpus().length} CPUs (nproc), ${model}, Linux ${release()}, Node ${process.version}`;
-}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-bench-virtio-'));

@@ -98,7 +98,6 @@ bool phys_is_ram(uint64_t addr, uint64_t size);
 
 /* trap.c: IDT, TSS, exceptions and interrupts; the tender's fault reports on the process platform */
 void trap_init(void);
-extern volatile uint32_t timer_fired;
 
 /* bootchart.c: OSv-style boot phase timings, printed when the command line has kiln.bootchart */
 void bootchart_mark(const char *phase);

@@ -3,6 +3,7 @@
  * Spec: docs/ARCHITECTURE.md "Guest physical layout"; virtio 1.2 §4.2.2 for the register offsets. */
 #pragma once
 
+#define IMAGE_LOAD_ADDR 0x100000ull    /* image segments load at or above 1 MiB */
 #define MMIO_GAP_START 0xC0000000ull  /* RAM stops here; device MMIO (boot timer, virtio, IOAPIC, LAPIC) */
 #define MMIO_GAP_END 0x100000000ull
 #define BOOT_TIMER_ADDR 0xC0000000ull

@@ -61,7 +61,6 @@ TRAP_SAFE void irq_enable(void) {
  * the process platform waits in the tender, which returns as soon as an irq bit is set. */
 void cpu_idle(int64_t timeout_ns) {
     if (process_table) { process_table->wait(timeout_ns); return; }
-    timer_fired = 0;
     if (timeout_ns >= 0) lapic_timer_arm((uint64_t)timeout_ns);
     if (platform_pvm) pvm_safe_halt();
     else ring0_safe_halt();

@@ -2,7 +2,7 @@
  * Every vector runs on an IST stack from the TSS (IST1 interrupts, IST2 exceptions), so an
  * interrupt never writes into the red zone of the code it interrupts (musl and QuickJS are
  * compiled with one) — the nested PVM hypervisor honours TSS IST too (PVM.md §1 step 5).
- * Interrupts only set flags (timer_fired, irq.c's pending mask; the event loop does the work); a CPU exception prints the vector,
+ * Interrupts only set flags (irq.c's pending mask; a timer interrupt just ends the halt; the event loop does the work); a CPU exception prints the vector,
  * error code, registers and the faulting RIP with its nearest symbol, then exits with code 99.
  * On the process platform there is no IDT: the tender turns SIGSEGV/SIGILL/SIGFPE/SIGBUS/SIGSYS
  * into a struct kiln_fault (process.h) and calls process_fault, which prints the same report. */
@@ -38,7 +38,6 @@ static struct idt_gate idt[256] __attribute__((aligned(16)));
 static struct tss64 tss __attribute__((aligned(16)));
 static char ist_irq_stack[16384] __attribute__((aligned(16)));
 static char ist_fault_stack[16384] __attribute__((aligned(16)));
-volatile uint32_t timer_fired;
 
 static const char *const exception_names[32] = {
     "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow", "#BR bound range",
@@ -111,8 +110,7 @@ TRAP_SAFE static void NORETURN report_fault(struct trap_frame *f, uint64_t cr2, 
 TRAP_SAFE void trap_dispatch(struct trap_frame *f) {
     if (f->vector < 32) report_fault(f, f->vector == 14 ? read_cr2() : 0, -1);
     if (f->vector == VEC_SPURIOUS) return;
-    if (f->vector == VEC_TIMER) timer_fired = 1;
-    else if (f->vector >= VEC_IRQ_BASE && f->vector < VEC_IRQ_BASE + IRQ_PINS) irq_raise((unsigned)(f->vector - VEC_IRQ_BASE));
+    if (f->vector >= VEC_IRQ_BASE && f->vector < VEC_IRQ_BASE + IRQ_PINS) irq_raise((unsigned)(f->vector - VEC_IRQ_BASE));
     lapic_eoi();
     if (cpu_in_halt_window(f->rip)) f->rip = cpu_halt_window_end();
 }

@@ -34,7 +34,6 @@
 #include "tender.h"
 
 #define PAGE 4096ull
-#define IMAGE_FLOOR 0x100000ull /* segments load at or above 1 MiB (layout.ts IMAGE_LOAD_ADDR) */
 #define HIGH_RAM_START MMIO_GAP_END /* RAM above 3 GiB continues at 4 GiB (layout.ts) */
 #define MAX_RAM (64ull << 30)
 #define MAX_SEGMENTS 16
@@ -94,6 +93,10 @@ static void parse_args(int argc, char **argv) {
     if (nsegs == 0) die(TENDER_EXIT_USAGE, "no image segments");
 }
 
+/* The pages a segment occupies: [seg_lo, seg_hi). */
+static uint64_t seg_lo(const struct segment *s) { return s->addr & ~(PAGE - 1); }
+static uint64_t seg_hi(const struct segment *s) { return (s->addr + s->size + PAGE - 1) & ~(PAGE - 1); }
+
 static uint64_t low_ram_end(void) { return ram_size < MMIO_GAP_START ? ram_size : MMIO_GAP_START; }
 
 static bool in_ram(uint64_t addr, uint64_t size) {
@@ -110,13 +113,11 @@ static void check_segments(void) {
     bool entry_ok = false;
     for (unsigned i = 0; i < nsegs; i++) {
         struct segment *s = &segs[i];
-        if (s->size == 0 || s->addr < IMAGE_FLOOR || !in_ram(s->addr, s->size))
+        if (s->size == 0 || s->addr < IMAGE_LOAD_ADDR || !in_ram(s->addr, s->size))
             die(TENDER_EXIT_SETUP, "segment %u [0x%llx, +0x%llx) is not in guest RAM above 1 MiB", i, (unsigned long long)s->addr, (unsigned long long)s->size);
         if ((s->flags & PF_W) && (s->flags & PF_X)) die(TENDER_EXIT_SETUP, "segment %u is writable and executable", i);
-        uint64_t lo = s->addr & ~(PAGE - 1), hi = (s->addr + s->size + PAGE - 1) & ~(PAGE - 1);
         for (unsigned j = 0; j < i; j++) {
-            uint64_t lo2 = segs[j].addr & ~(PAGE - 1), hi2 = (segs[j].addr + segs[j].size + PAGE - 1) & ~(PAGE - 1);
-            if (lo < hi2 && lo2 < hi) die(TENDER_EXIT_SETUP, "segments %u and %u share a page", j, i);
+            if (seg_lo(s) < seg_hi(&segs[j]) && seg_lo(&segs[j]) < seg_hi(s)) die(TENDER_EXIT_SETUP, "segments %u and %u share a page", j, i);
         }
         if ((s->flags & PF_X) && entry >= s->addr && entry < s->addr + s->size) entry_ok = true;
     }
@@ -137,7 +138,7 @@ static volatile uint32_t *map_memory(void) {
     map_fixed(PAGE, low_ram_end() - PAGE, PAGE); /* page 0 stays unmapped (vm.mmap_min_addr): NULL faults */
     if (ram_size > MMIO_GAP_START) map_fixed(HIGH_RAM_START, ram_size - MMIO_GAP_START, MMIO_GAP_START);
     for (unsigned i = 0; i < nsegs; i++) {
-        uint64_t lo = segs[i].addr & ~(PAGE - 1), hi = (segs[i].addr + segs[i].size + PAGE - 1) & ~(PAGE - 1);
+        uint64_t lo = seg_lo(&segs[i]), hi = seg_hi(&segs[i]);
         int prot = (segs[i].flags & PF_R ? PROT_READ : 0) | (segs[i].flags & PF_W ? PROT_WRITE : 0) | (segs[i].flags & PF_X ? PROT_EXEC : 0);
         if (mprotect((void *)lo, hi - lo, prot) != 0) die(TENDER_EXIT_SETUP, "mprotect segment %u: %s", i, strerror(errno));
     }

@@ -22,6 +22,7 @@ const define = (name: string): number => {
 };
 
 test("arch/layout.h says what the TypeScript layout says", () => {
+  assert.equal(define("IMAGE_LOAD_ADDR"), layout.IMAGE_LOAD_ADDR);
   assert.equal(define("MMIO_GAP_START"), layout.MMIO_GAP_START);
   assert.equal(define("MMIO_GAP_END"), layout.MMIO_GAP_END);
   assert.equal(define("BOOT_TIMER_ADDR"), layout.BOOT_TIMER_ADDR);

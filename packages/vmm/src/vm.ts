@@ -311,7 +311,7 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
     machine =
       platform === 'kvm'
         ? new KvmMachine({ ...(options.hypervisor ? { hypervisor: options.hypervisor } : {}), memBytes, regions, cpus, step })
-        : new ProcessMachine({ memBytes, regions, step, stdout: consoleFd === undefined ? stdout : fdSink(consoleFd), stderr, ...(consoleFd !== undefined ? { consoleFd } : {}), ...(options.unconfined ? { unconfined: true } : {}), ...(options.tenderPath ? { tenderPath: options.tenderPath } : {}), debug });
+        : new ProcessMachine({ memBytes, regions, step, stdout, stderr, ...(consoleFd !== undefined ? { consoleFd } : {}), ...(options.unconfined ? { unconfined: true } : {}), ...(options.tenderPath ? { tenderPath: options.tenderPath } : {}), debug });
     const m = machine;
     if (devs.vsock) await devs.vsock.listen();
 

@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '../testing/property.ts';
 import { EM_X86_64, ET_EXEC, PF_R, PF_W, PF_X, PT_LOAD, PT_NOTE, STT_FUNC, STT_OBJECT } from './constants.ts';
 import { ImageError } from './errors.ts';
 import { findSymbol, parseElf, readSymbols, segmentData } from './reader.ts';

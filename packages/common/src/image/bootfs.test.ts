@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '../testing/property.ts';
 import { syntheticCore } from '../testing/synthetic_core.ts';
 import { assembleImage, readImagePayload } from './assemble.ts';
 import { PAYLOAD_KIND_BOOTFS, PAYLOAD_KIND_BYTECODE, PAYLOAD_KIND_SYMBOLS } from './payload.ts';

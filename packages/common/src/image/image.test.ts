@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '../testing/property.ts';
 import { PF_R, PT_LOAD, PT_NOTE } from '../elf/constants.ts';
 import { ImageError } from '../elf/errors.ts';
 import { parseElf, segmentData } from '../elf/reader.ts';

@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '../testing/property.ts';
 import { decodeUtf8, encodeUtf8, utf8Length } from './utf8.ts';
 
 const strictRef = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });

@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '../testing/property.ts';
 import * as v from './index.ts';
 
 test('mmio_register_offsets_golden', () => {

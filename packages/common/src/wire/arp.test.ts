@@ -4,6 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '../testing/property.ts';
 import { ARP_OP_REPLY, ARP_OP_REQUEST, ArpPacket, arpBufferLen, emitArp, parseArp, type ArpRepr } from './arp.ts';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));

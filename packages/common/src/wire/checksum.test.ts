@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '../testing/property.ts';
 import { finishChecksum, internetChecksum, pseudoHeaderSum, sumWords } from './checksum.ts';
 
 function reference(b: Uint8Array, start: number, end: number, sum = 0): number {

@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '../testing/property.ts';
 import {
   BOOTREPLY, BOOTREQUEST, DHCPACK, DHCPDISCOVER, DHCPNAK, DHCP_MIN_LEN, DHCP_OPTIONS_AT, DhcpOption, dhcpBufferLen, emitDhcp, parseDhcp,
   type DhcpRepr,

@@ -4,6 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '../testing/property.ts';
 import {
   ETHERTYPE_ARP, EthernetFrame, MAC_BROADCAST, emitEthernet, ethernetBufferLen, formatMac, isMulticastMac, macFromBytes,
   parseEthernet, readMac, writeMac,

@@ -4,6 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '../testing/property.ts';
 import {
   ATTR, ATTR_OUT, BATCH_FORGET_IN, CREATE_IN, DIRENT_HEAD, DT_DIR, DT_REG, ENTRY_OUT, FLUSH_IN, FORGET_IN, FORGET_ONE, FSYNC_IN, FUSE_INIT,
   FUSE_LOOKUP, GETATTR_IN, IN_HEADER, INIT_IN, INIT_OUT, MKDIR_IN, OPEN_IN, OPEN_OUT, OUT_HEADER, READ_IN, RELEASE_IN, RENAME2_IN, RENAME_IN,

@@ -4,6 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '../testing/property.ts';
 import { ICMP_UNREACH_FRAG_NEEDED, ICMP_UNREACH_PORT, IcmpPacket, emitIcmp, icmpBufferLen, parseIcmp, type IcmpRepr } from './icmp.ts';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));

@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '../testing/property.ts';
 import {
   IP_PROTO_UDP, Ipv4Packet, emitIpv4, formatIpv4Addr, ipv4BufferLen, netmaskToPrefix, parseIpv4, parseIpv4Addr, prefixToNetmask,
   type Ipv4Repr,

@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '../testing/property.ts';
 import {
   TCP_ACK_FLAG, TCP_PSH, TCP_SYN, TcpPacket, emitTcp, parseTcp, tcpBufferLen, tcpHeaderLen, tcpRepr, type TcpRepr,
 } from './tcp.ts';

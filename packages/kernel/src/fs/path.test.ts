@@ -7,6 +7,7 @@ import { strict as assert } from 'node:assert';
 import { posix } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '@kiln/common/testing/property.ts';
 import { NAME_MAX, PATH_MAX, isWithin, joinPath, normalizePath, parentOf } from './path.ts';
 import { FsError } from './types.ts';
 

@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '@kiln/common/testing/property.ts';
 import { ChunkedDecoder, LAST_CHUNK, MAX_CHUNK_LINE, chunkSizeLine } from './chunked.ts';
 import { ParseError } from './parser.ts';
 

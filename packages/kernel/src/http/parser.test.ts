@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '@kiln/common/testing/property.ts';
 import { ParseError, parseRequestHead, type HeadLimits, type RequestHead } from './parser.ts';
 
 const LIMITS: HeadLimits = { maxHeadBytes: 16 * 1024, maxHeaders: 100 };

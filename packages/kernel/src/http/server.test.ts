@@ -10,6 +10,7 @@ import { Agent, request as httpRequest } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
+import '@kiln/common/testing/property.ts';
 import { NodeListener } from '../testing/node_net.ts';
 import { ReadableStream } from '../web/readable_stream.ts';
 import type { Request } from '../web/request.ts';

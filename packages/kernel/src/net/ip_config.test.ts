@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '@kiln/common/testing/property.ts';
 import { ip } from '../testing/net_frames.ts';
 import { ipConfigFor, parseIpParam } from './ip_config.ts';
 import { NetError } from './types.ts';

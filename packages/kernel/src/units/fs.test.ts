@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
+import '@kiln/common/testing/property.ts';
 import { BootfsImage, encodeBootfs } from '@kiln/common/image/bootfs.ts';
 import { BootFs } from '../fs/bootfs.ts';
 import { MemFs } from '../fs/memfs.ts';

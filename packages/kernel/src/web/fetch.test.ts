@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '@kiln/common/testing/property.ts';
 import { Headers } from './headers.ts';
 import { ReadableStream } from './readable_stream.ts';
 import { Request, requestFromServer } from './request.ts';

@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '@kiln/common/testing/property.ts';
 import { TextDecoder, TextEncoder, latin1Decode, utf8Length } from './text_codec.ts';
 
 const NodeEncoder = globalThis.TextEncoder;

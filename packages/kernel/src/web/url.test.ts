@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '@kiln/common/testing/property.ts';
 import { URL, URLSearchParams } from './url.ts';
 
 const NodeURL = globalThis.URL;

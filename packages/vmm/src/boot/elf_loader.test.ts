@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import '@kiln/common/testing/property.ts';
 import { writeElf, PT_LOAD, PT_NOTE, PF_R, PF_X, PF_W, ImageError, type SegmentSpec } from '@kiln/common';
 import { parseKernelImage, loadKernelImage } from './elf_loader.ts';
 import { GuestRam } from './guest_ram.ts';

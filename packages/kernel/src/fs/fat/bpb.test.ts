@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '@kiln/common/testing/property.ts';
 import {
   emitBootSector, emitFsInfo, geometry, parseBootSector, parseFsInfo, probeFat, type BootSector,
 } from './bpb.ts';

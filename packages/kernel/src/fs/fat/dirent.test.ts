@@ -5,6 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '@kiln/common/testing/property.ts';
 import { emitLfn, emitShort, fromDosTime, lfnChars, lfnChecksum, parseShort, toDosTime } from './dirent.ts';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/ /g, ''), 'hex'));

@@ -7,6 +7,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
+import '@kiln/common/testing/property.ts';
 import { FsError, type FileSystem, type OpenFlags } from '../types.ts';
 import { geometry, parseBootSector, type BootSector, type FatType } from './bpb.ts';
 import { MemoryBlockDevice } from './device.ts';

@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import fc from 'fast-check';
+import '@kiln/common/testing/property.ts';
 import * as V from '@kiln/common/virtio/index.ts';
 import { VirtioMmio } from './mmio.ts';
 import { VirtioRng } from './rng.ts';

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
+import '@kiln/common/testing/property.ts';
 import * as F from '@kiln/common/wire/fuse.ts';
 import { ADDON_PATH } from '@kiln/kvm/native.ts';
 import { FUSE_MAX_IO, FuseServer } from './server.ts';

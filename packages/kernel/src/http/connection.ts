@@ -104,6 +104,11 @@ function errorResponseBytes(status: number, reason: string, dateMs: number): Uin
   return hb.finish(body);
 }
 
+/** A body that is all there already: it goes out with the head in one write. */
+function isKnown(s: BodySource | null): s is Extract<BodySource, { kind: 'text' | 'bytes' }> | null {
+  return s === null || s.kind === 'text' || s.kind === 'bytes';
+}
+
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
 }
@@ -345,11 +350,8 @@ export class HttpConnection {
       return false;
     }
     let keepAlive = head.keepAlive && !this.host.closing;
-    if (body !== null && !body.done) {
-      if (head.expectContinue && !body.started) keepAlive = false; // the client may never send it
-      else if (!head.chunked && head.contentLength - body.received > this.host.limits.maxDrainBytes) keepAlive = false;
-    }
-    const w = this.writeResponse(head, res ?? new Response('Internal Server Error', { status: 500 }), keepAlive);
+    if (body !== null && !body.done && !head.chunked && head.contentLength - body.received > this.host.limits.maxDrainBytes) keepAlive = false;
+    const w = this.writeResponse(head, body, res ?? new Response('Internal Server Error', { status: 500 }), keepAlive);
     return typeof w === 'boolean' ? this.afterResponse(body, w) : w.then((k) => this.afterResponse(body, k));
   }
 
@@ -373,8 +375,7 @@ export class HttpConnection {
   }
 
   /** Writes `res`; whether the connection may stay open (at once for a known body, a promise for a stream). */
-  private writeResponse(head: RequestHead, res: Response, keepAlive: boolean): boolean | Promise<boolean> {
-    this.responseStarted = true;
+  private writeResponse(head: RequestHead, body: RequestBody | null, res: Response, keepAlive: boolean): boolean | Promise<boolean> {
     let status = res.status;
     let source: BodySource | null;
     try {
@@ -386,6 +387,15 @@ export class HttpConnection {
     }
     if (status === 0) status = 500; // Response.error()
     const noBody = head.method === 'HEAD' || status < 200 || status === 204 || status === 304;
+    const known = isKnown(source);
+    if (body !== null && body.awaitsContinue) {
+      // A streamed body may be the request's own (new Response(req.body)): the interim 100 goes
+      // out whole before the head, as it never can after it. Otherwise the handler is done with
+      // the request: no 100, and the client may never send the body.
+      if (known || noBody) keepAlive = false;
+      else body.continueNow();
+    }
+    this.responseStarted = true;
     const hb = this.hb;
     hb.reset();
     hb.add(statusLine(status, status === res.status ? res.statusText : ''));
@@ -414,7 +424,7 @@ export class HttpConnection {
     if (!hasDate) hb.add(dateLine(this.host.clock.wallNow()));
 
     // A known body goes out with the head in one write.
-    if (source === null || source.kind === 'text' || source.kind === 'bytes') {
+    if (isKnown(source)) {
       const bytes = source === null ? null : source.kind === 'text' ? utf8Encode(source.text) : source.bytes;
       if (!(status < 200 || status === 204 || (status === 304 && bytes === null))) hb.add(contentLengthLine(bytes === null ? 0 : bytes.length));
       hb.add(keepAlive ? (head.minor === 0 ? KEEP_ALIVE_LINE : EMPTY) : CLOSE_LINE);
@@ -496,9 +506,13 @@ export class HttpConnection {
       return n;
     });
   }
-  /** @internal */
-  sendContinue(): Promise<void> {
-    return this.conn.write(CONTINUE_100).then(() => undefined);
+  /** @internal Sends the interim 100 (Expect: 100-continue), in order with every other write. */
+  sendContinue(): void {
+    this.send(CONTINUE_100);
+  }
+  /** @internal Bytes of the final response (or of an error response) have been written. */
+  get responseBegun(): boolean {
+    return this.responseStarted;
   }
   /** @internal The request body is bad or too large: answer with `status` (if no response began) and close. */
   fail(status: number, reason: string): RequestBodyError {
@@ -555,9 +569,9 @@ function cancelBody(res: Response): void {
 class RequestBody {
   received = 0;
   done = false;
-  started = false;
   private detached = false;
-  private continueSent = false;
+  /** The 100-continue question is settled: sent, or never to be sent. */
+  private continueSettled = false;
   private readonly decoder: ChunkedDecoder | null;
   private remaining: number;
 
@@ -585,15 +599,24 @@ class RequestBody {
     this.detached = true;
   }
 
+  /** The client waits for a 100 (Expect: 100-continue) that has not been sent. */
+  get awaitsContinue(): boolean {
+    return this.head.expectContinue && !this.continueSettled;
+  }
+
+  /** Sends the 100 now, before the final response's head. */
+  continueNow(): void {
+    this.continueSettled = true;
+    this.c.sendContinue();
+  }
+
   async next(): Promise<Uint8Array | null> {
     if (this.detached) throw new TypeError('the request body is no longer available: the response was sent');
     if (this.done) return null;
-    if (!this.started) {
-      this.started = true;
-      if (this.head.expectContinue && !this.continueSent) {
-        this.continueSent = true;
-        await this.c.sendContinue();
-      }
+    if (this.awaitsContinue) {
+      // Never after a byte of the final response: the client would read it as that response's.
+      if (this.c.responseBegun) this.continueSettled = true;
+      else this.continueNow();
     }
     for (;;) {
       const chunk = this.take();
@@ -649,7 +672,7 @@ class RequestBody {
   /** Reads and discards the rest of the body, up to `max` bytes; whether it all came. */
   async drain(max: number): Promise<boolean> {
     if (this.detached || this.done) return this.done;
-    if (this.head.expectContinue && !this.started) return false;
+    if (this.awaitsContinue) return false; // the client may never send it
     const limit = this.received + max;
     try {
       while ((await this.next()) !== null) if (this.received > limit) return false;

@@ -295,6 +295,25 @@ describe('raw sockets', () => {
     await r2.waitClosed();
   });
 
+  test('expect_100_continue_comes_before_a_response_that_streams_the_request_body', async () => {
+    const { port } = await start((req) => new Response(req.body));
+    for (const framing of ['Content-Length: 5', 'Transfer-Encoding: chunked']) {
+      const raw = await Raw.open(port);
+      raw.send(`PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n${framing}\r\n\r\n`);
+      // The interim response, whole, before any byte of the final one.
+      const first = await raw.until((d) => d.includes('\r\n\r\n'));
+      assert.ok(first.startsWith('HTTP/1.1 100 Continue\r\n\r\n'), framing);
+      raw.send(framing.startsWith('Content') ? 'hello' : '5\r\nhello\r\n0\r\n\r\n');
+      const d = await raw.until((x) => x.endsWith('0\r\n\r\n'));
+      assert.match(d, /^HTTP\/1\.1 100 Continue\r\n\r\nHTTP\/1\.1 200 OK\r\n[^]*transfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n$/, framing);
+      assert.equal(d.split('100 Continue').length, 2, framing);
+      // The body was read whole: the connection goes on.
+      raw.send('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+      await raw.until((x) => responseCount(x) === 3);
+      raw.destroy();
+    }
+  });
+
   test('http_1_0_closes_unless_keep_alive_and_streams_until_close', async () => {
     const { port } = await start((req) => (new URL(req.url).pathname === '/stream' ? new Response(ReadableStream.from(['a', 'b'])) : new Response('ten')));
     const a = await Raw.open(port);

@@ -1,26 +1,49 @@
 // Turns a mount source from the command line into a FileSystem: `tmpfs` (fs/memfs.ts), `disk:N`
 // (the N-th virtio-blk disk; its filesystem is detected from the first sector: FAT12/16/32)
 // or `virtiofs:TAG`. The one place that knows every filesystem driver: adding one is one
-// import and one case.
+// import and one case. Every failure is an FsError of `mount` naming the mount path.
 
 import { openBlockDevice } from '../units/block.ts';
-import { mountFat, probeFat } from './fat/index.ts';
+import { mountFat, probeFat, type FatBlockDevice } from './fat/index.ts';
 import { MemFs } from './memfs.ts';
 import type { MountSource } from './mount_spec.ts';
-import { FsError, type FileSystem } from './types.ts';
+import { FsError, rebase, type FileSystem, type FsErrorCode } from './types.ts';
 import { mountVirtioFs } from './virtiofs/index.ts';
 
+/** Device error codes (kiln:block's BlockError) that are FsError codes too; others become EIO. */
+const DEVICE_CODES: ReadonlySet<string> = new Set<FsErrorCode>(['ENODEV', 'EROFS', 'EINVAL', 'EIO']);
+
+/** `e` as an FsError of mounting at `path` (filesystems name their own root, devices no path). */
+function mountError(e: unknown, path: string): unknown {
+  if (e instanceof FsError) return rebase(e, 'mount', path);
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string' || !(e instanceof Error)) return e;
+  const detail = e.message.startsWith(`${code}: `) ? e.message.slice(code.length + 2) : e.message;
+  return new FsError(DEVICE_CODES.has(code) ? code as FsErrorCode : 'EIO', 'mount', path, detail);
+}
+
 export async function openMountSource(source: MountSource, path: string): Promise<FileSystem> {
-  switch (source.kind) {
-    case 'tmpfs':
-      return new MemFs();
-    case 'disk': {
-      const dev = await openBlockDevice(source.index);
-      const fat = probeFat(await dev.read(0, 512));
-      if (fat === null) throw new FsError('ENODEV', 'mount', path, `disk ${source.index} holds no filesystem Kiln knows (FAT12, FAT16, FAT32)`);
-      return mountFat(dev, { readOnly: dev.readOnly });
+  try {
+    switch (source.kind) {
+      case 'tmpfs':
+        return new MemFs();
+      case 'disk':
+        return await mountDisk(await openBlockDevice(source.index), source.index, path);
+      case 'virtiofs':
+        return await mountVirtioFs(source.tag);
     }
-    case 'virtiofs':
-      return mountVirtioFs(source.tag);
+  } catch (e) {
+    throw mountError(e, path);
+  }
+}
+
+/** The filesystem on disk `index` (detected from its first sector), to be mounted at `path`. */
+export async function mountDisk(dev: FatBlockDevice, index: number, path: string): Promise<FileSystem> {
+  try {
+    const fat = probeFat(await dev.read(0, 512));
+    if (fat === null) throw new FsError('ENODEV', 'mount', path, `disk ${index} holds no filesystem Kiln knows (FAT12, FAT16, FAT32)`);
+    return await mountFat(dev, { readOnly: dev.readOnly });
+  } catch (e) {
+    throw mountError(e, path);
   }
 }

@@ -14,6 +14,15 @@ export class FsError extends Error {
   }
 }
 
+/** `e` with `path` as the app named it (filesystems report paths relative to their root); other errors unchanged. */
+export function rebase(e: unknown, syscall: string, path: string): unknown {
+  if (!(e instanceof FsError)) return e;
+  // The constructor's message is `${code}: ${detail}, ${syscall} '${path}'`: keep the detail.
+  const tail = `, ${e.syscall} '${e.path}'`;
+  const detail = e.message.endsWith(tail) ? e.message.slice(e.code.length + 2, e.message.length - tail.length) : undefined;
+  return new FsError(e.code, syscall, path, detail);
+}
+
 function describe(code: FsErrorCode): string {
   switch (code) {
     case 'ENOENT': return 'no such file or directory';

@@ -102,6 +102,21 @@ test('mount_refuses_a_file_and_rename_across_mounts_is_EXDEV', async () => {
   assert.equal(await readText(v, '/a/y'), 'x');
 });
 
+test('a_device_is_mounted_once_at_a_time', async () => {
+  const v = new Vfs();
+  await v.mount('/', new MemFs(), 'tmpfs');
+  await v.mount('/a', new MemFs(), 'disk:0');
+  const e = await v.mount('/b', new MemFs(), 'disk:0').catch((x: unknown) => x);
+  assert.ok(e instanceof FsError);
+  assert.equal(e.message, "EBUSY: disk:0 is already mounted at /a, mount '/b'");
+  assert.equal(await code(v.mount('/c', new MemFs(), 'virtiofs:share')), 'ok');
+  assert.equal(await code(v.mount('/d', new MemFs(), 'virtiofs:share')), 'EBUSY');
+  assert.equal(await code(v.mount('/e', new MemFs(), 'disk:1')), 'ok');
+  assert.equal(await code(v.mount('/f', new MemFs(), 'tmpfs')), 'ok');
+  await v.unmount('/a');
+  assert.equal(await code(v.mount('/b', new MemFs(), 'disk:0')), 'ok');
+});
+
 test('unmount_is_EBUSY_with_open_files_or_mounts_below', async () => {
   const v = new Vfs();
   const synced: string[] = [];

@@ -7,7 +7,7 @@
 // Seam with the filesystems: fs/types.ts.
 
 import { isWithin, normalizePath, parentOf } from './path.ts';
-import { FsError, type DirEntry, type FileNode, type FileStat, type FileSystem, type FsUsage, type OpenFlags } from './types.ts';
+import { FsError, rebase, type DirEntry, type FileNode, type FileStat, type FileSystem, type FsUsage, type OpenFlags } from './types.ts';
 
 export interface MountInfo {
   /** Where it is mounted. */
@@ -26,17 +26,11 @@ interface Mount {
   openFiles: number;
 }
 
+/** Sources that name a device, which can be mounted once at a time. */
+const DEVICE_SOURCE = /^(disk|virtiofs):/;
+
 /** stat of a directory that exists only because a mount point lies below it. */
 const SYNTHETIC_DIR: FileStat = { type: 'directory', size: 0, mtimeMs: 0, birthtimeMs: 0, mode: 0o40555, ino: 0, nlink: 2 };
-
-/** `e` with `path` as the app named it (filesystems report paths relative to their root). */
-function rebase(e: unknown, syscall: string, path: string): unknown {
-  if (!(e instanceof FsError)) return e;
-  // The constructor's message is `${code}: ${detail}, ${syscall} '${path}'`: keep the detail.
-  const tail = `, ${e.syscall} '${e.path}'`;
-  const detail = e.message.endsWith(tail) ? e.message.slice(e.code.length + 2, e.message.length - tail.length) : undefined;
-  return new FsError(e.code, syscall, path, detail);
-}
 
 export interface OpenOptions extends OpenFlags {
   /** Every write goes to the end of the file (O_APPEND). */
@@ -151,10 +145,16 @@ export class Vfs {
     return this.table.some((m) => m.path !== p && isWithin(m.path, p));
   }
 
-  /** Mounts `fs` at `path`: the path must not be a mount point already, nor a non-directory. */
+  /**
+   * Mounts `fs` at `path`: the path must not be a mount point already, nor a non-directory, and a
+   * device (`disk:N`, `virtiofs:TAG`) holds one mount at a time: two caches of one disk would
+   * overwrite each other's changes, and a file reached through both would not be one file.
+   */
   async mount(path: string, fs: FileSystem, source: string): Promise<void> {
     const p = normalizePath(path, 'mount');
     if (this.table.some((m) => m.path === p)) throw new FsError('EBUSY', 'mount', p, 'already a mount point');
+    const twice = DEVICE_SOURCE.test(source) ? this.table.find((m) => m.source === source) : undefined;
+    if (twice) throw new FsError('EBUSY', 'mount', p, `${source} is already mounted at ${twice.path}`);
     const under = this.resolve(p);
     if (under && under.rel !== '/') {
       try {
@@ -275,6 +275,17 @@ export class Vfs {
     this.files.set(fd, { file, mount: r!.mount });
     r!.mount.openFiles++;
     return file;
+  }
+
+  /**
+   * Whether two open files are one file (st_dev and st_ino equal): the same filesystem and inode,
+   * whatever paths opened them (".", "..", case-insensitive names, host hard links).
+   */
+  async sameFile(a: OpenFile, b: OpenFile): Promise<boolean> {
+    const ma = this.files.get(a.fd);
+    const mb = this.files.get(b.fd);
+    if (!ma || !mb || ma.file !== a || mb.file !== b || ma.mount.fs !== mb.mount.fs) return false;
+    return (await a.stat()).ino === (await b.stat()).ino;
   }
 
   /** `path` lies on a filesystem that can be written. */

@@ -13,6 +13,7 @@ import '@kiln/common/testing/property.ts';
 import { BootfsImage, encodeBootfs } from '@kiln/common/image/bootfs.ts';
 import { BootFs } from '../fs/bootfs.ts';
 import { MemFs } from '../fs/memfs.ts';
+import { formatFat, mountFat, MemoryBlockDevice } from '../fs/fat/index.ts';
 import { vfs } from '../fs/root.ts';
 import * as kfs from './fs.ts';
 
@@ -132,6 +133,31 @@ test('file_handle_positional_io_truncate_and_streams', async () => {
   assert.equal(await kfs.readFile('/s2.txt', 'utf8'), 'one two three!');
   await kfs.truncate('/s2.txt', 3);
   assert.equal(await kfs.readFile('/s2.txt', 'utf8'), 'one');
+});
+
+test('copyFile_onto_the_same_file_changes_nothing', async () => {
+  await kfs.writeFile('/same.txt', 'keep me');
+  for (const dest of ['/same.txt', 'same.txt', '/./same.txt', '/nope/../same.txt', '//same.txt']) {
+    await kfs.copyFile('/same.txt', dest);
+    assert.equal(await kfs.readFile('/same.txt', 'utf8'), 'keep me', dest);
+  }
+  assert.equal((await caught(kfs.copyFile('/same.txt', './same.txt', kfs.constants.COPYFILE_EXCL))).code, 'EEXIST');
+  assert.equal(await kfs.readFile('/same.txt', 'utf8'), 'keep me');
+  // FAT names are case-insensitive: two spellings name one file.
+  const dev = new MemoryBlockDevice(2 * 1024 * 1024);
+  await formatFat(dev, { type: 'fat12' });
+  await kfs.mkdir('/fatc');
+  await vfs.mount('/fatc', await mountFat(dev), 'disk:7');
+  await kfs.writeFile('/fatc/Same.txt', 'fat data');
+  await kfs.copyFile('/fatc/Same.txt', '/fatc/SAME.TXT');
+  assert.equal(await kfs.readFile('/fatc/same.txt', 'utf8'), 'fat data');
+  // A copy onto another, longer file still replaces it.
+  await kfs.writeFile('/fatc/other.txt', 'a much longer text than the source');
+  await kfs.copyFile('/fatc/Same.txt', '/fatc/other.txt');
+  assert.equal(await kfs.readFile('/fatc/other.txt', 'utf8'), 'fat data');
+  await kfs.copyFile('/same.txt', '/fatc/Same.txt');
+  assert.equal(await kfs.readFile('/fatc/SAME.txt', 'utf8'), 'keep me');
+  await kfs.unmount('/fatc');
 });
 
 test('mounts_statfs_mount_unmount_sync', async () => {

@@ -499,7 +499,11 @@ export async function truncate(path: string, len = 0): Promise<void> {
   await withFile(path, 'r+', (f) => f.truncate(n));
 }
 
-/** Copies a file (constants.COPYFILE_EXCL: EEXIST if the destination exists). */
+/**
+ * Copies a file (constants.COPYFILE_EXCL: EEXIST if the destination exists). As libuv, the
+ * destination is opened without truncating it: when it is the source itself (any path naming
+ * the same file), nothing changes; otherwise it is truncated, then written.
+ */
 export async function copyFile(src: string, dest: string, mode = 0): Promise<void> {
   pathArg(dest, 'dest');
   await withFile(pathArg(src, 'src'), 'r', async (from) => {
@@ -509,14 +513,20 @@ export async function copyFile(src: string, dest: string, mode = 0): Promise<voi
       if ((await vfs.stat(dir, 'copyfile')).type !== 'directory') throw new FsError('ENOTDIR', 'copyfile', dest);
       throw new FsError('EISDIR', 'copyfile', from.path);
     }
-    await withFile(dest, (mode & constants.COPYFILE_EXCL) !== 0 ? 'wx' : 'w', async (to) => {
+    const exclusive = (mode & constants.COPYFILE_EXCL) !== 0;
+    const to = await vfs.open(dest, { read: false, write: true, create: true, exclusive, truncate: false, append: false });
+    try {
+      if (await vfs.sameFile(from, to)) return;
+      await to.truncate(0);
       const buf = new Uint8Array(CHUNK);
       for (;;) {
         const n = await from.read(buf, 0, buf.length, null);
         if (n === 0) break;
         await to.write(buf.subarray(0, n), null);
       }
-    });
+    } finally {
+      await to.close();
+    }
   });
 }
 

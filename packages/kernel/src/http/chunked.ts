@@ -1,8 +1,10 @@
 // The chunked transfer coding (RFC 9112 §7.1): a decoder for request bodies, fed from the
 // connection's buffer one step at a time (sans-IO: it never reads), and the framing helpers
-// the response writer uses. Strict: chunk-size is 1–15 hex digits, chunk extensions must be
-// well-formed (and are ignored), every chunk's data ends in CRLF, the size line and trailer
-// section are bounded, and trailer fields are checked like header fields and then dropped.
+// the response writer uses. Strict: chunk-size is 1–16 hex digits (64 bits), read exactly and
+// refused (413) once the body would pass its limit — before any of that chunk's data; chunk
+// extensions must be well-formed (and are ignored), every chunk's data ends in CRLF, the size
+// line and trailer section are bounded, and trailer fields are checked like header fields and
+// then dropped.
 
 import { latin1Decode } from '../web/text_codec.ts';
 import { ParseError } from './parser.ts';
@@ -13,8 +15,19 @@ const LF = 10;
 export const MAX_CHUNK_LINE = 4096;
 const TCHARS = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]+";
 const QUOTED = '"(?:[\\t \\x21\\x23-\\x5b\\x5d-\\x7e\\x80-\\xff]|\\\\[\\t \\x21-\\x7e\\x80-\\xff])*"';
-const CHUNK_SIZE_LINE = new RegExp(`^([0-9A-Fa-f]{1,15})(?:[ \\t]*;[ \\t]*${TCHARS}(?:[ \\t]*=[ \\t]*(?:${TCHARS}|${QUOTED}))?)*$`);
+const CHUNK_SIZE_LINE = new RegExp(`^([0-9A-Fa-f]{1,16})(?:[ \\t]*;[ \\t]*${TCHARS}(?:[ \\t]*=[ \\t]*(?:${TCHARS}|${QUOTED}))?)*$`);
 const TRAILER_LINE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[ \t]*(?:[\x21-\x7e\x80-\xff]+(?:[ \t]+[\x21-\x7e\x80-\xff]+)*)?[ \t]*$/;
+
+/**
+ * The value of 1–16 hex digits, exact below 2^53 (parseInt rounds longer ones), else Infinity.
+ * The top digits (all but the last 8) are exact on their own, and so is the sum while it is
+ * below 2^53.
+ */
+export function chunkSizeValue(hex: string): number {
+  if (hex.length <= 8) return parseInt(hex, 16);
+  const high = parseInt(hex.slice(0, -8), 16);
+  return high >= 2 ** 21 ? Infinity : high * 2 ** 32 + parseInt(hex.slice(-8), 16);
+}
 
 const enum State {
   Size,
@@ -28,11 +41,16 @@ export class ChunkedDecoder {
   private state = State.Size;
   private remaining = 0;
   private trailerBytes = 0;
+  /** Body bytes announced by the chunk sizes so far. */
+  private announced = 0;
   /** Body bytes the last step() produced: buf[dataStart, dataEnd). */
   dataStart = 0;
   dataEnd = 0;
 
-  constructor(private readonly maxTrailerBytes: number) {}
+  constructor(
+    private readonly maxTrailerBytes: number,
+    private readonly maxBodyBytes: number,
+  ) {}
 
   /** The last chunk and the trailer section have been read. */
   get done(): boolean {
@@ -51,7 +69,10 @@ export class ChunkedDecoder {
         if (typeof lf !== 'number' || lf < 0) return lf === -1 ? 0 : (lf as ParseError);
         const m = CHUNK_SIZE_LINE.exec(latin1Decode(buf, start, lf - 1));
         if (m === null) return new ParseError(400, 'invalid chunk size line');
-        this.remaining = parseInt(m[1]!, 16);
+        const size = chunkSizeValue(m[1]!);
+        if (size === Infinity || size > this.maxBodyBytes - this.announced) return new ParseError(413, `request body larger than ${this.maxBodyBytes} bytes`);
+        this.announced += size;
+        this.remaining = size;
         this.state = this.remaining === 0 ? State.Trailer : State.Data;
         return lf + 1 - start;
       }

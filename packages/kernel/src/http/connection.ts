@@ -579,7 +579,7 @@ class RequestBody {
     private readonly c: HttpConnection,
     private readonly head: RequestHead,
   ) {
-    this.decoder = head.chunked ? new ChunkedDecoder(c.trailerLimit) : null;
+    this.decoder = head.chunked ? new ChunkedDecoder(c.trailerLimit, c.bodyLimit) : null;
     this.remaining = head.chunked ? Infinity : head.contentLength;
   }
 
@@ -654,7 +654,6 @@ class RequestBody {
         const chunk = v.buf.slice(this.decoder.dataStart, this.decoder.dataEnd);
         this.c.consume(at - v.start);
         this.received += chunk.length;
-        if (this.received > this.c.bodyLimit) throw this.c.fail(413, `request body larger than ${this.c.bodyLimit} bytes`);
         return chunk;
       }
       if (this.decoder.done) {

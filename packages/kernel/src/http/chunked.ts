@@ -7,7 +7,7 @@
 // then dropped.
 
 import { latin1Decode } from '../web/text_codec.ts';
-import { ParseError } from './parser.ts';
+import { ParseError, badLineByte } from './parser.ts';
 
 const CR = 13;
 const LF = 10;
@@ -41,6 +41,8 @@ export class ChunkedDecoder {
   private state = State.Size;
   private remaining = 0;
   private trailerBytes = 0;
+  /** Bytes of the unfinished line at the last step's start already checked by badLineByte. */
+  private lineChecked = 0;
   /** Body bytes announced by the chunk sizes so far. */
   private announced = 0;
   /** Body bytes the last step() produced: buf[dataStart, dataEnd). */
@@ -107,10 +109,19 @@ export class ChunkedDecoder {
     }
   }
 
-  /** Index of the LF ending the line at `start` (its CR checked), -1 if not there yet, or an error past `max` bytes. */
+  /**
+   * Index of the LF ending the line at `start` (its CR checked), -1 if not there yet, or an error
+   * past `max` bytes or at a byte no line may hold (at once, not when the line ends).
+   */
   private lineEnd(buf: Uint8Array, start: number, end: number, max: number): number | ParseError {
     const lf = buf.indexOf(LF, start);
-    if (lf < 0 || lf >= end) return end - start > max ? new ParseError(this.state === State.Size ? 400 : 431, 'chunk line too long') : -1;
+    if (lf < 0 || lf >= end) {
+      if (end - start > max) return new ParseError(this.state === State.Size ? 400 : 431, 'chunk line too long');
+      if (badLineByte(buf, start + this.lineChecked, end) >= 0) return new ParseError(400, 'invalid character in chunked framing');
+      this.lineChecked = Math.max(0, end - start - 1);
+      return -1;
+    }
+    this.lineChecked = 0;
     if (lf + 1 - start > max) return new ParseError(this.state === State.Size ? 400 : 431, 'chunk line too long');
     if (lf === start || buf[lf - 1] !== CR) return new ParseError(400, 'bare LF in chunked body');
     return lf;

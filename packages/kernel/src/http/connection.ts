@@ -78,8 +78,7 @@ export function requestUrl(head: RequestHead, defaultOrigin: string): string | n
     return origin === null ? null : `${origin}/*`;
   }
   try {
-    const u = new URL(t);
-    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : null;
+    return new URL(t).href; // the parser admits only http:// without userinfo
   } catch {
     return null;
   }
@@ -162,8 +161,9 @@ export class HttpConnection {
             if (this.host.closing && this.start === this.end) break;
             const n = await this.conn.read(this.readView());
             if (n === null || this.phase === 'closing') break;
+            const checked = Math.max(this.start, this.end - 1); // the parser saw the bytes before, all but a last CR
             this.end += n;
-            head = parseRequestHead(this.buf, this.start, this.end, limits);
+            head = parseRequestHead(this.buf, this.start, this.end, limits, checked);
             if (head === null && this.phase === 'idle') this.setPhase('head', limits.headerTimeoutMs);
           }
           if (head === null) break;

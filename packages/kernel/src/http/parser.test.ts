@@ -115,6 +115,23 @@ test('parse_rejects_bad_syntax_with_400', () => {
   for (const s of bad) err(s, 400);
 });
 
+test('parse_bad_bytes_in_an_unfinished_head_are_400_at_once', () => {
+  // Without waiting for the end of the head (and the header timeout): a bare CR, NULs, controls.
+  for (const s of ['GET / HTTP/1.1\rHost: a\r\r', '\0'.repeat(1000), 'GET / HTTP/1.1\r\nHost: a\r\nX: \x1b[31m', 'GET /\x7f', '\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03', 'GET / HTTP/1.1\r\n\rX']) err(s, 400);
+  // Still unfinished, nothing wrong yet: a CR that may be followed by its LF, tabs, obs-text.
+  for (const s of ['GET / HTTP/1.1\r', 'GET / HTTP/1.1\r\nX: a\tb\xff\r']) assert.equal(parse(s), null, JSON.stringify(s));
+  // Bytes before `from` were checked by an earlier call.
+  const b = bytes('GET / HTTP/1.1\r\nHost: a\r\nX: \x01');
+  assert.ok(parseRequestHead(b, 0, b.length, LIMITS, b.length - 1) instanceof ParseError);
+  assert.equal(parseRequestHead(b, 0, b.length - 1, LIMITS, 0), null);
+});
+
+test('parse_absolute_form_is_plain_http_without_userinfo', () => {
+  assert.equal(ok('GET HTTP://a.example/x@y HTTP/1.1\r\nHost: a.example\r\n\r\n').target, 'HTTP://a.example/x@y');
+  for (const s of ['GET http://a:b@host/ HTTP/1.1\r\nHost: host\r\n\r\n', 'GET http://u@host HTTP/1.1\r\nHost: host\r\n\r\n', 'GET http://host\\@evil/ HTTP/1.1\r\nHost: host\r\n\r\n',
+    'GET https://host/ HTTP/1.1\r\nHost: host\r\n\r\n', 'GET ftp://host/ HTTP/1.1\r\nHost: host\r\n\r\n', 'OPTIONS https://host HTTP/1.1\r\nHost: host\r\n\r\n']) err(s, 400);
+});
+
 test('parse_smuggling_shapes_are_400', () => {
   const smuggling = [
     // CL.CL: conflicting lengths, in one line or two

@@ -2,8 +2,11 @@
 // lines end in CRLF (a bare LF or CR is an error), no obs-fold, no whitespace before the colon,
 // tokens and field values checked, Host required once in HTTP/1.1, Content-Length digits only
 // (repeats must agree), Transfer-Encoding only "chunked" as the final coding and never with
-// Content-Length or in HTTP/1.0. Any of these is a 400-class result, never an exception: the
-// parser returns a RequestHead, a ParseError (status + reason) or null (need more bytes).
+// Content-Length or in HTTP/1.0, an absolute-form target only http:// without userinfo (RFC 9110
+// §4.2.4; the server speaks plain HTTP). Any of these is a 400-class result, never an exception:
+// the parser returns a RequestHead, a ParseError (status + reason) or null (need more bytes). A
+// byte no head may hold (a control other than HTAB, a CR without its LF) is a 400 as soon as it
+// arrives, not once the head ends (which it may never do before the header timeout).
 // Speed under QuickJS: the head end is found with Uint8Array.indexOf, the head becomes one
 // Latin-1 string with one native call, and lines are matched by sticky regular expressions.
 
@@ -54,6 +57,9 @@ const FIELD_LINE = /([!#$%&'*+\-.^_`|~0-9A-Za-z]+):[ \t]*((?:[\x21-\x7e\x80-\xff
 const CONTENT_LENGTH = /^[0-9]{1,15}$/;
 const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~!$&'()*+,;=%]*)(?::[0-9]*)?$/;
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+const HTTP_SCHEME = /^http:/i;
+/** An '@' before the authority ends: userinfo ("http://user:pass@host/"). */
+const USERINFO = /^[^:]*:\/\/[^/?]*@/;
 const TARGET = /^[\x21-\x7e]+$/;
 const COMMON_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH']);
 
@@ -92,10 +98,24 @@ function contentLengthOf(value: string): number {
 }
 
 /**
- * Parses the request head in buf[start, end). Returns null while the head is incomplete and
- * within limits. Never throws.
+ * The index of the first byte in buf[from, end) that no request head or chunk line may hold — a
+ * control character other than HTAB, or a CR not followed by LF — or -1. A CR as the last byte
+ * is not judged yet (its LF may come).
  */
-export function parseRequestHead(buf: Uint8Array, start: number, end: number, limits: HeadLimits): RequestHead | ParseError | null {
+export function badLineByte(buf: Uint8Array, from: number, end: number): number {
+  for (let i = from; i < end; i++) {
+    const b = buf[i]!;
+    if (b < 0x20 ? b !== 9 && b !== LF && (b !== CR || (i + 1 < end && buf[i + 1] !== LF)) : b === 0x7f) return i;
+  }
+  return -1;
+}
+
+/**
+ * Parses the request head in buf[start, end). Returns null while the head is incomplete and
+ * within limits. Bytes before `from` were checked by an earlier call on the same head (all but
+ * a last CR), so that a head arriving in pieces is scanned once. Never throws.
+ */
+export function parseRequestHead(buf: Uint8Array, start: number, end: number, limits: HeadLimits, from = start): RequestHead | ParseError | null {
   // RFC 9112 §2.2: ignore blank lines before the request-line.
   let p = start;
   while (p + 1 < end && buf[p] === CR && buf[p + 1] === LF) p += 2;
@@ -119,6 +139,8 @@ export function parseRequestHead(buf: Uint8Array, start: number, end: number, li
     lineStart = lf + 1;
   }
   if (headEnd < 0) {
+    // A complete head is checked by the line expressions below; an unfinished one here.
+    if (badLineByte(buf, Math.max(p, from), end) >= 0) return new ParseError(400, 'invalid character in the request head');
     if (end - start <= limits.maxHeadBytes) return null;
     return lines === 0 ? new ParseError(414, 'request line too long') : new ParseError(431, 'request header fields too large');
   }
@@ -226,6 +248,10 @@ export function parseRequestHead(buf: Uint8Array, start: number, end: number, li
       return new ParseError(501, 'CONNECT is not implemented');
     } else if (!ABSOLUTE_FORM.test(target)) {
       return new ParseError(400, 'invalid request-target');
+    } else if (!HTTP_SCHEME.test(target)) {
+      return new ParseError(400, 'an absolute-form request-target must be http:// (this server speaks plain HTTP)');
+    } else if (USERINFO.test(target)) {
+      return new ParseError(400, 'userinfo in the request-target');
     }
   }
 

@@ -352,6 +352,23 @@ describe('raw sockets', () => {
     assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), 'ok');
   });
 
+  test('bad_bytes_get_400_at_once_not_after_the_header_timeout', async () => {
+    const { port } = await start(async (req) => new Response(await req.text()));
+    for (const bad of ['GET / HTTP/1.1\rHost: a\r\r', '\0'.repeat(1000), 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\rhello', 'POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX: \0']) {
+      const raw = await Raw.open(port);
+      const t0 = Date.now();
+      raw.send(bad);
+      assert.match(await raw.waitClosed(), /^HTTP\/1\.1 400 Bad Request\r\n/, JSON.stringify(bad));
+      assert.ok(Date.now() - t0 < 1000, `${JSON.stringify(bad)} took ${Date.now() - t0} ms`);
+    }
+    // Credentials or https in an absolute-form target.
+    for (const target of ['http://a:b@127.0.0.1/', 'https://127.0.0.1/']) {
+      const raw = await Raw.open(port);
+      raw.send(`GET ${target} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+      assert.match(await raw.waitClosed(), /^HTTP\/1\.1 400 /, target);
+    }
+  });
+
   test('unread_bodies_are_drained_or_the_connection_closes', async () => {
     const { port } = await start(() => new Response('ignored your body'), { limits: { maxDrainBytes: 1000 } });
     const raw = await Raw.open(port);

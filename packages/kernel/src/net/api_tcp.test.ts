@@ -230,6 +230,32 @@ test('reads_wait_for_data_and_zero_length_reads_return_0', async () => {
   l.close();
 });
 
+test('zero_length_read_queued_behind_another_does_not_stall_the_readers', async () => {
+  // A read of 0 bytes waiting behind a pending read used to sit at the head of the queue for
+  // ever (the socket gives it 0 bytes, which meant "nothing yet"), and every read after it too.
+  const { clock, a, b } = pair();
+  const l = b.listen({ port: 7 });
+  const accepted = sim(clock, l.accept());
+  const conn = await sim(clock, a.connect({ hostname: '10.0.2.2', port: 7 }));
+  const s = await accepted;
+  s.setNoDelay(true);
+  const r1 = conn.read(new Uint8Array(2));
+  const r0 = conn.read(new Uint8Array(0));
+  const r2 = conn.read(new Uint8Array(8));
+  await sim(clock, s.write(Uint8Array.of(1, 2, 3, 4, 5)));
+  assert.equal(await sim(clock, r1), 2);
+  assert.equal(await sim(clock, r0), 0);
+  assert.equal(await sim(clock, r2), 3);
+  // and at end of stream a queued zero-length read gets null like the others
+  const r3 = conn.read(new Uint8Array(4));
+  const r4 = conn.read(new Uint8Array(0));
+  s.close();
+  assert.equal(await sim(clock, r3), null);
+  assert.equal(await sim(clock, r4), null);
+  conn.close();
+  l.close();
+});
+
 test('tcp_to_ourselves_over_loopback_and_our_own_address', async () => {
   const { clock, a, da, link } = pair();
   const l = a.listen({ port: 9000 });

@@ -195,10 +195,10 @@ export class TcpConn {
     while (this.readers.length > 0) {
       const r = this.readers[0]!;
       const n = this.sock.read(r.buf);
-      if (n === 0) break;
+      if (n === 0 && r.buf.length > 0) break; // nothing yet; a zero-length read is served with 0
       this.readers.shift();
       served = true;
-      if (n > 0) {
+      if (n >= 0) {
         r.resolve(n);
       } else {
         r.resolve(null);

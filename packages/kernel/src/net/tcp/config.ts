@@ -12,6 +12,8 @@ export interface TcpConfig {
   rtoInitialMs: number;
   rtoMinMs: number;
   rtoMaxMs: number;
+  /** RFC 6298 §5.7: the RTO once data flows after a SYN or SYN-ACK was retransmitted (no RTT sample). */
+  rtoAfterSynTimeoutMs: number;
   /** Retransmissions of a SYN or SYN-ACK before giving up (ETIMEDOUT). */
   synRetries: number;
   /** Retransmissions (or unanswered zero-window probes) of data before giving up (ETIMEDOUT). */
@@ -39,6 +41,7 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = {
   rtoInitialMs: 1000, // RFC 6298 §2.1
   rtoMinMs: 200, // Linux's TCP_RTO_MIN (RFC 6298 says 1 s; 200 ms is the deployed practice)
   rtoMaxMs: 60_000, // RFC 6298 §2.5 allows a maximum of at least 60 s
+  rtoAfterSynTimeoutMs: 3000, // RFC 6298 §5.7 (Linux's TCP_TIMEOUT_FALLBACK)
   synRetries: 6, // 1+2+4+8+16+32+64 s: gives up after ~127 s, as Linux's tcp_syn_retries
   dataRetries: 12, // from a 200 ms RTO: ~6 min of backed-off retries (Linux's tcp_retries2=15: ~15 min)
   delayedAckMs: 40, // Linux's TCP_DELACK_MIN

@@ -9,9 +9,11 @@
 //   (60 s, Linux's TCP_TIMEWAIT_LEN: long enough for any segment of a virtual or LAN path to
 //   die, short enough that closed connections do not pile up); a SYN with a higher sequence
 //   number reopens a TIME-WAIT connection (RFC 9293 §3.6.1), with the new ISN above the old
-//   SND.NXT + 64 KiB. An orphaned FIN-WAIT-2 (close() called) is dropped after 60 s.
+//   SND.NXT + 64 KiB; an RST does not end TIME-WAIT (RFC 1337). An orphaned FIN-WAIT-2 (close()
+//   called) is dropped after 60 s.
 // - Retransmission: RFC 6298 (SRTT/RTTVAR, Karn, doubling), RTO in [200 ms, 60 s], initially
-//   1 s; a handshake gives up after 6 retransmissions, data after 12 (ETIMEDOUT). NewReno fast
+//   1 s, and 3 s once data flows after a retransmitted SYN or SYN-ACK (RFC 6298 §5.7); a
+//   handshake gives up after 6 retransmissions, data after 12 (ETIMEDOUT). NewReno fast
 //   retransmit/recovery (RFC 6582) after 3 duplicate ACKs; slow start and congestion avoidance
 //   (RFC 5681) from an initial window of 2–4 segments.
 // - Options: MSS (a peer without one gets 536) and window scaling (RFC 7323 §2) in both

@@ -326,6 +326,7 @@ export class TcpConn implements TcpSocket, EventSource, Scheduled {
   private establish(): void {
     this.st = this.finQueued ? FIN_WAIT_1 : ESTABLISHED;
     this.cc.start(this.sndMss, this.iss, this.synRetransmitted);
+    if (this.synRetransmitted) this.rtt.restart(this.host.config.rtoAfterSynTimeoutMs); // RFC 6298 §5.7
     this.retries = 0;
     this.rtoAt = NEVER;
     this.lastRecvAt = this.host.nowMs;
@@ -437,7 +438,12 @@ export class TcpConn implements TcpSocket, EventSource, Scheduled {
     }
 
     // Second: RST (RFC 5961 §3.2: only an exact match resets, others in the window are challenged).
+    // RFC 1337: TIME-WAIT ignores RSTs, so an old duplicate cannot end it early ("assassination").
     if (f & TCP_RST) {
+      if (this.st === TIME_WAIT) {
+        counters.dropped++;
+        return;
+      }
       if (seq !== rcvNxt) {
         this.challengeAck();
         return;

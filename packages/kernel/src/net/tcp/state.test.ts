@@ -239,6 +239,34 @@ test('synsent_rto_backoff_and_give_up', () => {
   assert.equal(h.layer.nextDeadline(), undefined);
 });
 
+test('synsent_syn_timed_out_rto_back_to_3s_for_data', () => {
+  // RFC 6298 §5.7: the SYN was retransmitted (RTO backed off to 2 s, no RTT sample by Karn):
+  // once data flows the RTO starts again from 3 s.
+  const h = new TcpHarness();
+  const sock = h.layer.connect(LOCAL_ADDR, { addr: PEER_ADDR, port: PEER_PORT });
+  h.localPort = sock.local.port;
+  h.replies();
+  assert.deepEqual(h.advance(1000), ['S seq=0 win=65535 mss=1460 ws=1']);
+  assert.deepEqual(h.feed('SA seq=0 ack=1 mss=1460 ws=0'), ['A seq=1 ack=1 win=32768']);
+  sock.write(pattern(100));
+  assert.deepEqual(h.replies(), ['AP seq=1 ack=1 win=32768 len=100']);
+  assert.deepEqual(h.advance(2999), []); // the SYN's backed-off RTO was 2 s
+  assert.deepEqual(h.advance(1), ['AP seq=1 ack=1 win=32768 len=100']);
+});
+
+test('synreceived_synack_timed_out_rto_back_to_3s_for_data', () => {
+  const h = new TcpHarness();
+  const listener = h.layer.listen({ addr: 0, port: 80 });
+  h.feed('S seq=0 mss=1460 ws=0');
+  assert.deepEqual(h.advance(1000), ['SA seq=0 ack=1 win=65535 mss=1460 ws=1']);
+  h.feed('A seq=1 ack=1');
+  const sock = listener.accept()!;
+  sock.write(pattern(100));
+  assert.deepEqual(h.replies(), ['AP seq=1 ack=1 win=32768 len=100']);
+  assert.deepEqual(h.advance(2999), []);
+  assert.deepEqual(h.advance(1), ['AP seq=1 ack=1 win=32768 len=100']);
+});
+
 test('synsent_data_written_early_goes_with_handshake_ack', () => {
   const h = new TcpHarness();
   const sock = h.layer.connect(LOCAL_ADDR, { addr: PEER_ADDR, port: PEER_PORT });
@@ -682,6 +710,20 @@ test('timewait_syn_with_old_seq_challenged', () => {
   h.replies();
   assert.deepEqual(h.feed('S seq=0'), ['A seq=2 ack=2 win=32768']);
   assert.equal(sock.state, 'TIME-WAIT');
+});
+
+test('timewait_rst_ignored_rfc1337', () => {
+  // RFC 1337 (TIME-WAIT assassination): an RST, even at exactly RCV.NXT, does not end TIME-WAIT early.
+  const { h, sock } = passive();
+  sock.close();
+  h.feed('FA seq=1 ack=2');
+  h.replies();
+  assert.deepEqual(h.feed('R seq=2'), []);
+  assert.deepEqual(h.feed('AR seq=2 ack=2'), []);
+  assert.equal(sock.state, 'TIME-WAIT');
+  assert.equal(h.layer.stats().resetsIn, 0);
+  assert.deepEqual(h.advance(60_000), []);
+  assert.equal(sock.state, 'CLOSED');
 });
 
 // ───────────── CLOSE-WAIT, LAST-ACK ─────────────

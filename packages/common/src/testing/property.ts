@@ -36,6 +36,8 @@ if (process.env.KILN_SEED === 'random') console.log(`property tests: KILN_SEED=$
 fc.configureGlobal({
   ...fc.readConfigureGlobal(),
   seed,
+  // The property's own error (an assertion's diff) in the message: test runners do not print `cause`.
+  includeErrorInReport: true,
   reporter: (out) => {
     if (!out.failed) return;
     throw new Error(failureMessage(fc.defaultReportMessage(out) ?? 'property failed', out.seed, out.counterexamplePath, testFile), { cause: out.errorInstance });

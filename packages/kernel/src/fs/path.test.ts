@@ -1,14 +1,14 @@
 // Properties of the VFS path normalisation: the result is absolute and canonical, equals what
 // Node's path.posix.resolve('/', p) gives (lexical resolution from "/"), is idempotent, never
 // holds a ".." (so no filesystem can be left through one); NUL is EINVAL, long names and paths
-// ENAMETOOLONG.
+// ENAMETOOLONG; a trailing "/" or "." (directoryForm) is seen whatever the rest of the path.
 
 import { strict as assert } from 'node:assert';
 import { posix } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import '@kiln/common/testing/property.ts';
-import { NAME_MAX, PATH_MAX, isWithin, joinPath, normalizePath, parentOf } from './path.ts';
+import { NAME_MAX, PATH_MAX, directoryForm, isWithin, joinPath, normalizePath, parentOf } from './path.ts';
 import { FsError } from './types.ts';
 
 const codeOf = (f: () => unknown): string => {
@@ -58,4 +58,16 @@ test('path_helpers', () => {
   assert.equal(joinPath('/a', 'b'), '/a/b');
   assert.ok(isWithin('/a/b', '/a') && isWithin('/a', '/a') && isWithin('/x', '/'));
   assert.ok(!isWithin('/ab', '/a') && !isWithin('/a', '/a/b'));
+});
+
+test('directoryForm_sees_a_trailing_slash_or_dot', () => {
+  for (const [p, want] of [
+    ['/index.html/', 'slash'], ['index.html//', 'slash'], ['/a/b/', 'slash'], ['/a/./', 'dot'], ['/a/.', 'dot'], ['.', 'dot'], ['./', 'dot'],
+    ['/a/..', null], ['/a/../', 'slash'], ['/', null], ['//', null], ['/a', null], ['/a.', null], ['/.a/', 'slash'], ['/a/..b', null], ['/a/b.', null],
+  ] as const) assert.equal(directoryForm(p), want, p);
+  fc.assert(fc.property(pathArb, (p) => {
+    const last = p.split('/').filter((x) => x !== '').pop();
+    const want = last === undefined || last === '..' && !p.endsWith('/') ? null : last === '.' ? 'dot' : p.endsWith('/') ? 'slash' : null;
+    assert.equal(directoryForm(p), want);
+  }), { numRuns: 2000 });
 });

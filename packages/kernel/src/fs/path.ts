@@ -2,7 +2,8 @@
 // or a trailing "/", resolved lexically (there is no cwd: relative paths start at "/", and
 // ".." at the root stays at the root), so no filesystem ever sees a ".." and a mount cannot be
 // left through one. NUL bytes are refused (EINVAL), over-long paths and names ENAMETOOLONG.
-// Limits are Linux's (PATH_MAX, NAME_MAX), counted in UTF-8 bytes.
+// Limits are Linux's (PATH_MAX, NAME_MAX), counted in UTF-8 bytes. A trailing "/" or "/." says
+// the path must be a directory (directoryForm; the VFS checks it: ENOTDIR for a file).
 
 import { utf8Length } from '@kiln/common/text/utf8.ts';
 import { FsError } from './types.ts';
@@ -26,6 +27,20 @@ export function normalizePath(path: string, syscall: string): string {
     out.push(part);
   }
   return '/' + out.join('/');
+}
+
+/**
+ * Whether `path` names a directory by its form, which normalisation drops: "slash" when it ends
+ * in "/" (POSIX: only a directory resolves there, and nothing can be created there but one),
+ * "dot" when its last component is "." (the path walks into an existing directory); else null.
+ * "/" and a last ".." are directories by construction (null).
+ */
+export function directoryForm(path: string): 'slash' | 'dot' | null {
+  let end = path.length;
+  while (end > 0 && path.charCodeAt(end - 1) === 47) end--;
+  if (end === 0) return null;
+  if (path[end - 1] === '.' && (end === 1 || path.charCodeAt(end - 2) === 47)) return 'dot';
+  return end < path.length ? 'slash' : null;
 }
 
 /** The directory holding `p` ("/" for "/" itself). `p` is normalised. */

@@ -6,7 +6,7 @@
 // (kiln:fs sync(), and at exit through lifecycle.ts). Errors are FsError naming the app's path.
 // Seam with the filesystems: fs/types.ts.
 
-import { isWithin, normalizePath, parentOf } from './path.ts';
+import { directoryForm, isWithin, normalizePath, parentOf } from './path.ts';
 import { FsError, rebase, type DirEntry, type FileNode, type FileStat, type FileSystem, type FsUsage, type OpenFlags } from './types.ts';
 
 export interface MountInfo {
@@ -195,14 +195,29 @@ export class Vfs {
     }
   }
 
+  /** stat of `path`; ENOTDIR when its form ("f/", "f/.") asks for a directory and it is none. */
   async stat(path: string, syscall = 'stat'): Promise<FileStat> {
     const p = normalizePath(path, syscall);
+    let st: FileStat;
     try {
-      return await this.on(syscall, p, (fs, rel) => fs.stat(rel), false);
+      st = await this.on(syscall, p, (fs, rel) => fs.stat(rel), false);
     } catch (e) {
       if (e instanceof FsError && e.code === 'ENOENT' && (p === '/' || this.above(p))) return { ...SYNTHETIC_DIR };
       throw e;
     }
+    if (st.type !== 'directory' && directoryForm(path) !== null) throw new FsError('ENOTDIR', syscall, p);
+    return st;
+  }
+
+  /** ENOENT or ENOTDIR (naming `named`) unless `p` is an existing directory. */
+  private async mustBeDirectory(p: string, syscall: string, named = p): Promise<void> {
+    let st: FileStat;
+    try {
+      st = await this.stat(p, syscall);
+    } catch (e) {
+      throw rebase(e, syscall, named);
+    }
+    if (st.type !== 'directory') throw new FsError('ENOTDIR', syscall, named);
   }
 
   async readdir(path: string): Promise<DirEntry[]> {
@@ -226,18 +241,26 @@ export class Vfs {
 
   async mkdir(path: string): Promise<void> {
     const p = normalizePath(path, 'mkdir');
+    if (directoryForm(path) === 'dot') {
+      // "d/." walks into d: ENOENT or ENOTDIR unless it is a directory, which exists already.
+      await this.mustBeDirectory(p, 'mkdir');
+      throw new FsError('EEXIST', 'mkdir', p);
+    }
     if (this.pinned(p) || p === '/') throw new FsError('EEXIST', 'mkdir', p);
     await this.on('mkdir', p, (fs, rel) => fs.mkdir(rel), true);
   }
 
   async unlink(path: string): Promise<void> {
     const p = normalizePath(path, 'unlink');
+    if (directoryForm(path) !== null) await this.mustBeDirectory(p, 'unlink');
     if (this.pinned(p) || p === '/') throw new FsError('EISDIR', 'unlink', p);
     await this.on('unlink', p, (fs, rel) => fs.unlink(rel), true);
   }
 
   async rmdir(path: string): Promise<void> {
     const p = normalizePath(path, 'rmdir');
+    if (directoryForm(path) !== null) await this.mustBeDirectory(p, 'rmdir');
+    if (directoryForm(path) === 'dot') throw new FsError('EINVAL', 'rmdir', p, 'cannot remove "."');
     if (this.pinned(p) || p === '/') throw new FsError('EBUSY', 'rmdir', p);
     await this.on('rmdir', p, (fs, rel) => fs.rmdir(rel), true);
   }
@@ -245,6 +268,16 @@ export class Vfs {
   async rename(fromPath: string, toPath: string): Promise<void> {
     const from = normalizePath(fromPath, 'rename');
     const to = normalizePath(toPath, 'rename');
+    const forms = [directoryForm(fromPath), directoryForm(toPath)] as const;
+    if (forms[0] !== null || forms[1] !== null) {
+      // Linux's order: the directories holding both last components ("d" itself for "d/."), then
+      // a "." entry, which cannot be renamed or replaced (EBUSY), then the source, which a
+      // trailing "/" on either side says must be a directory.
+      await this.mustBeDirectory(forms[0] === 'dot' ? from : parentOf(from), 'rename', from);
+      await this.mustBeDirectory(forms[1] === 'dot' ? to : parentOf(to), 'rename', to);
+      if (forms[0] === 'dot' || forms[1] === 'dot') throw new FsError('EBUSY', 'rename', forms[0] === 'dot' ? from : to);
+      await this.mustBeDirectory(from, 'rename');
+    }
     for (const p of [from, to]) if (p === '/' || this.pinned(p)) throw new FsError('EBUSY', 'rename', p);
     const a = this.resolve(from);
     const b = this.resolve(to);
@@ -265,6 +298,14 @@ export class Vfs {
   /** Opens a file and gives it the lowest free fd (from 3, as a process with stdio open would). */
   async open(path: string, flags: OpenOptions): Promise<OpenFile> {
     const p = normalizePath(path, 'open');
+    // "d/" and "d/." open only an existing directory; creating at "x/" is EISDIR once the
+    // directory that would hold x exists (Linux's order).
+    const form = directoryForm(path);
+    if (form === 'slash' && flags.create) {
+      await this.mustBeDirectory(parentOf(p), 'open', p);
+      throw new FsError('EISDIR', 'open', p);
+    }
+    if (form !== null) await this.mustBeDirectory(p, 'open');
     const write = flags.write || flags.create || flags.truncate;
     if (write && (p === '/' || this.pinned(p))) throw new FsError('EISDIR', 'open', p);
     const node = await this.on('open', p, (fs, rel) => fs.open(rel, flags), write);
@@ -304,7 +345,7 @@ export class Vfs {
 
   async statfs(path: string): Promise<FsUsage & { type: string }> {
     const p = normalizePath(path, 'statfs');
-    await this.stat(p, 'statfs');
+    await this.stat(path, 'statfs');
     const r = this.resolve(p);
     if (!r) return { type: 'none', blockSize: 4096, totalBlocks: 0, freeBlocks: 0 };
     const usage = await this.on('statfs', p, (fs) => fs.usage(), false);

@@ -160,6 +160,49 @@ test('copyFile_onto_the_same_file_changes_nothing', async () => {
   await kfs.unmount('/fatc');
 });
 
+test('a_trailing_slash_or_dot_asks_for_a_directory_as_in_node', async () => {
+  // The static web server's case: "/index.html/" is ENOTDIR (a 404), not the file.
+  for (const p of ['/assets/hello.txt/', '/assets/hello.txt/.', 'assets//hello.txt//']) {
+    for (const op of [kfs.stat, kfs.lstat, kfs.readFile, kfs.open, kfs.access, kfs.realpath, kfs.readdir, kfs.statfs]) {
+      assert.equal((await caught((op as (p: string) => Promise<unknown>)(p))).code, 'ENOTDIR', `${op.name} ${p}`);
+    }
+  }
+  assert.ok((await kfs.stat('/assets/')).isDirectory());
+  // Every call on every form, on FAT and tmpfs, against node:fs on a host directory.
+  const host = await nodeFs.mkdtemp(join(tmpdir(), 'kiln-fs-slash-'));
+  const dev = new MemoryBlockDevice(2 * 1024 * 1024);
+  await formatFat(dev, { type: 'fat12' });
+  await kfs.mkdir('/slash-fat');
+  await vfs.mount('/slash-fat', await mountFat(dev), 'disk:8');
+  await kfs.mkdir('/slash-tmp');
+  type Api = typeof nodeFs;
+  const calls: [string, (f: Api, root: string, p: string) => Promise<unknown>][] = [
+    ['stat', (f, _, p) => f.stat(p)], ['readFile', (f, _, p) => f.readFile(p)], ['writeFile', (f, _, p) => f.writeFile(p, 'y')],
+    ['appendFile', (f, _, p) => f.appendFile(p, 'y')], ['open r+', (f, _, p) => f.open(p, 'r+').then((h) => h.close())],
+    ['access', (f, _, p) => f.access(p)], ['realpath', (f, _, p) => f.realpath(p)], ['readdir', (f, _, p) => f.readdir(p)],
+    ['unlink', (f, _, p) => f.unlink(p)], ['rmdir', (f, _, p) => f.rmdir(p)], ['mkdir', (f, _, p) => f.mkdir(p)],
+    ['mkdir -p', (f, _, p) => f.mkdir(p, { recursive: true })], ['truncate', (f, _, p) => f.truncate(p)],
+    ['rm -rf', (f, _, p) => f.rm(p, { recursive: true, force: true })],
+    ['copyFile from', (f, root, p) => f.copyFile(p, `${root}/copy`)], ['copyFile to', (f, root, p) => f.copyFile(`${root}/f`, p)],
+    ['rename from', (f, root, p) => f.rename(p, `${root}/moved`)], ['rename to', (f, root, p) => f.rename(`${root}/f`, p)],
+  ];
+  const outcome = async (f: Api, root: string, p: string, call: (f: Api, root: string, p: string) => Promise<unknown>): Promise<string> => {
+    for (const e of await f.readdir(root)) await f.rm(`${root}/${e}`, { recursive: true });
+    await f.writeFile(`${root}/f`, 'x');
+    await f.mkdir(`${root}/dir`);
+    const r = await call(f, root, `${root}/${p}`).then(() => 'ok', (e: { code?: string }) => `error ${e.code}`);
+    return `${r}; ${(await f.readdir(root)).sort().join(',')}; f=${await f.readFile(`${root}/f`, 'utf8').catch(() => '-')}`;
+  };
+  for (const p of ['f/', 'f/.', 'f//', 'f/x', 'dir/', 'dir/.', 'nope/', 'nope/.']) {
+    for (const [name, call] of calls) {
+      const want = await outcome(nodeFs, host, p, call);
+      for (const root of ['/slash-fat', '/slash-tmp']) assert.equal(await outcome(kfs as unknown as Api, root, p, call), want, `${name} ${root}/${p}`);
+    }
+  }
+  await kfs.unmount('/slash-fat');
+  await nodeFs.rm(host, { recursive: true });
+});
+
 test('mounts_statfs_mount_unmount_sync', async () => {
   assert.deepEqual(kfs.mounts(), [
     { path: '/', type: 'tmpfs', readOnly: false, source: 'tmpfs' },
@@ -191,7 +234,13 @@ type Op =
   | ['unlink', string] | ['rmdir', string] | ['rename', string, string] | ['readdir', string] | ['stat', string]
   | ['rm', string, boolean] | ['copyFile', string, string];
 
-const pathArb = fc.array(fc.constantFrom('a', 'b', 'c'), { minLength: 1, maxLength: 3 }).map((p) => p.join('/'));
+// Paths end now and then in "/" or "/." (a directory is asked for); copyFile and rename also get
+// two spellings of one path.
+const pathArb = fc.tuple(
+  fc.array(fc.constantFrom('a', 'b', 'c'), { minLength: 1, maxLength: 3 }),
+  fc.constantFrom('', '', '', '', '', '', '/', '/.'),
+).map(([p, tail]) => p.join('/') + tail);
+const samePathArb = pathArb.map((p) => [p, `./${p}`] as const);
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.tuple(fc.constant('mkdir' as const), pathArb, fc.boolean()),
   fc.tuple(fc.constant('writeFile' as const), pathArb, fc.string({ maxLength: 5 })),
@@ -204,6 +253,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.tuple(fc.constant('stat' as const), pathArb),
   fc.tuple(fc.constant('rm' as const), pathArb, fc.boolean()),
   fc.tuple(fc.constant('copyFile' as const), pathArb, pathArb),
+  samePathArb.map(([a, b]): Op => ['copyFile', a, b]),
+  samePathArb.map(([a, b]): Op => ['rename', a, b]),
 );
 
 type Api = { [K in Op[0]]: (...a: never[]) => Promise<unknown> };
@@ -243,7 +294,7 @@ test('model_kiln_fs_matches_node_fs_on_a_host_directory', async () => {
       // libuv deletes an existing destination when the source turns out to be a directory;
       // kiln:fs leaves it alone (EISDIR either way): that case is not compared.
       if (op[0] === 'copyFile' && (await nodeFs.stat(join(hostRoot, op[1])).then((st) => st.isDirectory(), () => false))) continue;
-      const want = await apply(nodeFs, (p) => join(hostRoot, p), op);
+      const want = await apply(nodeFs, (p) => `${hostRoot}/${p}`, op);
       const got = await apply(kfs, (p) => `${guestRoot}/${p}`, op);
       assert.equal(got, want, JSON.stringify(op));
     }

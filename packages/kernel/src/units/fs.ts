@@ -6,7 +6,7 @@
 // Types for apps: modules.d.ts. Spec: docs/ARCHITECTURE.md "Filesystems".
 
 import { decodeUtf8, encodeUtf8 } from '@kiln/common/text/utf8.ts';
-import { joinPath, normalizePath, parentOf } from '../fs/path.ts';
+import { directoryForm, joinPath, normalizePath, parentOf } from '../fs/path.ts';
 import { openMountSource } from '../fs/mount_sources.ts';
 import { badMountPath, formatMountSource, parseMountSource } from '../fs/mount_spec.ts';
 import { vfs } from '../fs/root.ts';
@@ -448,7 +448,7 @@ export async function readdir(path: string, options?: string | { encoding?: stri
 export async function mkdir(path: string, options?: number | { recursive?: boolean; mode?: number }): Promise<string | undefined> {
   const p = normalizePath(pathArg(path), 'mkdir');
   if (typeof options !== 'object' || options === null || options.recursive !== true) {
-    await vfs.mkdir(p);
+    await vfs.mkdir(path);
     return undefined;
   }
   let first: string | undefined;
@@ -460,7 +460,8 @@ export async function mkdir(path: string, options?: number | { recursive?: boole
       first ??= at;
     } catch (e) {
       if (!(e instanceof FsError) || e.code !== 'EEXIST') throw e;
-      if ((await vfs.stat(at, 'mkdir')).type !== 'directory') throw new FsError(at === p ? 'EEXIST' : 'ENOTDIR', 'mkdir', p);
+      // As Node: an existing file is EEXIST for "f", ENOTDIR for "f/" or "f/." or "f/x".
+      if ((await vfs.stat(at, 'mkdir')).type !== 'directory') throw new FsError(at === p && directoryForm(path) === null ? 'EEXIST' : 'ENOTDIR', 'mkdir', p);
     }
   }
   return first;
@@ -471,13 +472,14 @@ export async function rm(path: string, options?: { recursive?: boolean; force?: 
   const p = normalizePath(pathArg(path), 'rm');
   let st: FileStat;
   try {
-    st = await vfs.stat(p, 'rm');
+    st = await vfs.stat(path, 'rm');
   } catch (e) {
     if (options?.force === true && e instanceof FsError && e.code === 'ENOENT') return;
     throw e;
   }
   if (st.type !== 'directory') return vfs.unlink(p);
   if (options?.recursive !== true) throw new FsError('EISDIR', 'rm', p, 'Path is a directory (use { recursive: true })');
+  if (directoryForm(path) === 'dot') throw new FsError('EINVAL', 'rm', p, 'cannot remove "."');
   for (const e of await vfs.readdir(p)) await rm(joinPath(p, e.name), options);
   await vfs.rmdir(p);
 }
@@ -540,7 +542,7 @@ export async function access(path: string, mode: number = constants.F_OK): Promi
 /** The absolute normalised path (Kiln has no symbolic links); ENOENT if it does not exist. */
 export async function realpath(path: string): Promise<string> {
   const p = normalizePath(pathArg(path), 'realpath');
-  await vfs.stat(p, 'realpath');
+  await vfs.stat(path, 'realpath');
   return p;
 }
 

@@ -203,6 +203,29 @@ test('a_trailing_slash_or_dot_asks_for_a_directory_as_in_node', async () => {
   await nodeFs.rm(host, { recursive: true });
 });
 
+test('readFile_of_a_corrupt_fat_size_is_eio_whatever_the_claim', async () => {
+  const dev = new MemoryBlockDevice(2 * 1024 * 1024);
+  await formatFat(dev, { type: 'fat12' });
+  const fat = await mountFat(dev);
+  const f = await fat.open('/BIG.BIN', { read: true, write: true, create: true, exclusive: false, truncate: false });
+  await f.write(0, new Uint8Array(3000).fill(1));
+  await f.close();
+  await fat.unmount();
+  const entry = Buffer.from(dev.bytes.buffer).indexOf('BIG     BIN', 0, 'latin1');
+  await kfs.mkdir('/corrupt');
+  for (const claim of [60 * 1024 * 1024, 200 * 1024 * 1024, 2 ** 32 - 1]) {
+    new DataView(dev.bytes.buffer).setUint32(entry + 28, claim, true);
+    await vfs.mount('/corrupt', await mountFat(dev, { readOnly: true }), 'disk:9');
+    assert.equal((await kfs.stat('/corrupt/BIG.BIN')).size, claim);
+    for (const read of [() => kfs.readFile('/corrupt/BIG.BIN'), () => kfs.open('/corrupt/BIG.BIN').then((h) => h.readFile())]) {
+      const e = await caught(read());
+      assert.equal(e.code, 'EIO', `${claim}: ${e.message}`);
+      assert.match(e.message as string, /^EIO: corrupt FAT volume: file "BIG.BIN" claims \d+ bytes, its chain holds \d+ clusters of \d+, open '\/corrupt\/BIG.BIN'$/);
+    }
+    await kfs.unmount('/corrupt');
+  }
+});
+
 test('mounts_statfs_mount_unmount_sync', async () => {
   assert.deepEqual(kfs.mounts(), [
     { path: '/', type: 'tmpfs', readOnly: false, source: 'tmpfs' },

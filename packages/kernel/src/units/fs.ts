@@ -369,10 +369,20 @@ export class FileHandle {
   }
 }
 
+/** Node's refusal to read a file of 2 GiB or more into one buffer (readFile). */
+class FileTooLarge extends RangeError {
+  readonly code = 'ERR_FS_FILE_TOO_LARGE';
+}
+
+/** Largest file readFile reads (Node's kIoMaxLength). */
+const READ_MAX = 2 ** 31 - 1;
+
 async function readAll(file: OpenFile): Promise<Uint8Array> {
   const st = await file.stat();
   if (st.type === 'directory') throw new FsError('EISDIR', 'read', file.path);
-  let buf = new Uint8Array(Math.max(0, st.size - file.position) || CHUNK);
+  const rest = Math.max(0, st.size - file.position);
+  if (rest > READ_MAX) throw new FileTooLarge(`File size (${rest}) is greater than 2 GiB`);
+  let buf = new Uint8Array(rest || CHUNK);
   let used = 0;
   for (;;) {
     if (used === buf.length) {

@@ -193,6 +193,36 @@ test('file_size_limit_is_efbig', async () => {
   await f.close();
 });
 
+/** Sets the size field of the directory entry with this 11-byte short name, on the device. */
+function claimSize(dev: MemoryBlockDevice, rawName: string, size: number): void {
+  const at = Buffer.from(dev.bytes.buffer, dev.bytes.byteOffset, dev.bytes.length).indexOf(rawName, 0, 'latin1');
+  assert.ok(at >= 0, `no entry ${rawName}`);
+  new DataView(dev.bytes.buffer, dev.bytes.byteOffset).setUint32(at + 28, size, true);
+}
+
+test('a_size_its_chain_cannot_hold_is_eio_at_open', async () => {
+  const { dev, fs } = await fresh('fat16', 8 * MiB);
+  const cs = (await fs.usage()).blockSize;
+  await put(fs, '/F.TXT', 'x'.repeat(100));
+  await fs.unmount();
+  for (const claim of [cs + 1, 60 * MiB, 200 * MiB, 0xffffffff]) {
+    claimSize(dev, 'F       TXT', claim);
+    const again = await mountFat(dev);
+    assert.equal((await again.stat('/F.TXT')).size, claim); // the entry says so
+    for (const flags of [R, { ...R, write: true }, { ...W, create: false }]) {
+      const e = await again.open('/F.TXT', flags).then(() => undefined, (x: unknown) => x);
+      assert.ok(e instanceof FsError && e.code === 'EIO', `${claim}: ${e}`);
+      assert.match(e.message, new RegExp(`^EIO: corrupt FAT volume: file "F.TXT" claims ${claim} bytes, its chain holds 1 clusters of ${cs}, open '/F.TXT'$`));
+    }
+    // Truncating on open rewrites the entry: the file is usable again.
+    const f = await again.open('/F.TXT', { ...W, truncate: true });
+    await f.close();
+    assert.equal((await again.stat('/F.TXT')).size, 0);
+    await put(again, '/F.TXT', 'x'.repeat(100));
+    await again.unmount();
+  }
+});
+
 test('read_only_mount_refuses_changes', async () => {
   const { dev, fs } = await fresh('fat12', 2 * MiB);
   await put(fs, '/f', 'data');

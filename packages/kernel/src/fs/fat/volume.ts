@@ -416,6 +416,15 @@ export class FatVolume implements FileSystem {
     return node;
   }
 
+  /** EIO (CorruptVolume) when a file's entry claims more bytes than its cluster chain holds. */
+  async checkSize(node: FatNode): Promise<void> {
+    const chain = await this.chainOf(node);
+    const size = node.short.size;
+    if (chain.length * this.g.clusterSize < size) {
+      throw new CorruptVolume(`file ${JSON.stringify(node.name)} claims ${size} bytes, its chain holds ${chain.length} clusters of ${this.g.clusterSize}`);
+    }
+  }
+
   statOf(node: FatNode): FileStat {
     const s = node.short;
     return {
@@ -627,6 +636,9 @@ export class FatVolume implements FileSystem {
         await this.beginChange();
         node = await this.createEntry(dir!, name, this.stamp());
       }
+      // A size its chain cannot hold is a corrupt entry: EIO now, before a reader allocates for it
+      // (opening with truncation rewrites the size, so it may proceed).
+      if (!node.isDir && !(flags.truncate && flags.write)) await this.checkSize(node);
       const handle = new FatFileHandle(this, node, path, flags);
       node.openCount++;
       this.openNodes.add(node);

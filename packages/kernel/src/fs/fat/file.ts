@@ -92,7 +92,7 @@ export class FatFileHandle implements FileNode {
   sync(): Promise<void> {
     return this.vol.run('fsync', this.path, async () => {
       if (this.closed) throw new Fail('EBADF', 'file is closed');
-      if (!this.vol.readOnly) await this.vol.commit();
+      if (!this.vol.readOnly) await this.vol.commit('clean');
     });
   }
 
@@ -165,8 +165,7 @@ async function ensureClusters(vol: FatVolume, node: FatNode, size: number): Prom
   if (chain.length >= need) return chain;
   const tail = chain.length ? chain[chain.length - 1]! : 0;
   if (tail && vol.fat.mustCommitBeforeExtending(tail)) {
-    await vol.commit();
-    await vol.beginChange();
+    await vol.commit('dirty');
   }
   const added = await vol.allocate(need - chain.length, tail ? tail + 1 : 0);
   if (tail) vol.fat.set(tail, added[0]!);

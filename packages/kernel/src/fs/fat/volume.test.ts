@@ -223,6 +223,46 @@ test('a_size_its_chain_cannot_hold_is_eio_at_open', async () => {
   }
 });
 
+test('a_commit_inside_an_operation_leaves_the_volume_marked_dirty', async () => {
+  // Reaches ensureSlots' commit: a full directory whose last cluster lost its on-disk link in
+  // this epoch. On a cross-linked volume: D's chain x → z → f2, F's chain z → f2; truncating F to
+  // one cluster cuts z's link, then a new entry in D (loaded afterwards: chain [x, z]) must grow it.
+  const { dev, fs } = await fresh('fat16', 8 * MiB);
+  const cs = (await fs.usage()).blockSize;
+  await fs.mkdir('/D');
+  for (let i = 0; i < (2 * cs) / 32 - 2; i++) await put(fs, `/D/F${i}.TXT`, '');
+  await put(fs, '/F', new Uint8Array(2 * cs).fill(7));
+  await fs.unmount();
+  const view = new DataView(dev.bytes.buffer, dev.bytes.byteOffset);
+  const bytes = Buffer.from(dev.bytes.buffer, dev.bytes.byteOffset, dev.bytes.length);
+  const firstCluster = (raw: string): number => view.getUint16(bytes.indexOf(raw, 0, 'latin1') + 26, true);
+  const fatAt = view.getUint16(14, true) * 512;
+  const fatSize = view.getUint16(22, true) * 512;
+  const setFat = (c: number, v: number): void => {
+    for (const copy of [0, 1]) view.setUint16(fatAt + copy * fatSize + c * 2, v, true);
+  };
+  const x = firstCluster('D          ');
+  const z = view.getUint16(fatAt + x * 2, true);
+  const f2 = view.getUint16(fatAt + firstCluster('F          ') * 2, true);
+  assert.ok(z >= 2 && z < 0xfff8 && f2 >= 2 && f2 < 0xfff8);
+  setFat(z, f2);
+  view.setUint16(bytes.indexOf('F          ', 0, 'latin1') + 26, z, true);
+
+  const vol = await mountFat(dev);
+  const f = await vol.open('/F', { ...R, write: true });
+  await f.truncate(cs);
+  await f.close();
+  await (await vol.open('/D/NEW.TXT', W)).close(); // an empty file: no write marks the volume dirty after the commit
+  const ntFlags = 0x25;
+  assert.equal(dev.bytes[ntFlags]! & 1, 1, 'the BPB says dirty while changes are pending');
+  assert.equal(view.getUint16(fatAt + 2, true) & 0x8000, 0, 'FAT[1] says dirty while changes are pending');
+  await vol.sync();
+  assert.equal(dev.bytes[ntFlags]! & 1, 0);
+  const again = await mountFat(dev);
+  assert.equal((await again.stat('/D/NEW.TXT')).size, 0);
+  assert.equal((await again.readdir('/D')).length, (2 * cs) / 32 - 1);
+});
+
 test('read_only_mount_refuses_changes', async () => {
   const { dev, fs } = await fresh('fat12', 2 * MiB);
   await put(fs, '/f', 'data');

@@ -10,7 +10,8 @@
 //   3. links from existing chain ends onto the new chains;
 //   4. directory sectors (a rename's removal before its new entry: LATE units last);
 //   5. entries being freed or shortened become end-of-chain; then they become free;
-//   6. FSInfo (exact free count, next-free hint), FAT[1] and the BPB flag say clean.
+//   6. FSInfo (exact free count, next-free hint), FAT[1] and the BPB flag say clean; a commit
+//      inside an operation that goes on (commit('dirty')) marks the volume dirty again (step 1).
 // What a crash leaves (fsck.fat -n): everything up to the last completed sync, plus in-place
 // overwrites of existing file data, plus any prefix of the interrupted commit's steps; at worst
 // lost clusters (allocated, owned by no entry), files whose chain is longer than their size,
@@ -162,7 +163,7 @@ export class FatVolume implements FileSystem {
    */
   async beginChange(): Promise<void> {
     if (this.readOnly) throw new Fail('EROFS');
-    if (this.fat.changeCount > AUTO_COMMIT_CHANGES) await this.commit();
+    if (this.fat.changeCount > AUTO_COMMIT_CHANGES) await this.commit('dirty');
     if (!this.markedDirty) await this.markDirtyOnDisk();
   }
 
@@ -173,8 +174,7 @@ export class FatVolume implements FileSystem {
     } catch (e) {
       if (!(e instanceof NoSpace) || !e.pendingFrees) throw e;
     }
-    await this.commit();
-    await this.markDirtyOnDisk();
+    await this.commit('dirty');
     return this.fat.allocate(count, near);
   }
 
@@ -228,8 +228,18 @@ export class FatVolume implements FileSystem {
     this.markedDirty = true;
   }
 
-  /** Writes every cached change in the crash-safe order described at the top of this file. */
-  async commit(): Promise<void> {
+  /**
+   * Writes every cached change in the crash-safe order described at the top of this file. `then`
+   * says what the volume is afterwards: 'clean' ends the epoch (sync, fsync, unmount); 'dirty' is
+   * a commit inside a change that goes on (to reuse freed clusters, re-link a chain, order a
+   * rename), so the volume is marked dirty again before the change writes anything.
+   */
+  async commit(then: 'clean' | 'dirty'): Promise<void> {
+    await this.commitClean();
+    if (then === 'dirty') await this.markDirtyOnDisk();
+  }
+
+  private async commitClean(): Promise<void> {
     if (!this.markedDirty) {
       await this.dev.flush();
       return;
@@ -385,7 +395,7 @@ export class FatVolume implements FileSystem {
     const k = Math.ceil(((dir.appendSlot(count) + count) * DIRENT_SIZE - dir.buf.length) / cs);
     if (dir.capacity + (k * cs) / DIRENT_SIZE > DIR_MAX_SLOTS) throw new Fail('ENOSPC', 'a FAT directory holds at most 65536 entries');
     const tail = dir.clusters[dir.clusters.length - 1]!;
-    if (this.fat.mustCommitBeforeExtending(tail)) await this.commit();
+    if (this.fat.mustCommitBeforeExtending(tail)) await this.commit('dirty');
     const added = await this.allocate(k, tail + 1);
     this.fat.set(tail, added[0]!);
     dir.grow(added, cs);
@@ -538,20 +548,17 @@ export class FatVolume implements FileSystem {
       let slot = dst.findSlots(form.slots);
       let level = slot >= 0 ? this.renameLevels(src, dst, slot, form.slots, target, moveDir) : null;
       if (slot >= 0 && level === null) {
-        await this.commit();
-        await this.markDirtyOnDisk();
+        await this.commit('dirty');
         level = this.renameLevels(src, dst, slot, form.slots, target, moveDir);
       }
       if (slot < 0 || level === null) {
         // The new entry needs new directory clusters: make the removal durable on its own first.
-        await this.commit();
-        await this.markDirtyOnDisk();
+        await this.commit('dirty');
         srcDir.removeEntries(src, LEVEL_NORMAL);
         if (moveDir) src.dir!.setDotDot(dst.node === this.root ? 0 : dst.node.short.cluster, LEVEL_NORMAL);
         this.dirtyDirs.add(srcDir);
         if (moveDir) this.dirtyDirs.add(src.dir!);
-        await this.commit();
-        await this.markDirtyOnDisk();
+        await this.commit('dirty');
         if (target) await this.removeTarget(target, LEVEL_NORMAL);
         form = this.entryForm(dst, name);
         slot = await this.ensureSlots(dst, form.slots);
@@ -655,7 +662,7 @@ export class FatVolume implements FileSystem {
   }
 
   sync(): Promise<void> {
-    return this.run('sync', '/', () => this.commit());
+    return this.run('sync', '/', () => this.commit('clean'));
   }
 
   usage(): Promise<FsUsage> {
@@ -672,7 +679,7 @@ export class FatVolume implements FileSystem {
           await this.release(node);
         }
       }
-      if (!this.readOnly) await this.commit();
+      if (!this.readOnly) await this.commit('clean');
       this.unmounted = true;
     });
   }

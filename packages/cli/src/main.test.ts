@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { BUILD_HELP, MAIN_HELP, RUN_HELP } from './help.ts';
-import { decodeQemuStatus, qemuArgs, qemuNetArgs, qemuVirtioArgs } from './qemu.ts';
+import { decodeQemuStatus, qemuArgs, qemuNetArgs, qemuOutcome, qemuVirtioArgs } from './qemu.ts';
 import { parseNet } from './flags.ts';
 import { guestCmdline, guestIpParam } from './run.ts';
 
@@ -113,6 +113,11 @@ test('qemu_args_and_status_decoding', () => {
   assert.deepEqual(decodeQemuStatus(1), { exitCode: 0, reason: 'exit' });
   assert.deepEqual(decodeQemuStatus(0), { exitCode: 0, reason: 'reset' });
   assert.equal(decodeQemuStatus(2).reason, 'error');
+  // QEMU ends with status 0 on SIGTERM/SIGINT/SIGHUP: a failure, not the guest's exit 0.
+  assert.deepEqual(qemuOutcome(0, null, 'qemu-system-x86_64: terminating on signal 15 from pid 42 (bash)\n'), { exitCode: 123, reason: 'killed', message: 'QEMU was terminated by signal 15 (SIGTERM) from pid 42 (bash)' });
+  assert.deepEqual(qemuOutcome(null, 'SIGKILL', ''), { exitCode: 123, reason: 'killed', message: 'QEMU was killed by SIGKILL' });
+  assert.deepEqual(qemuOutcome(0, null, ''), { exitCode: 0, reason: 'reset' });
+  assert.deepEqual(qemuOutcome(1, null, 'qemu-system-x86_64: -drive x: No such file\n'), { exitCode: 125, reason: 'error', message: 'QEMU failed: -drive x: No such file' });
 });
 
 test('build_errors_name_the_import_and_file', { skip: existsSync(join(ROOT, 'arch/build/kiln-core.elf')) ? false : 'arch/build missing (make -C arch)' }, () => {

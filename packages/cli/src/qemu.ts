@@ -1,10 +1,14 @@
 // `kiln run --vmm qemu`: boots the image with QEMU's microvm machine through the PVH entry.
 // The guest's exit code arrives through isa-debug-exit as QEMU's status (code << 1) | 1;
-// status 0 without a debug exit means the guest reset (i8042) or QEMU quit: reason 'reset'.
+// status 0 without a debug exit means the guest reset (i8042) or QEMU quit: reason 'reset'; QEMU
+// ended by a signal (its own "terminating on signal N" and status 0, or killed) is reason 'killed'.
+// The console goes through a regular file (console_file.ts: QEMU's serial drops bytes behind a pipe).
 // Spec: QEMU docs/system/i386/microvm.rst, hw/misc/debugexit.c; docs/ARCHITECTURE.md "Exit codes".
 
 import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { FileTail, closeQuietly, openUnlinkedFile, type ConsoleWriter } from './console_file.ts';
 import type { NetSpec } from './flags.ts';
 
 export type Accel = 'kvm' | 'tcg';
@@ -16,7 +20,10 @@ export interface QemuOptions {
   cmdline: string;
   accel: Accel;
   timeoutMs?: number;
-  stdout: (chunk: Uint8Array) => void;
+  /** The guest's console (awaited when it returns a promise); unused with stdoutFile. */
+  stdout: ConsoleWriter;
+  /** A regular file's descriptor QEMU writes the console to itself (kiln's stdout when it is a file). */
+  stdoutFile?: number;
   stderr?: (chunk: Uint8Array) => void;
   qemu?: string;
   /** virtio-blk disks (raw images), attached as virtio-blk-device on microvm's virtio-mmio. */
@@ -27,7 +34,7 @@ export interface QemuOptions {
 
 export interface QemuResult {
   exitCode: number;
-  reason: 'exit' | 'reset' | 'timeout' | 'error';
+  reason: 'exit' | 'reset' | 'timeout' | 'killed' | 'error';
   message?: string;
 }
 
@@ -90,47 +97,89 @@ export function decodeQemuStatus(status: number): QemuResult {
   return { exitCode: status, reason: 'error', message: `QEMU failed (exit status ${status})` };
 }
 
+/** QEMU's own line when a signal ends it (status 0 follows): "terminating on signal 15 from pid 42 (bash)". */
+export function qemuSignalLine(stderr: string): string | undefined {
+  const m = /^qemu-system-[\w-]+: terminating on signal (\d+)(.*)$/m.exec(stderr);
+  if (!m) return undefined;
+  const name = Object.entries(osConstants.signals).find(([, n]) => n === Number(m[1]))?.[0];
+  return `QEMU was terminated by signal ${m[1]}${name ? ` (${name})` : ''}${m[2]!.trimEnd()}`;
+}
+
+/** The outcome of QEMU's end: its status or signal and what it said on stderr. */
+export function qemuOutcome(status: number | null, signal: NodeJS.Signals | null, stderr: string): QemuResult {
+  if (status === null) return { exitCode: 123, reason: 'killed', message: `QEMU was killed by ${signal ?? 'a signal'}` };
+  const signalled = qemuSignalLine(stderr);
+  if (signalled !== undefined && (status === 0 || status === 1)) return { exitCode: 123, reason: 'killed', message: signalled };
+  const r = decodeQemuStatus(status);
+  // Status 1 is also QEMU's own failure (a bad -drive, a locked image): then it says why on
+  // stderr and the guest never ran, so it is not the guest's exit code 0.
+  const qemuSaid = stderr.split('\n').find((l) => l.startsWith(`${QEMU_BINARY}:`));
+  if (status === 1 && qemuSaid !== undefined) {
+    return { exitCode: 125, reason: 'error', message: `QEMU failed: ${qemuSaid.slice(QEMU_BINARY.length + 1).trim()}` };
+  }
+  if (r.reason === 'error') {
+    const last = stderr.trim().split('\n').filter((l) => l !== '').pop();
+    r.message = last === undefined ? r.message : `QEMU failed (exit status ${status}): ${last}`;
+  }
+  return r;
+}
+
+/** Signals kiln passes on to QEMU before ending by them itself. */
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
+
 export function runQemu(o: QemuOptions): Promise<QemuResult> {
   return new Promise((resolvePromise) => {
-    const child = spawn(o.qemu ?? QEMU_BINARY, qemuArgs(o), { stdio: ['ignore', 'pipe', 'pipe'] });
+    // The console: kiln's own stdout when it is a regular file, else a temporary file that `tail`
+    // copies to o.stdout (console_file.ts).
+    const consoleFd = o.stdoutFile ?? openUnlinkedFile();
+    const tail = o.stdoutFile === undefined ? new FileTail(consoleFd, o.stdout) : undefined;
+    // A signal that would end kiln goes to QEMU first (else QEMU runs on, orphaned); once QEMU is
+    // gone and its console copied, kiln ends by that signal itself.
+    let hostSignal: NodeJS.Signals | undefined;
+    const onSignal = (sig: NodeJS.Signals): void => {
+      hostSignal = sig;
+      child.kill(sig);
+    };
+    for (const sig of FORWARDED_SIGNALS) process.on(sig, onSignal);
+    let settled = false;
+    const settle = (r: QemuResult): void => {
+      if (settled) return;
+      settled = true;
+      if (timer) clearTimeout(timer);
+      const end = (res: QemuResult): void => {
+        if (tail) closeQuietly(consoleFd);
+        for (const sig of FORWARDED_SIGNALS) process.off(sig, onSignal);
+        if (hostSignal !== undefined) process.kill(process.pid, hostSignal);
+        resolvePromise(res);
+      };
+      if (!tail) return end(r);
+      tail.finish();
+      void tail.done.then(() => end(r), (err: Error) => end({ exitCode: 125, reason: 'error', message: `cannot copy the guest console: ${err.message}` }));
+    };
+    let timer: NodeJS.Timeout | undefined;
+    const child = spawn(o.qemu ?? QEMU_BINARY, qemuArgs(o), { stdio: ['ignore', consoleFd, 'pipe'] });
     let stderr = '';
     let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
     if (o.timeoutMs !== undefined) {
       timer = setTimeout(() => {
         timedOut = true;
         child.kill('SIGKILL');
       }, o.timeoutMs);
     }
-    child.stdout.on('data', (c: Buffer) => o.stdout(c));
-    child.stderr.on('data', (c: Buffer) => {
+    child.stderr!.on('data', (c: Buffer) => {
       stderr += c.toString();
       o.stderr?.(c);
     });
     child.on('error', (err) => {
-      if (timer) clearTimeout(timer);
       const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
-      resolvePromise({
+      settle({
         exitCode: 125, reason: 'error',
         message: missing ? `${QEMU_BINARY} not found (apt-get install qemu-system-x86)` : `cannot start QEMU: ${err.message}`,
       });
     });
     child.on('close', (status, signal) => {
-      if (timer) clearTimeout(timer);
-      if (timedOut) return resolvePromise({ exitCode: 124, reason: 'timeout' });
-      if (status === null) return resolvePromise({ exitCode: 125, reason: 'error', message: `QEMU was killed by ${signal}` });
-      const r = decodeQemuStatus(status);
-      // Status 1 is also QEMU's own failure (a bad -drive, a locked image): then it says why on
-      // stderr and the guest never ran, so it is not the guest's exit code 0.
-      const qemuSaid = stderr.split('\n').find((l) => l.startsWith(`${QEMU_BINARY}:`));
-      if (status === 1 && qemuSaid !== undefined && !/terminating on signal/.test(qemuSaid)) {
-        return resolvePromise({ exitCode: 125, reason: 'error', message: `QEMU failed: ${qemuSaid.slice(QEMU_BINARY.length + 1).trim()}` });
-      }
-      if (r.reason === 'error') {
-        const last = stderr.trim().split('\n').filter((l) => l !== '').pop();
-        r.message = last === undefined ? r.message : `QEMU failed (exit status ${status}): ${last}`;
-      }
-      resolvePromise(r);
+      if (timedOut) return settle({ exitCode: 124, reason: 'timeout' });
+      settle(qemuOutcome(status, signal, stderr));
     });
   });
 }

@@ -10,6 +10,7 @@ import { MOUNTS_PARAM, formatMounts, type MountRequest } from '@kiln/kernel/fs/m
 import { quoteArg } from '@kiln/kernel/units/cmdline.ts';
 import { CliError } from './errors.ts';
 import { checkImage } from './image_check.ts';
+import { isRegularFile } from './console_file.ts';
 import { kvmUsable, runQemu, type Accel } from './qemu.ts';
 import type { NetSpec } from './flags.ts';
 
@@ -119,6 +120,27 @@ export function checkMounts(image: Uint8Array, path: string, mounts: readonly Mo
   if (hidden) throw new CliError('EUSAGE', `--mount ${hidden.path}: the image's --assets files are mounted there (mount somewhere else)`);
 }
 
+/**
+ * Writes to kiln's stdout and resolves once the bytes are with the OS, so a slow reader slows the
+ * copy instead of piling up in memory, and nothing is still queued when kiln exits. A reader that
+ * went away (EPIPE) gets nothing more; the guest runs on.
+ */
+export function stdoutWriter(out: NodeJS.WritableStream & { writableEnded?: boolean } = process.stdout): (chunk: Uint8Array) => Promise<void> | void {
+  let broken = false;
+  out.on('error', () => {
+    broken = true;
+  });
+  return (chunk) => {
+    if (broken) return;
+    return new Promise<void>((resolve) => {
+      out.write(chunk, (err) => {
+        if (err) broken = true;
+        resolve();
+      });
+    });
+  };
+}
+
 function readImage(path: string, memMiB: number): Uint8Array {
   let bytes: Uint8Array;
   try {
@@ -172,8 +194,11 @@ export async function runImage(o: RunOptions): Promise<number> {
     const accel = o.accel ?? (kvmUsable() ? 'kvm' : 'tcg');
     if (accel === 'kvm' && !kvmUsable()) throw new CliError('EVMM', '--accel kvm: /dev/kvm is missing or not usable (try --accel tcg)');
     o.info?.(`vmm=qemu accel=${accel}`);
-    const r = await runQemu({ image: o.image, memMiB: o.memMiB, cpus: o.cpus, cmdline, accel, timeoutMs, stdout, disks: o.disks ?? [], ...(o.net ? { net: vmmNet(o.net) } : {}) });
+    // kiln's stdout when it is a regular file QEMU writes itself; else the copy waits for stdout.
+    const console = o.stdout ? { stdout: o.stdout } : isRegularFile(1) ? { stdout, stdoutFile: 1 } : { stdout: stdoutWriter() };
+    const r = await runQemu({ image: o.image, memMiB: o.memMiB, cpus: o.cpus, cmdline, accel, timeoutMs, ...console, disks: o.disks ?? [], ...(o.net ? { net: vmmNet(o.net) } : {}) });
     if (r.reason === 'timeout') return fromVmResult({ ...r, reason: 'timeout' }, o.timeoutS);
+    if (r.reason === 'killed') throw new CliError('EGUEST', `the guest died: ${r.message ?? 'QEMU was killed'}`);
     if (r.reason === 'error') throw new CliError('EVMM', r.message ?? 'QEMU failed');
     return r.exitCode;
   }

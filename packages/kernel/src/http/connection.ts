@@ -195,7 +195,7 @@ export class HttpConnection {
     const phase = this.phase;
     this.timedOut = true;
     if ((phase === 'head' || phase === 'body') && !this.responseStarted) {
-      this.failed = new RequestBodyError(408, phase === 'head' ? 'request head not received in time' : 'request body not received in time');
+      this.failed = new RequestBodyError(408, phase === 'head' ? 'request head not received in time' : 'request body not received in time (or slower than the minimum rate)');
       this.sendErrorAndClose(408, this.failed.message);
       return;
     }
@@ -498,10 +498,19 @@ export class HttpConnection {
   consume(n: number): void {
     this.start += n;
   }
-  /** @internal Reads more body bytes; null when the peer ended the stream or the connection closed. */
-  readBody(): Promise<number | null> {
-    this.setPhase('body', this.host.limits.bodyTimeoutMs);
+  /**
+   * @internal Reads more body bytes; null when the peer ended the stream or the connection
+   * closed. The wait is bounded by the body timeout, the minimum rate (bodyTimeoutMs plus
+   * `received` / minBodyBytesPerSec seconds of waiting in all) and the body deadline; the time
+   * waited is added to `body.waitedMs`.
+   */
+  readBody(body: { readonly received: number; waitedMs: number }): Promise<number | null> {
+    const l = this.host.limits;
+    const byRate = l.minBodyBytesPerSec > 0 ? l.bodyTimeoutMs + (body.received / l.minBodyBytesPerSec) * 1000 : Infinity;
+    const t0 = this.host.clock.now();
+    this.setPhase('body', Math.max(0, Math.min(l.bodyTimeoutMs, byRate - body.waitedMs, l.bodyDeadlineMs - body.waitedMs)));
     return this.fill().then((n) => {
+      body.waitedMs += this.host.clock.now() - t0;
       if (this.phase === 'body') this.setPhase('handler', Infinity);
       return n;
     });
@@ -568,6 +577,8 @@ function cancelBody(res: Response): void {
 /** The body of one request, read from the connection's buffer on demand. */
 class RequestBody {
   received = 0;
+  /** Time spent waiting for this body's bytes (readBody), ms. */
+  waitedMs = 0;
   done = false;
   private detached = false;
   /** The 100-continue question is settled: sent, or never to be sent. */
@@ -621,7 +632,7 @@ class RequestBody {
     for (;;) {
       const chunk = this.take();
       if (chunk !== undefined) return chunk;
-      const n = await this.c.readBody();
+      const n = await this.c.readBody(this);
       if (n === null) {
         const f = this.c.timedOutOrFailed;
         throw f ?? this.c.fail(400, 'the connection ended inside the request body');

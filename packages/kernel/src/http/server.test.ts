@@ -462,7 +462,8 @@ describe('limits', () => {
     assert.equal(await silent.waitClosed(), '');
   });
 
-  test('timeouts_with_an_injected_clock', async () => {
+  /** A clock that moves only when told; advance() fires the timers that came due. */
+  function fakeClock(): { clock: ServerClock; advance(ms: number): void } {
     let now = 0;
     const timers: { at: number; fn: () => void }[] = [];
     const clock: ServerClock = {
@@ -485,6 +486,47 @@ describe('limits', () => {
         t.fn();
       }
     };
+    return { clock, advance };
+  }
+
+  test('a_drip_fed_body_meets_the_minimum_rate_and_the_overall_deadline', async () => {
+    const { clock, advance } = fakeClock();
+    const limits = { bodyTimeoutMs: 1000, minBodyBytesPerSec: 10, bodyDeadlineMs: 5000 };
+    const { port } = await start(async (req) => new Response(await req.text()), { clock, limits });
+    const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 30));
+    // One byte per 900 ms: each gap is within the body timeout, the rate (1.1 B/s) is not.
+    const slow = await Raw.open(port);
+    slow.send('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n');
+    for (let i = 0; i < 10 && !slow.closed; i++) {
+      slow.send('x');
+      await settle();
+      advance(900);
+      await settle();
+    }
+    assert.match(await slow.waitClosed(), /^HTTP\/1\.1 408 /);
+    slow.destroy();
+    // Ten bytes per 900 ms keep the rate, but the whole body may not take more than 5 s of waiting.
+    const steady = await Raw.open(port);
+    steady.send('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1000\r\n\r\n');
+    let sent = 0;
+    for (let i = 0; i < 20 && !steady.closed; i++, sent += 10) {
+      steady.send('y'.repeat(10));
+      await settle();
+      advance(900);
+      await settle();
+    }
+    assert.match(await steady.waitClosed(), /^HTTP\/1\.1 408 /);
+    steady.destroy();
+    assert.ok(sent >= 50 && sent <= 70, `closed after ${sent} bytes`);
+    // A body that comes in time is served.
+    const quick = await Raw.open(port);
+    quick.send('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc');
+    await quick.until((d) => d.endsWith('abc'));
+    quick.destroy();
+  });
+
+  test('timeouts_with_an_injected_clock', async () => {
+    const { clock, advance } = fakeClock();
     const { port } = await start(() => new Response('x'), { clock, limits: { idleTimeoutMs: 5000, headerTimeoutMs: 10_000 } });
     const raw = await Raw.open(port);
     raw.send('GET / HTTP/1.1\r\nHost: a\r\n\r\n');

@@ -55,6 +55,14 @@ export interface HttpLimits {
   idleTimeoutMs: number;
   /** Longest wait for the next bytes of a request body (408 and close). Default 30 s. */
   bodyTimeoutMs: number;
+  /**
+   * Slowest request body accepted: the server waits for a body at most bodyTimeoutMs plus one
+   * second per this many bytes received (408 beyond), so a drip-fed body cannot hold its
+   * connection by sending a byte just before each timeout. Default 1024 bytes/s.
+   */
+  minBodyBytesPerSec: number;
+  /** Longest wait, in all, for one request body, however fast it comes (408 beyond). Default 120 s. */
+  bodyDeadlineMs: number;
   /** Longest wait for the peer to take response bytes (close). Default 30 s. */
   writeTimeoutMs: number;
 }
@@ -68,6 +76,8 @@ export const DEFAULT_LIMITS: HttpLimits = {
   headerTimeoutMs: 10_000,
   idleTimeoutMs: 5_000,
   bodyTimeoutMs: 30_000,
+  minBodyBytesPerSec: 1024,
+  bodyDeadlineMs: 120_000,
   writeTimeoutMs: 30_000,
 };
 

@@ -13,6 +13,8 @@ import { KILN, ROOT, coreSkip, kiln, targets } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-e2e-cli-'));
 const burstElf = join(dir, 'burst.elf');
+const envElf = join(dir, 'env.elf');
+const helloElf = join(dir, 'hello.elf');
 const WIDTH = 165;
 
 /** Lines of the burst per target: QEMU's serial on nested KVM moves ~20 KB/s, TCG ~0.7 MB/s. */
@@ -86,8 +88,10 @@ describe('kiln run', { skip: coreSkip() }, () => {
       'process.exit(3);',
       '',
     ].join('\n'));
-    const r = await kiln(['build', join(dir, 'burst.ts'), '-o', burstElf]);
-    assert.equal(r.code, 0, r.stderr);
+    for (const [src, out] of [[join(dir, 'burst.ts'), burstElf], ['examples/env/main.ts', envElf], ['examples/hello/main.ts', helloElf]] as const) {
+      const r = await kiln(['build', src, '-o', out]);
+      assert.equal(r.code, 0, r.stderr);
+    }
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -95,6 +99,22 @@ describe('kiln run', { skip: coreSkip() }, () => {
     describe(t.name, { skip: t.skip }, () => {
       const n = burstLines(t.name);
       const flags = [...t.flags.filter((f, i, a) => f !== '--timeout' && a[i - 1] !== '--timeout'), '--timeout', '120'];
+      test('--env reaches the guest\'s kiln:process env', async () => {
+        const r = await kiln(['run', envElf, ...t.flags, '--env', 'GREETING=hello there', '--env', 'EMPTY=', '--env', 'U=é€', '--', 'GREETING', 'EMPTY', 'U', 'NOPE']);
+        assert.equal(r.stdout.replace(/\r/g, ''), 'GREETING=hello there\nEMPTY=\nU=é€\nNOPE is not set\n', r.stderr);
+        assert.equal(r.code, 0, r.stderr);
+      });
+      test('--mem below the image and its heap is refused on the host; the minimum boots', async () => {
+        for (const mem of ['2', '3']) {
+          const r = await kiln(['run', helloElf, ...t.flags, '--mem', mem]);
+          assert.equal(r.code, 2, r.stderr);
+          assert.match(r.stderr, new RegExp(`^kiln: --mem ${mem}: too small for this image, whose segments end at [0-9.]+ MiB and whose core needs 1 MiB of heap after them \\(at least --mem 4\\)\\n$`));
+          assert.equal(r.stdout, '');
+        }
+        const r = await kiln(['run', helloElf, ...t.flags, '--mem', '4']);
+        assert.equal(r.stdout.replace(/\r/g, ''), 'Hello from Kiln\n', r.stderr);
+        assert.equal(r.code, 0, r.stderr);
+      });
       for (const [how, run] of [['a pipe read slowly', kilnSlowPipe], ['a file', kilnToFile]] as const) {
         test(`a ${((n * (WIDTH - 2)) / 1e6).toFixed(1)} MB burst reaches ${how} whole`, { timeout: 200_000 }, async (c) => {
           c.diagnostic(`${t.name}: ${n} lines of ${WIDTH - 2} characters`);

@@ -108,7 +108,7 @@ describe('examples', { skip: skipAll }, () => {
       }));
       const r = await kiln(['run', file, ...t.flags, '--mem', '16']);
       assert.equal(r.code, 2, `${t.name}: ${r.stdout}${r.stderr}`);
-      assert.equal(r.stderr, 'kiln: --mem 16: too small for this image, whose segments end at 65.0 MiB (try --mem 67)\n');
+      assert.equal(r.stderr, 'kiln: --mem 16: too small for this image, whose segments end at 65.0 MiB (at least --mem 65)\n');
       assert.equal(r.stdout, '');
     });
   }

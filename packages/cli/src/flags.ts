@@ -2,7 +2,7 @@
 // was expected and what was given (exit code 2). Pure functions (checkDisk looks at the file),
 // tested by golden strings. Style: esbuild's CLI errors (name the flag and the fix).
 
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MEM_MIB_MAX, MEM_MIB_MIN } from '@kiln/common';
 import { badMountPath, type MountRequest, type MountSource } from '@kiln/kernel/fs/mount_spec.ts';
@@ -267,4 +267,58 @@ export function checkShareTags(shares: readonly ShareSpec[]): void {
     if (seen.has(s.tag)) throw new CliError('EUSAGE', `--share: tag ${JSON.stringify(s.tag)} is given twice (each share needs its own tag)`);
     seen.add(s.tag);
   }
+}
+
+/** IFF_TUN / IFF_TAP in /sys/class/net/NAME/tun_flags (linux/if_tun.h). */
+const IFF_TUN = 0x0001;
+const IFF_TAP = 0x0002;
+
+/**
+ * `--net tap=NAME` needs an existing TAP interface: without one QEMU and Kiln's VMM would open
+ * /dev/net/tun with that name, and as root that creates a new, unconfigured interface.
+ */
+export function checkTap(net: NetSpec | undefined, sysClassNet = '/sys/class/net'): void {
+  if (!net || !('tap' in net)) return;
+  const name = net.tap;
+  const fail = (why: string): CliError => new CliError('EUSAGE', `--net tap=${name}: ${why}`);
+  let flags: string;
+  try {
+    statSync(`${sysClassNet}/${name}`);
+  } catch {
+    throw fail(`there is no network interface ${name} (create it first: ip tuntap add dev ${name} mode tap)`);
+  }
+  try {
+    flags = readFileSync(`${sysClassNet}/${name}/tun_flags`, 'utf8');
+  } catch {
+    throw fail(`${name} is not a TAP interface (it has no tun_flags; create one with ip tuntap add dev NAME mode tap)`);
+  }
+  const f = Number(flags.trim());
+  if ((f & IFF_TAP) === 0) throw fail(`${name} is a ${(f & IFF_TUN) !== 0 ? 'TUN' : 'tun/tap'} interface, not a TAP one (ip tuntap add dev NAME mode tap)`);
+}
+
+/** Guest environment names: a letter or _, then letters, digits and _ (POSIX's portable names). */
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Names the guest command line reads as kernel parameters, never as environment (cmdline.ts). */
+const ENV_RESERVED = ['ip'];
+
+/**
+ * `--env NAME=VALUE` (repeatable) → ordered pairs. The value may be empty and contain blanks,
+ * but no double quote (the guest command line cannot carry one) and no control character.
+ */
+export function parseEnv(values: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq < 0) throw bad('--env', 'NAME=VALUE', v);
+    const name = v.slice(0, eq);
+    const value = v.slice(eq + 1);
+    const fail = (why: string): CliError => new CliError('EUSAGE', `--env ${v}: ${why}`);
+    if (!ENV_NAME.test(name)) throw fail(`${JSON.stringify(name)} is not a variable name (a letter or _, then letters, digits or _)`);
+    if (ENV_RESERVED.includes(name)) throw fail(`${name}= is a kernel parameter on the guest command line, not an environment variable`);
+    if (value.includes('"')) throw fail('the value contains a double quote, which the guest command line cannot carry');
+    if (/[\u0000-\u001f\u007f]/.test(value)) throw fail('the value contains a control character');
+    if (out.some(([n]) => n === name)) throw fail(`${name} is given twice`);
+    out.push([name, value]);
+  }
+  return out;
 }

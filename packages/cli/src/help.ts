@@ -1,5 +1,9 @@
 // Help texts of the kiln command, written by hand for humans (esbuild's style); golden-tested
-// in main.test.ts. Keep them in step with the flags main.ts accepts.
+// in main.test.ts. Keep them in step with the flags main.ts accepts; numbers come from their constants.
+
+import { MEM_MIB_MAX, MEM_MIB_MIN } from '@kiln/common';
+import { KILN_HEAP_MIN_BYTES } from './image_check.ts';
+import { CMDLINE_KILN_MAX } from './run.ts';
 
 export const MAIN_HELP = `Usage: kiln <command> [options]
 
@@ -37,7 +41,8 @@ Boot an image in a microVM, or where the host has no usable /dev/kvm, as a confi
 on the same devices (the process platform). kiln exits with the guest's exit code.
 
 Options:
-  --mem <MiB>          guest memory, 2 to 65536 MiB (default 64)
+  --mem <MiB>          guest memory, ${MEM_MIB_MIN} to ${MEM_MIB_MAX} MiB (default 64); a Kiln image needs
+                       its segments plus ${KILN_HEAP_MIN_BYTES / 1024 / 1024} MiB of heap (hello: 4), checked before boot
   --cpus <n>           number of vCPUs, 1 to 64 (default 1)
   --vmm <kiln|qemu>    Kiln's VMM (default), or QEMU microvm
   --accel <kvm|process|tcg>
@@ -72,6 +77,10 @@ Options:
                        share a host directory with the guest over virtio-fs; the guest
                        mounts it by <tag> (at most 36 bytes); ,ro makes it read-only;
                        repeat for more shares (Kiln's VMM)
+  --env <name>=<value> set a variable of the guest's environment (kiln:process env); repeat
+                       for more. Names: a letter or _, then letters, digits or _; values:
+                       no double quote or control character; the whole guest command line
+                       holds at most ${CMDLINE_KILN_MAX} bytes
   --mount <guestpath>=<spec>
                        mount a filesystem for kiln:fs before the app's first line runs:
                        <spec> is a --disk index (0 = the first; FAT detected from its
@@ -79,10 +88,12 @@ Options:
                        repeat for more mounts. Cached writes go back to the disk at exit
   -h, --help           show this help
 
-Exit codes: the guest's (0-255; 99 a CPU exception or, on the process platform, a fault
-signal or a refused system call in the guest); 2 bad usage; 123 the guest died; 124
-timeout; 125 KVM, tender or VMM failure (a host that cannot confine the guest too); 126
-bad image.
+Exit codes: the guest's own (0-255; on QEMU only 0-127 survive isa-debug-exit), among
+them 1 an uncaught JS error or unhandled rejection and 99 a CPU exception, a fatal core
+error (no memory for the heap, an abort) or, on the process platform, a fault signal or a
+refused system call; 2 bad usage; 70 an internal error of kiln; 123 the guest died (also
+QEMU ended by a signal); 124 timeout; 125 KVM, tender or VMM failure (a host that cannot
+confine the guest too); 126 bad image; 128+N kiln itself ended by signal N.
 `;
 
 export const MKFS_HELP = `Usage: kiln mkfs fat -o <disk.img> --size <size> [options]

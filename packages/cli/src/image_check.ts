@@ -1,14 +1,31 @@
 // Checks an image before any VMM sees it, so Kiln's VMM and QEMU refuse bad images the same
 // way (exit 126, one line). It is the VMM's own loader check (parseKernelImage) against the RAM
-// layout `--mem` gives; an image that is fine but does not fit is a `--mem` problem (exit 2).
+// layout `--mem` gives; an image that is fine but does not fit is a `--mem` problem (exit 2), and
+// so is a Kiln image that fits but leaves its core less than the heap it needs (the guest would
+// stop with exit 99, "not enough memory for the heap").
 
-import { ImageError } from '@kiln/common';
+import { ImageError, MEM_MIB_MAX, readImagePayload } from '@kiln/common';
 import { parseKernelImage, type KernelImage } from '@kiln/vmm/boot/elf_loader.ts';
 import { ramRegions } from '@kiln/vmm/boot/layout.ts';
 import { CliError } from './errors.ts';
 
 const MIB = 1024 * 1024;
-const LARGEST_MEM_MIB = 65536;
+const PAGE = 4096;
+/** The heap Kiln's core needs after its image (arch/main.c kmain: RAM must end past the
+ * page-aligned payload end plus this, else exit 99). */
+export const KILN_HEAP_MIN_BYTES = 1024 * 1024;
+
+/** The smallest --mem (MiB) that boots `bytes`: its segments, plus the core's heap for a Kiln image. */
+export function minMemMiB(bytes: Uint8Array, end: number): number {
+  let kiln = true;
+  try {
+    readImagePayload(bytes);
+  } catch {
+    kiln = false; // another kernel (a Linux): only its segments must fit
+  }
+  const need = kiln ? Math.ceil(end / PAGE) * PAGE + KILN_HEAP_MIN_BYTES + 1 : end;
+  return Math.ceil(need / MIB);
+}
 
 function parseFor(bytes: Uint8Array, memMiB: number): KernelImage {
   const regions = ramRegions(memMiB * MIB);
@@ -19,16 +36,23 @@ function parseFor(bytes: Uint8Array, memMiB: number): KernelImage {
 
 /** Throws ImageError for an image no VM can boot, CliError when it needs more than `memMiB`. */
 export function checkImage(bytes: Uint8Array, memMiB: number): void {
+  let image: KernelImage;
   try {
-    parseFor(bytes, memMiB);
+    image = parseFor(bytes, memMiB);
   } catch (err) {
     if (!(err instanceof ImageError)) throw err;
-    let fits: KernelImage | undefined;
+    let fits: KernelImage;
     try {
-      fits = parseFor(bytes, LARGEST_MEM_MIB);
+      fits = parseFor(bytes, MEM_MIB_MAX);
     } catch {
       throw err;
     }
-    throw new CliError('EUSAGE', `--mem ${memMiB}: too small for this image, whose segments end at ${(fits.end / MIB).toFixed(1)} MiB (try --mem ${Math.max(8, Math.ceil(fits.end / MIB) + 2)})`);
+    throw tooSmall(memMiB, fits.end, minMemMiB(bytes, fits.end));
   }
+  const min = minMemMiB(bytes, image.end);
+  if (memMiB < min) throw tooSmall(memMiB, image.end, min);
+}
+
+function tooSmall(memMiB: number, end: number, min: number): CliError {
+  return new CliError('EUSAGE', `--mem ${memMiB}: too small for this image, whose segments end at ${(end / MIB).toFixed(1)} MiB${min * MIB > end + KILN_HEAP_MIN_BYTES ? ` and whose core needs ${KILN_HEAP_MIN_BYTES / MIB} MiB of heap after them` : ''} (at least --mem ${min})`);
 }

@@ -4,15 +4,17 @@
 
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { BUILD_HELP, MAIN_HELP, RUN_HELP } from './help.ts';
 import { decodeQemuStatus, qemuArgs, qemuNetArgs, qemuOutcome, qemuVirtioArgs } from './qemu.ts';
-import { parseNet } from './flags.ts';
-import { guestCmdline, guestIpParam } from './run.ts';
+import { checkTap, parseEnv, parseNet } from './flags.ts';
+import { EXIT_CODES } from './errors.ts';
+import { CMDLINE_KILN_MAX, guestCmdline, guestIpParam } from './run.ts';
+import { parseCmdline } from '@kiln/kernel/units/cmdline.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const KILN = join(ROOT, 'packages/cli/bin/kiln.js');
@@ -30,7 +32,13 @@ test('help_texts', () => {
   assert.deepEqual(kiln('run', '--help'), { code: 0, stdout: RUN_HELP, stderr: '' });
   assert.deepEqual(kiln('build', '-h'), { code: 0, stdout: BUILD_HELP, stderr: '' });
   assert.ok(MAIN_HELP.startsWith('Usage: kiln <command> [options]\n'));
-  assert.match(RUN_HELP, /--mem <MiB> +guest memory, 2 to 65536 MiB \(default 64\)/);
+  assert.match(RUN_HELP, /--mem <MiB> +guest memory, 2 to 65536 MiB \(default 64\); a Kiln image needs\n {23}its segments plus 1 MiB of heap/);
+  // Every exit code kiln run can give (errors.ts EXIT_CODES, the guest's 1 and 99, main.ts 70, signals).
+  for (const code of [...new Set(Object.values(EXIT_CODES))].filter((c) => c !== 1).concat([1, 99, 70])) {
+    assert.match(RUN_HELP.slice(RUN_HELP.indexOf('Exit codes:')), new RegExp(`\\b${code}\\b`), `exit code ${code} in kiln help run`);
+  }
+  assert.match(RUN_HELP, /128\+N kiln itself ended by signal N/);
+  assert.match(RUN_HELP, /on QEMU only 0-127 survive/);
   assert.match(RUN_HELP, /\n  --disk <path>\[,ro\]   attach a raw disk image \(size a multiple of 512\) as a virtio-blk\n {23}device; ,ro makes it read-only; repeat for more disks\n/);
 });
 
@@ -96,6 +104,34 @@ test('guest_cmdline', () => {
   assert.throws(() => guestCmdline(false, ['say "x"']), /double quote/);
   assert.equal(guestCmdline(true, ['1'], ['ip=dhcp']), 'kiln.bootchart ip=dhcp -- 1');
   assert.equal(guestCmdline(false, [], ['ip=dhcp']), 'ip=dhcp --');
+  // --env: NAME=value before --, quoted when it has blanks; the guest parses back the same pairs.
+  const env = parseEnv(['A=1', 'B=two words', 'C=', 'D=x=y', 'E=é']);
+  const line = guestCmdline(false, ['--', 'FOO=arg'], ['ip=dhcp'], env);
+  assert.equal(line, 'ip=dhcp A=1 B="two words" C= D=x=y E=é -- "--" FOO=arg');
+  const parsed = parseCmdline(`${line} virtio_mmio.device=4K@0xc0001000:5`);
+  assert.deepEqual({ ...parsed.env }, { A: '1', B: 'two words', C: '', D: 'x=y', E: 'é' });
+  assert.deepEqual(parsed.args, ['--', 'FOO=arg']);
+  // Bounded: what the VMMs add must still fit in the core's CMDLINE_MAX.
+  assert.equal(guestCmdline(false, [], [], [['A', 'x'.repeat(CMDLINE_KILN_MAX - 5)]]).length, CMDLINE_KILN_MAX);
+  assert.throws(() => guestCmdline(false, [], [], [['A', 'x'.repeat(CMDLINE_KILN_MAX - 4)]]), /would be 3072 bytes; at most 3071 fit/);
+  assert.throws(() => guestCmdline(false, ['x'.repeat(CMDLINE_KILN_MAX)]), /guest command line .* would be/);
+});
+
+test('env_flag_errors_golden', () => {
+  const cases: Array<[string[], string]> = [
+    [['run', 'x.elf', 'FOO=bar'], 'kiln: run: unexpected argument "FOO=bar" (put guest arguments after --; set the guest\'s environment with --env FOO=bar)\n'],
+    [['run', 'x.elf', '--env', 'FOO'], 'kiln: --env: expected NAME=VALUE, got "FOO"\n'],
+    [['run', 'x.elf', '--env', '=x'], 'kiln: --env =x: "" is not a variable name (a letter or _, then letters, digits or _)\n'],
+    [['run', 'x.elf', '--env', '1A=x'], 'kiln: --env 1A=x: "1A" is not a variable name (a letter or _, then letters, digits or _)\n'],
+    [['run', 'x.elf', '--env', 'a.b=x'], 'kiln: --env a.b=x: "a.b" is not a variable name (a letter or _, then letters, digits or _)\n'],
+    [['run', 'x.elf', '--env', 'ip=dhcp'], 'kiln: --env ip=dhcp: ip= is a kernel parameter on the guest command line, not an environment variable\n'],
+    [['run', 'x.elf', '--env', 'A=say "x"'], 'kiln: --env A=say "x": the value contains a double quote, which the guest command line cannot carry\n'],
+    [['run', 'x.elf', '--env', 'A=a\nb'], 'kiln: --env A=a\nb: the value contains a control character\n'],
+    [['run', 'x.elf', '--env', 'A=1', '--env', 'A=2'], 'kiln: --env A=2: A is given twice\n'],
+  ];
+  for (const [args, stderr] of cases) assert.deepEqual(kiln(...args), { code: 2, stdout: '', stderr }, args.join(' '));
+  assert.deepEqual(kiln('run', 'x.elf', '--env', 'A=1', '--env', 'B=two words', '--env', 'C='), { code: 2, stdout: '', stderr: 'kiln: cannot read image x.elf: no such file\n' });
+  assert.match(RUN_HELP, /\n  --env <name>=<value> set a variable of the guest's environment/);
 });
 
 test('qemu_args_and_status_decoding', () => {
@@ -164,8 +200,26 @@ test('net_flag_golden', () => {
   ];
   for (const [flags, stderr] of cases) assert.deepEqual(kiln('run', 'x.elf', ...flags), { code: 2, stdout: '', stderr }, flags.join(' '));
   // Good values pass the flag check; the next error is the missing image.
-  for (const v of ['user', 'user,hostfwd=127.0.0.1:8080-:80,hostfwd=tcp:127.0.0.1:2222-10.0.2.15:22', 'tap=tap0', 'tap=tap0,ip=10.0.2.15/24', 'tap=tap0,ip=192.168.7.2/30,gw=192.168.7.1']) {
+  for (const v of ['user', 'user,hostfwd=127.0.0.1:8080-:80,hostfwd=tcp:127.0.0.1:2222-10.0.2.15:22']) {
     assert.deepEqual(kiln('run', 'x.elf', '--net', v), { code: 2, stdout: '', stderr: 'kiln: cannot read image x.elf: no such file\n' }, v);
+  }
+  for (const v of ['tap=tap0', 'tap=tap0,ip=10.0.2.15/24', 'tap=tap0,ip=192.168.7.2/30,gw=192.168.7.1']) assert.doesNotThrow(() => parseNet(v), v);
+  // A TAP must exist (else QEMU, and Kiln's VMM, as root, would create one): both VMMs refuse it before boot.
+  for (const vmm of ['kiln', 'qemu']) {
+    assert.deepEqual(kiln('run', 'x.elf', '--vmm', vmm, '--net', 'tap=nosuchtap9'), { code: 2, stdout: '', stderr: 'kiln: --net tap=nosuchtap9: there is no network interface nosuchtap9 (create it first: ip tuntap add dev nosuchtap9 mode tap)\n' }, vmm);
+  }
+  assert.deepEqual(kiln('run', 'x.elf', '--net', 'tap=lo'), { code: 2, stdout: '', stderr: 'kiln: --net tap=lo: lo is not a TAP interface (it has no tun_flags; create one with ip tuntap add dev NAME mode tap)\n' });
+  const sys = mkdtempSync(join(tmpdir(), 'kiln-sys-'));
+  try {
+    for (const [name, flags] of [['tap5', '0x1002'], ['tun5', '0x1001']]) {
+      mkdirSync(join(sys, name));
+      writeFileSync(join(sys, name, 'tun_flags'), `${flags}\n`);
+    }
+    assert.doesNotThrow(() => checkTap({ tap: 'tap5' }, sys));
+    assert.throws(() => checkTap({ tap: 'tun5' }, sys), /^CliError: --net tap=tun5: tun5 is a TUN interface, not a TAP one/);
+    assert.doesNotThrow(() => checkTap({ user: { hostfwd: [] } }, sys));
+  } finally {
+    rmSync(sys, { recursive: true, force: true });
   }
   assert.deepEqual(qemuNetArgs({ tap: 'tap0' }), ['-netdev', 'tap,id=n0,ifname=tap0,script=no,downscript=no', '-device', 'virtio-net-device,netdev=n0']);
   assert.deepEqual(qemuNetArgs({ user: { hostfwd: [{ hostAddr: '127.0.0.1', hostPort: 8080, guestPort: 80 }] } }), [

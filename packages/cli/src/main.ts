@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { buildImage } from './build.ts';
 import { CliError } from './errors.ts';
 import { parseAssets } from './assets.ts';
-import { checkDisk, checkShareTags, parseChoice, parseCpus, parseDisk, parseMem, parseMounts, parseNet, parseShare, parseTimeout, parseVsock } from './flags.ts';
+import { checkDisk, checkShareTags, checkTap, parseChoice, parseCpus, parseDisk, parseEnv, parseMem, parseMounts, parseNet, parseShare, parseTimeout, parseVsock } from './flags.ts';
 import { BUILD_HELP, MAIN_HELP, MKFS_HELP, RUN_HELP } from './help.ts';
 import { mkfsFat, parseFatType, parseSize } from './mkfs.ts';
 import { runImage } from './run.ts';
@@ -38,6 +38,7 @@ interface RunFlags {
   vsock?: string;
   share: string[];
   mount: string[];
+  env: string[];
 }
 
 /** Runs the kiln command with `argv` (without node and script); resolves to the exit code. */
@@ -86,10 +87,13 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
     .option('--share <hostdir:tag[,ro]>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--console <mode>', '', 'auto')
     .option('--mount <path=spec>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--env <name=value>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .allowExcessArguments(true)
     .action(async (image: string, flags: RunFlags, cmd: Command) => {
       if (cmd.args.length > 1) {
-        throw new CliError('EUSAGE', `run: unexpected argument ${JSON.stringify(cmd.args[1])} (put guest arguments after --)`);
+        const extra = cmd.args[1]!;
+        const hint = /^[A-Za-z_][A-Za-z0-9_]*=/.test(extra) ? `; set the guest's environment with --env ${extra}` : '';
+        throw new CliError('EUSAGE', `run: unexpected argument ${JSON.stringify(extra)} (put guest arguments after --${hint})`);
       }
       const memMiB = parseMem(flags.mem);
       const cpus = parseCpus(flags.cpus);
@@ -99,6 +103,8 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
       const disks = flags.disk.map((d) => checkDisk(parseDisk(d)));
       if (flags.net.length > 1) throw new CliError('EUSAGE', `--net ${flags.net[1]}: only one --net is supported (one NIC)`);
       const net = flags.net.length ? parseNet(flags.net[0]!) : undefined;
+      checkTap(net);
+      const env = parseEnv(flags.env);
       const vsock = flags.vsock === undefined ? undefined : parseVsock(flags.vsock);
       const shares = flags.share.map(parseShare);
       checkShareTags(shares);
@@ -113,7 +119,7 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
       if (vmm === 'qemu' && flags.bootTimer === true) throw new CliError('EUSAGE', '--boot-timer: QEMU has no boot timer device (use --vmm kiln)');
       if (vmm === 'qemu' && flags.timings === true) throw new CliError('EUSAGE', '--timings: only Kiln\'s VMM times its setup steps (use --vmm kiln)');
       result = await runImage({
-        image, memMiB, cpus, vmm, accel, unconfined: flags.unconfined === true, timeoutS, bootTimer: flags.bootTimer === true, bootchart: flags.bootchart === true, timings: flags.timings === true, args: guestArgs, disks, ...(net ? { net } : {}), ...(vsock ? { vsock } : {}), ...(shares.length ? { shares } : {}), console: consoleMode, mounts,
+        image, memMiB, cpus, vmm, accel, unconfined: flags.unconfined === true, timeoutS, bootTimer: flags.bootTimer === true, bootchart: flags.bootchart === true, timings: flags.timings === true, args: guestArgs, disks, ...(net ? { net } : {}), ...(vsock ? { vsock } : {}), ...(shares.length ? { shares } : {}), console: consoleMode, mounts, env,
       });
     });
 

@@ -4,7 +4,7 @@
 // Guest command line: docs/ARCHITECTURE.md "Guest command line".
 
 import { readFileSync } from 'node:fs';
-import { BootfsError, BootfsImage, ImageError, PAYLOAD_KIND_BOOTFS, readImagePayload } from '@kiln/common';
+import { BootfsError, BootfsImage, CMDLINE_MAX, ImageError, PAYLOAD_KIND_BOOTFS, readImagePayload } from '@kiln/common';
 import type { VmResult } from '@kiln/vmm';
 import { MOUNTS_PARAM, formatMounts, type MountRequest } from '@kiln/kernel/fs/mount_spec.ts';
 import { quoteArg } from '@kiln/kernel/units/cmdline.ts';
@@ -42,6 +42,8 @@ export interface RunOptions {
    * the console fast path). QEMU: serial.
    */
   console?: 'serial' | 'virtio' | 'auto';
+  /** The guest's environment, NAME=value pairs before `--` (already checked by flags.ts parseEnv). */
+  env?: [string, string][];
   /** Filesystems the guest mounts before the app runs (already checked by flags.ts parseMounts). */
   mounts?: MountRequest[];
   stdout?: (chunk: Uint8Array) => void;
@@ -58,14 +60,27 @@ export function virtioConsoleFor(o: Pick<RunOptions, 'console' | 'stdout'>): { v
   return {};
 }
 
-/** Guest command line: kernel params, then ` -- ` and the quoted guest arguments. */
-export function guestCmdline(bootchart: boolean, args: readonly string[], kernelParams: readonly string[] = []): string {
+/** Bytes of the guest command line kept for the tokens the VMMs add (a `virtio_mmio.device=…`
+ * per device, about 36 bytes each, and `kiln.console=…`): QEMU appends them after what kiln gives
+ * and the core keeps only CMDLINE_MAX - 1 bytes, so a longer line would lose devices silently. */
+export const CMDLINE_VMM_RESERVE = 1024;
+/** The most the command line kiln builds may hold. */
+export const CMDLINE_KILN_MAX = CMDLINE_MAX - 1 - CMDLINE_VMM_RESERVE;
+
+/** Guest command line: kernel params, the environment (NAME=value), then ` -- ` and the quoted guest arguments. */
+export function guestCmdline(bootchart: boolean, args: readonly string[], kernelParams: readonly string[] = [], env: readonly (readonly [string, string])[] = []): string {
   const quoted = args.map((a) => {
     const q = quoteArg(a);
     if (q === undefined) throw new CliError('EUSAGE', `guest argument ${JSON.stringify(a)} contains a double quote, which the guest command line cannot carry`);
     return q;
   });
-  return `${[...(bootchart ? ['kiln.bootchart'] : []), ...kernelParams].join(' ')} -- ${quoted.join(' ')}`.trim();
+  const envTokens = env.map(([n, v]) => (/\s/.test(v) ? `${n}="${v}"` : `${n}=${v}`));
+  const line = `${[...(bootchart ? ['kiln.bootchart'] : []), ...kernelParams, ...envTokens].join(' ')} -- ${quoted.join(' ')}`.trim();
+  const bytes = Buffer.byteLength(line, 'utf8');
+  if (bytes > CMDLINE_KILN_MAX) {
+    throw new CliError('EUSAGE', `the guest command line (--env, guest arguments, kernel parameters) would be ${bytes} bytes; at most ${CMDLINE_KILN_MAX} fit (${CMDLINE_MAX} with the NUL, less ${CMDLINE_VMM_RESERVE} for the devices the VMM lists)`);
+  }
+  return line;
 }
 
 /** The guest's address on user-mode networking: what passt (vmm net_backend.ts USER_NET) and QEMU's slirp hand out. */
@@ -185,7 +200,7 @@ export async function runImage(o: RunOptions): Promise<number> {
   const image = readImage(o.image, o.memMiB);
   checkMounts(image, o.image, o.mounts ?? []);
   const ipParam = guestIpParam(o.net);
-  const cmdline = guestCmdline(o.bootchart, o.args, [...(ipParam ? [ipParam] : []), ...mountsParam(o.mounts ?? [])]);
+  const cmdline = guestCmdline(o.bootchart, o.args, [...(ipParam ? [ipParam] : []), ...mountsParam(o.mounts ?? [])], o.env ?? []);
   const stdout = o.stdout ?? ((c: Uint8Array) => void process.stdout.write(c));
   const timeoutMs = o.timeoutS === undefined ? undefined : Math.round(o.timeoutS * 1000);
 

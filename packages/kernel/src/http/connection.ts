@@ -14,6 +14,7 @@ import { Response } from '../web/response.ts';
 import { latin1Encode, utf8Encode } from '../web/text_codec.ts';
 import { URL } from '../web/url.ts';
 import { ChunkedDecoder, MAX_CHUNK_LINE, chunkSizeLine } from './chunked.ts';
+import { RateLimitedLog, describeError } from './log.ts';
 import { ParseError, parseRequestHead, type RequestHead } from './parser.ts';
 import {
   CHUNKED_LINE, CLOSE_LINE, CONTINUE_100, HeadBuilder, KEEP_ALIVE_LINE, STATUS_TEXT, contentLengthLine, dateLine, headerLine, statusLine,
@@ -25,6 +26,11 @@ const INITIAL_BUFFER = 4096;
 const CLOSE_GRACE_MS = 2000;
 /** Response bytes the transport may hold before the connection waits for it (send()). */
 const MAX_UNFLUSHED = 64 * 1024;
+
+/** Clients cause these at will (a reset mid-body): one line each, rate-limited. */
+const transportLog = new RateLimitedLog();
+
+const messageOf = (e: unknown): string => (e instanceof Error ? `${e.name}: ${e.message}` : String(e));
 
 /** What a connection needs from its server. */
 export interface ConnectionHost {
@@ -331,7 +337,7 @@ export class HttpConnection {
       if (isThenable(res)) res = await res;
       if (!(res instanceof Response)) throw new TypeError('onError did not return a Response');
     } catch (e2) {
-      console.error('kiln:http: onError failed:', e2);
+      console.error(`kiln:http: onError failed: ${describeError(e2)}`);
       res = null;
     }
     return this.respond(head, body, res as Response | null);
@@ -381,7 +387,7 @@ export class HttpConnection {
     try {
       source = takeBodySource(res);
     } catch (e) {
-      console.error('kiln:http: cannot send the response:', e);
+      console.error(`kiln:http: cannot send the response: ${describeError(e)}`);
       source = null;
       status = 500;
     }
@@ -452,6 +458,7 @@ export class HttpConnection {
     hb.add(keepAlive ? (head.minor === 0 ? KEEP_ALIVE_LINE : EMPTY) : CLOSE_LINE);
     await this.write(hb.finish(null));
     let sent = 0;
+    let writing = false;
     try {
       for (;;) {
         this.setPhase('handler', Infinity);
@@ -461,11 +468,15 @@ export class HttpConnection {
         if (chunk.length === 0 || this.closed) continue;
         sent += chunk.length;
         if (declaredLength >= 0 && sent > declaredLength) throw new RangeError(`the body is longer than its content-length ${declaredLength}`);
+        writing = true;
         await this.write(chunked ? frameChunk(chunk) : chunk);
+        writing = false;
       }
     } catch (e) {
-      // Nothing can be said to the client once the head is out: log it, end the connection.
-      console.error('kiln:http: response body failed:', e);
+      // Nothing can be said to the client once the head is out: log it, end the connection. The
+      // client's doing (a reset, a bad request body streamed back) is one rate-limited line.
+      if (writing || e === this.failed) transportLog.log(`kiln:http: a streamed response ended early: ${messageOf(e)}`);
+      else console.error(`kiln:http: response body failed: ${describeError(e)}`);
       stopIterator(it);
       return false;
     }
@@ -528,6 +539,11 @@ export class HttpConnection {
     if (this.failed === null) this.failed = new RequestBodyError(status, reason);
     if (this.responseStarted) this.close();
     return this.failed;
+  }
+  /** @internal The transport failed while reading a request body (a reset): one rate-limited line, and the request fails. */
+  transportFailed(e: unknown): RequestBodyError {
+    transportLog.log(`kiln:http: the connection failed inside a request body: ${messageOf(e)}`);
+    return this.fail(400, 'the connection failed inside the request body');
   }
   /** @internal */
   get timedOutOrFailed(): RequestBodyError | null {
@@ -632,7 +648,12 @@ class RequestBody {
     for (;;) {
       const chunk = this.take();
       if (chunk !== undefined) return chunk;
-      const n = await this.c.readBody(this);
+      let n: number | null;
+      try {
+        n = await this.c.readBody(this);
+      } catch (e) {
+        throw this.c.transportFailed(e);
+      }
       if (n === null) {
         const f = this.c.timedOutOrFailed;
         throw f ?? this.c.fail(400, 'the connection ended inside the request body');

@@ -228,6 +228,52 @@ describe('fetch and node:http clients', () => {
   });
 });
 
+describe('logs', () => {
+  /** Runs `f` with console.error captured. */
+  async function captureErrors(f: () => Promise<void>): Promise<string> {
+    const orig = console.error;
+    const out: string[] = [];
+    console.error = (...a: unknown[]) => void out.push(a.map(String).join(' '));
+    try {
+      await f();
+    } finally {
+      console.error = orig;
+    }
+    return out.join('\n');
+  }
+
+  test('a_failing_handler_logs_the_request_path_escaped', async () => {
+    const { port } = await start((req) => {
+      throw new Error(`cannot serve ${decodeURIComponent(new URL(req.url).pathname)}`);
+    });
+    const log = await captureErrors(async () => {
+      const raw = await Raw.open(port);
+      raw.send('GET /%1B[2J%1B]0;owned%07%0D%0Afake HTTP/1.1\r\nHost: a\r\n\r\n');
+      await raw.until((d) => d.endsWith('Internal Server Error'));
+      raw.destroy();
+    });
+    assert.match(log, /the handler failed: Error: cannot serve \/\\x1b\[2J\\x1b\]0;owned\\x07\\x0d\\x0afake\n/);
+    assert.ok(!/[\x00-\x09\x0b-\x1f]/.test(log), JSON.stringify(log));
+  });
+
+  test('clients_resetting_mid_body_log_one_line_each_rate_limited', async () => {
+    const { port } = await start(async (req) => new Response(String((await req.arrayBuffer()).byteLength)));
+    const log = await captureErrors(async () => {
+      for (let i = 0; i < 8; i++) {
+        const raw = await Raw.open(port);
+        raw.send('POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\nxxxx');
+        await new Promise((r) => setTimeout(r, 20));
+        raw.socket.resetAndDestroy();
+        await raw.waitClosed();
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    });
+    const lines = log.split('\n').filter((l) => l !== '');
+    assert.ok(lines.length >= 1 && lines.length <= 5, log);
+    for (const l of lines) assert.match(l, /^kiln:http: the connection failed inside a request body: \w*Error: /, log);
+  });
+});
+
 const curlMissing = spawnSync('curl', ['--version']).status === 0 ? undefined : 'curl is not installed (scripts/setup.sh installs it)';
 
 describe('curl', { skip: curlMissing }, () => {

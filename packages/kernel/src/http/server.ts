@@ -7,6 +7,7 @@
 
 import { Response } from '../web/response.ts';
 import { HttpConnection, type ConnectionHost } from './connection.ts';
+import { describeError } from './log.ts';
 import { DEFAULT_LIMITS, SYSTEM_CLOCK, type ErrorHandler, type Handler, type HttpLimits, type HttpListener, type ServerClock } from './types.ts';
 
 /** Deno's AbortSignal shape, as much as the server needs (QuickJS has no AbortSignal). */
@@ -32,7 +33,7 @@ export interface ServerStats {
 }
 
 function defaultOnError(error: unknown): Response {
-  console.error('kiln:http: the handler failed:', error);
+  console.error(`kiln:http: the handler failed: ${describeError(error)}`);
   return new Response('Internal Server Error', { status: 500 });
 }
 
@@ -97,7 +98,7 @@ export class HttpServer implements ConnectionHost {
       try {
         conn = await this.listener.accept();
       } catch (e) {
-        if (!this.closing) console.error('kiln:http: accept failed, the server stops accepting:', e);
+        if (!this.closing) console.error(`kiln:http: accept failed, the server stops accepting: ${describeError(e)}`);
         break;
       }
       this.accepted++;

@@ -1,5 +1,7 @@
 // Toro's static web server on Kiln: serves the files baked into the image's bootfs
 // (`kiln build --assets DIR`), with content types, index.html for directories, HEAD, and 404s.
+// Paths the filesystem refuses (a NUL, a name or path too long) are 400s, and anything else that
+// fails is a 500 logged in one line, with control characters escaped (the path is the client's).
 // Run: kiln build examples/static-web-server/main.ts --assets examples/static-web-server/public -o web.elf
 //      kiln run web.elf --net user,hostfwd=tcp:127.0.0.1:8080-:8080   (then: curl localhost:8080/)
 
@@ -26,6 +28,8 @@ function contentType(path: string): string {
   return (dot > path.lastIndexOf('/') && TYPES[path.slice(dot + 1).toLowerCase()]) || 'application/octet-stream';
 }
 
+const escape = (s: string): string => s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+const badRequest = (): Response => new Response('bad request\n', { status: 400, headers: { 'content-type': 'text/plain;charset=UTF-8' } });
 const notFound = (): Response => new Response('not found\n', { status: 404, headers: { 'content-type': 'text/plain;charset=UTF-8' } });
 
 serve({ port }, async (req) => {
@@ -34,7 +38,7 @@ serve({ port }, async (req) => {
   try {
     path = decodeURIComponent(new URL(req.url).pathname);
   } catch {
-    return new Response('bad request\n', { status: 400 });
+    return badRequest();
   }
   try {
     if ((await stat(path)).isDirectory()) path = path.replace(/\/?$/, '/index.html');
@@ -43,6 +47,11 @@ serve({ port }, async (req) => {
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR') return notFound();
-    throw e;
+    if (code === 'EINVAL' || code === 'ENAMETOOLONG') {
+      console.log(`static-web-server: 400 ${code} ${escape(path.slice(0, 200))}`);
+      return badRequest();
+    }
+    console.error(`static-web-server: 500 ${escape(String(code ?? (e as Error).name))} ${escape(path.slice(0, 200))}: ${escape(String((e as Error).message))}`);
+    return new Response('internal server error\n', { status: 500 });
   }
 });

@@ -6,6 +6,7 @@
 // networking through passt): curl --http1.1 reuses one connection for several requests and the
 // guest ends after its last one. The static web server (examples/static-web-server, files from
 // `kiln build --assets`) through passt's hostfwd: curl checks content types, HEAD, 404 and 405,
+// hostile paths (NUL, long names and paths: 400/404, no stack in the log),
 // wrk loads it with no socket errors; http-hello through a TAP in a network namespace the test
 // creates (the VMM, curl and wrk run inside it).
 
@@ -176,6 +177,11 @@ describe('kiln:http on Kiln\'s VMM', { skip: coreSkip() }, () => {
           assert.equal(curl('-o', '/dev/null', '-w', '%{http_code}\n', '-X', 'POST', `${base}/`), '405\n');
           assert.match(curl('-I', `${base}/`), /^HTTP\/1\.1 200 OK\r\n[^]*content-length: \d+\r\n/);
           assert.equal(curl('-o', '/dev/null', '-w', '%{http_code}\n', '--path-as-is', `${base}/../../etc/passwd`), '404\n');
+          // Hostile paths: 400 or 404, never a 500 with a stack; logged in one line, escaped.
+          for (const path of ['/%00', `/${'n'.repeat(300)}`, '/a'.repeat(3000) + '/', '/%1B[31mx%00']) {
+            assert.match(curl('-g', '-o', '/dev/null', '-w', '%{http_code}\n', '--path-as-is', `${base}${path}`), /^40[04]\n$/, `${path.slice(0, 40)}: ${guest}`);
+          }
+          assert.doesNotMatch(guest, /\n\s+at |\x1b|500/, guest);
           const w = spawnSync('wrk', ['-t', '1', '-c', '16', '-d', '2s', `${base}/index.html`], { encoding: 'utf8', timeout: 30_000 });
           assert.equal(w.status, 0, w.stderr);
           assert.match(w.stdout, /Requests\/sec:/);

@@ -28,8 +28,12 @@ export interface TcpConfig {
   keepAliveProbes: number;
   /** At most one RFC 5961 challenge ACK per connection per this interval. */
   challengeAckIntervalMs: number;
-  /** Half-open (SYN-RECEIVED) connections per listener; SYNs beyond are dropped. */
+  /** Half-open (SYN-RECEIVED) connections per listener; a SYN beyond evicts the oldest. */
   synBacklog: number;
+  /** SYN-ACK retransmissions while the listener is under pressure (more than synBacklog/2 half-open). */
+  synAckRetriesUnderPressure: number;
+  /** TIME-WAIT connections per layer; one more ends the oldest TIME-WAIT early. */
+  timeWaitMax: number;
   /** Accept-queue length when listen() names none. */
   defaultBacklog: number;
 }
@@ -51,6 +55,8 @@ export const DEFAULT_TCP_CONFIG: TcpConfig = {
   keepAliveProbes: 9, // Linux's tcp_keepalive_probes
   challengeAckIntervalMs: 500, // per connection, like Linux's tcp_invalid_ratelimit
   synBacklog: 256,
+  synAckRetriesUnderPressure: 2, // 1+2+4 s: a spoofed SYN holds its slot ~7 s, not ~127 s (Linux prunes likewise)
+  timeWaitMax: 4096, // like a small Linux's tcp_max_tw_buckets; ~1 KiB each once the buffers are released
   defaultBacklog: 128,
 };
 
@@ -71,11 +77,16 @@ export interface TcpStats {
   passiveOpens: number;
   /** Connections given up on (retransmission, persist or keep-alive), each reported as ETIMEDOUT. */
   timeouts: number;
+  /** Half-open connections dropped to make room for a new SYN (synBacklog reached). */
+  halfOpenEvicted: number;
+  /** TIME-WAIT connections ended early to stay within timeWaitMax. */
+  timeWaitEvicted: number;
 }
 
 export function newTcpStats(): TcpStats {
   return {
     segmentsIn: 0, segmentsOut: 0, retransmits: 0, resetsIn: 0, resetsOut: 0, checksumErrors: 0,
     malformed: 0, dropped: 0, challengeAcks: 0, activeOpens: 0, passiveOpens: 0, timeouts: 0,
+    halfOpenEvicted: 0, timeWaitEvicted: 0,
   };
 }

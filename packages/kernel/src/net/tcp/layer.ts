@@ -9,8 +9,10 @@
 //   (60 s, Linux's TCP_TIMEWAIT_LEN: long enough for any segment of a virtual or LAN path to
 //   die, short enough that closed connections do not pile up); a SYN with a higher sequence
 //   number reopens a TIME-WAIT connection (RFC 9293 §3.6.1), with the new ISN above the old
-//   SND.NXT + 64 KiB; an RST does not end TIME-WAIT (RFC 1337). An orphaned FIN-WAIT-2 (close()
-//   called) is dropped after 60 s.
+//   SND.NXT + 64 KiB; an RST does not end TIME-WAIT (RFC 1337). At most 4096 connections wait
+//   in TIME-WAIT (timeWaitMax): one more ends the oldest early, so a server that closes first
+//   (`Connection: close`) holds bounded memory at any request rate. An orphaned FIN-WAIT-2
+//   (close() called) is dropped after 60 s.
 // - Retransmission: RFC 6298 (SRTT/RTTVAR, Karn, doubling), RTO in [200 ms, 60 s], initially
 //   1 s, and 3 s once data flows after a retransmitted SYN or SYN-ACK (RFC 6298 §5.7); a
 //   handshake gives up after 6 retransmissions, data after 12 (ETIMEDOUT). NewReno fast
@@ -26,8 +28,10 @@
 //   keep-alive (default idle 2 h, 9 probes 75 s apart).
 // - RFC 5961: RST only with the exact RCV.NXT, SYN in a synchronized state and old ACKs get a
 //   challenge ACK (one per connection per 500 ms); ACKs for unsent data are dropped.
-// - Listen backlog: at most `backlog` established connections wait for accept() and 256
-//   half-open ones per listener; SYNs beyond are dropped.
+// - Listen backlog: at most `backlog` established connections wait for accept() (SYNs beyond
+//   are dropped) and 256 half-open ones per listener: a SYN beyond evicts the oldest half-open,
+//   and above 128 half-open a SYN-ACK is retransmitted 2 times, not 6 (a SYN flood from spoofed
+//   addresses cannot shut real clients out; no SYN cookies).
 // - Ephemeral ports: a random start in 49152–65535, then the next port whose 4-tuple is free.
 // - Sockets' events run at the end of input(), poll() or the socket call that caused them.
 // - Timers sit in a heap: poll() touches only connections with something due. nextDeadline()
@@ -72,6 +76,8 @@ export class TcpLayer implements TcpLayerApi, ConnHost {
   private readonly conns = new Map<number, TcpConn[]>();
   private readonly listeners = new Map<number, TcpListenerImpl[]>();
   private readonly timers = new TimerHeap<TcpConn>();
+  /** The connections in TIME-WAIT, oldest first (a Set keeps insertion order). */
+  private readonly timeWait = new Set<TcpConn>();
   private readonly pending: EventSource[] = [];
   private flushing = false;
   private readonly due: TcpConn[] = [];
@@ -200,7 +206,25 @@ export class TcpLayer implements TcpLayerApi, ConnHost {
     this.pending.push(target);
   }
 
+  enteredTimeWait(conn: TcpConn): void {
+    const tw = this.timeWait;
+    tw.add(conn);
+    const max = Math.max(1, this.config.timeWaitMax); // the newest always gets its TIME-WAIT (it is still ACKing the FIN)
+    while (tw.size > max) {
+      const oldest = tw.values().next().value as TcpConn;
+      tw.delete(oldest);
+      this.counters.timeWaitEvicted++;
+      oldest.terminate(undefined);
+    }
+  }
+
+  /** How many connections are in TIME-WAIT now. */
+  get timeWaitCount(): number {
+    return this.timeWait.size;
+  }
+
   removeConn(conn: TcpConn): void {
+    this.timeWait.delete(conn);
     const key = conn.local.port * 65536 + conn.remote.port;
     const list = this.conns.get(key);
     if (!list) return;
@@ -263,7 +287,7 @@ export class TcpLayer implements TcpLayerApi, ConnHost {
       this.counters.dropped++;
     } else if (r.flags & TCP_ACK_FLAG) {
       this.sendReset(dst, r.dstPort, src, r.srcPort, r.ack, 0, false);
-    } else if (!(r.flags & TCP_SYN) || !listener.hasRoom) {
+    } else if (!(r.flags & TCP_SYN) || !listener.makeRoom()) {
       this.counters.dropped++;
     } else {
       const conn = new TcpConn(this, dst, r.dstPort, src, r.srcPort);

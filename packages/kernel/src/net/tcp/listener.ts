@@ -1,14 +1,17 @@
 // A listening endpoint (RFC 9293 LISTEN): it owns two bounded queues, the half-open
-// connections still in SYN-RECEIVED (at most synBacklog; further SYNs are dropped, so a SYN
-// flood costs a bounded amount of memory) and the established ones waiting for accept() (at
-// most `backlog`; while it is full, new SYNs are dropped and a completing handshake's ACK is
-// ignored, so the peer's retransmission retries later).
+// connections still in SYN-RECEIVED (at most synBacklog; a further SYN evicts the oldest, so a
+// SYN flood costs a bounded amount of memory and cannot shut real clients out, whose handshake
+// takes one round trip while a spoofed entry waits for ever: RFC 4987 §3.4 "random drop" in its
+// oldest-first form; above half of synBacklog SYN-ACKs are retransmitted fewer times) and the
+// established ones waiting for accept() (at most `backlog`; while it is full, new SYNs are
+// dropped and a completing handshake's ACK is ignored, so the peer's retransmission retries later).
 
 import type { TcpEndpoint, TcpListener } from '../types.ts';
 import type { ConnParent, EventSource, TcpConn } from './socket.ts';
 
 /** What a listener needs from its layer. */
 export interface ListenerHost {
+  readonly counters: { halfOpenEvicted: number };
   queueEvents(target: EventSource): void;
   removeListener(listener: TcpListenerImpl): void;
   enter(): void;
@@ -29,9 +32,21 @@ export class TcpListenerImpl implements TcpListener, ConnParent, EventSource {
     private readonly synBacklog: number,
   ) {}
 
-  /** Whether a new SYN may start a connection now. */
-  get hasRoom(): boolean {
-    return !this.closed && this.halfOpen.size < this.synBacklog && this.ready.length < this.backlog;
+  /** Whether a new SYN may start a connection now; makes room among the half-open if needed (oldest first). */
+  makeRoom(): boolean {
+    if (this.closed || this.ready.length >= this.backlog) return false;
+    while (this.halfOpen.size >= this.synBacklog) {
+      const oldest = this.halfOpen.values().next().value as TcpConn;
+      this.host.counters.halfOpenEvicted++;
+      oldest.terminate(undefined); // quietly: a spoofed source must not get an RST from us; forget() unlinks it
+      this.halfOpen.delete(oldest);
+    }
+    return true;
+  }
+
+  /** More than half of synBacklog is half-open: SYN-ACKs get fewer retransmissions. */
+  get underPressure(): boolean {
+    return this.halfOpen.size > this.synBacklog >> 1;
   }
 
   /** A connection entered SYN-RECEIVED on our behalf. */

@@ -39,6 +39,8 @@ export interface ConnHost {
   /** Wake `conn` (onTimers) at `atMs` or earlier. */
   schedule(conn: TcpConn, atMs: number): void;
   removeConn(conn: TcpConn): void;
+  /** `conn` entered TIME-WAIT (the layer bounds how many wait). */
+  enteredTimeWait(conn: TcpConn): void;
   sendReset(localAddr: number, localPort: number, remoteAddr: number, remotePort: number, seq: number, ack: number, withAck: boolean): void;
   /** A socket call from the owner begins (refreshes the clock)… */
   enter(): void;
@@ -58,6 +60,8 @@ export interface ConnParent {
   admit(conn: TcpConn): boolean;
   /** The connection died before accept(). */
   forget(conn: TcpConn): void;
+  /** Too many half-open connections: SYN-ACKs get config.synAckRetriesUnderPressure retransmissions. */
+  readonly underPressure: boolean;
 }
 
 // Connection states (RFC 9293 §3.3.2), numbered so "synchronized" is a range check.
@@ -150,6 +154,8 @@ export class TcpConn implements TcpSocket, EventSource, Scheduled {
   private rttSeq = 0;
   private rttStart = 0;
   private synRetransmitted = false;
+  /** A SYN-ACK retransmission found the listener under pressure (config.synAckRetriesUnderPressure). */
+  private pressured = false;
   private ackNow = false;
   private segsUnacked = 0;
   private forceSend = false;
@@ -663,6 +669,7 @@ export class TcpConn implements TcpSocket, EventSource, Scheduled {
     this.waitAt = this.host.nowMs + 2 * this.host.config.mslMs;
     this.releaseBuffers();
     this.notifyClosed(undefined);
+    this.host.enteredTimeWait(this);
   }
 
   /** To CLOSED: forget the connection, tell the owner (once). */
@@ -731,7 +738,10 @@ export class TcpConn implements TcpSocket, EventSource, Scheduled {
     this.rtoAt = NEVER;
     this.timing = false; // Karn: nothing retransmitted is timed
     const handshake = this.st === SYN_SENT || this.st === SYN_RECEIVED;
-    if (++this.retries > (handshake ? c.synRetries : c.dataRetries)) {
+    // A SYN-ACK that timed out while its listener was under pressure keeps the short limit.
+    if (this.st === SYN_RECEIVED && this.parent?.underPressure) this.pressured = true;
+    const limit = !handshake ? c.dataRetries : this.pressured ? c.synAckRetriesUnderPressure : c.synRetries;
+    if (++this.retries > limit) {
       this.host.counters.timeouts++;
       if (this.st === SYN_RECEIVED && this.parent) this.terminate(undefined);
       else this.terminate(new NetError('ETIMEDOUT', `${fmtEndpoint(this.remote)} did not answer`));

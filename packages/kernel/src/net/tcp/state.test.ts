@@ -116,30 +116,49 @@ test('listen_rst_ignored', () => {
   assert.deepEqual(h.feed('R seq=0'), []);
 });
 
-test('listen_syn_backlog_overflow_dropped', () => {
+test('listen_syn_queue_full_evicts_the_oldest_half_open', () => {
   const h = new TcpHarness({ synBacklog: 2 });
   const listener = h.layer.listen({ addr: 0, port: 80 }, 1);
-  assert.deepEqual(h.feed('S seq=0 sport=40001'), ['SA to 40001']);
+  const [first] = h.feedRaw('S seq=0 sport=40001');
   assert.deepEqual(h.feed('S seq=0 sport=40002'), ['SA to 40002']);
-  assert.deepEqual(h.feed('S seq=0 sport=40003'), []); // SYN queue full
-  // The first handshake completes into the accept queue (backlog 1)...
-  const synAck = h.layer.stats();
-  assert.equal(synAck.passiveOpens, 2);
-  const [first] = h.feedRaw('S seq=0 sport=40001'); // a retransmitted SYN gets the SYN-ACK (and its ISN) again
-  assert.deepEqual(h.feed(`A seq=1 rawack=${first!.seq + 1} sport=40001`), []);
+  // SYN queue full: the oldest half-open (40001) goes, quietly (its source may be spoofed).
+  assert.deepEqual(h.feed('S seq=0 sport=40003'), ['SA to 40003']);
+  assert.equal(h.layer.stats().halfOpenEvicted, 1);
+  assert.equal(h.layer.stats().passiveOpens, 3);
+  assert.deepEqual(h.feed(`A seq=1 rawack=${first!.seq + 1} sport=40001`), ['R to 40001']); // forgotten
+  // The second handshake completes into the accept queue (backlog 1)...
+  const [second] = h.feedRaw('S seq=0 sport=40002'); // a retransmitted SYN gets the SYN-ACK (and its ISN) again
+  assert.deepEqual(h.feed(`A seq=1 rawack=${second!.seq + 1} sport=40002`), []);
   let acceptable = 0;
   listener.onAcceptable = () => acceptable++;
   // ...and while it is full, a new SYN is dropped and a completing ACK is ignored.
   assert.deepEqual(h.feed('S seq=0 sport=40004'), []);
-  const [second] = h.feedRaw('S seq=0 sport=40002');
-  assert.deepEqual(h.feed(`A seq=1 rawack=${second!.seq + 1} sport=40002`), []);
+  const [third] = h.feedRaw('S seq=0 sport=40003');
+  assert.deepEqual(h.feed(`A seq=1 rawack=${third!.seq + 1} sport=40003`), []);
   assert.equal(acceptable, 0);
   assert.ok(listener.accept());
   assert.equal(listener.accept(), undefined);
-  // Room again: the peer's next ACK completes the second handshake.
-  assert.deepEqual(h.feed(`A seq=1 rawack=${second!.seq + 1} sport=40002`), []);
+  // Room again: the peer's next ACK completes the third handshake.
+  assert.deepEqual(h.feed(`A seq=1 rawack=${third!.seq + 1} sport=40003`), []);
   assert.equal(acceptable, 1);
   assert.equal(listener.accept()!.state, 'ESTABLISHED');
+});
+
+test('listen_syn_queue_under_pressure_fewer_synack_retransmissions', () => {
+  // synBacklog 4: with 3 half-open (more than half) each SYN-ACK is retransmitted twice, not 6 times.
+  const h = new TcpHarness({ synBacklog: 4 });
+  h.layer.listen({ addr: 0, port: 80 });
+  for (const sport of [40001, 40002, 40003]) h.feed(`S seq=0 sport=${sport}`);
+  const three = ['SA to 40001', 'SA to 40002', 'SA to 40003'];
+  assert.deepEqual(h.advance(1000).sort(), three);
+  assert.deepEqual(h.advance(2000).sort(), three);
+  assert.deepEqual(h.advance(4000), []); // given up: the queue is empty again
+  assert.equal(h.layer.stats().timeouts, 3);
+  // Without pressure (2 of 4) the full synRetries apply.
+  for (const sport of [40001, 40002]) h.feed(`S seq=0 sport=${sport}`);
+  assert.deepEqual(h.advance(1000).sort(), three.slice(0, 2));
+  assert.deepEqual(h.advance(2000).sort(), three.slice(0, 2));
+  assert.deepEqual(h.advance(4000).sort(), three.slice(0, 2));
 });
 
 test('listen_close_resets_queued_connections', () => {
@@ -724,6 +743,30 @@ test('timewait_rst_ignored_rfc1337', () => {
   assert.equal(h.layer.stats().resetsIn, 0);
   assert.deepEqual(h.advance(60_000), []);
   assert.equal(sock.state, 'CLOSED');
+});
+
+test('timewait_cap_ends_the_oldest_early', () => {
+  // The server closes first on every connection (`Connection: close`): at most timeWaitMax wait.
+  const h = new TcpHarness({ timeWaitMax: 2 });
+  const listener = h.layer.listen({ addr: 0, port: 80 });
+  const socks: TcpSocket[] = [];
+  for (const sport of [40001, 40002, 40003]) {
+    const [sa] = h.feedRaw(`S seq=0 sport=${sport}`);
+    const iss = sa!.seq;
+    h.feed(`A seq=1 rawack=${iss + 1} sport=${sport}`);
+    const sock = listener.accept()!;
+    sock.close();
+    h.replies();
+    assert.deepEqual(h.feed(`FA seq=1 rawack=${iss + 2} sport=${sport}`), [`A to ${sport}`]);
+    socks.push(sock);
+  }
+  assert.deepEqual(socks.map((s) => s.state), ['CLOSED', 'TIME-WAIT', 'TIME-WAIT']);
+  assert.equal(h.layer.timeWaitCount, 2);
+  assert.equal(h.layer.stats().timeWaitEvicted, 1);
+  // The tuple let go of is free again: its SYN starts a new connection.
+  assert.deepEqual(h.feed('S seq=0 sport=40001'), ['SA to 40001']);
+  assert.deepEqual(h.advance(60_000), ['SA to 40001']);
+  assert.equal(h.layer.timeWaitCount, 0);
 });
 
 // ───────────── CLOSE-WAIT, LAST-ACK ─────────────

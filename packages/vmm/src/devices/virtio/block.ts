@@ -2,7 +2,8 @@
 // writes get S_IOERR), FLUSH (fsync), GET_ID (20 bytes), IN/OUT with bounds checks (S_IOERR).
 // File I/O is asynchronous (libuv thread pool) and never touches guest memory off the main
 // thread: data is copied between guest RAM and a host buffer on the main thread. Requests run one
-// after another and complete in order. Spec: virtio 1.2 §5.2 (block device), §2.6.4 (framing).
+// after another and complete in order; at most the queue size (256) wait, as the ring bounds
+// them, and one host buffer of at most BLOCK_MAX_REQUEST exists at a time. Spec: virtio 1.2 §5.2 (block device), §2.6.4 (framing).
 
 import { closeSync, fstatSync, fsync, openSync, read, write, constants as fsc } from 'node:fs';
 import { basename } from 'node:path';
@@ -14,7 +15,7 @@ import {
   VIRTIO_BLK_SECTOR_SIZE, VIRTIO_BLK_T_FLUSH, VIRTIO_BLK_T_GET_ID, VIRTIO_BLK_T_IN, VIRTIO_BLK_T_OUT, decodeBlkReqHeader,
 } from '@kiln/common/virtio/devices.ts';
 import { VmmError } from '../../errors.ts';
-import { readConfigBytes, type DeviceContext, type VirtioDevice } from './device.ts';
+import { ASYNC, readConfigBytes, serveQueue, type DeviceContext, type VirtioDevice } from './device.ts';
 import type { DescChain, Virtqueue } from './queue.ts';
 
 export const BLOCK_QUEUE_SIZE = 256;
@@ -107,6 +108,11 @@ export class VirtioBlock implements VirtioDevice {
     return new VirtioBlock(file, size, { readOnly: o.readOnly ?? false, id: o.id ?? basename(o.path), ...(name ? { name } : {}) });
   }
 
+  /** Requests taken from the ring and not completed (waiting or in the file layer). */
+  get outstanding(): number {
+    return this.#fifo.length + (this.#busy ? 1 : 0);
+  }
+
   get capacitySectors(): number {
     return Math.floor(this.sizeBytes / VIRTIO_BLK_SECTOR_SIZE);
   }
@@ -125,17 +131,11 @@ export class VirtioBlock implements VirtioDevice {
 
   notify(q: number): void {
     const ctx = this.#ctx;
-    const vq = ctx?.queues[q];
-    if (!ctx || !vq || q !== VIRTIO_BLK_REQUESTQ) return;
-    for (;;) {
-      const r = vq.pop();
-      if (r.kind === 'broken') return ctx.fail(r.message);
-      if (r.kind === 'empty') {
-        if (vq.enableNotification()) continue;
-        break;
-      }
-      this.#fifo.push({ ctx, vq, chain: r.chain });
-    }
+    if (!ctx || q !== VIRTIO_BLK_REQUESTQ) return;
+    serveQueue(ctx, q, (vq, chain) => {
+      this.#fifo.push({ ctx, vq, chain });
+      return ASYNC;
+    }, { resume: () => this.notify(q) });
     this.#next();
   }
 

@@ -1,6 +1,8 @@
 // virtio-console with one port and no optional features: bytes from the transmitq go to the
 // same console sink the serial port uses; input given to feed() (stdin, optional) fills the
 // receiveq's device-writable buffers in order, waiting for buffers when the driver has none.
+// Host memory per chain is bounded: transmit bytes are copied through a 64 KiB buffer and a
+// chain gives at most CONSOLE_MAX_REQUEST bytes.
 // Spec: virtio 1.2 §5.3 (receiveq 0, transmitq 1; config cols/rows/max_nr_ports/emerg_wr).
 
 import { VIRTIO_ID_CONSOLE } from '@kiln/common/virtio/constants.ts';
@@ -11,6 +13,10 @@ import { readConfigBytes, serveQueue, type DeviceContext, type VirtioDevice } fr
 export const CONSOLE_QUEUE_SIZE = 256;
 /** Input kept while the driver offers no receive buffers (older bytes are dropped past this). */
 export const CONSOLE_INPUT_MAX = 64 * 1024;
+/** Bytes taken from one transmit chain (the guest's driver sends far smaller buffers). */
+export const CONSOLE_MAX_REQUEST = 1024 * 1024;
+/** Host buffer the transmit bytes are copied through. */
+const CONSOLE_CHUNK = 64 * 1024;
 
 export class VirtioConsole implements VirtioDevice {
   readonly name = 'virtio-console';
@@ -18,6 +24,8 @@ export class VirtioConsole implements VirtioDevice {
   readonly deviceFeatures = 0n;
   readonly queueSizes = [CONSOLE_QUEUE_SIZE, CONSOLE_QUEUE_SIZE];
   bytesOut = 0;
+  /** Transmit bytes past CONSOLE_MAX_REQUEST in one chain (a hostile or broken driver). */
+  bytesDropped = 0;
   readonly #sink: ByteSink;
   readonly #config = new Uint8Array(VIRTIO_CONSOLE_CONFIG_SIZE);
   #input: Uint8Array[] = [];
@@ -57,30 +65,27 @@ export class VirtioConsole implements VirtioDevice {
   #drainTransmit(): void {
     if (!this.#ctx) return;
     serveQueue(this.#ctx, VIRTIO_CONSOLE_TRANSMITQ, (vq, chain) => {
-      const out = new Uint8Array(chain.readableLen);
-      vq.readFrom(chain, out);
-      if (out.length) this.#sink.write(out);
-      this.bytesOut += out.length;
+      // Copied out in CONSOLE_CHUNK pieces (overlapping descriptors can make readableLen far
+      // larger than guest RAM); past CONSOLE_MAX_REQUEST the chain's bytes are dropped, counted.
+      const len = Math.min(chain.readableLen, CONSOLE_MAX_REQUEST);
+      this.bytesDropped += chain.readableLen - len;
+      for (let at = 0; at < len; at += CONSOLE_CHUNK) {
+        const out = new Uint8Array(Math.min(CONSOLE_CHUNK, len - at));
+        vq.readFrom(chain, out, at);
+        this.#sink.write(out);
+      }
+      this.bytesOut += len;
       return 0;
     });
   }
 
   #fillReceive(): void {
-    const ctx = this.#ctx;
-    const vq = ctx?.queues[VIRTIO_CONSOLE_RECEIVEQ];
-    if (!ctx || !vq || this.#inputLen === 0) return;
-    let pushed = false;
-    while (this.#inputLen > 0) {
-      const r = vq.pop();
-      if (r.kind === 'broken') return ctx.fail(r.message);
-      if (r.kind === 'empty') {
-        if (vq.enableNotification()) continue;
-        break;
-      }
+    if (!this.#ctx) return;
+    serveQueue(this.#ctx, VIRTIO_CONSOLE_RECEIVEQ, (vq, chain) => {
       let n = 0;
-      while (this.#input.length && n < r.chain.writableLen) {
+      while (this.#input.length && n < chain.writableLen) {
         const head = this.#input[0]!;
-        const w = vq.writeTo(r.chain, head, n);
+        const w = vq.writeTo(chain, head, n);
         n += w;
         this.#inputLen -= w;
         if (w === head.length) this.#input.shift();
@@ -89,9 +94,7 @@ export class VirtioConsole implements VirtioDevice {
           break;
         }
       }
-      vq.push(r.chain.head, n);
-      pushed = true;
-    }
-    if (pushed) ctx.signalUsed(VIRTIO_CONSOLE_RECEIVEQ);
+      return n;
+    }, { ready: () => this.#inputLen > 0 });
   }
 }

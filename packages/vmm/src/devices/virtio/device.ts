@@ -44,25 +44,80 @@ export function readConfigBytes(config: Uint8Array, offset: number, data: Uint8A
   for (let i = 0; i < data.length; i++) data[i] = config[offset + i] ?? 0;
 }
 
+/** Chains one call of serveQueue handles before it yields to the event loop (and resumes). */
+export const QUEUE_TURN_BUDGET = 256;
+
 /**
- * Serves every chain the driver made available on queue `q`: `serve` handles one chain and
- * returns the used length. With EVENT_IDX, an empty ring re-arms the notification and looks
- * once more, so a buffer added meanwhile is not missed. A broken ring fails the device. Signals
- * used buffers once at the end.
+ * What a device did with one chain: a number is the used length (the chain goes back now);
+ * ASYNC keeps it (the device pushes it itself when its I/O completes); LATER leaves it on the
+ * ring for a later turn (the device cannot take it yet, e.g. no input to give).
  */
-export function serveQueue(ctx: DeviceContext, q: number, serve: (vq: Virtqueue, chain: DescChain) => number): void {
+export const ASYNC = 'async';
+export const LATER = 'later';
+export type Served = number | typeof ASYNC | typeof LATER;
+
+export interface ServeOptions {
+  /** Checked before each chain: false stops the loop with the ring untouched (nothing to give). */
+  ready?: () => boolean;
+  /** Runs when the budget ran out, on a later event-loop turn (default: the same serveQueue call). */
+  resume?: () => void;
+}
+
+/** Queues with a resumption already scheduled (one per queue, however often it is notified). */
+const resumeScheduled = new WeakSet<Virtqueue>();
+
+/**
+ * The one queue loop every device uses. Serves the chains the driver made available on queue
+ * `q`, at most QUEUE_TURN_BUDGET per call: past it the rest waits for a later event-loop turn
+ * (setImmediate), so a guest that keeps its rings full cannot starve other devices, the other
+ * vCPUs or --timeout. With EVENT_IDX an empty ring re-arms the notification and looks once more,
+ * so a buffer added meanwhile is not missed. A broken ring fails the device. Used buffers are
+ * signalled once at the end (the return value says whether any were). How many chains may be outstanding is bounded by the ring itself
+ * (Virtqueue.pop breaks a driver that publishes more than the queue size).
+ */
+export function serveQueue(ctx: DeviceContext, q: number, serve: (vq: Virtqueue, chain: DescChain) => Served, o: ServeOptions = {}): boolean {
   const vq = ctx.queues[q];
-  if (!vq) return;
+  if (!vq || !ctx.live) return false;
   let pushed = false;
+  let budget = QUEUE_TURN_BUDGET;
   for (;;) {
+    if (o.ready && !o.ready()) break;
+    if (budget-- === 0) {
+      scheduleResume(ctx, vq, o.resume ?? (() => serveQueue(ctx, q, serve, o)));
+      break;
+    }
     const r = vq.pop();
-    if (r.kind === 'broken') return ctx.fail(r.message);
+    if (r.kind === 'broken') {
+      ctx.fail(r.message);
+      return false;
+    }
     if (r.kind === 'empty') {
       if (vq.enableNotification()) continue;
       break;
     }
-    vq.push(r.chain.head, serve(vq, r.chain));
+    const used = serve(vq, r.chain);
+    if (used === LATER) {
+      vq.unpop();
+      break;
+    }
+    if (used === ASYNC) continue;
+    vq.push(r.chain.head, used);
     pushed = true;
   }
   if (pushed) ctx.signalUsed(q);
+  return pushed;
+}
+
+function scheduleResume(ctx: DeviceContext, vq: Virtqueue, resume: () => void): void {
+  if (resumeScheduled.has(vq)) return;
+  resumeScheduled.add(vq);
+  setImmediate(() => {
+    resumeScheduled.delete(vq);
+    if (!ctx.live) return;
+    try {
+      resume();
+    } catch (e) {
+      ctx.fail(`device model error: ${(e as Error).message}`);
+    }
+  });
 }

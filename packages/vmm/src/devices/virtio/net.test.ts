@@ -9,7 +9,8 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import * as V from '@kiln/common/virtio/index.ts';
 import { VirtioMmio } from './mmio.ts';
-import { ETH_OVERHEAD, QUEUE_BUDGET, RX_BACKLOG_MAX, VirtioNet, defaultMac, formatMac, type NetBackend } from './net.ts';
+import { QUEUE_TURN_BUDGET } from './device.ts';
+import { ETH_OVERHEAD, RX_BACKLOG_MAX, VirtioNet, defaultMac, formatMac, type NetBackend } from './net.ts';
 import { PasstBackend } from './net_backend.ts';
 import { FEATURES_BASE, MockDriver, guardedRam, guardsIntact } from './mock_driver.ts';
 
@@ -181,14 +182,26 @@ test('net: a reset (the first step of a driver) drops the backlog', () => {
   assert.equal(net.backlog, 0);
 });
 
-test('net: a busy transmit ring is drained in budgeted slices, not all in one notification', async () => {
-  const { d, be } = setup(256);
-  // the driver keeps 256 chains available and refills as the device returns them
-  for (let i = 0; i < 256; i++) d.add(TX, [{ data: frame(12 + 60) }]);
+test('net: a driver that refills the transmit ring as fast as it drains gets QUEUE_TURN_BUDGET chains per turn; timers still run', async () => {
+  const be = new LoopBackend();
+  const { d } = setup(16, be);
+  // A second vCPU's worth of driver: every frame the device sends, the driver reaps the used
+  // entries and publishes a new frame, so the ring never empties.
+  let refills = 10 * QUEUE_TURN_BUDGET;
+  be.send = (f) => {
+    be.sent.push(f);
+    d.used(TX);
+    if (refills-- > 0) d.add(TX, [{ data: frame(12 + 60) }]);
+  };
+  for (let i = 0; i < 8; i++) d.add(TX, [{ data: frame(12 + 60) }]);
+  let timerRanAt = -1;
+  setTimeout(() => (timerRanAt = be.sent.length), 0);
   d.notify(TX);
-  assert.ok(be.sent.length <= QUEUE_BUDGET);
+  assert.equal(be.sent.length, QUEUE_TURN_BUDGET, 'one notification serves one budget');
+  while (refills > 0) await new Promise((r) => setImmediate(r));
   await new Promise((r) => setImmediate(r));
-  assert.equal(be.sent.length, 256);
+  assert.equal(be.sent.length, 10 * QUEUE_TURN_BUDGET + 8);
+  assert.ok(timerRanAt >= 0 && timerRanAt < 10 * QUEUE_TURN_BUDGET, `a timer waited for the whole ring (ran at ${timerRanAt})`);
 });
 
 test('net: a broken transmit ring sets DEVICE_NEEDS_RESET', () => {

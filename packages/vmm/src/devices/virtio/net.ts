@@ -8,8 +8,8 @@
 // A backend with `vnetHdr` (TAP with IFF_VNET_HDR) carries the 12-byte header with each frame: it
 // passes through unchanged both ways, except that receive sets num_buffers to 1 and clears
 // DATA_VALID (no offloads are offered, so the guest's flags and GSO fields are 0).
-// Each notification handles at most QUEUE_BUDGET chains before yielding to the event loop, so a
-// guest that keeps refilling a ring cannot hold the main thread.
+// Both queues go through serveQueue (device.ts), so a guest that keeps refilling a ring cannot
+// hold the main thread: each turn handles at most QUEUE_TURN_BUDGET chains.
 // Spec: virtio 1.2 §5.1 (network device), §5.1.6 (device operation).
 
 import { featureBit, VIRTIO_ID_NET } from '@kiln/common/virtio/constants.ts';
@@ -19,7 +19,7 @@ import {
   VIRTIO_NET_HDR_SIZE, VIRTIO_NET_RECEIVEQ,
   VIRTIO_NET_S_LINK_UP, VIRTIO_NET_TRANSMITQ,
 } from '@kiln/common/virtio/devices.ts';
-import { readConfigBytes, type DeviceContext, type VirtioDevice } from './device.ts';
+import { readConfigBytes, serveQueue, type DeviceContext, type VirtioDevice } from './device.ts';
 
 export const NET_QUEUE_SIZE = 256;
 export const NET_DEFAULT_MTU = 1500;
@@ -27,8 +27,6 @@ export const NET_DEFAULT_MTU = 1500;
 export const ETH_OVERHEAD = 18;
 /** Frames kept while the guest has no receive buffers (newer ones are dropped past this). */
 export const RX_BACKLOG_MAX = 256;
-/** Chains handled per notification before yielding to the event loop. */
-export const QUEUE_BUDGET = 256;
 
 /** Where frames go to and come from: a TAP device, passt, or a test double. */
 export interface NetBackend {
@@ -66,8 +64,6 @@ export class VirtioNet implements VirtioDevice {
   readonly #config = new Uint8Array(VIRTIO_NET_CONFIG_SIZE);
   readonly #rx: Uint8Array[] = [];
   #ctx: DeviceContext | undefined;
-  #rxScheduled = false;
-  #txScheduled = false;
 
   constructor(backend: NetBackend, o: { mac?: Uint8Array; mtu?: number; name?: string } = {}) {
     this.#backend = backend;
@@ -123,105 +119,55 @@ export class VirtioNet implements VirtioDevice {
   }
 
   #drainTransmit(): void {
-    const ctx = this.#ctx;
-    const vq = ctx?.queues[VIRTIO_NET_TRANSMITQ];
-    if (!ctx || !vq) return;
-    let pushed = false;
-    let budget = QUEUE_BUDGET;
-    for (;;) {
-      if (budget-- === 0) {
-        this.#later('tx');
-        break;
-      }
-      const r = vq.pop();
-      if (r.kind === 'broken') return ctx.fail(r.message);
-      if (r.kind === 'empty') {
-        if (vq.enableNotification()) continue;
-        break;
-      }
-      const len = r.chain.readableLen - VIRTIO_NET_HDR_SIZE;
+    if (!this.#ctx) return;
+    serveQueue(this.#ctx, VIRTIO_NET_TRANSMITQ, (vq, chain) => {
+      const len = chain.readableLen - VIRTIO_NET_HDR_SIZE;
       if (len <= 0 || len > this.mtu + ETH_OVERHEAD) {
         this.stats.txDropped++;
-      } else {
-        const withHdr = this.#backend.vnetHdr === true;
-        const frame = new Uint8Array(withHdr ? VIRTIO_NET_HDR_SIZE + len : len);
-        vq.readFrom(r.chain, frame, withHdr ? 0 : VIRTIO_NET_HDR_SIZE);
-        // No offload was negotiated, so a conforming header is all zero: zero it rather than let a
-        // hostile guest's flags or GSO fields reach the host kernel's TAP.
-        if (withHdr) frame.fill(0, 0, VIRTIO_NET_HDR_SIZE);
-        this.stats.txFrames++;
-        this.stats.txBytes += len;
-        try {
-          this.#backend.send(frame);
-        } catch {
-          this.stats.txDropped++;
-        }
+        return 0;
       }
-      vq.push(r.chain.head, 0);
-      pushed = true;
-    }
-    if (pushed) ctx.signalUsed(VIRTIO_NET_TRANSMITQ);
+      const withHdr = this.#backend.vnetHdr === true;
+      const frame = new Uint8Array(withHdr ? VIRTIO_NET_HDR_SIZE + len : len);
+      vq.readFrom(chain, frame, withHdr ? 0 : VIRTIO_NET_HDR_SIZE);
+      // No offload was negotiated, so a conforming header is all zero: zero it rather than let a
+      // hostile guest's flags or GSO fields reach the host kernel's TAP.
+      if (withHdr) frame.fill(0, 0, VIRTIO_NET_HDR_SIZE);
+      this.stats.txFrames++;
+      this.stats.txBytes += len;
+      try {
+        this.#backend.send(frame);
+      } catch {
+        this.stats.txDropped++;
+      }
+      return 0;
+    });
   }
 
   #fillReceive(): void {
-    const ctx = this.#ctx;
-    const vq = ctx?.queues[VIRTIO_NET_RECEIVEQ];
-    if (!ctx || !vq) return;
-    let pushed = false;
-    let budget = QUEUE_BUDGET;
+    if (!this.#ctx) return;
     const hdr = new Uint8Array(VIRTIO_NET_HDR_SIZE);
     new DataView(hdr.buffer).setUint16(VIRTIO_NET_HDR_NUM_BUFFERS, 1, true);
-    while (this.#rx.length > 0) {
-      if (budget-- === 0) {
-        this.#later('rx');
-        break;
-      }
-      const r = vq.pop();
-      if (r.kind === 'broken') return ctx.fail(r.message);
-      if (r.kind === 'empty') {
-        if (vq.enableNotification()) continue;
-        break;
-      }
+    serveQueue(this.#ctx, VIRTIO_NET_RECEIVEQ, (vq, chain) => {
       const frame = this.#rx.shift()!;
       const withHdr = this.#backend.vnetHdr === true;
       const total = withHdr ? frame.length : VIRTIO_NET_HDR_SIZE + frame.length;
-      let used = 0;
-      if (r.chain.writableLen < total) {
+      if (chain.writableLen < total) {
         this.stats.rxDropped++;
+        return 0;
+      }
+      if (withHdr) {
+        // The backend's header, with num_buffers (not written by TAP) and DATA_VALID (meaningful only
+        // with VIRTIO_NET_F_GUEST_CSUM, which is not offered) fixed.
+        frame[VIRTIO_NET_HDR_FLAGS] = frame[VIRTIO_NET_HDR_FLAGS]! & ~VIRTIO_NET_HDR_F_DATA_VALID;
+        frame.set(hdr.subarray(VIRTIO_NET_HDR_NUM_BUFFERS, VIRTIO_NET_HDR_NUM_BUFFERS + 2), VIRTIO_NET_HDR_NUM_BUFFERS);
+        vq.writeTo(chain, frame);
       } else {
-        if (withHdr) {
-          // The backend's header, with num_buffers (not written by TAP) and DATA_VALID (meaningful only
-          // with VIRTIO_NET_F_GUEST_CSUM, which is not offered) fixed.
-          frame[VIRTIO_NET_HDR_FLAGS] = frame[VIRTIO_NET_HDR_FLAGS]! & ~VIRTIO_NET_HDR_F_DATA_VALID;
-          frame.set(hdr.subarray(VIRTIO_NET_HDR_NUM_BUFFERS, VIRTIO_NET_HDR_NUM_BUFFERS + 2), VIRTIO_NET_HDR_NUM_BUFFERS);
-          vq.writeTo(r.chain, frame);
-        } else {
-          vq.writeTo(r.chain, hdr);
-          vq.writeTo(r.chain, frame, VIRTIO_NET_HDR_SIZE);
-        }
-        used = total;
-        this.stats.rxFrames++;
-        this.stats.rxBytes += total - VIRTIO_NET_HDR_SIZE;
+        vq.writeTo(chain, hdr);
+        vq.writeTo(chain, frame, VIRTIO_NET_HDR_SIZE);
       }
-      vq.push(r.chain.head, used);
-      pushed = true;
-    }
-    if (pushed) ctx.signalUsed(VIRTIO_NET_RECEIVEQ);
-  }
-
-  #later(which: 'rx' | 'tx'): void {
-    if (which === 'rx' ? this.#rxScheduled : this.#txScheduled) return;
-    if (which === 'rx') this.#rxScheduled = true;
-    else this.#txScheduled = true;
-    setImmediate(() => {
-      if (which === 'rx') this.#rxScheduled = false;
-      else this.#txScheduled = false;
-      try {
-        if (which === 'rx') this.#fillReceive();
-        else this.#drainTransmit();
-      } catch (e) {
-        this.#ctx?.fail(`${which} queue: device model error: ${(e as Error).message}`);
-      }
-    });
+      this.stats.rxFrames++;
+      this.stats.rxBytes += total - VIRTIO_NET_HDR_SIZE;
+      return total;
+    }, { ready: () => this.#rx.length > 0 });
   }
 }

@@ -1,7 +1,8 @@
 // Device side of a split virtqueue over guest memory, written for a hostile guest: every ring
 // and descriptor read from guest memory is checked when it is used (address and length inside
 // one RAM region, chain length ≤ queue size so no loops, device-readable before device-writable,
-// avail idx at most queue size ahead, indirect tables only when negotiated and never nested).
+// avail idx at most queue size ahead of the used idx (so outstanding chains are bounded),
+// indirect tables only when negotiated and never nested).
 // Guest errors come back as results and mark the queue broken; nothing here throws on them.
 // Spec: virtio 1.2 §2.7 (split virtqueues), §2.7.5.3 (indirect), §2.7.7/§2.7.10 (event index).
 
@@ -115,17 +116,28 @@ export class Virtqueue {
     return this.#view.getUint16(this.#avail + VIRTQ_AVAIL_IDX, true);
   }
 
-  /** Buffers the driver has made available and the device has not taken, or -1 if the index is bad. */
+  /**
+   * Buffers the driver has made available and the device has not taken, or -1 if the index is
+   * bad: every chain holds at least one descriptor, so chains available plus chains the device
+   * holds (taken, not yet used) are at most the queue size. A driver claiming more re-published
+   * heads the device still owns — the bound on each queue's outstanding work.
+   */
   pending(): number {
-    const n = (this.availIdx() - this.lastAvail) & 0xffff;
-    return n > this.size ? -1 : n;
+    const avail = this.availIdx();
+    if (((avail - this.nextUsed) & 0xffff) > this.size) return -1;
+    return (avail - this.lastAvail) & 0xffff;
+  }
+
+  /** Chains taken and not yet returned through the used ring. */
+  get inFlight(): number {
+    return (this.lastAvail - this.nextUsed) & 0xffff;
   }
 
   /** Takes the next available chain, validating every descriptor. */
   pop(): PopResult {
     if (this.brokenReason !== undefined) return { kind: 'broken', message: this.brokenReason };
     const n = this.pending();
-    if (n < 0) return this.#break(`avail idx ${this.availIdx()} is more than the queue size ${this.size} ahead of ${this.lastAvail}`);
+    if (n < 0) return this.#break(`avail idx ${this.availIdx()} is more than the queue size ${this.size} ahead of used idx ${this.nextUsed} (${this.inFlight} chains in flight): heads re-published`);
     if (n === 0) return { kind: 'empty' };
     const head = this.#view.getUint16(this.#avail + VIRTQ_AVAIL_RING + 2 * (this.lastAvail % this.size), true);
     if (head >= this.size) return this.#break(`avail ring entry ${head} is not a descriptor index (queue size ${this.size})`);

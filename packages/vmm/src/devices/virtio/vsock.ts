@@ -27,7 +27,7 @@ import {
   VIRTIO_VSOCK_TYPE_STREAM, VMADDR_CID_HOST, readVsockHeader, writeVsockHeader, type VsockHeader,
 } from '@kiln/common/virtio/devices.ts';
 import { VmmError } from '../../errors.ts';
-import type { DeviceContext, VirtioDevice } from './device.ts';
+import { LATER, serveQueue, type DeviceContext, type VirtioDevice } from './device.ts';
 import type { Virtqueue } from './queue.ts';
 
 export const VSOCK_QUEUE_SIZES = [256, 256, 16];
@@ -189,43 +189,32 @@ export class VirtioVsock implements VirtioDevice {
 
   #processTx(): void {
     const ctx = this.#ctx;
-    const vq = ctx?.queues[VIRTIO_VSOCK_TX];
-    if (!ctx || !vq) return;
-    let pushed = false;
+    if (!ctx) return;
     const hdrBytes = new Uint8Array(VIRTIO_VSOCK_HDR_SIZE);
-    for (;;) {
-      if (this.#ctrl.length >= VSOCK_MAX_CTRL) break; // answers wait for rx buffers; the guest waits for us
-      const r = vq.pop();
-      if (r.kind === 'broken') return ctx.fail(r.message);
-      if (r.kind === 'empty') {
-        if (vq.enableNotification()) continue;
-        break;
-      }
-      const chain = r.chain;
+    // Answers wait for rx buffers (the guest waits for us): tx stops while they are full.
+    serveQueue(ctx, VIRTIO_VSOCK_TX, (vq, chain) => {
       this.stats.txPackets++;
       if (chain.readableLen < VIRTIO_VSOCK_HDR_SIZE) {
         this.stats.badPackets++; // no header: nobody to answer
-      } else {
-        vq.readFrom(chain, hdrBytes);
-        const h = readVsockHeader(hdrBytes);
-        if (h.len > chain.readableLen - VIRTIO_VSOCK_HDR_SIZE || h.len > VSOCK_MAX_PKT) {
-          this.stats.badPackets++;
-          const c = h.srcCid === this.cid && h.dstCid === VMADDR_CID_HOST ? this.#conns.get(connKey(h.dstPort, h.srcPort)) : undefined;
-          if (c) this.#reset(c, true);
-          else this.#rstReply(h);
-        } else {
-          let payload: Uint8Array | undefined;
-          if (h.op === VIRTIO_VSOCK_OP_RW && h.len > 0) {
-            payload = Buffer.allocUnsafe(h.len);
-            vq.readFrom(chain, payload, VIRTIO_VSOCK_HDR_SIZE);
-          }
-          this.#onGuestPacket(h, payload);
-        }
+        return 0;
       }
-      vq.push(chain.head, 0);
-      pushed = true;
-    }
-    if (pushed) ctx.signalUsed(VIRTIO_VSOCK_TX);
+      vq.readFrom(chain, hdrBytes);
+      const h = readVsockHeader(hdrBytes);
+      if (h.len > chain.readableLen - VIRTIO_VSOCK_HDR_SIZE || h.len > VSOCK_MAX_PKT) {
+        this.stats.badPackets++;
+        const c = h.srcCid === this.cid && h.dstCid === VMADDR_CID_HOST ? this.#conns.get(connKey(h.dstPort, h.srcPort)) : undefined;
+        if (c) this.#reset(c, true);
+        else this.#rstReply(h);
+        return 0;
+      }
+      let payload: Uint8Array | undefined;
+      if (h.op === VIRTIO_VSOCK_OP_RW && h.len > 0) {
+        payload = Buffer.allocUnsafe(h.len);
+        vq.readFrom(chain, payload, VIRTIO_VSOCK_HDR_SIZE);
+      }
+      this.#onGuestPacket(h, payload);
+      return 0;
+    }, { ready: () => this.#ctrl.length < VSOCK_MAX_CTRL, resume: () => this.#processTx() });
     this.#fillRx();
   }
 
@@ -519,37 +508,20 @@ export class VirtioVsock implements VirtioDevice {
 
   #fillRx(): void {
     const ctx = this.#ctx;
-    const vq = ctx?.queues[VIRTIO_VSOCK_RX];
-    if (!ctx || !vq || !ctx.live) return;
-    let pushed = false;
+    if (!ctx) return;
     const hdrBytes = new Uint8Array(VIRTIO_VSOCK_HDR_SIZE);
-    for (;;) {
-      if (this.#ctrl.length === 0 && !this.#hasReadyWork()) break;
-      const r = vq.pop();
-      if (r.kind === 'broken') return ctx.fail(r.message);
-      if (r.kind === 'empty') {
-        if (vq.enableNotification()) continue;
-        break;
-      }
-      const chain = r.chain;
+    const pushed = serveQueue(ctx, VIRTIO_VSOCK_RX, (vq, chain) => {
       if (chain.writableLen < VIRTIO_VSOCK_HDR_SIZE) {
         this.stats.badPackets++;
-        vq.push(chain.head, 0); // unusable buffer: hand it back empty
-        pushed = true;
-        continue;
+        return 0; // unusable buffer: hand it back empty
       }
       const used = this.#nextPacket(vq, chain, hdrBytes);
-      if (used === 0) {
-        vq.unpop();
-        break;
-      }
-      vq.push(chain.head, used);
+      if (used === 0) return LATER;
       this.stats.rxPackets++;
-      pushed = true;
-    }
-    if (pushed) ctx.signalUsed(VIRTIO_VSOCK_RX);
-    // Answers drained: tx may have stopped for room.
-    if (this.#ctrl.length < VSOCK_MAX_CTRL && pushed && ctx.queues[VIRTIO_VSOCK_TX]?.pending()) queueMicrotask(() => this.#processTx());
+      return used;
+    }, { ready: () => this.#ctrl.length > 0 || this.#hasReadyWork(), resume: () => this.#fillRx() });
+    // Answers drained: tx may have stopped for room (on a later turn, so the budget holds).
+    if (this.#ctrl.length < VSOCK_MAX_CTRL && pushed && ctx.queues[VIRTIO_VSOCK_TX]?.pending()) setImmediate(() => this.#processTx());
   }
 
   #hasReadyWork(): boolean {

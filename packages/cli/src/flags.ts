@@ -230,24 +230,30 @@ export interface ShareSpec {
   hostDir: string;
   tag: string;
   readOnly: boolean;
+  /** The guest may set setuid/setgid bits on the host (default: stripped, as virtiofsd does). */
+  allowSetid: boolean;
 }
 
 /** The longest virtio-fs tag (virtio 1.2 §5.11.4: 36 bytes). */
 export const SHARE_TAG_MAX_BYTES = 36;
+const SHARE_OPTIONS = ['ro', 'suid'] as const;
 
 /**
- * `--share HOSTDIR:TAG[,ro]`: the directory must exist; the tag (after the last colon) is 1 to 36
- * bytes without commas, colons or spaces. Uniqueness across flags is checkShareTags'.
+ * `--share HOSTDIR:TAG[,ro][,suid]`: the directory must exist; the tag (after the last colon) is
+ * 1 to 36 bytes without commas, colons or spaces; options after it. Uniqueness across flags is
+ * checkShareTags'.
  */
 export function parseShare(value: string): ShareSpec {
-  const ro = value.endsWith(',ro');
-  const spec = ro ? value.slice(0, -3) : value;
-  const colon = spec.lastIndexOf(':');
-  const hostDir = colon < 0 ? '' : spec.slice(0, colon);
-  const tag = colon < 0 ? '' : spec.slice(colon + 1);
-  if (hostDir === '' || tag === '') throw bad('--share', 'HOSTDIR:TAG or HOSTDIR:TAG,ro', value);
+  const colon = value.lastIndexOf(':');
+  const hostDir = colon < 0 ? '' : value.slice(0, colon);
+  const [tag = '', ...opts] = colon < 0 ? [''] : value.slice(colon + 1).split(',');
+  if (hostDir === '' || tag === '') throw bad('--share', 'HOSTDIR:TAG[,ro][,suid]', value);
   const fail = (why: string): CliError => new CliError('EUSAGE', `--share ${value}: ${why}`);
-  if (/[\s,]/.test(tag)) throw fail(`tag ${JSON.stringify(tag)} may not contain spaces or commas`);
+  for (const o of opts) {
+    if (!(SHARE_OPTIONS as readonly string[]).includes(o)) throw fail(`unknown option ${JSON.stringify(o)} (options: ${SHARE_OPTIONS.join(', ')})`);
+    if (opts.indexOf(o) !== opts.lastIndexOf(o)) throw fail(`option ${o} is given twice`);
+  }
+  if (/\s/.test(tag)) throw fail(`tag ${JSON.stringify(tag)} may not contain spaces or commas`);
   const bytes = Buffer.byteLength(tag, 'utf8');
   if (bytes > SHARE_TAG_MAX_BYTES) throw fail(`tag ${JSON.stringify(tag)} is ${bytes} bytes; at most ${SHARE_TAG_MAX_BYTES} fit`);
   let isDir = false;
@@ -257,7 +263,7 @@ export function parseShare(value: string): ShareSpec {
     throw fail((e as NodeJS.ErrnoException).code === 'ENOENT' ? `directory ${hostDir} does not exist` : (e as Error).message);
   }
   if (!isDir) throw fail(`${hostDir} is not a directory`);
-  return { hostDir, tag, readOnly: ro };
+  return { hostDir, tag, readOnly: opts.includes('ro'), allowSetid: opts.includes('suid') };
 }
 
 /** Tags name shares in the guest: each may be given once. */

@@ -73,9 +73,10 @@ Options:
   --vsock <cid>,<path> virtio-vsock with guest CID <cid> (3 or more), Firecracker's hybrid
                        Unix socket: the host connects to <path> and sends "CONNECT <port>\\n";
                        guest connects to CID 2 port P reach <path>_P (Kiln's VMM)
-  --share <dir>:<tag>[,ro]
+  --share <dir>:<tag>[,ro][,suid]
                        share a host directory with the guest over virtio-fs; the guest
                        mounts it by <tag> (at most 36 bytes); ,ro makes it read-only;
+                       setuid/setgid bits the guest sets are stripped unless ,suid;
                        repeat for more shares (Kiln's VMM)
   --env <name>=<value> set a variable of the guest's environment (kiln:process env); repeat
                        for more. Names: a letter or _, then letters, digits or _; values:

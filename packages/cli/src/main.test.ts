@@ -256,18 +256,20 @@ test('share_flag_errors_golden', () => {
     writeFileSync(join(dir, 'file'), '');
     const long = 'x'.repeat(37);
     const cases: Array<[string[], string]> = [
-      [['run', 'x.elf', '--share', dir], `kiln: --share: expected HOSTDIR:TAG or HOSTDIR:TAG,ro, got ${JSON.stringify(dir)}\n`],
-      [['run', 'x.elf', '--share', `${dir}:`], `kiln: --share: expected HOSTDIR:TAG or HOSTDIR:TAG,ro, got ${JSON.stringify(dir + ':')}\n`],
+      [['run', 'x.elf', '--share', dir], `kiln: --share: expected HOSTDIR:TAG[,ro][,suid], got ${JSON.stringify(dir)}\n`],
+      [['run', 'x.elf', '--share', `${dir}:`], `kiln: --share: expected HOSTDIR:TAG[,ro][,suid], got ${JSON.stringify(dir + ':')}\n`],
       [['run', 'x.elf', '--share', `${dir}/nope:t`], `kiln: --share ${dir}/nope:t: directory ${dir}/nope does not exist\n`],
       [['run', 'x.elf', '--share', `${dir}/file:t`], `kiln: --share ${dir}/file:t: ${dir}/file is not a directory\n`],
       [['run', 'x.elf', '--share', `${dir}:${long}`], `kiln: --share ${dir}:${long}: tag "${long}" is 37 bytes; at most 36 fit\n`],
       [['run', 'x.elf', '--share', `${dir}:a b`], `kiln: --share ${dir}:a b: tag "a b" may not contain spaces or commas\n`],
+      [['run', 'x.elf', '--share', `${dir}:t,rw`], `kiln: --share ${dir}:t,rw: unknown option "rw" (options: ro, suid)\n`],
+      [['run', 'x.elf', '--share', `${dir}:t,ro,ro`], `kiln: --share ${dir}:t,ro,ro: option ro is given twice\n`],
       [['run', 'x.elf', '--share', `${dir}:t`, '--share', `${dir}:t,ro`], 'kiln: --share: tag "t" is given twice (each share needs its own tag)\n'],
       [['run', 'x.elf', '--vmm', 'qemu', '--share', `${dir}:t`], 'kiln: --share: QEMU serves virtio-fs only through an external vhost-user daemon (virtiofsd), which kiln does not start; use --vmm kiln\n'],
     ];
     for (const [args, stderr] of cases) assert.deepEqual(kiln(...args), { code: 2, stdout: '', stderr }, args.join(' '));
-    assert.deepEqual(kiln('run', 'x.elf', '--share', `${dir}:${'x'.repeat(36)},ro`, '--share', `${dir}:other`), { code: 2, stdout: '', stderr: 'kiln: cannot read image x.elf: no such file\n' });
-    assert.match(RUN_HELP, /\n  --share <dir>:<tag>\[,ro\]\n/);
+    assert.deepEqual(kiln('run', 'x.elf', '--share', `${dir}:${'x'.repeat(36)},ro`, '--share', `${dir}:other,suid,ro`), { code: 2, stdout: '', stderr: 'kiln: cannot read image x.elf: no such file\n' });
+    assert.match(RUN_HELP, /\n  --share <dir>:<tag>\[,ro\]\[,suid\]\n/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -35,7 +35,7 @@ export interface RunOptions {
   /** virtio-vsock on Kiln's VMM (already checked by flags.ts parseVsock). */
   vsock?: { cid: number; udsPath: string };
   /** virtio-fs shares on Kiln's VMM (already checked by flags.ts parseShare / checkShareTags). */
-  shares?: { hostDir: string; tag: string; readOnly: boolean }[];
+  shares?: { hostDir: string; tag: string; readOnly: boolean; allowSetid: boolean }[];
   /**
    * Guest console on Kiln's VMM: serial; virtio (virtio-console from the first line); auto
    * (default: the device is there and the guest moves to it after 512 characters, when stdout is

@@ -116,7 +116,7 @@ export interface RunVmOptions {
    * `tag` (1 to 36 bytes, unique), served by Kiln's FUSE server; readOnly answers EROFS to every
    * change.
    */
-  shares?: { hostDir: string; tag: string; readOnly?: boolean }[];
+  shares?: { hostDir: string; tag: string; readOnly?: boolean; allowSetid?: boolean }[];
 }
 
 export interface StepTiming {
@@ -251,7 +251,7 @@ async function openDevices(options: RunVmOptions): Promise<OpenDevices> {
     }
     for (const sh of shareSpecs) {
       if (shares.some((f) => f.tag === sh.tag)) throw new VmmError('ESHARE', `share tag ${JSON.stringify(sh.tag)} is used twice`);
-      shares.push(VirtioFs.open({ hostDir: sh.hostDir, tag: sh.tag, readOnly: sh.readOnly ?? false }));
+      shares.push(VirtioFs.open({ hostDir: sh.hostDir, tag: sh.tag, readOnly: sh.readOnly ?? false, allowSetid: sh.allowSetid ?? false }));
     }
     if (options.net) {
       net = 'tap' in options.net ? new TapBackend(options.net.tap) : await PasstBackend.start(options.net.user.hostfwd);

@@ -81,14 +81,14 @@ function write(s: FuseServer, fh: number, offset: number, data: Uint8Array, size
   F.WRITE_IN.encode({ fh, offset, size, writeFlags: 0, lockOwner: 0, flags: 0 }, b);
   return call(s, F.FUSE_WRITE, 0, cat(b, data));
 }
-function create(s: FuseServer, parent: number, name: string, flags = F.O_RDWR | F.O_CREAT): Res {
+function create(s: FuseServer, parent: number, name: string, flags = F.O_RDWR | F.O_CREAT, mode = 0o644): Res {
   const b = new Uint8Array(16);
-  F.CREATE_IN.encode({ flags, mode: 0o644, umask: 0o022, openFlags: 0 }, b);
+  F.CREATE_IN.encode({ flags, mode, umask: 0o022, openFlags: 0 }, b);
   return call(s, F.FUSE_CREATE, parent, cat(b, cstr(name)));
 }
-function mkdir(s: FuseServer, parent: number, name: string | Uint8Array): Res {
+function mkdir(s: FuseServer, parent: number, name: string | Uint8Array, mode = 0o755): Res {
   const b = new Uint8Array(8);
-  F.MKDIR_IN.encode({ mode: 0o755, umask: 0o022 }, b);
+  F.MKDIR_IN.encode({ mode, umask: 0o022 }, b);
   return call(s, F.FUSE_MKDIR, parent, cat(b, cstr(name)));
 }
 function rename(s: FuseServer, parent: number, from: string, newdir: number, to: string, flags = 0): Res {
@@ -124,7 +124,7 @@ function readdirNames(s: FuseServer, nodeid: number, plus: boolean): { names: st
   return { names: all.map((e) => F.utf8Decode(e.name)).sort(), entries: all };
 }
 
-function share(name: string, readOnly = false, o: { maxInodes?: number; maxHandles?: number } = {}): { s: FuseServer; dir: string; outside: string } {
+function share(name: string, readOnly = false, o: { maxInodes?: number; maxHandles?: number; allowSetid?: boolean } = {}): { s: FuseServer; dir: string; outside: string } {
   const base = join(top, name);
   const dir = join(base, 'share');
   const outside = join(base, 'outside');
@@ -217,6 +217,28 @@ test('basic_operations_over_a_temp_dir', { skip }, () => {
   assert.ok(st.bsize > 0 && st.blocks > 0);
   ok(call(s, F.FUSE_SYNCFS, 1, new Uint8Array(8)));
   s.close();
+});
+
+test('setuid_and_setgid_bits_are_stripped_unless_the_share_allows_them', { skip }, () => {
+  for (const allowSetid of [false, true]) {
+    const { s, dir } = share(`setid-${allowSetid}`, false, { allowSetid });
+    const want = (m: number): number => (allowSetid ? m : m & ~0o6000);
+    const c = ok(create(s, 1, 'planted', F.O_RDWR | F.O_CREAT, 0o7755));
+    ok(release(s, fhOf(c, F.ENTRY_OUT.size)));
+    assert.equal(statSync(join(dir, 'planted')).mode & 0o7777, want(0o7755), 'CREATE');
+    const d = entryOf(mkdir(s, 1, 'pdir', 0o7755));
+    // mkdir(2) itself drops setuid/setgid from the mode on Linux: stripped either way.
+    assert.equal(statSync(join(dir, 'pdir')).mode & 0o7777, 0o1755, 'MKDIR');
+    const sa = new Uint8Array(88);
+    F.SETATTR_IN.encode({ valid: F.FATTR_MODE, fh: 0, size: 0, lockOwner: 0, atime: 0, mtime: 0, ctime: 0, atimensec: 0, mtimensec: 0, ctimensec: 0, mode: 0o6755, uid: 0, gid: 0 }, sa);
+    const h = entryOf(lookup(s, 1, 'hello.txt'));
+    const a = F.ATTR_OUT.decode(ok(call(s, F.FUSE_SETATTR, h.nodeid, sa)))!;
+    assert.equal(a.attr.mode & 0o7777, want(0o6755), 'SETATTR (chmod) reply');
+    assert.equal(statSync(join(dir, 'hello.txt')).mode & 0o7777, want(0o6755), 'SETATTR (chmod) on the host');
+    F.SETATTR_IN.encode({ valid: F.FATTR_MODE, fh: 0, size: 0, lockOwner: 0, atime: 0, mtime: 0, ctime: 0, atimensec: 0, mtimensec: 0, ctimensec: 0, mode: 0o1777, uid: 0, gid: 0 }, sa);
+    assert.equal(F.ATTR_OUT.decode(ok(call(s, F.FUSE_SETATTR, d.nodeid, sa)))!.attr.mode & 0o7777, 0o1777, 'the sticky bit stays');
+    s.close();
+  }
 });
 
 test('names_that_could_leave_the_directory_are_refused', { skip }, () => {

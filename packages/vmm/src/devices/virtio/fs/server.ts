@@ -36,6 +36,8 @@ export interface FuseServerOptions {
   /** The host directory to share (opened once; its path is not used again). */
   hostDir: string;
   readOnly?: boolean;
+  /** Let the guest set setuid/setgid bits (chmod, mkdir, create); stripped by default, as virtiofsd. */
+  allowSetid?: boolean;
   maxInodes?: number;
   maxHandles?: number;
 }
@@ -55,8 +57,14 @@ const MUTATING = new Set([
 
 type Reply = number | Uint8Array | null; // -errno, a body, or no reply
 
+/** Permission bits and sticky: what a guest may set on a share without allowSetid. */
+const MODE_NO_SETID = 0o1777;
+const MODE_ALL = 0o7777;
+
 export class FuseServer {
   readonly readOnly: boolean;
+  /** The mode bits a guest may set (MODE_ALL with allowSetid). */
+  readonly #modeMask: number;
   readonly stats: FuseStats = { requests: 0, errors: 0, bytesRead: 0, bytesWritten: 0 };
   readonly inodes: InodeTable;
   readonly handles: HandleTable;
@@ -72,6 +80,7 @@ export class FuseServer {
   private constructor(host: HostFs, rootFd: number, rootStat: HostStat, o: FuseServerOptions) {
     this.#host = host;
     this.readOnly = o.readOnly ?? false;
+    this.#modeMask = o.allowSetid ? MODE_ALL : MODE_NO_SETID;
     this.inodes = new InodeTable(host, o.maxInodes ?? DEFAULT_MAX_INODES);
     this.handles = new HandleTable(host, o.maxHandles ?? DEFAULT_MAX_HANDLES);
     this.#root = this.inodes.setRoot(rootFd, rootStat.key, rootStat.mode & F.S_IFMT);
@@ -370,7 +379,7 @@ export class FuseServer {
         if (r < 0) return r;
       }
       if (v & F.FATTR_MODE) {
-        const r = this.#host.fchmod(fd, s.mode & 0o7777);
+        const r = this.#host.fchmod(fd, s.mode & this.#modeMask);
         if (r < 0) return r;
       }
       if (v & (F.FATTR_ATIME | F.FATTR_MTIME | F.FATTR_ATIME_NOW | F.FATTR_MTIME_NOW)) {
@@ -394,7 +403,7 @@ export class FuseServer {
     if (!m) return -E.EINVAL;
     const n = this.#name(body, F.MKDIR_IN.size);
     if (typeof n === 'number') return n;
-    const r = this.#host.mkdirAt(dir.fd, n.name, m.mode & ~m.umask & 0o7777);
+    const r = this.#host.mkdirAt(dir.fd, n.name, m.mode & ~m.umask & this.#modeMask);
     if (r < 0) return r;
     const fd = this.#host.openAt(dir.fd, n.name, O_PATH | O_DIRECTORY);
     if (fd < 0) return fd; // swapped for something else meanwhile: not followed
@@ -469,7 +478,7 @@ export class FuseServer {
     if (flags === undefined) return -E.EINVAL;
     if (flags < 0) return flags;
     // O_NONBLOCK: an existing FIFO of that name must not block the VMM (it is refused below).
-    const fd = this.#host.openAt(dir.fd, n.name, flags | F.O_CREAT | (c.flags & F.O_EXCL) | F.O_NONBLOCK, c.mode & ~c.umask & 0o7777);
+    const fd = this.#host.openAt(dir.fd, n.name, flags | F.O_CREAT | (c.flags & F.O_EXCL) | F.O_NONBLOCK, c.mode & ~c.umask & this.#modeMask);
     if (fd < 0) return fd;
     const st = this.#host.fstat(fd);
     if (typeof st === 'number' || (st.mode & F.S_IFMT) !== F.S_IFREG) {

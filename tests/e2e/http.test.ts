@@ -168,18 +168,21 @@ describe('kiln:http on Kiln\'s VMM', { skip: coreSkip() }, () => {
           for (let i = 0; i < 300 && !/Listening on .*\n/.test(guest); i++) await new Promise((r) => setTimeout(r, 50));
           assert.match(guest, /Listening on http:\/\/localhost:8080\//);
           const base = `http://127.0.0.1:${port}`;
-          const curl = (...args: string[]): string => spawnSync('curl', ['--http1.1', '-s', '--max-time', '10', ...args], { encoding: 'utf8' }).stdout;
+          // Asynchronous, so this process keeps reading the guest's console meanwhile: the VMM
+          // waits (loses nothing) while its stdout pipe is full.
+          const curl = (...args: string[]): Promise<string> =>
+            new Promise((resolve) => execFile('curl', ['--http1.1', '-s', '--max-time', '10', ...args], { encoding: 'utf8' }, (_e, stdout) => resolve(stdout)));
           const fmt = '%{http_code} %{content_type} %{size_download}\n';
-          assert.equal(curl('-o', '/dev/null', '-w', fmt, `${base}/`), `200 text/html;charset=UTF-8 ${statSync('examples/static-web-server/public/index.html').size}\n`);
-          assert.equal(curl(`${base}/css/site.css`), readFileSync('examples/static-web-server/public/css/site.css', 'utf8'));
-          assert.equal(curl('-o', '/dev/null', '-w', fmt, `${base}/about.json`), `200 application/json ${statSync('examples/static-web-server/public/about.json').size}\n`);
-          assert.equal(curl('-o', '/dev/null', '-w', '%{http_code}\n', `${base}/missing.html`), '404\n');
-          assert.equal(curl('-o', '/dev/null', '-w', '%{http_code}\n', '-X', 'POST', `${base}/`), '405\n');
-          assert.match(curl('-I', `${base}/`), /^HTTP\/1\.1 200 OK\r\n[^]*content-length: \d+\r\n/);
-          assert.equal(curl('-o', '/dev/null', '-w', '%{http_code}\n', '--path-as-is', `${base}/../../etc/passwd`), '404\n');
+          assert.equal(await curl('-o', '/dev/null', '-w', fmt, `${base}/`), `200 text/html;charset=UTF-8 ${statSync('examples/static-web-server/public/index.html').size}\n`);
+          assert.equal(await curl(`${base}/css/site.css`), readFileSync('examples/static-web-server/public/css/site.css', 'utf8'));
+          assert.equal(await curl('-o', '/dev/null', '-w', fmt, `${base}/about.json`), `200 application/json ${statSync('examples/static-web-server/public/about.json').size}\n`);
+          assert.equal(await curl('-o', '/dev/null', '-w', '%{http_code}\n', `${base}/missing.html`), '404\n');
+          assert.equal(await curl('-o', '/dev/null', '-w', '%{http_code}\n', '-X', 'POST', `${base}/`), '405\n');
+          assert.match(await curl('-I', `${base}/`), /^HTTP\/1\.1 200 OK\r\n[^]*content-length: \d+\r\n/);
+          assert.equal(await curl('-o', '/dev/null', '-w', '%{http_code}\n', '--path-as-is', `${base}/../../etc/passwd`), '404\n');
           // Hostile paths: 400 or 404, never a 500 with a stack; logged in one line, escaped.
           for (const path of ['/%00', `/${'n'.repeat(300)}`, '/a'.repeat(3000) + '/', '/%1B[31mx%00']) {
-            assert.match(curl('-g', '-o', '/dev/null', '-w', '%{http_code}\n', '--path-as-is', `${base}${path}`), /^40[04]\n$/, `${path.slice(0, 40)}: ${guest}`);
+            assert.match(await curl('-g', '-o', '/dev/null', '-w', '%{http_code}\n', '--path-as-is', `${base}${path}`), /^40[04]\n$/, `${path.slice(0, 40)}: ${guest}`);
           }
           assert.doesNotMatch(guest, /\n\s+at |\x1b|500/, guest);
           const w = spawnSync('wrk', ['-t', '1', '-c', '16', '-d', '2s', `${base}/index.html`], { encoding: 'utf8', timeout: 30_000 });

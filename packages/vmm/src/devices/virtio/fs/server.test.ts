@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import '@kiln/common/testing/property.ts';
 import * as F from '@kiln/common/wire/fuse.ts';
 import { ADDON_PATH } from '@kiln/kvm/native.ts';
-import { FUSE_MAX_IO, FuseServer } from './server.ts';
+import { FUSE_MAX_IO, FuseServer, MAX_CACHED_DIR_ENTRIES } from './server.ts';
 
 const skip = existsSync(ADDON_PATH) ? false : 'the addon is not built';
 const E = F.ERRNO;
@@ -433,6 +433,42 @@ test('bad_lengths_unknown_opcodes_and_unsafe_ids', { skip }, () => {
   assert.equal(call(s, F.FUSE_READ, 0, (() => { const b = new Uint8Array(40); F.READ_IN.encode({ fh, offset: 0, size: 100, readFlags: 0, lockOwner: 0, flags: 0 }, b); return b; })(), 16 + 4).body.length, 4, 'READ is clamped to the reply room');
   s.close();
   assert.equal(call(s, F.FUSE_GETATTR, 1, new Uint8Array(16)).error, E.EIO, 'after close');
+});
+
+test('directory_listings_cached_across_handles_are_bounded_and_an_evicted_handle_still_lists_everything', { skip }, () => {
+  const { s, dir } = share('many-listings');
+  const big = join(dir, 'big');
+  mkdirSync(big);
+  const N = 3000;
+  for (let i = 0; i < N; i++) writeFileSync(join(big, `f${i}`), '');
+  const bigId = entryOf(lookup(s, 1, 'big')).nodeid;
+  const readAt = (fh: number, off: number): F.FuseDirent[] => {
+    const b = new Uint8Array(40);
+    F.READ_IN.encode({ fh, offset: off, size: 4096, readFlags: 0, lockOwner: 0, flags: 0 }, b);
+    return F.parseDirents(ok(call(s, F.FUSE_READDIR, bigId, b)), false).entries;
+  };
+  // The first handle reads one page, then 100 more handles each list the whole directory
+  // (300,000 entries without the bound).
+  const first = fhOf(ok(call(s, F.FUSE_OPENDIR, bigId, new Uint8Array(8))));
+  const seen = readAt(first, 0);
+  const others: number[] = [];
+  for (let i = 0; i < 100; i++) {
+    const fh = fhOf(ok(call(s, F.FUSE_OPENDIR, bigId, new Uint8Array(8))));
+    readAt(fh, 0);
+    others.push(fh);
+    assert.ok(s.cachedDirEntries <= MAX_CACHED_DIR_ENTRIES, `${s.cachedDirEntries} entries cached`);
+  }
+  // The first handle's listing was dropped; it lists again and goes on from where it was.
+  for (let off = seen.at(-1)!.off; ; ) {
+    const more = readAt(first, off);
+    if (more.length === 0) break;
+    seen.push(...more);
+    off = more.at(-1)!.off;
+  }
+  assert.equal(new Set(seen.map((e) => F.utf8Decode(e.name))).size, N);
+  for (const fh of [first, ...others]) ok(release(s, fh, true));
+  assert.equal(s.cachedDirEntries, 0, 'released handles keep nothing');
+  s.close();
 });
 
 test('tables_are_bounded_and_forget_closes_fds', { skip }, () => {

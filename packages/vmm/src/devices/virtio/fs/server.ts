@@ -28,6 +28,9 @@ export const DEFAULT_MAX_INODES = 8192;
 export const DEFAULT_MAX_HANDLES = 1024;
 /** Entries a directory listing may hold (a bigger directory lists its first entries only). */
 export const MAX_DIR_ENTRIES = 1 << 18;
+/** Entries cached across every open directory handle; past it the oldest listings are dropped
+ * (their handles list the directory again when next read). */
+export const MAX_CACHED_DIR_ENTRIES = 1 << 18;
 /** Cache validity given to the guest for names and attributes (seconds). */
 const VALID_S = 1;
 const NO_REPLY = null;
@@ -75,6 +78,9 @@ export class FuseServer {
   #initialized = false;
   readonly #reply = new Uint8Array(FUSE_MAX_REPLY);
   readonly #dents = new Uint8Array(64 * 1024);
+  /** Directory handles holding a listing, oldest first, and how many entries they hold. */
+  readonly #listed = new Set<DirHandle>();
+  #listedEntries = 0;
   #closed = false;
 
   private constructor(host: HostFs, rootFd: number, rootStat: HostStat, o: FuseServerOptions) {
@@ -208,6 +214,7 @@ export class FuseServer {
         if (!r) return -E.EINVAL;
         const hd = this.handles.get(r.fh);
         if (!hd || (hd.kind === 'dir') !== (op === F.FUSE_RELEASEDIR)) return -E.EBADF;
+        if (hd.kind === 'dir') this.#dropListing(hd);
         this.handles.release(r.fh);
         return this.#body(0);
       }
@@ -266,6 +273,7 @@ export class FuseServer {
 
   /** DESTROY or a device reset: every lookup and handle is dropped; INIT starts over. */
   #reset(): void {
+    this.#dropListings();
     this.handles.clear();
     this.inodes.clear(true);
     this.#initialized = false;
@@ -280,6 +288,7 @@ export class FuseServer {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#dropListings();
     this.handles.clear();
     this.inodes.clear(false);
     if (this.#rootDirFd >= 0) this.#host.close(this.#rootDirFd);
@@ -587,6 +596,34 @@ export class FuseServer {
     }
   }
 
+  /** Keeps `l` as the handle's listing within MAX_CACHED_DIR_ENTRIES across all handles. */
+  #keepListing(hd: DirHandle, l: DirListing[]): void {
+    this.#dropListing(hd);
+    hd.entries = l;
+    this.#listed.add(hd);
+    this.#listedEntries += l.length;
+    for (const old of this.#listed) {
+      if (this.#listedEntries <= MAX_CACHED_DIR_ENTRIES) break;
+      if (old !== hd) this.#dropListing(old);
+    }
+  }
+
+  #dropListing(hd: DirHandle): void {
+    if (hd.entries && this.#listed.delete(hd)) this.#listedEntries -= hd.entries.length;
+    hd.entries = undefined;
+  }
+
+  #dropListings(): void {
+    for (const hd of this.#listed) hd.entries = undefined;
+    this.#listed.clear();
+    this.#listedEntries = 0;
+  }
+
+  /** Entries cached across all directory handles (tests). */
+  get cachedDirEntries(): number {
+    return this.#listedEntries;
+  }
+
   /**
    * READDIR / READDIRPLUS. The listing is read at offset 0 and kept with the handle; a record's
    * `off` is its index + 1, so later calls continue from it. READDIRPLUS looks each entry up
@@ -602,13 +639,14 @@ export class FuseServer {
     if (r.offset === 0 || !hd.entries) {
       const l = this.#list(hd.fd);
       if (typeof l === 'number') return l;
-      hd.entries = l;
+      this.#keepListing(hd, l);
     }
+    const entries = hd.entries ?? [];
     const size = Math.min(r.size, FUSE_MAX_IO, room);
     const out = this.#body(size);
     let at = 0;
-    for (let i = r.offset; i < hd.entries.length; i++) {
-      const e = hd.entries[i]!;
+    for (let i = r.offset; i < entries.length; i++) {
+      const e = entries[i]!;
       if (at + F.direntSize(e.name.length, plus) > size) break;
       const d: F.FuseDirent = { ino: e.ino, off: i + 1, type: e.type, name: e.name };
       if (plus) {
@@ -624,6 +662,7 @@ export class FuseServer {
 }
 
 const DOT = new Uint8Array([0x2e]);
+type DirHandle = Extract<Handle, { kind: 'dir' }>;
 
 function toAttr(st: HostStat): F.FuseAttr {
   return {

@@ -1,9 +1,11 @@
 /* engine.c — the QuickJS runtime on this core: create it, install the native ops, load the
  * app's bytecode from the payload, run it, then hand over to the event loop.
  * Uncaught exceptions and unhandled promise rejections print the error with its stack and end
- * the VM with code 1, as Node does. */
+ * the VM with code 1, as Node does; QuickJS's "out of memory" adds the heap's size and use and
+ * ends it with EXIT_OUT_OF_MEMORY (98). */
 #include "kernel.h"
 #include "engine.h"
+#include <string.h>
 
 #define MAX_REJECTIONS 64
 #define STACK_MARGIN (64 * 1024)
@@ -29,9 +31,25 @@ static void print_value(JSContext *c, const char *prefix, JSValueConst v) {
     }
 }
 
+/* QuickJS's JS_ThrowOutOfMemory: an InternalError whose message is "out of memory". */
+static int is_out_of_memory(JSContext *c, JSValueConst error) {
+    if (!JS_IsError(c, error)) return 0;
+    JSValue m = JS_GetPropertyStr(c, error, "message");
+    const char *s = JS_IsString(m) ? JS_ToCString(c, m) : NULL;
+    int oom = s && strcmp(s, "out of memory") == 0;
+    if (s) JS_FreeCString(c, s);
+    JS_FreeValue(c, m);
+    return oom;
+}
+
 void NORETURN engine_fail(JSContext *c, const char *prefix, JSValueConst error) {
     ops_exit_hook(c); /* virtio-console output logged before the error leaves first */
     print_value(c, prefix, error);
+    if (is_out_of_memory(c, error)) {
+        kprintf("kiln: out of memory: the guest's JavaScript heap is full (%lu of %lu KiB in use); give it more with kiln run --mem\n",
+                heap_used() / 1024, heap_size() / 1024);
+        machine_exit(EXIT_OUT_OF_MEMORY);
+    }
     machine_exit(EXIT_JS_ERROR);
 }
 

@@ -105,7 +105,7 @@ void bootchart_print(void);
 
 /* power.c: leaving the VM */
 void NORETURN machine_exit(int code);
-enum { EXIT_CPU_FAULT = 99, EXIT_JS_ERROR = 1 };
+enum { EXIT_CPU_FAULT = 99, EXIT_OUT_OF_MEMORY = 98, EXIT_JS_ERROR = 1 };
 
 /* engine.c: the QuickJS runtime on this core */
 void engine_init(void);

@@ -90,9 +90,10 @@ Options:
   -h, --help           show this help
 
 Exit codes: the guest's own (0-255; on QEMU only 0-127 survive isa-debug-exit), among
-them 1 an uncaught JS error or unhandled rejection and 99 a CPU exception, a fatal core
-error (no memory for the heap, an abort) or, on the process platform, a fault signal or a
-refused system call; 2 bad usage; 70 an internal error of kiln; 123 the guest died (also
+them 1 an uncaught JS error or unhandled rejection, 98 the guest's JavaScript heap ran
+out of memory (give it more --mem) and 99 a CPU exception, a fatal core error (no memory
+for the heap, an abort) or, on the process platform, a fault signal or a refused system
+call; 2 bad usage; 70 an internal error of kiln; 123 the guest died (also
 QEMU ended by a signal); 124 timeout; 125 KVM, tender or VMM failure (a host that cannot
 confine the guest too); 126 bad image; 128+N kiln itself ended by signal N.
 `;

@@ -88,12 +88,23 @@ export function exitNow(code: number): never {
   return ops.op_exit(code & 0xff);
 }
 
-/** Prints an uncaught error (message and stack) and ends the VM with code 1. */
+/** QuickJS's out-of-memory error (JS_ThrowOutOfMemory): an InternalError "out of memory". */
+export function isOutOfMemory(err: unknown): boolean {
+  return err instanceof Error && err.name === 'InternalError' && err.message === 'out of memory';
+}
+
+/**
+ * Prints an uncaught error (message and stack) and ends the VM with code 1. Running out of memory
+ * is the core's to report (arch/engine.c engine_fail: the heap's size and use, exit 98): the error
+ * is thrown on to it.
+ */
 export function reportUncaught(err: unknown): never {
+  if (isOutOfMemory(err)) throw err;
   let text: string;
   try {
     text = `Uncaught ${inspect(err)}\n`;
-  } catch {
+  } catch (e) {
+    if (isOutOfMemory(e)) throw e;
     text = 'Uncaught exception (could not be formatted)\n';
   }
   try {

@@ -1,11 +1,11 @@
 // The shared seed of the property tests (property.ts): KILN_SEED parsing, the global fast-check
 // configuration every fc.assert picks up (same seed, same cases), and a failure that names the
-// seed, the path and the command line to rerun it.
+// seed, the path and the command line to rerun it; KILN_FUZZ_SCALE parsing and runs().
 
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { DEFAULT_SEED, seed, seedFrom } from './property.ts';
+import { DEFAULT_SEED, failureMessage, fuzzScale, runs, scaleFrom, seed, seedFrom } from './property.ts';
 
 test('kiln_seed_parsing', () => {
   assert.equal(seedFrom(undefined), DEFAULT_SEED);
@@ -15,6 +15,16 @@ test('kiln_seed_parsing', () => {
   assert.equal(seedFrom('4294967295'), -1);
   assert.ok(Number.isInteger(seedFrom('random')));
   for (const bad of ['x', '1.5', '1e3', '4294967296', ' 3']) assert.throws(() => seedFrom(bad), /KILN_SEED must be a 32-bit integer or "random"/);
+});
+
+test('kiln_fuzz_scale_parsing_and_runs', () => {
+  assert.equal(scaleFrom(undefined), 1);
+  assert.equal(scaleFrom(''), 1);
+  assert.equal(scaleFrom('40'), 40);
+  for (const bad of ['0', '-2', '1.5', 'x', ' 3', '1e3']) assert.throws(() => scaleFrom(bad), /KILN_FUZZ_SCALE must be an integer >= 1/);
+  assert.equal(runs(500), 500 * fuzzScale);
+  assert.match(failureMessage('r', 7, '1:2', 'f.test.ts', 30), /Rerun this run: KILN_SEED=7 KILN_FUZZ_SCALE=30 node --import tsx --test f\.test\.ts/);
+  assert.match(failureMessage('r', 7, '1:2', 'f.test.ts'), /Rerun this run: KILN_SEED=7 node --import tsx --test f\.test\.ts/);
 });
 
 test('every_fc_assert_runs_from_the_configured_seed', () => {

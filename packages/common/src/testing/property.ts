@@ -2,8 +2,10 @@
 // process (fc.configureGlobal), so every fc.assert in the file runs from one seed. The seed is
 // fixed by default (CI runs the same cases every time); KILN_SEED=N picks another and
 // KILN_SEED=random a fresh one, printed at start. A failure names the seed, the counterexample's
-// path and the command line that reruns it. Test-only (reads process.env). Documented in the
-// README's tests paragraph.
+// path and the command line that reruns it. KILN_FUZZ_SCALE=S multiplies the run count of the
+// properties marked as fuzz targets (numRuns: runs(N)); scripts/fuzz.ts (npm run fuzz) sets it
+// with KILN_SEED=random for long runs. Test-only (reads process.env). Documented in the README's
+// tests paragraph.
 
 import fc from 'fast-check';
 
@@ -21,9 +23,29 @@ export function seedFrom(value: string | undefined): number {
   return n | 0;
 }
 
+/** The scale KILN_FUZZ_SCALE asks for: unset or empty → 1, else an integer ≥ 1. */
+export function scaleFrom(value: string | undefined): number {
+  if (value === undefined || value === '') return 1;
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < 1) {
+    throw new Error(`KILN_FUZZ_SCALE must be an integer >= 1 (got ${JSON.stringify(value)})`);
+  }
+  return n;
+}
+
+/** How much longer fuzz targets run: KILN_FUZZ_SCALE (1 in npm test). */
+export const fuzzScale = scaleFrom(process.env.KILN_FUZZ_SCALE);
+
+/** The run count of a fuzz-target property: n in the seeded short run, n × KILN_FUZZ_SCALE under npm run fuzz. */
+export function runs(n: number): number {
+  return n * fuzzScale;
+}
+
 /** The message of a failed run of `file`: fast-check's report (seed, path, counterexample) and how to rerun it. */
-export function failureMessage(report: string, seed: number, path: string | null, file: string): string {
-  return `${report}\nRerun this run: KILN_SEED=${seed} node --import tsx --test ${file} (seed ${seed}, path "${path ?? ''}")`;
+export function failureMessage(report: string, seed: number, path: string | null, file: string, scale = 1): string {
+  // The scale is part of the rerun: the failing case may lie past the unscaled run count.
+  const env = scale === 1 ? `KILN_SEED=${seed}` : `KILN_SEED=${seed} KILN_FUZZ_SCALE=${scale}`;
+  return `${report}\nRerun this run: ${env} node --import tsx --test ${file} (seed ${seed}, path "${path ?? ''}")`;
 }
 
 /** The test file being run (node --test runs each file as its own process, the file as argv[1]). */
@@ -40,6 +62,6 @@ fc.configureGlobal({
   includeErrorInReport: true,
   reporter: (out) => {
     if (!out.failed) return;
-    throw new Error(failureMessage(fc.defaultReportMessage(out) ?? 'property failed', out.seed, out.counterexamplePath, testFile), { cause: out.errorInstance });
+    throw new Error(failureMessage(fc.defaultReportMessage(out) ?? 'property failed', out.seed, out.counterexamplePath, testFile, fuzzScale), { cause: out.errorInstance });
   },
 });

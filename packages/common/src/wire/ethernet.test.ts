@@ -4,7 +4,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import '../testing/property.ts';
+import { runs } from '../testing/property.ts';
 import {
   ETHERTYPE_ARP, EthernetFrame, MAC_BROADCAST, emitEthernet, ethernetBufferLen, formatMac, isMulticastMac, macFromBytes,
   parseEthernet, readMac, writeMac,
@@ -58,5 +58,5 @@ test('ethernet_parse_any_bytes_never_throws', () => {
   fc.assert(fc.property(fc.uint8Array({ maxLength: 64 }), (b) => {
     const r = parseEthernet(b);
     assert.equal(r === null, b.length < 14);
-  }));
+  }), { numRuns: runs(100) });
 });

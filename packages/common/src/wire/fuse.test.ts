@@ -1,10 +1,11 @@
 // FUSE codecs: struct sizes against fuse.h, golden bytes, round trips, u64 edge cases, names,
-// directory records, UTF-8, and properties: decoders never throw on any bytes.
+// directory records, UTF-8, and properties: decoders never throw on any bytes (names within
+// 1..255), directory records round-trip.
 
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import '../testing/property.ts';
+import { runs } from '../testing/property.ts';
 import {
   ATTR, ATTR_OUT, BATCH_FORGET_IN, CREATE_IN, DIRENT_HEAD, DT_DIR, DT_REG, ENTRY_OUT, FLUSH_IN, FORGET_IN, FORGET_ONE, FSYNC_IN, FUSE_INIT,
   FUSE_LOOKUP, GETATTR_IN, IN_HEADER, INIT_IN, INIT_OUT, MKDIR_IN, OPEN_IN, OPEN_OUT, OUT_HEADER, READ_IN, RELEASE_IN, RENAME2_IN, RENAME_IN,
@@ -149,8 +150,37 @@ test('property_decoders_never_throw_on_any_bytes', () => {
       readCString(b, at, b.length);
       badComponent(b);
       utf8Decode(b);
+      const p = parseDirents(b, plus);
+      for (const e of p.entries) assert.ok(e.name.length >= 1 && e.name.length <= 255);
+      assert.ok(p.entries.length * direntSize(1, plus) <= b.length);
     }),
-    { numRuns: 2000 },
+    { numRuns: runs(2000) },
+  );
+});
+
+test('property_dirents_round_trip', () => {
+  const dirent = fc.record({
+    ino: fc.maxSafeNat(), off: fc.maxSafeNat(), type: fc.integer({ min: 0, max: 15 }), name: fc.uint8Array({ minLength: 1, maxLength: 255 }),
+  });
+  fc.assert(
+    fc.property(fc.array(dirent, { maxLength: 6 }), fc.boolean(), (ds, plus) => {
+      const entry = { nodeid: 9, generation: 1, entryValid: 2, attrValid: 3, entryValidNsec: 4, attrValidNsec: 5, attr: attr(7) };
+      const all = ds.map((d) => (plus ? { ...d, entry } : { ...d }));
+      const out = new Uint8Array(all.reduce((n, d) => n + direntSize(d.name.length, plus), 0));
+      let at = 0;
+      for (const d of all) at = encodeDirent(d, out, at);
+      assert.equal(at, out.length);
+      assert.deepEqual(parseDirents(out, plus), { entries: all, malformed: false });
+      // A cut before the end of the last record's name is malformed and keeps the records before
+      // it; a cut in its alignment padding only still yields it (the name is all there).
+      const last = all.at(-1);
+      if (last) {
+        const nameEnd = out.length - direntSize(last.name.length, plus) + (plus ? ENTRY_OUT.size : 0) + DIRENT_HEAD.size + last.name.length;
+        const cut = parseDirents(out.subarray(0, nameEnd - 1), plus);
+        assert.deepEqual(cut, { entries: all.slice(0, -1), malformed: true });
+        assert.deepEqual(parseDirents(out.subarray(0, nameEnd), plus), { entries: all, malformed: false });
+      }
+    }),
   );
 });
 

@@ -4,7 +4,8 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import '../testing/property.ts';
+import { runs } from '../testing/property.ts';
+import { internetChecksum } from './checksum.ts';
 import { ICMP_UNREACH_FRAG_NEEDED, ICMP_UNREACH_PORT, IcmpPacket, emitIcmp, icmpBufferLen, parseIcmp, type IcmpRepr } from './icmp.ts';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
@@ -73,5 +74,19 @@ test('icmp_echo_round_trip_property', () => {
 test('icmp_parse_any_bytes_never_throws', () => {
   fc.assert(fc.property(fc.uint8Array({ maxLength: 80 }), (b) => {
     parseIcmp(b);
-  }));
+  }), { numRuns: runs(100) });
+  // Random messages with the checksum made right, so the type/code switch is reached too.
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 80 }), fc.nat(20), (b, type) => {
+    if (b.length >= 8) {
+      if (type < 16) b[0] = type;
+      b[2] = 0;
+      b[3] = 0;
+      const c = internetChecksum(b);
+      b[2] = c >>> 8;
+      b[3] = c & 0xff;
+    }
+    const r = parseIcmp(b);
+    if (b.length < 8) assert.equal(r, null);
+    if (r) assert.ok(r.data.length === b.length - 8 && ['echoRequest', 'echoReply', 'destUnreachable', 'timeExceeded'].includes(r.type));
+  }), { numRuns: runs(200) });
 });

@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import '../testing/property.ts';
+import { runs } from '../testing/property.ts';
 import {
   IP_PROTO_UDP, Ipv4Packet, emitIpv4, formatIpv4Addr, ipv4BufferLen, netmaskToPrefix, parseIpv4, parseIpv4Addr, prefixToNetmask,
   type Ipv4Repr,
@@ -128,5 +128,5 @@ test('ipv4_parse_any_bytes_never_throws', () => {
     parseIpv4(b);
     const p = Ipv4Packet.check(b);
     if (p) assert.ok(p.payload.length <= b.length - 20);
-  }));
+  }), { numRuns: runs(100) });
 });

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import '../testing/property.ts';
+import { runs } from '../testing/property.ts';
 import {
   TCP_ACK_FLAG, TCP_PSH, TCP_SYN, TcpPacket, emitTcp, parseTcp, tcpBufferLen, tcpHeaderLen, tcpRepr, type TcpRepr,
 } from './tcp.ts';
@@ -148,7 +148,23 @@ test('parsing_any_bytes_never_throws', () => {
       if (typeof r === 'string') return;
       assert.ok(r.payload.length + p.headerLen === bytes.length);
     }),
-    { numRuns: 5000 },
+    { numRuns: runs(5000) },
+  );
+});
+
+test('tcp_round_trip_property', () => {
+  const u16 = fc.integer({ min: 0, max: 0xffff });
+  const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
+  fc.assert(
+    fc.property(u16, u16, u32, u32, fc.integer({ min: 0, max: 0xff }), u16, u16, fc.option(fc.integer({ min: 1, max: 0xffff }), { nil: 0 }),
+      fc.integer({ min: -1, max: 14 }), fc.boolean(), fc.option(fc.tuple(u32, u32), { nil: undefined }), fc.uint8Array({ maxLength: 100 }), u32, u32,
+      (srcPort, dstPort, seq, ack, flags, window, urgent, mss, windowScale, sackPermitted, ts, payload, src, dst) => {
+        const r = tcpRepr({ srcPort, dstPort, seq, ack, flags, window, urgent, mss, windowScale, sackPermitted, payload,
+          timestamp: ts !== undefined, tsVal: ts?.[0] ?? 0, tsEcr: ts?.[1] ?? 0 });
+        const b = new Uint8Array(tcpBufferLen(r));
+        emitTcp(r, b, src, dst);
+        assert.deepEqual(parse(b, src, dst), r);
+      }),
   );
 });
 
@@ -163,5 +179,6 @@ test('options_area_fuzz_never_throws', () => {
       assert.ok(p instanceof TcpPacket);
       parseTcp(p, 0, 0, tcpRepr(), false);
     }),
+    { numRuns: runs(100) },
   );
 });

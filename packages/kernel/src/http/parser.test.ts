@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import '@kiln/common/testing/property.ts';
+import { runs } from '@kiln/common/testing/property.ts';
 import { ParseError, parseRequestHead, type HeadLimits, type RequestHead } from './parser.ts';
 
 const LIMITS: HeadLimits = { maxHeadBytes: 16 * 1024, maxHeaders: 100 };
@@ -190,7 +190,7 @@ test('parse_any_bytes_never_throws', () => {
     const r = parseRequestHead(b, 0, b.length, useSmall ? small : LIMITS);
     if (r instanceof ParseError) assert.ok(r.status >= 400 && r.status < 600 && r.reason.length > 0);
     else if (r !== null) assert.ok(r.length > 0 && r.length <= b.length && r.method.length > 0);
-  }), { numRuns: 10000 });
+  }), { numRuns: runs(10000) });
 });
 
 test('parse_valid_heads_from_offsets_and_with_trailing_bytes', () => {

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import fc from 'fast-check';
-import '@kiln/common/testing/property.ts';
+import { runs } from '@kiln/common/testing/property.ts';
 import * as V from '@kiln/common/virtio/index.ts';
 import { VirtioMmio } from './mmio.ts';
 import { VirtioRng } from './rng.ts';
@@ -103,7 +103,7 @@ async function runScenario(dev: VirtioDevice, s: Scenario, settle?: () => Promis
 }
 
 test('hostile rings: virtio-rng', async () => {
-  await fc.assert(fc.asyncProperty(scenarioArb, (s) => runScenario(new VirtioRng(), s)), { numRuns: 400 });
+  await fc.assert(fc.asyncProperty(scenarioArb, (s) => runScenario(new VirtioRng(), s)), { numRuns: runs(400) });
   assert.ok(seen.activated > 100 && seen.failed > 50 && seen.clean > 10, `generators too narrow: ${JSON.stringify(seen)}`);
 });
 
@@ -114,7 +114,7 @@ test('hostile rings: virtio-console', async () => {
       con.feed(input);
       await runScenario(con, s);
     }),
-    { numRuns: 400 },
+    { numRuns: runs(400) },
   );
 });
 
@@ -135,7 +135,7 @@ test('hostile rings: virtio-blk (read-write and read-only)', async () => {
           await blk.close();
         }
       }),
-      { numRuns: 200 },
+      { numRuns: runs(200) },
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -153,7 +153,7 @@ test('hostile rings: virtio-net (frames queued for the guest, transmit to a back
         await new Promise((r) => setImmediate(r));
       });
     }),
-    { numRuns: 400 },
+    { numRuns: runs(400) },
   );
 });
 
@@ -188,7 +188,7 @@ test('hostile rings: every segment a popped chain hands out lies inside RAM', ()
       }
       assert.ok(guardsIntact(ram));
     }),
-    { numRuns: 1000 },
+    { numRuns: runs(1000) },
   );
 });
 
@@ -204,7 +204,7 @@ test('hostile rings: virtio-vsock (random headers and chains on rx, tx and event
           await dev.close();
         }
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -35,6 +35,10 @@ static JSValue op_clock_monotonic_ns(JSContext *c, JSValueConst this, int argc, 
     return JS_NewFloat64(c, (double)clock_ns());
 }
 
+static JSValue op_heap_size(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    return JS_NewFloat64(c, (double)heap_size());
+}
+
 static JSValue op_loop_set_tick(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
     if (!JS_IsFunction(c, argv[0])) return JS_ThrowTypeError(c, "op_loop_set_tick: expected a function");
     if (have_tick) JS_FreeValue(c, tick_fn);
@@ -256,6 +260,7 @@ static const JSCFunctionListEntry ops[] = {
     JS_CFUNC_DEF("op_payload_section", 1, op_payload_section),
     JS_CFUNC_DEF("op_loop_poll", 1, op_loop_poll),
     JS_CFUNC_DEF("op_net_checksum", 4, op_net_checksum),
+    JS_CFUNC_DEF("op_heap_size", 0, op_heap_size),
 };
 
 void ops_install(JSContext *c) {

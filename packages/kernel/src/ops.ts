@@ -73,6 +73,8 @@ export interface KilnOps {
    * the array).
    */
   op_net_checksum(bytes: Uint8Array, start: number, end: number, sum: number): number;
+  /** Bytes of the heap the core's allocator manages (everything JavaScript and DMA allocate). */
+  op_heap_size(): number;
 }
 
 const holder = globalThis as unknown as { __kiln_ops?: KilnOps };
@@ -99,6 +101,7 @@ let impl: KilnOps = holder.__kiln_ops ?? {
   op_payload_section: missing('op_payload_section'),
   op_loop_poll: missing('op_loop_poll'),
   op_net_checksum: missing('op_net_checksum'),
+  op_heap_size: missing('op_heap_size'),
 };
 delete holder.__kiln_ops;
 
@@ -123,6 +126,7 @@ export const ops: KilnOps = {
   op_payload_section: (kind) => impl.op_payload_section(kind),
   op_loop_poll: (deadlineNs) => impl.op_loop_poll(deadlineNs),
   op_net_checksum: (bytes, start, end, sum) => impl.op_net_checksum(bytes, start, end, sum),
+  op_heap_size: () => impl.op_heap_size(),
 };
 
 /** Tests only: replaces the native object behind `ops`. */

@@ -42,6 +42,9 @@ export interface ConnectionHost {
   readonly closing: boolean;
   /** "http://host:port" for HTTP/1.0 requests without Host. */
   readonly defaultOrigin: string;
+  /** Takes `n` bytes of the maxBufferedBodyBytes budget; false (nothing taken) past it. */
+  reserveBodyBytes(n: number): boolean;
+  releaseBodyBytes(n: number): void;
 }
 
 export type Phase = 'idle' | 'head' | 'handler' | 'body' | 'write' | 'closing';
@@ -133,6 +136,8 @@ export class HttpConnection {
   private failed: RequestBodyError | null = null;
   /** The handler's second argument (the same for every request of the connection). */
   private info: ServeInfo | undefined;
+  /** The current exchange's request body (released to the budget when the connection closes). */
+  private body: RequestBody | null = null;
   /** Reused for every response head. */
   private readonly hb = new HeadBuilder();
   /** Bytes given to the transport whose write has not resolved yet. */
@@ -211,6 +216,7 @@ export class HttpConnection {
   private close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.body?.detach(); // its bytes go back to the server's budget
     this.phase = 'closing';
     this.deadline = Infinity;
     this.conn.close();
@@ -315,7 +321,15 @@ export class HttpConnection {
       this.sendErrorAndClose(400, 'invalid request-target or Host');
       return false;
     }
+    // A body of known length takes its whole share of the budget before any of it is read (and
+    // before a 100 Continue): parallel uploads are served first come, first served, instead of
+    // each taking part of the budget and all failing. A chunked body takes it chunk by chunk.
+    if (!head.chunked && head.contentLength > 0 && !this.host.reserveBodyBytes(head.contentLength)) {
+      this.sendErrorAndClose(503, `request bodies in flight would pass the server's memory budget (maxBufferedBodyBytes ${this.host.limits.maxBufferedBodyBytes})`);
+      return false;
+    }
     const body = head.chunked || head.contentLength > 0 ? new RequestBody(this, head) : null;
+    this.body = body;
     const req = requestFromServer(head.method, url, head.headers, body === null ? null : body.source());
     this.setPhase('handler', Infinity);
     let r: unknown;
@@ -549,6 +563,14 @@ export class HttpConnection {
   get timedOutOrFailed(): RequestBodyError | null {
     return this.failed ?? (this.timedOut || this.closed ? new RequestBodyError(408, 'the connection closed') : null);
   }
+  /** @internal Budget for request-body bytes across the server (maxBufferedBodyBytes). */
+  reserveBodyBytes(n: number): boolean {
+    return this.host.reserveBodyBytes(n);
+  }
+  /** @internal */
+  releaseBodyBytes(n: number): void {
+    this.host.releaseBodyBytes(n);
+  }
   /** @internal */
   get bodyLimit(): number {
     return this.host.limits.maxBodyBytes;
@@ -597,6 +619,11 @@ class RequestBody {
   waitedMs = 0;
   done = false;
   private detached = false;
+  /** Bytes of this body counted against the server's budget (returned at detach): all of a known
+   * length from the start, a chunked body's chunks as they are handed out. */
+  private reserved = 0;
+  /** drain() discards what it reads: nothing to reserve. */
+  private draining = false;
   /** The 100-continue question is settled: sent, or never to be sent. */
   private continueSettled = false;
   private readonly decoder: ChunkedDecoder | null;
@@ -608,6 +635,7 @@ class RequestBody {
   ) {
     this.decoder = head.chunked ? new ChunkedDecoder(c.trailerLimit, c.bodyLimit) : null;
     this.remaining = head.chunked ? Infinity : head.contentLength;
+    this.reserved = head.chunked ? 0 : head.contentLength; // taken by exchange()
   }
 
   source(): BodySource {
@@ -624,6 +652,8 @@ class RequestBody {
   /** The exchange is over: later reads fail instead of eating the next request. */
   detach(): void {
     this.detached = true;
+    this.c.releaseBodyBytes(this.reserved);
+    this.reserved = 0;
   }
 
   /** The client waits for a 100 (Expect: 100-continue) that has not been sent. */
@@ -647,6 +677,10 @@ class RequestBody {
     }
     for (;;) {
       const chunk = this.take();
+      if (chunk !== null && chunk !== undefined && this.decoder !== null && !this.draining) {
+        if (!this.c.reserveBodyBytes(chunk.length)) throw this.c.fail(503, 'request bodies in flight would pass the server\'s memory budget (maxBufferedBodyBytes)');
+        this.reserved += chunk.length;
+      }
       if (chunk !== undefined) return chunk;
       let n: number | null;
       try {
@@ -705,6 +739,7 @@ class RequestBody {
     if (this.detached || this.done) return this.done;
     if (this.awaitsContinue) return false; // the client may never send it
     const limit = this.received + max;
+    this.draining = true;
     try {
       while ((await this.next()) !== null) if (this.received > limit) return false;
     } catch {

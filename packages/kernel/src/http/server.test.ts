@@ -16,7 +16,7 @@ import { ReadableStream } from '../web/readable_stream.ts';
 import type { Request } from '../web/request.ts';
 import { Response } from '../web/response.ts';
 import { HttpServer, serveListener, type ServerOptions } from './server.ts';
-import type { Handler, ServerClock } from './types.ts';
+import { CONNECTION_COST_BYTES, limitsForHeap, type Handler, type ServerClock } from './types.ts';
 
 const servers: HttpServer[] = [];
 after(() => Promise.all(servers.map((s) => s.shutdown())));
@@ -465,6 +465,38 @@ describe('limits', () => {
     ch.send(`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n${'z'.repeat(100)}\r\n1\r\nz\r\n0\r\n\r\n`);
     assert.match(await ch.waitClosed(), /^HTTP\/1\.1 413 /);
     assert.equal(await (await fetch(base, { method: 'POST', body: 'x'.repeat(100) })).text(), '100');
+  });
+
+  test('request_bodies_held_across_connections_stay_within_the_budget_503_past_it', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    let most = 0;
+    const { base, server } = await start(async (req) => {
+      const b = await req.arrayBuffer();
+      most = Math.max(most, server.bufferedBodyBytes);
+      await gate; // held: as a handler buffering uploads would
+      return new Response(String(b.byteLength));
+    }, { limits: { maxBufferedBodyBytes: 100_000, maxBodyBytes: 80_000 } });
+    const body = new Uint8Array(60_000).fill(0x61);
+    const post = (): Promise<number> => fetch(`${base}/up`, { method: 'POST', body }).then((r) => r.status, () => -1);
+    const all = [post(), post(), post()];
+    for (let i = 0; i < 100 && server.bodiesRefused < 2; i++) await new Promise((r) => setTimeout(r, 20));
+    open();
+    const statuses = (await Promise.all(all)).sort();
+    assert.deepEqual(statuses, [200, 503, 503], `statuses ${statuses}`);
+    assert.ok(most <= 100_000, `${most} body bytes held`);
+    assert.equal(server.bufferedBodyBytes, 0, 'every exchange gave its bytes back');
+    assert.equal(await post(), 200, 'the budget is free again');
+  });
+
+  test('limits_for_a_guest_heap_fit_its_memory', () => {
+    const l = limitsForHeap(58 * 1024 * 1024); // the heap of a 64 MiB guest
+    assert.equal(l.maxBufferedBodyBytes, 58 * 1024 * 1024 / 4);
+    assert.ok(l.maxBodyBytes <= l.maxBufferedBodyBytes);
+    assert.ok(l.maxConnections * CONNECTION_COST_BYTES <= 58 * 1024 * 1024 / 8 + CONNECTION_COST_BYTES);
+    assert.equal(limitsForHeap(8 * 1024 * 1024).maxConnections, 16, 'at least 16');
+    assert.equal(limitsForHeap(64 * 1024 ** 3).maxConnections, 1024, 'at most the default');
+    assert.equal(limitsForHeap(64 * 1024 ** 3).maxBodyBytes, 10 * 1024 * 1024, 'at most the default');
   });
 
   test('connections_beyond_the_limit_are_closed', async () => {

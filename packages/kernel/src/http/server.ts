@@ -39,6 +39,10 @@ function defaultOnError(error: unknown): Response {
 
 export class HttpServer implements ConnectionHost {
   readonly limits: HttpLimits;
+  /** Request-body bytes held by exchanges in flight (maxBufferedBodyBytes bounds it). */
+  bufferedBodyBytes = 0;
+  /** Request bodies refused with 503 because the budget was spent. */
+  bodiesRefused = 0;
   readonly clock: ServerClock;
   readonly onError: ErrorHandler;
   readonly defaultOrigin: string;
@@ -118,6 +122,19 @@ export class HttpServer implements ConnectionHost {
     }
     this.accepting = false;
     this.checkFinished();
+  }
+
+  reserveBodyBytes(n: number): boolean {
+    if (this.bufferedBodyBytes + n > this.limits.maxBufferedBodyBytes) {
+      this.bodiesRefused++;
+      return false;
+    }
+    this.bufferedBodyBytes += n;
+    return true;
+  }
+
+  releaseBodyBytes(n: number): void {
+    this.bufferedBodyBytes -= n;
   }
 
   private checkFinished(): void {

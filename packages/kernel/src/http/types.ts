@@ -65,6 +65,13 @@ export interface HttpLimits {
   bodyDeadlineMs: number;
   /** Longest wait for the peer to take response bytes (close). Default 30 s. */
   writeTimeoutMs: number;
+  /**
+   * Request-body bytes handed to handlers and held, across all connections, until each exchange
+   * ends: a body that would pass it fails with 503 (and the connection closes), so parallel
+   * uploads a handler buffers (`await req.arrayBuffer()`) cannot run the guest out of memory.
+   * In the guest the default is a quarter of the heap (limitsForHeap); 32 MiB elsewhere.
+   */
+  maxBufferedBodyBytes: number;
 }
 
 export const DEFAULT_LIMITS: HttpLimits = {
@@ -79,7 +86,26 @@ export const DEFAULT_LIMITS: HttpLimits = {
   minBodyBytesPerSec: 1024,
   bodyDeadlineMs: 120_000,
   writeTimeoutMs: 30_000,
+  maxBufferedBodyBytes: 32 * 1024 * 1024,
 };
+
+/** A connection's worst-case memory (TCP receive and send buffers, the HTTP buffer), for limitsForHeap. */
+export const CONNECTION_COST_BYTES = 160 * 1024;
+
+/**
+ * The defaults for a guest whose heap holds `heapBytes`: a quarter of it for request bodies in
+ * flight (and no single body larger), and no more connections than an eighth of it pays for at
+ * CONNECTION_COST_BYTES each (at least 16, at most DEFAULT_LIMITS').
+ */
+export function limitsForHeap(heapBytes: number): HttpLimits {
+  const bodies = Math.floor(heapBytes / 4);
+  return {
+    ...DEFAULT_LIMITS,
+    maxBufferedBodyBytes: bodies,
+    maxBodyBytes: Math.min(DEFAULT_LIMITS.maxBodyBytes, bodies),
+    maxConnections: Math.min(DEFAULT_LIMITS.maxConnections, Math.max(16, Math.floor(heapBytes / 8 / CONNECTION_COST_BYTES))),
+  };
+}
 
 /** Time for the server: monotonic ms for timeouts, wall-clock ms for the Date header, a timer. */
 export interface ServerClock {

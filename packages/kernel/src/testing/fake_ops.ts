@@ -25,6 +25,8 @@ export interface FakeMachine {
   tick: ((nowNs: number) => number) | undefined;
   cmdline: string;
   now: number;
+  /** What op_heap_size reports (default 64 MiB). */
+  heapSize: number;
   /** Payload sections by kind (op_payload_section). */
   payload: Map<number, Uint8Array>;
   /** Exit hook registered with op_loop_set_exit_hook. */
@@ -62,6 +64,7 @@ export function createFakeMachine(ramBytes = 4 << 20, dmaBase = 1 << 20): FakeMa
     tick: undefined,
     cmdline: '',
     now: 0,
+    heapSize: 64 * 1024 * 1024,
     payload: new Map(),
     exitHook: undefined,
     deliverIrqs() {
@@ -135,6 +138,7 @@ export function createFakeMachine(ramBytes = 4 << 20, dmaBase = 1 << 20): FakeMa
         m.deliverIrqs();
         return m.now < deadlineNs;
       },
+      op_heap_size: () => m.heapSize,
       op_net_checksum: (bytes, start, end, sum) => {
         if (start > end || end > bytes.length) throw new RangeError(`op_net_checksum: [${start}, ${end}) is outside the array`);
         return sumWordsJs(bytes, start, end, sum);

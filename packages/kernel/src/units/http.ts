@@ -7,7 +7,8 @@
 // globals when an app names them). Types for apps: modules.d.ts.
 
 import { HttpServer, type AbortSignalLike } from '../http/server.ts';
-import type { ErrorHandler, Handler, HttpLimits, HttpListener } from '../http/types.ts';
+import { limitsForHeap, type ErrorHandler, type Handler, type HttpLimits, type HttpListener } from '../http/types.ts';
+import { ops } from '../ops.ts';
 import { listen as listenTcp } from './net.ts';
 
 export { HttpServer };
@@ -55,7 +56,7 @@ export function serve(a: ServeOptions | Handler, b?: Handler): HttpServer {
   if (options.listener !== undefined) listener = options.listener;
   else listener = listenTcp({ port: options.port ?? 8000, hostname: options.hostname });
   const server = new HttpServer(listener, handler, {
-    limits: options.limits, onError: options.onError, signal: options.signal, defaultOrigin: originOf(listener.addr),
+    limits: { ...limitsForHeap(ops.op_heap_size()), ...options.limits }, onError: options.onError, signal: options.signal, defaultOrigin: originOf(listener.addr),
   });
   (options.onListen ?? ((addr: unknown) => console.log(`Listening on ${describeAddr(addr)}`)))(listener.addr);
   return server;

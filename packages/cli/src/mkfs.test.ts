@@ -120,3 +120,15 @@ for (const [fat, size, clusterSize] of [['12', '4M', 2048], ['16', '16M', 2048],
     assert.match(tool('mdir', '-i', img, '::/').out.toString(), /Volume in drive : is KILN DISK/);
   });
 }
+
+test('mkfs_an_image_inside_from_leaves_itself_out', { skip }, () => {
+  const tree = join(dir, 'self');
+  mkdirSync(join(tree, 'sub'), { recursive: true });
+  writeFileSync(join(tree, 'a.txt'), 'alpha');
+  const img = join(tree, 'sub', 'disk.img');
+  const r = kiln('mkfs', 'fat', '-o', img, '--size', '4M', '--from', tree);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(tool('fsck.fat', '-n', img).code, 0);
+  assert.equal(tool('mtype', '-i', img, '::/a.txt').out.toString(), 'alpha');
+  assert.doesNotMatch(tool('mdir', '-i', img, '::/sub').out.toString(), /DISK|disk\.img/i, 'the image is not copied into itself');
+});

@@ -76,7 +76,9 @@ export async function mkfsFat(o: MkfsOptions): Promise<MkfsResult> {
     const result: MkfsResult = { type: plan.geometry.type, clusterSize: plan.geometry.clusterSize, files: 0, dirs: 0, bytes: 0 };
     if (o.from !== undefined) {
       const fs = await mountFat(dev);
-      await copyTree(fs, o.from, '', result);
+      const image = statSync(o.out);
+      // The image may lie inside --from: it is left out (as tar leaves out its own archive).
+      await copyTree(fs, o.from, '', result, { dev: image.dev, ino: image.ino });
       await fs.unmount();
     }
     dev.close();
@@ -88,17 +90,18 @@ export async function mkfsFat(o: MkfsOptions): Promise<MkfsResult> {
   }
 }
 
-async function copyTree(fs: FileSystem, hostDir: string, volDir: string, r: MkfsResult): Promise<void> {
+async function copyTree(fs: FileSystem, hostDir: string, volDir: string, r: MkfsResult, image: { dev: number; ino: number }): Promise<void> {
   const names = readdirSync(hostDir).sort();
   for (const name of names) {
     const host = join(hostDir, name);
     const path = `${volDir}/${name}`;
     const st = lstatSync(host);
+    if (st.dev === image.dev && st.ino === image.ino) continue;
     try {
       if (st.isDirectory()) {
         await fs.mkdir(path);
         r.dirs++;
-        await copyTree(fs, host, path, r);
+        await copyTree(fs, host, path, r, image);
       } else if (st.isFile()) {
         await copyFile(fs, host, path, st.size);
         r.files++;

@@ -493,8 +493,9 @@ describe('limits', () => {
     const l = limitsForHeap(58 * 1024 * 1024); // the heap of a 64 MiB guest
     assert.equal(l.maxBufferedBodyBytes, 58 * 1024 * 1024 / 4);
     assert.ok(l.maxBodyBytes <= l.maxBufferedBodyBytes);
-    assert.ok(l.maxConnections * CONNECTION_COST_BYTES <= 58 * 1024 * 1024 / 8 + CONNECTION_COST_BYTES);
-    assert.equal(limitsForHeap(8 * 1024 * 1024).maxConnections, 16, 'at least 16');
+    assert.ok(l.maxConnections * CONNECTION_COST_BYTES <= 58 * 1024 * 1024 / 2 + CONNECTION_COST_BYTES);
+    assert.ok(l.maxConnections >= 128, `a 64 MiB guest takes wrk -c 64 and more (${l.maxConnections})`);
+    assert.equal(limitsForHeap(2 * 1024 * 1024).maxConnections, 16, 'at least 16');
     assert.equal(limitsForHeap(64 * 1024 ** 3).maxConnections, 1024, 'at most the default');
     assert.equal(limitsForHeap(64 * 1024 ** 3).maxBodyBytes, 10 * 1024 * 1024, 'at most the default');
   });

@@ -94,7 +94,7 @@ export const CONNECTION_COST_BYTES = 160 * 1024;
 
 /**
  * The defaults for a guest whose heap holds `heapBytes`: a quarter of it for request bodies in
- * flight (and no single body larger), and no more connections than an eighth of it pays for at
+ * flight (and no single body larger), and no more connections than half of it pays for at
  * CONNECTION_COST_BYTES each (at least 16, at most DEFAULT_LIMITS').
  */
 export function limitsForHeap(heapBytes: number): HttpLimits {
@@ -103,7 +103,7 @@ export function limitsForHeap(heapBytes: number): HttpLimits {
     ...DEFAULT_LIMITS,
     maxBufferedBodyBytes: bodies,
     maxBodyBytes: Math.min(DEFAULT_LIMITS.maxBodyBytes, bodies),
-    maxConnections: Math.min(DEFAULT_LIMITS.maxConnections, Math.max(16, Math.floor(heapBytes / 8 / CONNECTION_COST_BYTES))),
+    maxConnections: Math.min(DEFAULT_LIMITS.maxConnections, Math.max(16, Math.floor(heapBytes / 2 / CONNECTION_COST_BYTES))),
   };
 }
 

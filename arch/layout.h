@@ -15,3 +15,4 @@
 #define VIRTIO_MMIO_INTERRUPT_STATUS 0x060
 #define VIRTIO_MMIO_INTERRUPT_ACK 0x064
 #define DEBUG_EXIT_PORT 0xf4
+#define HEAP_MIN_BYTES 0x100000ull   /* the core needs more heap than this after its image */

@@ -46,7 +46,7 @@ void NORETURN kmain(void) {
     for (size_t i = 0; i < n; i++)   /* the RAM region holding the image, clipped to the mapped 3 GiB */
         if (r[i].base <= heap_start && heap_start < r[i].base + r[i].size) heap_top = r[i].base + r[i].size;
     if (heap_top > MMIO_GAP_START) heap_top = MMIO_GAP_START;
-    if (heap_top <= heap_start + 1024 * 1024) { kprintf("kiln: not enough memory for the heap (RAM ends at %lu KiB)\n", heap_top / 1024); machine_exit(EXIT_CPU_FAULT); }
+    if (heap_top <= heap_start + HEAP_MIN_BYTES) { kprintf("kiln: not enough memory for the heap (RAM ends at %lu KiB)\n", heap_top / 1024); machine_exit(EXIT_CPU_FAULT); }
     heap_init(heap_start, heap_top - heap_start);
     bootchart_mark("memory");
     engine_init();             /* QuickJS runtime, context, native ops */

@@ -27,7 +27,7 @@ export const TARGETS = [
   'packages/kernel/src/http/chunked.test.ts',
   'packages/kernel/src/fs/virtiofs/replies.test.ts',
   'packages/vmm/src/devices/virtio/hostile.test.ts',
-  'packages/vmm/src/mmio_registers.test.ts',
+  'packages/vmm/src/devices/virtio/mmio_registers.test.ts',
 ];
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');

@@ -29,6 +29,7 @@ test("arch/layout.h says what the TypeScript layout says", () => {
   assert.equal(define("BOOT_TIMER_MAGIC"), layout.BOOT_TIMER_MAGIC);
   assert.equal(define("VIRTIO_MMIO_BASE"), layout.VIRTIO_MMIO_BASE);
   assert.equal(define("DEBUG_EXIT_PORT"), layout.DEBUG_EXIT_PORT);
+  assert.equal(define("HEAP_MIN_BYTES"), layout.HEAP_MIN_BYTES);
   assert.equal(define("VIRTIO_MMIO_SLOT_SIZE"), virtio.VIRTIO_MMIO_SLOT_SIZE);
   assert.equal(define("VIRTIO_MMIO_QUEUE_NOTIFY"), virtio.VIRTIO_MMIO_QUEUE_NOTIFY);
   assert.equal(define("VIRTIO_MMIO_INTERRUPT_STATUS"), virtio.VIRTIO_MMIO_INTERRUPT_STATUS);

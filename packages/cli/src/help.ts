@@ -2,7 +2,7 @@
 // in main.test.ts. Keep them in step with the flags main.ts accepts; numbers come from their constants.
 
 import { MEM_MIB_MAX, MEM_MIB_MIN } from '@kiln/common';
-import { KILN_HEAP_MIN_BYTES } from './image_check.ts';
+import { HEAP_MIN_BYTES } from '@kiln/common';
 import { CMDLINE_KILN_MAX } from './run.ts';
 
 export const MAIN_HELP = `Usage: kiln <command> [options]
@@ -42,7 +42,7 @@ on the same devices (the process platform). kiln exits with the guest's exit cod
 
 Options:
   --mem <MiB>          guest memory, ${MEM_MIB_MIN} to ${MEM_MIB_MAX} MiB (default 64); a Kiln image needs
-                       its segments plus ${KILN_HEAP_MIN_BYTES / 1024 / 1024} MiB of heap (hello: 4), checked before boot
+                       its segments plus ${HEAP_MIN_BYTES / 1024 / 1024} MiB of heap (hello: 4), checked before boot
   --cpus <n>           number of vCPUs, 1 to 64 (default 1)
   --vmm <kiln|qemu>    Kiln's VMM (default), or QEMU microvm
   --accel <kvm|process|tcg>

@@ -4,16 +4,13 @@
 // so is a Kiln image that fits but leaves its core less than the heap it needs (the guest would
 // stop with exit 99, "not enough memory for the heap").
 
-import { ImageError, MEM_MIB_MAX, readImagePayload } from '@kiln/common';
+import { HEAP_MIN_BYTES, ImageError, MEM_MIB_MAX, readImagePayload } from '@kiln/common';
 import { parseKernelImage, type KernelImage } from '@kiln/vmm/boot/elf_loader.ts';
 import { ramRegions } from '@kiln/vmm/boot/layout.ts';
 import { CliError } from './errors.ts';
 
 const MIB = 1024 * 1024;
 const PAGE = 4096;
-/** The heap Kiln's core needs after its image (arch/main.c kmain: RAM must end past the
- * page-aligned payload end plus this, else exit 99). */
-export const KILN_HEAP_MIN_BYTES = 1024 * 1024;
 
 /** The smallest --mem (MiB) that boots `bytes`: its segments, plus the core's heap for a Kiln image. */
 export function minMemMiB(bytes: Uint8Array, end: number): number {
@@ -23,7 +20,7 @@ export function minMemMiB(bytes: Uint8Array, end: number): number {
   } catch {
     kiln = false; // another kernel (a Linux): only its segments must fit
   }
-  const need = kiln ? Math.ceil(end / PAGE) * PAGE + KILN_HEAP_MIN_BYTES + 1 : end;
+  const need = kiln ? Math.ceil(end / PAGE) * PAGE + HEAP_MIN_BYTES + 1 : end;
   return Math.ceil(need / MIB);
 }
 
@@ -54,5 +51,5 @@ export function checkImage(bytes: Uint8Array, memMiB: number): void {
 }
 
 function tooSmall(memMiB: number, end: number, min: number): CliError {
-  return new CliError('EUSAGE', `--mem ${memMiB}: too small for this image, whose segments end at ${(end / MIB).toFixed(1)} MiB${min * MIB > end + KILN_HEAP_MIN_BYTES ? ` and whose core needs ${KILN_HEAP_MIN_BYTES / MIB} MiB of heap after them` : ''} (at least --mem ${min})`);
+  return new CliError('EUSAGE', `--mem ${memMiB}: too small for this image, whose segments end at ${(end / MIB).toFixed(1)} MiB${min * MIB > end + HEAP_MIN_BYTES ? ` and whose core needs ${HEAP_MIN_BYTES / MIB} MiB of heap after them` : ''} (at least --mem ${min})`);
 }

@@ -16,6 +16,8 @@ export const CMDLINE_ADDR = 0x20000;
 export const CMDLINE_MAX = 4096;
 export const DEBUG_EXIT_PORT = 0xf4;
 export const SERIAL_PORT = 0x3f8;
+/** The heap Kiln's core needs after its page-aligned image (arch/main.c kmain: more than this, else exit 99). */
+export const HEAP_MIN_BYTES = 0x10_0000;
 
 /** Minimum and maximum `--mem` accepted by `kiln run`, in MiB. */
 export const MEM_MIB_MIN = 2;

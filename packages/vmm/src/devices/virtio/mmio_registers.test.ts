@@ -15,12 +15,12 @@ import { tmpdir } from 'node:os';
 import fc from 'fast-check';
 import { runs } from '@kiln/common/testing/property.ts';
 import * as V from '@kiln/common/virtio/index.ts';
-import { VirtioMmio } from './devices/virtio/mmio.ts';
-import { VirtioRng } from './devices/virtio/rng.ts';
-import { VirtioConsole } from './devices/virtio/console.ts';
-import { VirtioBlock } from './devices/virtio/block.ts';
-import type { VirtioDevice } from './devices/virtio/device.ts';
-import { guardedRam, guardsIntact } from './devices/virtio/mock_driver.ts';
+import { VirtioMmio } from './mmio.ts';
+import { VirtioRng } from './rng.ts';
+import { VirtioConsole } from './console.ts';
+import { VirtioBlock } from './block.ts';
+import type { VirtioDevice } from './device.ts';
+import { guardedRam, guardsIntact } from './mock_driver.ts';
 
 const MEM = 64 * 1024;
 const REGS = [

@@ -422,6 +422,8 @@ export class TcpConn implements TcpSocket, EventSource, Scheduled {
     let acceptable: boolean;
     if (segLen === 0) {
       acceptable = wnd === 0 ? seq === rcvNxt : seqGe(seq, rcvNxt) && seqLt(seq, seqAdd(rcvNxt, wnd));
+    } else if (wnd === 0 && payload.length === 0) {
+      acceptable = seq === rcvNxt; // a bare FIN takes no buffer: accepted at a zero window, as Linux does
     } else {
       const last = seqAdd(seq, segLen - 1);
       acceptable = wnd > 0 && (
@@ -434,13 +436,17 @@ export class TcpConn implements TcpSocket, EventSource, Scheduled {
       }
       this.ackNow = true;
       if (this.st === TIME_WAIT && fin) this.waitAt = this.host.nowMs + 2 * this.host.config.mslMs;
-      // A zero window still takes the ACK, window and RST of a segment at RCV.NXT (§3.10.7.4).
-      if (!(wnd === 0 && seq === rcvNxt && (f & TCP_ACK_FLAG))) {
+      // A zero window still takes valid ACKs (§3.10.7.4): of a segment at RCV.NXT (with its RST),
+      // of a retransmission below it and of one past it (the peer sent segments we dropped), as
+      // far as the buffer reaches either way — a blind ACK from further out is dropped.
+      const reach = this.host.config.rcvBuf;
+      if (!(wnd === 0 && (f & TCP_ACK_FLAG) && (seq === rcvNxt || (!(f & TCP_RST) && Math.abs(seqSub(seq, rcvNxt)) <= reach)))) {
         counters.dropped++;
         return;
       }
       payload = EMPTY;
       fin = false;
+      seq = rcvNxt; // its text is dropped; what follows reads it as a pure ACK at RCV.NXT
     }
 
     // Second: RST (RFC 5961 §3.2: only an exact match resets, others in the window are challenged).

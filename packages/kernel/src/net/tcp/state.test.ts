@@ -144,6 +144,38 @@ test('listen_syn_queue_full_evicts_the_oldest_half_open', () => {
   assert.equal(listener.accept()!.state, 'ESTABLISHED');
 });
 
+test('listen_syn_flood_real_clients_still_connect', () => {
+  // 100 spoofed SYNs a second for 5 minutes (the issue's attack was 2 a second): never completed,
+  // they fill the 256-entry SYN queue over and over; a real client every 10 s, 10 ms away, gets in.
+  // Eviction protects a client while the flood sends fewer than 256 SYNs per round trip.
+  const h = new TcpHarness();
+  const listener = h.layer.listen({ addr: 0, port: 80 });
+  let spoofed = 0;
+  const accepted: TcpSocket[] = [];
+  for (let second = 0; second < 300; second++) {
+    for (let i = 0; i < 100; i++) {
+      h.feed(`S seq=0 sport=${1024 + (spoofed++ % 30000)}`);
+      h.advance(10);
+    }
+    if (second % 10 === 0) {
+      const sport = 40000 + second;
+      const [synAck] = h.feedRaw(`S seq=0 sport=${sport}`);
+      assert.equal(synAck!.dstPort, sport);
+      h.advance(10);
+      h.feed(`A seq=1 rawack=${synAck!.seq + 1} sport=${sport}`);
+      const conn = listener.accept();
+      assert.ok(conn, `second ${second}: the real client's handshake did not complete`);
+      assert.equal(conn.remote.port, sport);
+      accepted.push(conn);
+    }
+  }
+  assert.equal(accepted.length, 30);
+  assert.ok(h.layer.stats().halfOpenEvicted >= spoofed - 256);
+  for (const conn of accepted) conn.abort();
+  for (let i = 0; i < 200; i++) h.advance(1000); // what the flood left behind times out: nothing is kept
+  assert.equal(h.layer.nextDeadline(), undefined);
+});
+
 test('listen_syn_queue_under_pressure_fewer_synack_retransmissions', () => {
   // synBacklog 4: with 3 half-open (more than half) each SYN-ACK is retransmitted twice, not 6 times.
   const h = new TcpHarness({ synBacklog: 4 });
@@ -560,6 +592,53 @@ test('established_zero_window_receiver_acks_probe_keeps_window_closed', () => {
   assert.deepEqual(h.feed('A seq=4097 ack=1 len=1'), ['A seq=1 ack=4097 win=0']); // a probe
   assert.equal(sock.read(new Uint8Array(4096)), 4096);
   assert.deepEqual(h.replies(), ['A seq=1 ack=4097 win=4096']); // window update
+});
+
+// RFC 9293 §3.10.7.4: with RCV.WND = 0 "special allowance should be made to accept valid ACKs".
+// A peer whose segments we dropped (a full receive ring) acknowledges with SEG.SEQ past RCV.NXT,
+// and a retransmission carries SEG.SEQ below it: both ACKs count, or we resend data the peer has.
+test('established_zero_window_takes_ack_of_segment_ahead', () => {
+  const { h, sock } = passive({ rcvBuf: 4096 });
+  h.feed('A seq=1 ack=1 len=2048');
+  assert.deepEqual(h.feed('A seq=2049 ack=1 len=2048'), ['A seq=1 ack=4097 win=0']);
+  sock.write(pattern(100));
+  assert.deepEqual(h.replies(), ['AP seq=1 ack=4097 win=0 len=100']);
+  assert.deepEqual(h.feed('A seq=6000 ack=101'), ['A seq=101 ack=4097 win=0']);
+  assert.deepEqual(h.advance(60_000), []); // nothing left to retransmit
+  assert.equal(h.layer.stats().retransmits, 0);
+});
+
+test('established_zero_window_takes_ack_of_retransmission', () => {
+  const { h, sock } = passive({ rcvBuf: 4096 });
+  h.feed('A seq=1 ack=1 len=2048');
+  h.feed('A seq=2049 ack=1 len=2048');
+  sock.write(pattern(100));
+  h.replies();
+  assert.deepEqual(h.feed('A seq=2049 ack=101 len=2048'), ['A seq=101 ack=4097 win=0']);
+  assert.deepEqual(h.advance(60_000), []);
+});
+
+test('established_zero_window_ack_far_outside_ignored', () => {
+  // The allowance stops at the largest window we advertised: a blind ACK from anywhere is dropped.
+  const { h, sock } = passive({ rcvBuf: 4096 });
+  h.feed('A seq=1 ack=1 len=2048');
+  h.feed('A seq=2049 ack=1 len=2048');
+  sock.write(pattern(100));
+  h.replies();
+  assert.deepEqual(h.feed('A seq=2000000 ack=101'), ['A seq=101 ack=4097 win=0']);
+  assert.deepEqual(h.advance(200), ['AP seq=1 ack=4097 win=0 len=100']); // still unacknowledged
+});
+
+test('established_zero_window_bare_fin_accepted', () => {
+  // A FIN takes no buffer (Linux's tcp_data_queue accepts it too): the close goes on.
+  const { h, sock, log } = passive({ rcvBuf: 4096 });
+  h.feed('A seq=1 ack=1 len=2048');
+  h.feed('A seq=2049 ack=1 len=2048');
+  assert.deepEqual(h.feed('AF seq=4097 ack=1'), ['A seq=1 ack=4098 win=0']);
+  assert.equal(sock.state, 'CLOSE-WAIT');
+  assert.equal(sock.read(new Uint8Array(8192)), 4096);
+  assert.equal(sock.read(new Uint8Array(8192)), -1);
+  assert.ok(log.includes('readable'));
 });
 
 test('established_keepalive_probes_then_death', () => {

@@ -6,7 +6,7 @@
 // line and trailer section are bounded, and trailer fields are checked like header fields and
 // then dropped.
 
-import { latin1Decode } from '../web/text_codec.ts';
+import { latin1Decode } from '@kiln/common/text/latin1.ts';
 import { ParseError, badLineByte } from './parser.ts';
 
 const CR = 13;

@@ -7,11 +7,12 @@
 // timeouts get a 4xx with "connection: close". The server's sweep calls onTimeout() when
 // `deadline` (monotonic ms) passes; nothing here arms timers.
 
+import { latin1Encode } from '@kiln/common/text/latin1.ts';
+import { encodeUtf8 } from '@kiln/common/text/utf8.ts';
 import { bodyChunks, takeBodySource, type BodySource } from '../web/body.ts';
 import { headerListOf } from '../web/headers.ts';
 import { requestFromServer, type Request } from '../web/request.ts';
 import { Response } from '../web/response.ts';
-import { latin1Encode, utf8Encode } from '../web/text_codec.ts';
 import { URL } from '../web/url.ts';
 import { ChunkedDecoder, MAX_CHUNK_LINE, chunkSizeLine } from './chunked.ts';
 import { RateLimitedLog, describeError } from './log.ts';
@@ -102,7 +103,7 @@ export class RequestBodyError extends Error {
 }
 
 function errorResponseBytes(status: number, reason: string, dateMs: number): Uint8Array {
-  const body = utf8Encode(`${STATUS_TEXT[status] ?? 'Error'}: ${reason}\n`);
+  const body = encodeUtf8(`${STATUS_TEXT[status] ?? 'Error'}: ${reason}\n`);
   const hb = new HeadBuilder();
   hb.add(statusLine(status, ''));
   hb.add(headerLine('content-type', 'text/plain;charset=UTF-8'));
@@ -445,7 +446,7 @@ export class HttpConnection {
 
     // A known body goes out with the head in one write.
     if (isKnown(source)) {
-      const bytes = source === null ? null : source.kind === 'text' ? utf8Encode(source.text) : source.bytes;
+      const bytes = source === null ? null : source.kind === 'text' ? encodeUtf8(source.text) : source.bytes;
       if (!(status < 200 || status === 204 || (status === 304 && bytes === null))) hb.add(contentLengthLine(bytes === null ? 0 : bytes.length));
       hb.add(keepAlive ? (head.minor === 0 ? KEEP_ALIVE_LINE : EMPTY) : CLOSE_LINE);
       const wait = this.send(hb.finish(noBody ? null : bytes));

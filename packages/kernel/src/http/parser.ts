@@ -10,7 +10,7 @@
 // Speed under QuickJS: the head end is found with Uint8Array.indexOf, the head becomes one
 // Latin-1 string with one native call, and lines are matched by sticky regular expressions.
 
-import { latin1Decode } from '../web/text_codec.ts';
+import { latin1Decode } from '@kiln/common/text/latin1.ts';
 
 export interface HeadLimits {
   /** Largest head (request line + fields + blank line) in bytes: 431 beyond (414 if the request line alone is longer). */

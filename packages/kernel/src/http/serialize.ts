@@ -4,7 +4,7 @@
 // "name: value\r\n" line an app sends is cached by its text (bounded), the Date line is
 // rebuilt once a second, and Content-Length lines for small sizes come from a table.
 
-import { latin1Encode } from '../web/text_codec.ts';
+import { latin1Encode } from '@kiln/common/text/latin1.ts';
 
 export const STATUS_TEXT: Record<number, string> = {
   100: 'Continue', 101: 'Switching Protocols', 103: 'Early Hints',

@@ -6,8 +6,8 @@
 // never build a stream. Async iterables may yield Uint8Array/ArrayBufferView or strings
 // (UTF-8 encoded). Not covered: Blob, FormData (formData()/blob() throw TypeError).
 
+import { decodeUtf8, encodeUtf8 } from '@kiln/common/text/utf8.ts';
 import { ReadableStream, isDisturbed } from './readable_stream.ts';
-import { utf8Decode, utf8Encode } from './text_codec.ts';
 import { URLSearchParams } from './url.ts';
 
 export type BodyInit = string | ArrayBuffer | ArrayBufferView | URLSearchParams | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>;
@@ -48,7 +48,7 @@ export function extractBody(init: BodyInit): ExtractedBody {
 /** A chunk of a streamed body as bytes (TypeError for anything but bytes or a string). */
 export function chunkBytes(chunk: unknown): Uint8Array {
   if (chunk instanceof Uint8Array) return chunk;
-  if (typeof chunk === 'string') return utf8Encode(chunk);
+  if (typeof chunk === 'string') return encodeUtf8(chunk);
   if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
   if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
   throw new TypeError('A body chunk must be a Uint8Array, an ArrayBufferView or a string');
@@ -64,7 +64,7 @@ export function bodyChunks(source: BodySource): AsyncIterator<Uint8Array> {
         next: () => {
           if (done) return Promise.resolve({ done: true, value: undefined });
           done = true;
-          return Promise.resolve({ done: false, value: source.kind === 'text' ? utf8Encode(source.text) : source.bytes });
+          return Promise.resolve({ done: false, value: source.kind === 'text' ? encodeUtf8(source.text) : source.bytes });
         },
       };
     }
@@ -120,7 +120,7 @@ function concat(chunks: Uint8Array[], total: number): Uint8Array {
 
 async function readAll(source: BodySource): Promise<Uint8Array> {
   if (source.kind === 'bytes') return source.bytes;
-  if (source.kind === 'text') return utf8Encode(source.text);
+  if (source.kind === 'text') return encodeUtf8(source.text);
   const it = bodyChunks(source);
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -207,7 +207,7 @@ export class Body {
 /** UTF-8 decode with a leading BOM dropped (Fetch's "UTF-8 decode"). */
 function decodeText(bytes: Uint8Array): string {
   if (bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3);
-  return utf8Decode(bytes);
+  return decodeUtf8(bytes);
 }
 
 /** Internal: takes the body to send it (kiln:http's response writer); TypeError if it was used. */

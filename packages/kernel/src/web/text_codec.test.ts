@@ -6,7 +6,9 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import '@kiln/common/testing/property.ts';
-import { TextDecoder, TextEncoder, latin1Decode, utf8Length } from './text_codec.ts';
+import { latin1Decode } from '@kiln/common/text/latin1.ts';
+import { utf8Length } from '@kiln/common/text/utf8.ts';
+import { TextDecoder, TextEncoder } from './text_codec.ts';
 
 const NodeEncoder = globalThis.TextEncoder;
 const NodeDecoder = globalThis.TextDecoder;

@@ -10,7 +10,7 @@
 // password, host, hostname and port follow a simpler rule (re-parse the URL with the new part;
 // ignored if that fails) than the spec's state overrides.
 
-import { utf8Decode, utf8Encode } from './text_codec.ts';
+import { decodeUtf8, encodeUtf8 } from '@kiln/common/text/utf8.ts';
 
 const SPECIAL_PORTS: Record<string, number | null> = { 'http:': 80, 'https:': 443, 'ws:': 80, 'wss:': 443, 'ftp:': 21, 'file:': null };
 
@@ -39,7 +39,7 @@ function percentEncode(s: string, set: RegExp): string {
 /** Percent-decodes `s` into bytes (invalid escapes stay literal), then UTF-8 decodes (invalid → U+FFFD). */
 function percentDecode(s: string): string {
   if (s.indexOf('%') < 0) return s;
-  const bytes = utf8Encode(s);
+  const bytes = encodeUtf8(s);
   const out = new Uint8Array(bytes.length);
   let n = 0;
   for (let i = 0; i < bytes.length; i++) {
@@ -49,7 +49,7 @@ function percentDecode(s: string): string {
       i += 2;
     } else out[n++] = b;
   }
-  return utf8Decode(out.subarray(0, n));
+  return decodeUtf8(out.subarray(0, n));
 }
 
 function isHex(b: number): boolean {

@@ -6,6 +6,7 @@
 // from the used ring at the next flush); busy() turns them on only when the program would
 // otherwise end with output still in flight, and drainSync() spins before op_exit.
 
+import { encodeUtf8Into } from '@kiln/common/text/utf8.ts';
 import { VIRTIO_ID_CONSOLE } from '@kiln/common/virtio/constants.ts';
 import { VIRTIO_CONSOLE_TRANSMITQ } from '@kiln/common/virtio/devices.ts';
 import type { Platform } from '../platform.ts';
@@ -22,49 +23,6 @@ export const CONSOLE_FLUSH_AT = 64 * 1024;
 interface Buf {
   addr: number;
   bytes: Uint8Array;
-}
-
-/**
- * UTF-8-encodes s[from..] into out[at..] as far as it fits whole characters (lone surrogates
- * become U+FFFD, as TextEncoder does). Returns [next char index, next byte index].
- */
-export function encodeUtf8Into(s: string, from: number, out: Uint8Array, at: number): [number, number] {
-  let i = from;
-  let o = at;
-  const end = out.length;
-  while (i < s.length) {
-    let c = s.charCodeAt(i);
-    if (c < 0x80) {
-      if (o >= end) break;
-      out[o++] = c;
-      i++;
-      continue;
-    }
-    let n = 1;
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-        n = 2;
-      }
-    }
-    if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
-    const len = c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
-    if (o + len > end) break;
-    if (len === 2) {
-      out[o++] = 0xc0 | (c >> 6);
-    } else if (len === 3) {
-      out[o++] = 0xe0 | (c >> 12);
-      out[o++] = 0x80 | ((c >> 6) & 0x3f);
-    } else {
-      out[o++] = 0xf0 | (c >> 18);
-      out[o++] = 0x80 | ((c >> 12) & 0x3f);
-      out[o++] = 0x80 | ((c >> 6) & 0x3f);
-    }
-    out[o++] = 0x80 | (c & 0x3f);
-    i += n;
-  }
-  return [i, o];
 }
 
 export class VirtioConsoleOut {

@@ -15,7 +15,7 @@ import { VirtioBench } from '../../testing/node_virtio_bench.ts';
 import { activeRefs } from '../../units/handles.ts';
 import { createRuntime } from '../../units/runtime.ts';
 import { BlockError, VirtioBlk } from './block.ts';
-import { CONSOLE_BUF_SIZE, encodeUtf8Into, VirtioConsoleOut } from './console.ts';
+import { CONSOLE_BUF_SIZE, VirtioConsoleOut } from './console.ts';
 import { VirtioRng } from './rng.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-drvdev-'));
@@ -236,17 +236,4 @@ test('console_drainSync_waits_for_the_device_and_gives_up_after_its_timeout', ()
   const out2 = new VirtioConsoleOut(s.dev, () => (t += 1e6));
   out2.write('lost\n');
   assert.equal(out2.drainSync(5e6), false);
-});
-
-test('utf8_encoder_matches_TextEncoder_and_never_splits_a_character', () => {
-  const samples = ['', 'ascii', 'é', '✓', '𝄞', 'a\ud800b', '\udc00', 'x'.repeat(100) + '𝄞', '日本語テキスト'];
-  for (const s of samples) {
-    const out = new Uint8Array(4 * s.length + 4);
-    const [i, n] = encodeUtf8Into(s, 0, out, 0);
-    assert.equal(i, s.length);
-    assert.deepEqual(out.subarray(0, n), new TextEncoder().encode(s), JSON.stringify(s));
-  }
-  const small = new Uint8Array(5);
-  const [i, n] = encodeUtf8Into('ab𝄞c', 0, small, 0);
-  assert.deepEqual([i, n], [2, 2], 'a 4-byte character does not fit in the 3 bytes left');
 });

@@ -8,11 +8,11 @@
 // without driving the device, so the right one can be picked among several shares.
 // Each request in flight holds a ref (keeps the program alive). FUSE itself: fs/virtiofs/.
 
+import { decodeUtf8 } from '@kiln/common/text/utf8.ts';
 import { VIRTIO_ID_FS } from '@kiln/common/virtio/constants.ts';
 import {
   VIRTIO_FS_CFG_NUM_REQUEST_QUEUES, VIRTIO_FS_CFG_TAG, VIRTIO_FS_HIPRIO_QUEUE, VIRTIO_FS_REQUEST_QUEUE, VIRTIO_FS_TAG_BYTES,
 } from '@kiln/common/virtio/devices.ts';
-import { utf8Decode } from '@kiln/common/wire/fuse.ts';
 import { ref, unref } from '../../units/handles.ts';
 import type { Platform } from '../platform.ts';
 import type { VirtioMmioDevice } from './mmio.ts';
@@ -41,7 +41,7 @@ export function readFsTag(dev: VirtioMmioDevice): string {
     return 0;
   });
   const nul = raw.indexOf(0);
-  return utf8Decode(nul < 0 ? raw : raw.subarray(0, nul));
+  return decodeUtf8(nul < 0 ? raw : raw.subarray(0, nul));
 }
 
 interface Pending {

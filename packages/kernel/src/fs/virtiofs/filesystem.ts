@@ -7,6 +7,7 @@
 // chunks of at most max_write (1 MiB with Kiln's server), all chunks of one call in flight at
 // once. FUSE errors (negative Linux errnos) become FsError codes with the path.
 
+import { decodeUtf8, encodeUtf8 } from '@kiln/common/text/utf8.ts';
 import * as F from '@kiln/common/wire/fuse.ts';
 import { FsError, type DirEntry, type FileNode, type FileStat, type FileSystem, type FileType, type FsErrorCode, type FsUsage, type OpenFlags } from '../types.ts';
 import { FuseStatus, type FuseSession } from './session.ts';
@@ -93,7 +94,7 @@ export class VirtioFsFileSystem implements FileSystem {
     const parts = path.split('/');
     const out: Uint8Array[] = [];
     for (let i = 1; i < parts.length; i++) {
-      const name = F.utf8Encode(parts[i]!);
+      const name = encodeUtf8(parts[i]!);
       const bad = F.badComponent(name);
       if (bad) throw new FsError(bad, syscall, path);
       out.push(name);
@@ -103,7 +104,7 @@ export class VirtioFsFileSystem implements FileSystem {
   }
 
   #key(parent: number, name: Uint8Array): string {
-    return `${parent}/${F.utf8Decode(name)}`;
+    return `${parent}/${decodeUtf8(name)}`;
   }
 
   /** Caches a name the server just gave one lookup for (taking that lookup). */
@@ -195,7 +196,7 @@ export class VirtioFsFileSystem implements FileSystem {
         for (;;) {
           const batch = await this.#s.readdir(fh, off);
           if (batch.length === 0) break;
-          for (const e of batch) out.push({ name: F.utf8Decode(e.name), type: direntType(e.type) });
+          for (const e of batch) out.push({ name: decodeUtf8(e.name), type: direntType(e.type) });
           off = batch[batch.length - 1]!.off;
         }
       } finally {

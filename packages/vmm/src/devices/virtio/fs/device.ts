@@ -6,9 +6,9 @@
 // copied into the device-writable part. A device reset (the guest driver starting over) drops
 // every inode and handle the guest held. Spec: virtio 1.2 §5.11, fuse.h.
 
+import { encodeUtf8 } from '@kiln/common/text/utf8.ts';
 import { VIRTIO_ID_FS } from '@kiln/common/virtio/constants.ts';
 import { VIRTIO_FS_CFG_NUM_REQUEST_QUEUES, VIRTIO_FS_CFG_TAG, VIRTIO_FS_CONFIG_SIZE, VIRTIO_FS_TAG_BYTES } from '@kiln/common/virtio/devices.ts';
-import { utf8Encode } from '@kiln/common/wire/fuse.ts';
 import { VmmError } from '../../../errors.ts';
 import { readConfigBytes, serveQueue, type DeviceContext, type VirtioDevice } from '../device.ts';
 import { FUSE_MAX_REQUEST, FuseServer, type FuseServerOptions } from './server.ts';
@@ -23,7 +23,7 @@ export interface ShareOptions extends FuseServerOptions {
 
 /** The tag's bytes, or a VmmError ESHARE when it is empty or longer than 36 bytes. */
 export function encodeTag(tag: string): Uint8Array {
-  const b = utf8Encode(tag);
+  const b = encodeUtf8(tag);
   if (b.length === 0 || b.length > VIRTIO_FS_TAG_BYTES || b.includes(0)) {
     throw new VmmError('ESHARE', `share tag ${JSON.stringify(tag)}: must be 1 to ${VIRTIO_FS_TAG_BYTES} bytes of UTF-8 without NUL (got ${b.length})`);
   }

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
 import '@kiln/common/testing/property.ts';
+import { decodeUtf8 } from '@kiln/common/text/utf8.ts';
 import * as F from '@kiln/common/wire/fuse.ts';
 import { ADDON_PATH } from '@kiln/kvm/native.ts';
 import { FUSE_MAX_IO, FuseServer, MAX_CACHED_DIR_ENTRIES } from './server.ts';
@@ -121,7 +122,7 @@ function readdirNames(s: FuseServer, nodeid: number, plus: boolean): { names: st
     off = p.entries.at(-1)!.off;
   }
   ok(release(s, fh, true));
-  return { names: all.map((e) => F.utf8Decode(e.name)).sort(), entries: all };
+  return { names: all.map((e) => decodeUtf8(e.name)).sort(), entries: all };
 }
 
 function share(name: string, readOnly = false, o: { maxInodes?: number; maxHandles?: number; allowSetid?: boolean } = {}): { s: FuseServer; dir: string; outside: string } {
@@ -210,7 +211,7 @@ test('basic_operations_over_a_temp_dir', { skip }, () => {
   assert.deepEqual(list.names, ['abs-link', 'dir-link', 'sub', 'up'], 'no "." or ".."');
   const plus = readdirNames(s, 1, true);
   assert.deepEqual(plus.names, list.names);
-  const link = plus.entries.find((e) => F.utf8Decode(e.name) === 'up')!;
+  const link = plus.entries.find((e) => decodeUtf8(e.name) === 'up')!;
   assert.equal(link.type, F.DT_LNK);
   assert.equal(link.entry!.attr.mode & F.S_IFMT, F.S_IFLNK);
   const st = F.STATFS_OUT.decode(ok(call(s, F.FUSE_STATFS, 1)))!;
@@ -465,7 +466,7 @@ test('directory_listings_cached_across_handles_are_bounded_and_an_evicted_handle
     seen.push(...more);
     off = more.at(-1)!.off;
   }
-  assert.equal(new Set(seen.map((e) => F.utf8Decode(e.name))).size, N);
+  assert.equal(new Set(seen.map((e) => decodeUtf8(e.name))).size, N);
   for (const fh of [first, ...others]) ok(release(s, fh, true));
   assert.equal(s.cachedDirEntries, 0, 'released handles keep nothing');
   s.close();

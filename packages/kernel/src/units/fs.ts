@@ -3,7 +3,8 @@
 // positional read/write and streams) over the VFS (fs/vfs.ts), plus mounts(), mount(),
 // unmount(), statfs() and sync(). Errors are FsError with Node's code/syscall/path; bad
 // arguments are TypeErrors with Node's ERR_INVALID_ARG_* codes. Uint8Array stands for Buffer.
-// Types for apps: modules.d.ts. Spec: docs/ARCHITECTURE.md "Filesystems".
+// Apps typecheck against this file (packages/kernel/tsconfig.app.json maps kiln:fs here).
+// Spec: docs/ARCHITECTURE.md "Filesystems".
 
 import { decodeUtf8, encodeUtf8 } from '@kiln/common/text/utf8.ts';
 import { directoryForm, joinPath, normalizePath, parentOf } from '../fs/path.ts';
@@ -14,6 +15,7 @@ import { FsError, type FileStat, type FileType } from '../fs/types.ts';
 import type { MountInfo, OpenFile, OpenOptions } from '../fs/vfs.ts';
 
 export { FsError };
+export type { FsErrorCode } from '../fs/types.ts';
 export type { MountInfo };
 
 export const constants = {
@@ -25,7 +27,7 @@ export const constants = {
 const CHUNK = 64 * 1024;
 
 type Encoding = 'utf8' | 'latin1';
-type Data = string | Uint8Array | ArrayBufferView | ArrayBuffer;
+export type Data = string | Uint8Array | ArrayBufferView | ArrayBuffer;
 
 class ArgError extends TypeError {
   constructor(readonly code: 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE', message: string) {

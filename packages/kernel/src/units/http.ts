@@ -4,7 +4,8 @@
 // Conn/Listener given as `listener` (kiln:vsock's listen(PORT), for one: importing kiln:vsock is
 // the app's choice, so TCP-only apps do not carry the vsock driver).
 // The server itself is http/server.ts; the classes it hands out are web/ (also installed as
-// globals when an app names them). Types for apps: modules.d.ts.
+// globals when an app names them). Apps typecheck against this file
+// (packages/kernel/tsconfig.app.json maps kiln:http here).
 
 import { HttpServer, type AbortSignalLike } from '../http/server.ts';
 import { limitsForHeap, type ErrorHandler, type Handler, type HttpLimits, type HttpListener } from '../http/types.ts';

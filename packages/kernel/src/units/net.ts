@@ -6,8 +6,8 @@
 // crypto.getRandomValues (whose first use seeds from virtio-rng, ~10 ms: too slow for the
 // first connection's path); Internet checksums through op_net_checksum. listen({ port }) →
 // Listener, connect({ hostname, port }) → Conn (kiln:vsock's shape), listenDatagram({ port }),
-// interfaces(), configured(), stats(). Errors: NetError with an errno code. Types for apps:
-// modules.d.ts.
+// interfaces(), configured(), stats(). Errors: NetError with an errno code. Apps typecheck
+// against this file (packages/kernel/tsconfig.app.json maps kiln:net here).
 
 import { setSumWordsImpl } from '@kiln/common/wire/checksum.ts';
 import { ops } from '../ops.ts';

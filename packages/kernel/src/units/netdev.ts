@@ -3,7 +3,8 @@
 // device on the command line (slot order; `kiln run --net ...`). write(frame) sends one frame
 // (Ethernet header included, no FCS); listen(cb) gets every received frame until the returned
 // function is called, and keeps the program alive meanwhile. Errors carry a code: ENODEV,
-// EINVAL, EMSGSIZE. Types for apps: modules.d.ts.
+// EINVAL, EMSGSIZE. Apps typecheck against this file (packages/kernel/tsconfig.app.json maps
+// kiln:netdev here).
 
 import { VIRTIO_ID_NET } from '@kiln/common/virtio/constants.ts';
 import { ops } from '../ops.ts';
@@ -12,20 +13,23 @@ import { NetDevError, VirtioNetDriver, type NetStats } from '../drivers/virtio/n
 import { virtioDevices } from '../drivers/virtio/mmio.ts';
 
 export { NetDevError };
+export type { NetDevErrorCode, NetStats } from '../drivers/virtio/net.ts';
 
 export interface NetDevice {
   /** The NIC's MAC address (6 bytes). */
   readonly mac: Uint8Array;
   /** Largest payload of a frame (without the Ethernet header). */
   readonly mtu: number;
-  /** Sends one frame (copied before write returns); resolves once the device took it. */
+  /** Sends one frame (header included, no FCS; 14 to mtu + 18 bytes; copied before write returns); resolves once the device took it. */
   write(frame: Uint8Array): Promise<void>;
+  /** Calls `cb` with every received frame, in the event loop, until the returned function is called; keeps the program alive meanwhile. */
   listen(cb: (frame: Uint8Array) => void): () => void;
   stats(): NetStats;
 }
 
 const opened = new Map<number, VirtioNetDriver>();
 
+/** Opens the `index`-th virtio-net NIC (`kiln run --net tap=NAME` or `--net user,...`); ENODEV when there is none. */
 export async function openNetDevice(index = 0): Promise<NetDevice> {
   return openNetDeviceSync(index);
 }

@@ -1,7 +1,8 @@
 // The `kiln:process` module: the app's view of its VM — arguments, environment, exit.
 // args/env come from the guest command line (cmdline.ts); exit() ends the VM with a code;
 // exitCode is used when the event loop drains (Node's process.exitCode semantics).
-// Spec: docs/ARCHITECTURE.md "Guest command line", "Exit codes". Types for apps: modules.d.ts.
+// Spec: docs/ARCHITECTURE.md "Guest command line", "Exit codes". Apps typecheck against this file
+// (packages/kernel/tsconfig.app.json maps kiln:process here).
 
 import { ops } from '../ops.ts';
 import { parseCmdline } from './cmdline.ts';
@@ -28,6 +29,7 @@ const process = {
   argv0,
   kernelParams,
   exit,
+  /** Exit code used when the event loop drains (default 0). */
   get exitCode(): number | undefined {
     return getExitCode();
   },

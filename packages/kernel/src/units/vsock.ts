@@ -3,16 +3,17 @@
 // connect(cid, port) → Conn (read(buf) → number | null, write(bytes) → number once the peer
 // had room, closeWrite(), close()). The host is CID 2 (`kiln run --vsock CID,UDS_PATH`).
 // Errors carry a code (VsockError): ENODEV, ECONNREFUSED, ECONNRESET, EADDRINUSE, EINVAL,
-// EPIPE, EBADF, ENOTCONN. Types for apps: modules.d.ts.
+// EPIPE, EBADF, ENOTCONN. Apps typecheck against this file (packages/kernel/tsconfig.app.json
+// maps kiln:vsock here).
 
 import { VIRTIO_ID_VSOCK } from '@kiln/common/virtio/constants.ts';
 import { ops } from '../ops.ts';
 import { guestPlatform } from '../drivers/platform.ts';
 import { virtioDevices } from '../drivers/virtio/mmio.ts';
-import { VirtioVsockDriver, VsockConn, VsockError, VsockListener } from '../drivers/virtio/vsock.ts';
+import { VirtioVsockDriver, VsockConn, VsockError, VsockListener, type VsockAddr, type VsockErrorCode } from '../drivers/virtio/vsock.ts';
 
 export { VsockError };
-export type { VsockConn as Conn, VsockListener as Listener };
+export type { VsockConn as Conn, VsockListener as Listener, VsockAddr as Addr, VsockErrorCode };
 
 /** The host's CID. */
 export const VMADDR_CID_HOST = 2;

@@ -5,9 +5,10 @@
 // bounded FIFO until the driver posts receive buffers (tail drop past RX_BACKLOG_MAX); each frame
 // takes one whole chain (no MRG_RXBUF), a chain too small for the frame is returned with length
 // 0 and the frame dropped. Transmit copies the frame out of the chain's device-readable buffers.
-// A backend with `vnetHdr` (TAP with IFF_VNET_HDR) carries the 12-byte header with each frame: it
-// passes through unchanged both ways, except that receive sets num_buffers to 1 and clears
-// DATA_VALID (no offloads are offered, so the guest's flags and GSO fields are 0).
+// A backend with `vnetHdr` (TAP with IFF_VNET_HDR) carries the 12-byte header with each frame.
+// Transmit hands the backend an all-zero header (no offloads are offered, so a conforming guest's
+// is zero anyway, and a hostile guest's flags or GSO fields never reach the host's TAP); receive
+// passes the backend's header to the guest with num_buffers set to 1 and DATA_VALID cleared.
 // Both queues go through serveQueue (device.ts), so a guest that keeps refilling a ring cannot
 // hold the main thread: each turn handles at most QUEUE_TURN_BUDGET chains.
 // Spec: virtio 1.2 §5.1 (network device), §5.1.6 (device operation).

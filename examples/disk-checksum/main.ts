@@ -3,7 +3,7 @@
 // Run: kiln run disk-checksum.elf --disk disk.img
 
 import { openBlockDevice } from 'kiln:block';
-import { Sha256 } from '../../packages/kernel/src/units/sha256.ts';
+import { Sha256 } from '../../packages/kernel/src/lib/sha256.ts';
 
 const CHUNK = 1 << 20;
 

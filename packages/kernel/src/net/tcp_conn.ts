@@ -12,7 +12,7 @@
 import { formatIpv4Addr, parseIpv4Addr } from '@kiln/common/wire/ipv4.ts';
 import type { StackDriver } from './driver.ts';
 import { NetError, type Ipv4Addr, type TcpListener, type TcpSocket } from './types.ts';
-import { acceptIterator } from '../units/accept_iterator.ts';
+import { acceptIterator } from '../lib/accept_iterator.ts';
 
 export interface NetAddr {
   transport: 'tcp' | 'udp';

@@ -3,7 +3,7 @@
 // Spec: WHATWG Console Standard (method set), Node's console (formatting, trace/assert text).
 
 import { format, inspect } from './inspect.ts';
-import * as P from './primordials.ts';
+import * as P from '../lib/primordials.ts';
 
 export interface KilnConsole {
   log(...args: unknown[]): void;

@@ -9,7 +9,7 @@ import { ops } from '../ops.ts';
 import { guestPlatform } from '../drivers/platform.ts';
 import { virtioDevices } from '../drivers/virtio/mmio.ts';
 import { openRng, type VirtioRng } from '../drivers/virtio/rng.ts';
-import { chacha20Xor } from './chacha20.ts';
+import { chacha20Xor } from '../lib/chacha20.ts';
 
 const MAX_BYTES = 65536;
 const RESEED_BYTES = 1 << 20;

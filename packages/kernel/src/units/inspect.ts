@@ -2,7 +2,7 @@
 // Follows Node's util.inspect defaults (depth 2, breakLength 80, compact 3, array grouping,
 // circular refs as `<ref *1>`/`[Circular *1]`, getters not invoked) so output matches Node.
 // Spec: Node.js lib/internal/util/inspect.js behaviour (console.log, util.format).
-// Uses captured builtins only (primordials.ts): app code patching prototypes cannot break it.
+// Uses captured builtins only (lib/primordials.ts): app code patching prototypes cannot break it.
 
 import * as P from './primordials.ts';
 

@@ -181,7 +181,7 @@ test('console_and_performance', () => {
 });
 
 test('tick_returns_Infinity_while_a_ref_is_held_and_-1_after_unref', async () => {
-  const { ref, unref } = await import('./handles.ts');
+  const { ref, unref } = await import('../lib/handles.ts');
   const { rt, state } = fake();
   ref();
   assert.equal(rt.tick(state.now), Infinity);

@@ -5,9 +5,9 @@
 
 import type { KilnOps } from '../ops.ts';
 import { createConsole, type KilnConsole } from './console.ts';
-import { activeRefs } from './handles.ts';
+import { activeRefs } from '../lib/handles.ts';
 import { EXIT_FLUSH_NS, getExitCode, startExitFlushes } from './lifecycle.ts';
-import * as P from './primordials.ts';
+import * as P from '../lib/primordials.ts';
 import { Timers } from './timers.ts';
 
 export interface KilnPerformance {

@@ -3,7 +3,7 @@
 // Time comes in as an argument (ns), so ordering is testable with an injected clock.
 // Semantics: Node's (delay coerced to [1, 2^31-1] ms, intervals re-armed from the tick time).
 
-import * as P from './primordials.ts';
+import * as P from '../lib/primordials.ts';
 
 const TIMEOUT_MAX = 2 ** 31 - 1;
 const NS_PER_MS = 1e6;

@@ -11,7 +11,7 @@ import {
   VIRTIO_BLK_T_GET_ID, VIRTIO_BLK_T_IN, VIRTIO_BLK_T_OUT,
 } from '@kiln/common/virtio/devices.ts';
 import { VIRTIO_ID_BLOCK } from '@kiln/common/virtio/constants.ts';
-import { ref, unref } from '../../units/handles.ts';
+import { ref, unref } from '../../lib/handles.ts';
 import type { Platform } from '../platform.ts';
 import { hasBit, type VirtioMmioDevice } from './mmio.ts';
 import type { Virtqueue, VirtqBuffer } from './virtqueue.ts';

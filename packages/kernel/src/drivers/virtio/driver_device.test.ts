@@ -12,7 +12,7 @@ import { VirtioRng as RngDevice } from '@kiln/vmm/devices/virtio/rng.ts';
 import { VirtioBlock as BlockDevice, openDiskFile, type BlockFile } from '@kiln/vmm/devices/virtio/block.ts';
 import { VirtioConsole as ConsoleDevice } from '@kiln/vmm/devices/virtio/console.ts';
 import { VirtioBench } from '../../testing/node_virtio_bench.ts';
-import { activeRefs } from '../../units/handles.ts';
+import { activeRefs } from '../../lib/handles.ts';
 import { createRuntime } from '../../units/runtime.ts';
 import { BlockError, VirtioBlk } from './block.ts';
 import { CONSOLE_BUF_SIZE, VirtioConsoleOut } from './console.ts';

@@ -13,7 +13,7 @@ import { VIRTIO_ID_FS } from '@kiln/common/virtio/constants.ts';
 import {
   VIRTIO_FS_CFG_NUM_REQUEST_QUEUES, VIRTIO_FS_CFG_TAG, VIRTIO_FS_HIPRIO_QUEUE, VIRTIO_FS_REQUEST_QUEUE, VIRTIO_FS_TAG_BYTES,
 } from '@kiln/common/virtio/devices.ts';
-import { ref, unref } from '../../units/handles.ts';
+import { ref, unref } from '../../lib/handles.ts';
 import type { Platform } from '../platform.ts';
 import type { VirtioMmioDevice } from './mmio.ts';
 import type { Virtqueue, VirtqBuffer } from './virtqueue.ts';

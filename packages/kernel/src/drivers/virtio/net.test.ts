@@ -11,7 +11,7 @@ import { GuestRam } from '@kiln/vmm/boot/guest_ram.ts';
 import { VirtioMmio } from '@kiln/vmm/devices/virtio/mmio.ts';
 import { VirtioNet, defaultMac, type NetBackend } from '@kiln/vmm/devices/virtio/net.ts';
 import { createFakeMachine, type FakeMachine } from '../../testing/fake_ops.ts';
-import { activeRefs } from '../../units/handles.ts';
+import { activeRefs } from '../../lib/handles.ts';
 import type { Platform } from '../platform.ts';
 import { VirtioMmioDevice } from './mmio.ts';
 import { NetDevError, VirtioNetDriver } from './net.ts';

@@ -7,7 +7,7 @@
 // after the interrupt handler (the event loop, never interrupt context), so a throwing listener
 // cannot leave the ring half-processed. Transmit copies each frame into one of a fixed pool of
 // DMA slots; writes beyond the pool wait in order; kicks are batched per turn. Listening and
-// frames in flight hold refs (units/handles.ts).
+// frames in flight hold refs (lib/handles.ts).
 
 import { VIRTIO_ID_NET } from '@kiln/common/virtio/constants.ts';
 import {

@@ -4,7 +4,7 @@
 
 import { VIRTIO_ID_RNG } from '@kiln/common/virtio/constants.ts';
 import { VIRTIO_RNG_REQUESTQ } from '@kiln/common/virtio/devices.ts';
-import { ref, unref } from '../../units/handles.ts';
+import { ref, unref } from '../../lib/handles.ts';
 import type { Platform } from '../platform.ts';
 import type { VirtioMmioDevice } from './mmio.ts';
 import type { Virtqueue } from './virtqueue.ts';

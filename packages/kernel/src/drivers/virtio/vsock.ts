@@ -21,11 +21,11 @@ import {
   VIRTIO_VSOCK_OP_SHUTDOWN, VIRTIO_VSOCK_RX, VIRTIO_VSOCK_SHUTDOWN_F_RECEIVE, VIRTIO_VSOCK_SHUTDOWN_F_SEND, VIRTIO_VSOCK_TX,
   VIRTIO_VSOCK_TYPE_STREAM, readVsockHeader, writeVsockHeader, type VsockHeader,
 } from '@kiln/common/virtio/devices.ts';
-import { ref, unref } from '../../units/handles.ts';
+import { ref, unref } from '../../lib/handles.ts';
 import type { Platform } from '../platform.ts';
 import type { VirtioMmioDevice } from './mmio.ts';
 import type { Virtqueue } from './virtqueue.ts';
-import { acceptIterator } from '../../units/accept_iterator.ts';
+import { acceptIterator } from '../../lib/accept_iterator.ts';
 
 export const BUF_ALLOC = 256 * 1024;
 export const RX_BUFFERS = 32;

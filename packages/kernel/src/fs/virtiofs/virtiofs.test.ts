@@ -14,7 +14,7 @@ import { resetVirtioDevicesForTesting } from '../../drivers/virtio/mmio.ts';
 import { VirtioBench } from '../../testing/node_virtio_bench.ts';
 import { VirtioFsDriver } from '../../drivers/virtio/fs.ts';
 import { setOpsForTesting } from '../../ops.ts';
-import { activeRefs } from '../../units/handles.ts';
+import { activeRefs } from '../../lib/handles.ts';
 import { FsError, type FileSystem } from '../types.ts';
 import { mountVirtioFs, mountVirtioFsOn } from './mount.ts';
 

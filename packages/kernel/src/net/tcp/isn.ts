@@ -3,7 +3,7 @@
 // over a 16-byte random key followed by the 4-tuple. Guessing the ISN of a connection thus
 // needs the key; the clock keeps ISNs for one tuple moving forward between incarnations.
 
-import { Sha256 } from '../../units/sha256.ts';
+import { Sha256 } from '../../lib/sha256.ts';
 import type { Random } from '../types.ts';
 
 const KEY_BYTES = 16;

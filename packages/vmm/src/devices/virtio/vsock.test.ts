@@ -18,7 +18,7 @@ import type { GuestRam } from '../../boot/guest_ram.ts';
 import type { Platform } from '../../../../kernel/src/drivers/platform.ts';
 import { VirtioMmioDevice } from '../../../../kernel/src/drivers/virtio/mmio.ts';
 import { VirtioVsockDriver, VsockError, type VsockConn } from '../../../../kernel/src/drivers/virtio/vsock.ts';
-import { activeRefs } from '../../../../kernel/src/units/handles.ts';
+import { activeRefs } from '../../../../kernel/src/lib/handles.ts';
 
 const CID = 3;
 const dir = mkdtempSync(join(tmpdir(), 'kiln-vsock-'));

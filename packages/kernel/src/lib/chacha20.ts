@@ -1,5 +1,5 @@
 // ChaCha20 block function and keystream (RFC 8439 §2.3, §2.4): 256-bit key, 96-bit nonce,
-// 32-bit block counter. Used by the DRBG behind crypto.getRandomValues (crypto.ts).
+// 32-bit block counter. Used by the DRBG behind crypto.getRandomValues (units/crypto.ts).
 
 const C0 = 0x61707865, C1 = 0x3320646e, C2 = 0x79622d32, C3 = 0x6b206574;
 

@@ -1,6 +1,6 @@
 // Keep-alive accounting, like libuv's ref'd handles: anything that can complete without a
 // timer — an outstanding device request, a listener — holds a ref while it is pending. The
-// tick (runtime.ts) returns Infinity ("halt until an interrupt") while refs are held and no
+// tick (units/runtime.ts) returns Infinity ("halt until an interrupt") while refs are held and no
 // timer is armed, and -1 (the program is done) only when nothing is left.
 // Spec: docs/ARCHITECTURE.md "Guest event loop".
 

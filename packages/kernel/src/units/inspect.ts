@@ -4,7 +4,7 @@
 // Spec: Node.js lib/internal/util/inspect.js behaviour (console.log, util.format).
 // Uses captured builtins only (lib/primordials.ts): app code patching prototypes cannot break it.
 
-import * as P from './primordials.ts';
+import * as P from '../lib/primordials.ts';
 
 export interface InspectOptions {
   /** nesting depth before objects print as [Object]; default 2 */

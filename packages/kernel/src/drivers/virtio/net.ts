@@ -14,7 +14,7 @@ import {
   VIRTIO_NET_CFG_MAC, VIRTIO_NET_CFG_MTU, VIRTIO_NET_CFG_STATUS, VIRTIO_NET_F_MAC, VIRTIO_NET_F_MTU, VIRTIO_NET_F_STATUS,
   VIRTIO_NET_HDR_SIZE, VIRTIO_NET_RECEIVEQ, VIRTIO_NET_S_LINK_UP, VIRTIO_NET_TRANSMITQ,
 } from '@kiln/common/virtio/devices.ts';
-import { ref, unref } from '../../units/handles.ts';
+import { ref, unref } from '../../lib/handles.ts';
 import type { Platform } from '../platform.ts';
 import { hasBit, type VirtioMmioDevice } from './mmio.ts';
 import type { Virtqueue } from './virtqueue.ts';

@@ -180,9 +180,14 @@ Napi::Value Getdents(const Napi::CallbackInfo& info) {
   return Result(info.Env(), syscall(SYS_getdents64, Int(info, 0), b.Data(), b.ByteLength()));
 }
 
-// fsLseek(fd, offset, whence) → offset | -errno
-Napi::Value Lseek(const Napi::CallbackInfo& info) {
-  return Result(info.Env(), lseek(Int(info, 0), static_cast<off_t>(Int64(info, 1)), Int(info, 2)));
+// fsSeekDir(fd, cookie) → 0 | -errno: a directory to a d_off from getdents, exactly (a bigint: file
+// systems such as ext4 hand out 63-bit hash cookies that a double would round).
+Napi::Value SeekDir(const Napi::CallbackInfo& info) {
+  if (!info[1].IsBigInt()) throw Napi::TypeError::New(info.Env(), "argument 1 must be a bigint");
+  bool lossless = false;
+  int64_t cookie = info[1].As<Napi::BigInt>().Int64Value(&lossless);
+  if (!lossless) return Napi::Number::New(info.Env(), -EINVAL);
+  return Result(info.Env(), lseek(Int(info, 0), static_cast<off_t>(cookie), SEEK_SET) < 0 ? -1 : 0);
 }
 
 // fsPread(fd, buf, position) → bytes read | -errno; fsPwrite(fd, buf, position) → bytes written | -errno
@@ -243,7 +248,7 @@ void KilnFsInit(Napi::Env env, Napi::Object exports) {
   exports.Set("fsUnlinkAt", Napi::Function::New(env, UnlinkAt));
   exports.Set("fsRenameAt", Napi::Function::New(env, RenameAt));
   exports.Set("fsGetdents", Napi::Function::New(env, Getdents));
-  exports.Set("fsLseek", Napi::Function::New(env, Lseek));
+  exports.Set("fsSeekDir", Napi::Function::New(env, SeekDir));
   exports.Set("fsPread", Napi::Function::New(env, Pread));
   exports.Set("fsPwrite", Napi::Function::New(env, Pwrite));
   exports.Set("fsFsync", Napi::Function::New(env, Fsync));

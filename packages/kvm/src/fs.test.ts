@@ -95,8 +95,12 @@ test('mkdirat_unlinkat_renameat_getdents_and_reopen', { skip }, () => {
     assert.deepEqual(parseLinuxDirents(buf, n).map((e) => Buffer.from(e.name).toString()).sort(), ['.', '..', 'd', 'y']);
     assert.equal(h.getdents(dfd, buf), 0, 'end of directory');
     assert.equal(h.syncfs(dfd), 0);
-    assert.equal(h.lseek(dfd, 0, 0), 0);
-    assert.ok(h.getdents(dfd, buf) > 0, 'rewound');
+    assert.equal(h.seekDir(dfd, 0n), 0);
+    const again = parseLinuxDirents(buf, h.getdents(dfd, buf));
+    assert.equal(again.length, 4, 'rewound');
+    assert.equal(h.seekDir(dfd, again[1]!.cookie), 0);
+    assert.deepEqual(parseLinuxDirents(buf, h.getdents(dfd, buf)).map((e) => e.cookie), again.slice(2).map((e) => e.cookie), 'a cookie is where the entry after it starts');
+    assert.equal(h.seekDir(dfd, 1n << 64n), -22, 'a cookie past 64 bits is EINVAL');
     h.close(dfd);
     const sfs = h.fstatfs(root);
     assert.ok(typeof sfs !== 'number' && sfs.bsize > 0);

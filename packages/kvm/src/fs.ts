@@ -13,7 +13,6 @@ export const O_DIRECTORY = fsc.O_DIRECTORY;
 export const O_NOFOLLOW = fsc.O_NOFOLLOW;
 export const O_CLOEXEC = 0o2000000;
 export const AT_REMOVEDIR = 0x200;
-export const SEEK_SET = 0;
 /** futimens(2) tv_nsec values: set to now / leave unchanged. */
 export const UTIME_NOW = 0x3fff_ffff;
 export const UTIME_OMIT = 0x3fff_fffe;
@@ -59,7 +58,7 @@ interface NativeFs {
   fsUnlinkAt(dirfd: number, name: Uint8Array, flags: number): number;
   fsRenameAt(olddirfd: number, oldname: Uint8Array, newdirfd: number, newname: Uint8Array, flags: number): number;
   fsGetdents(fd: number, buf: Uint8Array): number;
-  fsLseek(fd: number, offset: number, whence: number): number;
+  fsSeekDir(fd: number, cookie: bigint): number;
   fsPread(fd: number, buf: Uint8Array, position: number): number;
   fsPwrite(fd: number, buf: Uint8Array, position: number): number;
   fsFsync(fd: number, dataOnly: boolean): number;
@@ -135,8 +134,9 @@ export class HostFs {
     return this.#n.fsGetdents(fd, buf);
   }
 
-  lseek(fd: number, offset: number, whence: number): number {
-    return this.#n.fsLseek(fd, offset, whence);
+  /** Moves a directory fd to `cookie`, a d_off from getdents (0n: its start). */
+  seekDir(fd: number, cookie: bigint): number {
+    return this.#n.fsSeekDir(fd, cookie);
   }
 
   pread(fd: number, buf: Uint8Array, position: number): number {
@@ -172,9 +172,17 @@ export class HostFs {
   }
 }
 
-/** The d_type and name of each struct linux_dirent64 in buf[0, len) (d_off cookies are not kept). */
-export function parseLinuxDirents(buf: Uint8Array, len: number): { name: Uint8Array; type: number; ino: number }[] {
-  const out: { name: Uint8Array; type: number; ino: number }[] = [];
+/** One struct linux_dirent64: `cookie` (d_off, exact) is where the directory stands after it. */
+export interface LinuxDirent {
+  name: Uint8Array;
+  type: number;
+  ino: number;
+  cookie: bigint;
+}
+
+/** The records of struct linux_dirent64 in buf[0, len). */
+export function parseLinuxDirents(buf: Uint8Array, len: number): LinuxDirent[] {
+  const out: LinuxDirent[] = [];
   const v = new DataView(buf.buffer, buf.byteOffset, len);
   let at = 0;
   while (at + 19 < len) {
@@ -182,7 +190,7 @@ export function parseLinuxDirents(buf: Uint8Array, len: number): { name: Uint8Ar
     if (reclen < 20 || at + reclen > len) break;
     const nameEnd = buf.subarray(at + 19, at + reclen).indexOf(0);
     const name = buf.slice(at + 19, nameEnd < 0 ? at + reclen : at + 19 + nameEnd);
-    out.push({ name, type: buf[at + 18]!, ino: v.getUint32(at + 4, true) * U32 + v.getUint32(at, true) });
+    out.push({ name, type: buf[at + 18]!, ino: v.getUint32(at + 4, true) * U32 + v.getUint32(at, true), cookie: v.getBigInt64(at + 8, true) });
     at += reclen;
   }
   return out;

@@ -14,7 +14,7 @@ import '@kiln/common/testing/property.ts';
 import { decodeUtf8 } from '@kiln/common/text/utf8.ts';
 import * as F from '@kiln/common/wire/fuse.ts';
 import { ADDON_PATH } from '@kiln/kvm/native.ts';
-import { FUSE_MAX_IO, FuseServer, MAX_CACHED_DIR_ENTRIES } from './server.ts';
+import { DIR_CHECKPOINT_EVERY, FUSE_MAX_IO, FuseServer } from './server.ts';
 
 const skip = existsSync(ADDON_PATH) ? false : 'the addon is not built';
 const E = F.ERRNO;
@@ -436,39 +436,67 @@ test('bad_lengths_unknown_opcodes_and_unsafe_ids', { skip }, () => {
   assert.equal(call(s, F.FUSE_GETATTR, 1, new Uint8Array(16)).error, E.EIO, 'after close');
 });
 
-test('directory_listings_cached_across_handles_are_bounded_and_an_evicted_handle_still_lists_everything', { skip }, () => {
+test('readdir_costs_what_its_reply_holds_at_any_offset_and_loses_nothing', { skip }, () => {
   const { s, dir } = share('many-listings');
   const big = join(dir, 'big');
   mkdirSync(big);
-  const N = 3000;
+  const N = 20_000; // more than one request may read (a whole listing per request before)
   for (let i = 0; i < N; i++) writeFileSync(join(big, `f${i}`), '');
   const bigId = entryOf(lookup(s, 1, 'big')).nodeid;
-  const readAt = (fh: number, off: number): F.FuseDirent[] => {
+  const open = (): number => fhOf(ok(call(s, F.FUSE_OPENDIR, bigId, new Uint8Array(8))));
+  // At most: the entries skipped from a saved position, the reply's, and one getdents buffer past it.
+  const bound = DIR_CHECKPOINT_EVERY + 2 * Math.ceil((64 * 1024) / 24);
+  const readAt = (fh: number, off: number, size = 4096, limit = bound): F.FuseDirent[] => {
     const b = new Uint8Array(40);
-    F.READ_IN.encode({ fh, offset: off, size: 4096, readFlags: 0, lockOwner: 0, flags: 0 }, b);
-    return F.parseDirents(ok(call(s, F.FUSE_READDIR, bigId, b)), false).entries;
+    F.READ_IN.encode({ fh, offset: off, size, readFlags: 0, lockOwner: 0, flags: 0 }, b);
+    const before = s.stats.dirEntriesRead;
+    const entries = F.parseDirents(ok(call(s, F.FUSE_READDIR, bigId, b)), false).entries;
+    const cost = s.stats.dirEntriesRead - before;
+    assert.ok(cost <= limit, `READDIR at ${off} read ${cost} entries (bound ${limit})`);
+    return entries;
   };
-  // The first handle reads one page, then 100 more handles each list the whole directory
-  // (300,000 entries without the bound).
-  const first = fhOf(ok(call(s, F.FUSE_OPENDIR, bigId, new Uint8Array(8))));
-  const seen = readAt(first, 0);
-  const others: number[] = [];
-  for (let i = 0; i < 100; i++) {
-    const fh = fhOf(ok(call(s, F.FUSE_OPENDIR, bigId, new Uint8Array(8))));
-    readAt(fh, 0);
-    others.push(fh);
-    assert.ok(s.cachedDirEntries <= MAX_CACHED_DIR_ENTRIES, `${s.cachedDirEntries} entries cached`);
+  const listAll = (fh: number): F.FuseDirent[] => {
+    const all: F.FuseDirent[] = [];
+    for (let off = 0; ; ) {
+      const more = readAt(fh, off);
+      if (more.length === 0) return all;
+      all.push(...more);
+      off = more.at(-1)!.off;
+    }
+  };
+  // READDIR at offset 0 again and again, on 100 handles (the guest's rewinddir): each costs one reply.
+  const handles = Array.from({ length: 100 }, open);
+  for (const fh of handles) for (let i = 0; i < 3; i++) assert.ok(readAt(fh, 0).length > 0);
+  // Handles read in turns, sequentially, each list every name once.
+  const lists: F.FuseDirent[][] = handles.slice(0, 3).map(() => []);
+  const offs = [0, 0, 0];
+  for (let done = 0; done < 3; ) {
+    done = 0;
+    for (let h = 0; h < 3; h++) {
+      const more = readAt(handles[h]!, offs[h]!);
+      if (more.length === 0) done++;
+      else { lists[h]!.push(...more); offs[h] = more.at(-1)!.off; }
+    }
   }
-  // The first handle's listing was dropped; it lists again and goes on from where it was.
-  for (let off = seen.at(-1)!.off; ; ) {
-    const more = readAt(first, off);
-    if (more.length === 0) break;
-    seen.push(...more);
-    off = more.at(-1)!.off;
-  }
-  assert.equal(new Set(seen.map((e) => decodeUtf8(e.name))).size, N);
-  for (const fh of [first, ...others]) ok(release(s, fh, true));
-  assert.equal(s.cachedDirEntries, 0, 'released handles keep nothing');
+  for (const l of lists) assert.deepEqual(new Set(l.map((e) => decodeUtf8(e.name))).size, N);
+  const order = lists[0]!.map((e) => decodeUtf8(e.name));
+  assert.equal(order.length, N);
+  // Any offset (a seekdir back, part of a reply the guest did not use, past the end) gives the
+  // entries from that index on, for what one reply costs.
+  const fh = handles[0]!;
+  fc.assert(fc.property(fc.integer({ min: 0, max: N + 10 }), fc.integer({ min: 64, max: 8192 }), (off, size) => {
+    const got = readAt(fh, off, size).map((e) => [e.off, decodeUtf8(e.name)]);
+    const want = order.slice(off, off + got.length).map((name, i) => [off + i + 1, name]);
+    assert.deepEqual(got, want);
+    if (off < N) assert.ok(got.length > 0);
+  }));
+  assert.deepEqual(readAt(fh, 2 ** 50), []);
+  assert.deepEqual(readAt(fh, 2 ** 50), []);
+  // A handle that never read through still gets far offsets right (skipping at most the directory once).
+  const fresh = open();
+  assert.deepEqual(readAt(fresh, N - 1, 4096, N + 2).map((e) => decodeUtf8(e.name)), [order[N - 1]]);
+  assert.deepEqual(readAt(fresh, N - 1, 4096).map((e) => decodeUtf8(e.name)), [order[N - 1]]); // from its saved position now
+  for (const h of [...handles, fresh]) ok(release(s, h, true));
   s.close();
 });
 

@@ -12,9 +12,9 @@
 // Spec: include/uapi/linux/fuse.h (7.31–7.38), virtio 1.2 §5.11, virtiofsd's behaviour.
 
 import * as F from '@kiln/common/wire/fuse.ts';
-import { HostFs, O_CLOEXEC, O_DIRECTORY, O_PATH, SEEK_SET, UTIME_NOW, UTIME_OMIT, parseLinuxDirents, type HostStat } from '@kiln/kvm/fs.ts';
+import { HostFs, O_CLOEXEC, O_DIRECTORY, O_PATH, UTIME_NOW, UTIME_OMIT, parseLinuxDirents, type HostStat } from '@kiln/kvm/fs.ts';
 import { VmmError } from '../../../errors.ts';
-import { HandleTable, InodeTable, type DirListing, type Handle, type Inode } from './tables.ts';
+import { HandleTable, InodeTable, type Handle, type Inode } from './tables.ts';
 
 const E = F.ERRNO;
 /** Largest READ/WRITE payload (max_write, max_readahead): 1 MiB = 256 pages. */
@@ -26,11 +26,11 @@ export const FUSE_MAX_REQUEST = F.IN_HEADER.size + F.WRITE_IN.size + FUSE_MAX_IO
 export const FUSE_MAX_REPLY = F.OUT_HEADER.size + FUSE_MAX_IO;
 export const DEFAULT_MAX_INODES = 8192;
 export const DEFAULT_MAX_HANDLES = 1024;
-/** Entries a directory listing may hold (a bigger directory lists its first entries only). */
-export const MAX_DIR_ENTRIES = 1 << 18;
-/** Entries cached across every open directory handle; past it the oldest listings are dropped
- * (their handles list the directory again when next read). */
-export const MAX_CACHED_DIR_ENTRIES = 1 << 18;
+/** Entries between two saved positions of a directory handle: a READDIR at any offset reads at
+ * most this many entries more than its reply holds. */
+export const DIR_CHECKPOINT_EVERY = 1024;
+/** Saved positions per directory handle (past 2^26 entries the last one is the nearest). */
+export const MAX_DIR_CHECKPOINTS = 1 << 16;
 /** Cache validity given to the guest for names and attributes (seconds). */
 const VALID_S = 1;
 const NO_REPLY = null;
@@ -51,6 +51,8 @@ export interface FuseStats {
   errors: number;
   bytesRead: number;
   bytesWritten: number;
+  /** Directory entries read from the host by READDIR(PLUS), skipped ones too. */
+  dirEntriesRead: number;
 }
 
 const MUTATING = new Set([
@@ -68,7 +70,7 @@ export class FuseServer {
   readonly readOnly: boolean;
   /** The mode bits a guest may set (MODE_ALL with allowSetid). */
   readonly #modeMask: number;
-  readonly stats: FuseStats = { requests: 0, errors: 0, bytesRead: 0, bytesWritten: 0 };
+  readonly stats: FuseStats = { requests: 0, errors: 0, bytesRead: 0, bytesWritten: 0, dirEntriesRead: 0 };
   readonly inodes: InodeTable;
   readonly handles: HandleTable;
   readonly #host: HostFs;
@@ -78,9 +80,6 @@ export class FuseServer {
   #initialized = false;
   readonly #reply = new Uint8Array(FUSE_MAX_REPLY);
   readonly #dents = new Uint8Array(64 * 1024);
-  /** Directory handles holding a listing, oldest first, and how many entries they hold. */
-  readonly #listed = new Set<DirHandle>();
-  #listedEntries = 0;
   #closed = false;
 
   private constructor(host: HostFs, rootFd: number, rootStat: HostStat, o: FuseServerOptions) {
@@ -214,7 +213,6 @@ export class FuseServer {
         if (!r) return -E.EINVAL;
         const hd = this.handles.get(r.fh);
         if (!hd || (hd.kind === 'dir') !== (op === F.FUSE_RELEASEDIR)) return -E.EBADF;
-        if (hd.kind === 'dir') this.#dropListing(hd);
         this.handles.release(r.fh);
         return this.#body(0);
       }
@@ -273,7 +271,6 @@ export class FuseServer {
 
   /** DESTROY or a device reset: every lookup and handle is dropped; INIT starts over. */
   #reset(): void {
-    this.#dropListings();
     this.handles.clear();
     this.inodes.clear(true);
     this.#initialized = false;
@@ -288,7 +285,6 @@ export class FuseServer {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#dropListings();
     this.handles.clear();
     this.inodes.clear(false);
     if (this.#rootDirFd >= 0) this.#host.close(this.#rootDirFd);
@@ -572,62 +568,20 @@ export class FuseServer {
     if (typeof dir === 'number') return dir;
     const fd = this.#host.openAt(dir.fd, DOT, O_DIRECTORY);
     if (fd < 0) return fd;
-    const fh = this.handles.add({ kind: 'dir', fd, inode: dir, entries: undefined });
+    const fh = this.handles.add({ kind: 'dir', fd, inode: dir, position: { next: 0, cookie: 0n, checkpoints: [] } });
     if (fh === 'EMFILE') return -E.EMFILE;
     const out = this.#body(F.OPEN_OUT.size);
     F.OPEN_OUT.encode({ fh, openFlags: 0 }, out);
     return out;
   }
 
-  /** Reads the whole directory (without "." and "..") from its start. */
-  #list(fd: number): DirListing[] | number {
-    const r = this.#host.lseek(fd, 0, SEEK_SET);
-    if (r < 0) return r;
-    const out: DirListing[] = [];
-    for (;;) {
-      const n = this.#host.getdents(fd, this.#dents);
-      if (n < 0) return n;
-      if (n === 0) return out;
-      for (const e of parseLinuxDirents(this.#dents, n)) {
-        if (F.badComponent(e.name) !== undefined) continue; // "." and ".."
-        if (out.length >= MAX_DIR_ENTRIES) return out;
-        out.push(e);
-      }
-    }
-  }
-
-  /** Keeps `l` as the handle's listing within MAX_CACHED_DIR_ENTRIES across all handles. */
-  #keepListing(hd: DirHandle, l: DirListing[]): void {
-    this.#dropListing(hd);
-    hd.entries = l;
-    this.#listed.add(hd);
-    this.#listedEntries += l.length;
-    for (const old of this.#listed) {
-      if (this.#listedEntries <= MAX_CACHED_DIR_ENTRIES) break;
-      if (old !== hd) this.#dropListing(old);
-    }
-  }
-
-  #dropListing(hd: DirHandle): void {
-    if (hd.entries && this.#listed.delete(hd)) this.#listedEntries -= hd.entries.length;
-    hd.entries = undefined;
-  }
-
-  #dropListings(): void {
-    for (const hd of this.#listed) hd.entries = undefined;
-    this.#listed.clear();
-    this.#listedEntries = 0;
-  }
-
-  /** Entries cached across all directory handles (tests). */
-  get cachedDirEntries(): number {
-    return this.#listedEntries;
-  }
-
   /**
-   * READDIR / READDIRPLUS. The listing is read at offset 0 and kept with the handle; a record's
-   * `off` is its index + 1, so later calls continue from it. READDIRPLUS looks each entry up
-   * (one more lookup the guest must FORGET) only once the record is known to fit.
+   * READDIR / READDIRPLUS. A record's `off` is its index + 1 (dot entries left out). The handle
+   * keeps the exact host position after the last entry it answered and one every
+   * DIR_CHECKPOINT_EVERY entries: the guest's next offset (or 0, or any other) is reached with one
+   * seek and at most that many entries skipped, so a request costs what its reply holds whatever
+   * the directory's size, and nothing is cached. READDIRPLUS looks each entry up (one more lookup
+   * the guest must FORGET) only once the record is known to fit.
    */
   #readdir(body: Uint8Array, room: number, plus: boolean): Reply {
     const r = F.READ_IN.decode(body);
@@ -636,33 +590,50 @@ export class FuseServer {
     if (!hd) return -E.EBADF;
     if (hd.kind !== 'dir') return -E.ENOTDIR;
     if (r.offset === F.U64_UNSAFE) return -E.EINVAL;
-    if (r.offset === 0 || !hd.entries) {
-      const l = this.#list(hd.fd);
-      if (typeof l === 'number') return l;
-      this.#keepListing(hd, l);
+    const pos = hd.position;
+    if (r.offset !== pos.next || r.offset === 0) {
+      const k = Math.min(Math.floor(r.offset / DIR_CHECKPOINT_EVERY), pos.checkpoints.length);
+      pos.next = k * DIR_CHECKPOINT_EVERY;
+      pos.cookie = k === 0 ? 0n : pos.checkpoints[k - 1]!;
     }
-    const entries = hd.entries ?? [];
+    const sought = this.#host.seekDir(hd.fd, pos.cookie);
+    if (sought < 0) return sought;
     const size = Math.min(r.size, FUSE_MAX_IO, room);
     const out = this.#body(size);
     let at = 0;
-    for (let i = r.offset; i < entries.length; i++) {
-      const e = entries[i]!;
-      if (at + F.direntSize(e.name.length, plus) > size) break;
-      const d: F.FuseDirent = { ino: e.ino, off: i + 1, type: e.type, name: e.name };
-      if (plus) {
-        const l = this.#lookupIn(hd.inode, e.name);
-        if (typeof l === 'number') continue; // gone since the listing, or not reachable: skip it
-        d.entry = { nodeid: l.ino.nodeid, generation: 0, entryValid: VALID_S, attrValid: VALID_S, entryValidNsec: 0, attrValidNsec: 0, attr: toAttr(l.st) };
-        d.type = (l.st.mode & F.S_IFMT) >> 12;
+    for (;;) {
+      const n = this.#host.getdents(hd.fd, this.#dents);
+      if (n < 0) return at > 0 ? out.subarray(0, at) : n;
+      if (n === 0) return out.subarray(0, at);
+      for (const e of parseLinuxDirents(this.#dents, n)) {
+        this.stats.dirEntriesRead++;
+        if (F.badComponent(e.name) !== undefined) continue; // "." and ".."
+        const index = pos.next;
+        if (index >= r.offset) {
+          if (at + F.direntSize(e.name.length, plus) > size) return out.subarray(0, at); // read again from pos next time
+          const d: F.FuseDirent = { ino: e.ino, off: index + 1, type: e.type, name: e.name };
+          let found = true;
+          if (plus) {
+            const l = this.#lookupIn(hd.inode, e.name);
+            if (typeof l === 'number') found = false; // gone since getdents, or not reachable: skip it
+            else {
+              d.entry = { nodeid: l.ino.nodeid, generation: 0, entryValid: VALID_S, attrValid: VALID_S, entryValidNsec: 0, attrValidNsec: 0, attr: toAttr(l.st) };
+              d.type = (l.st.mode & F.S_IFMT) >> 12;
+            }
+          }
+          if (found) at = F.encodeDirent(d, out, at, size);
+        }
+        pos.next = index + 1;
+        pos.cookie = e.cookie;
+        if (pos.next % DIR_CHECKPOINT_EVERY === 0 && pos.next / DIR_CHECKPOINT_EVERY === pos.checkpoints.length + 1 && pos.checkpoints.length < MAX_DIR_CHECKPOINTS) {
+          pos.checkpoints.push(e.cookie);
+        }
       }
-      at = F.encodeDirent(d, out, at, size);
     }
-    return out.subarray(0, at);
   }
 }
 
 const DOT = new Uint8Array([0x2e]);
-type DirHandle = Extract<Handle, { kind: 'dir' }>;
 
 function toAttr(st: HostStat): F.FuseAttr {
   return {

@@ -87,15 +87,21 @@ export class InodeTable {
   }
 }
 
-export interface DirListing {
-  name: Uint8Array;
-  type: number;
-  ino: number;
+/**
+ * Where a directory handle stands: `next` is the index of the entry its host fd reads next from
+ * `cookie` (a d_off from getdents, exact); `checkpoints[i]` is the cookie at index (i + 1) ×
+ * DIR_CHECKPOINT_EVERY, saved while reading, so a READDIR anywhere starts at most that many
+ * entries before its offset.
+ */
+export interface DirPosition {
+  next: number;
+  cookie: bigint;
+  readonly checkpoints: bigint[];
 }
 
 export type Handle =
   | { kind: 'file'; fd: number; inode: Inode; writable: boolean }
-  | { kind: 'dir'; fd: number; inode: Inode; entries: DirListing[] | undefined };
+  | { kind: 'dir'; fd: number; inode: Inode; position: DirPosition };
 
 export class HandleTable {
   readonly #byFh = new Map<number, Handle>();

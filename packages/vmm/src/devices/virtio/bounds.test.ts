@@ -16,7 +16,7 @@ import { VirtioMmio } from './mmio.ts';
 import { VirtioBlock } from './block.ts';
 import { CONSOLE_MAX_REQUEST, VirtioConsole } from './console.ts';
 import { VirtioRng } from './rng.ts';
-import { QUEUE_TURN_BUDGET, type VirtioDevice } from './device.ts';
+import { QUEUE_TURN_BUDGET, serveLater, type DeviceContext, type VirtioDevice } from './device.ts';
 import { Virtqueue } from './queue.ts';
 import { FEATURES_BASE, MockDriver, guardedRam } from './mock_driver.ts';
 
@@ -168,4 +168,18 @@ test('every device: random notify storms over a re-publishing driver stay within
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('serveLater: however often a device asks in one turn, its queue is served again once, on the next turn', async () => {
+  const dev = new VirtioRng();
+  let ctx: DeviceContext | undefined;
+  const activate = dev.activate.bind(dev);
+  dev.activate = (c) => { ctx = c; activate(c); };
+  setup(dev);
+  assert.ok(ctx, 'the device is active');
+  let runs = 0;
+  for (let i = 0; i < 1000; i++) serveLater(ctx!, 0, () => runs++); // vsock's tx restart, once per rx push
+  assert.equal(runs, 0);
+  await turn();
+  assert.equal(runs, 1);
 });

@@ -108,6 +108,12 @@ export function serveQueue(ctx: DeviceContext, q: number, serve: (vq: Virtqueue,
   return pushed;
 }
 
+/** Runs `resume` (serving queue `q` again) on a later event-loop turn, once however often asked. */
+export function serveLater(ctx: DeviceContext, q: number, resume: () => void): void {
+  const vq = ctx.queues[q];
+  if (vq && ctx.live) scheduleResume(ctx, vq, resume);
+}
+
 function scheduleResume(ctx: DeviceContext, vq: Virtqueue, resume: () => void): void {
   if (resumeScheduled.has(vq)) return;
   resumeScheduled.add(vq);

@@ -27,7 +27,7 @@ import {
   VIRTIO_VSOCK_TYPE_STREAM, VMADDR_CID_HOST, readVsockHeader, writeVsockHeader, type VsockHeader,
 } from '@kiln/common/virtio/devices.ts';
 import { VmmError } from '../../errors.ts';
-import { LATER, serveQueue, type DeviceContext, type VirtioDevice } from './device.ts';
+import { LATER, serveLater, serveQueue, type DeviceContext, type VirtioDevice } from './device.ts';
 import type { Virtqueue } from './queue.ts';
 
 export const VSOCK_QUEUE_SIZES = [256, 256, 16];
@@ -521,7 +521,7 @@ export class VirtioVsock implements VirtioDevice {
       return used;
     }, { ready: () => this.#ctrl.length > 0 || this.#hasReadyWork(), resume: () => this.#fillRx() });
     // Answers drained: tx may have stopped for room (on a later turn, so the budget holds).
-    if (this.#ctrl.length < VSOCK_MAX_CTRL && pushed && ctx.queues[VIRTIO_VSOCK_TX]?.pending()) setImmediate(() => this.#processTx());
+    if (this.#ctrl.length < VSOCK_MAX_CTRL && pushed && ctx.queues[VIRTIO_VSOCK_TX]?.pending()) serveLater(ctx, VIRTIO_VSOCK_TX, () => this.#processTx());
   }
 
   #hasReadyWork(): boolean {

@@ -16,7 +16,8 @@ import { emptyAssets, readAssets, type AssetsSpec } from './assets.ts';
 import { CliError } from './errors.ts';
 import { KERNEL_SRC, archOutputs } from './paths.ts';
 
-/** `kiln:*` modules and the kernel file implementing each. */
+/** `kiln:*` modules and the kernel file implementing each (apps typecheck against the same files:
+ * packages/kernel/tsconfig.app.json's `paths`, which app_types.test.ts holds to this map). */
 export const KILN_MODULES: Record<string, string> = {
   'kiln:process': join(KERNEL_SRC, 'units/process.ts'),
   'kiln:block': join(KERNEL_SRC, 'units/block.ts'),

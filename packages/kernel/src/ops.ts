@@ -1,7 +1,8 @@
 // The native ops: the ONLY declaration of what the C core (arch/ops.c) provides to TypeScript.
 // The core defines them on a global object `__kiln_ops` before the bundle runs; this module
 // captures that object once and deletes the global, so apps cannot reach the ops directly.
-// Contract: docs/ARCHITECTURE.md "Native ops" and "Guest event loop". Tests inject a fake.
+// Contract: docs/ARCHITECTURE.md "Native ops" and "Guest event loop". Tests inject a fake;
+// ops.test.ts holds KilnOps to ops.c's table (names and arities).
 
 export interface KilnOps {
   /** Writes UTF-8 text to the console (serial). */

@@ -5,7 +5,7 @@
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MEM_MIB_MAX, MEM_MIB_MIN } from '@kiln/common';
-import { badMountPath, type MountRequest, type MountSource } from '@kiln/kernel/fs/mount_spec.ts';
+import { badMountPath, type MountRequest, type MountSource } from '@kiln/common/mount_spec.ts';
 import { CliError } from './errors.ts';
 
 export const CPUS_MAX = 64;

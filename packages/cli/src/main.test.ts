@@ -14,7 +14,7 @@ import { decodeQemuStatus, qemuArgs, qemuNetArgs, qemuOutcome, qemuVirtioArgs } 
 import { checkTap, parseEnv, parseNet } from './flags.ts';
 import { EXIT_CODES } from './errors.ts';
 import { CMDLINE_KILN_MAX, guestCmdline, guestIpParam } from './run.ts';
-import { parseCmdline } from '@kiln/kernel/units/cmdline.ts';
+import { parseCmdline } from '@kiln/common/cmdline.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 const KILN = join(ROOT, 'packages/cli/bin/kiln.js');

@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { BootfsError, BootfsImage, CMDLINE_MAX, ImageError, PAYLOAD_KIND_BOOTFS, readImagePayload } from '@kiln/common';
 import type { VmResult } from '@kiln/vmm';
-import { MOUNTS_PARAM, formatMounts, type MountRequest } from '@kiln/kernel/fs/mount_spec.ts';
-import { quoteArg } from '@kiln/kernel/units/cmdline.ts';
+import { MOUNTS_PARAM, formatMounts, type MountRequest } from '@kiln/common/mount_spec.ts';
+import { quoteArg } from '@kiln/common/cmdline.ts';
 import { CliError } from './errors.ts';
 import { checkImage } from './image_check.ts';
 import { isRegularFile } from './console_file.ts';

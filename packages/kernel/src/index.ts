@@ -5,4 +5,4 @@
 
 export { ops, type KilnOps } from './ops.ts';
 export { inspect, format } from './units/inspect.ts';
-export { parseCmdline, quoteArg, tokenize, type Cmdline } from './units/cmdline.ts';
+export { parseCmdline, quoteArg, tokenize, type Cmdline } from '@kiln/common/cmdline.ts';

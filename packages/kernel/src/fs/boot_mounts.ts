@@ -8,12 +8,12 @@
 import { PAYLOAD_KIND_BOOTFS } from '@kiln/common/image/payload.ts';
 import { BootfsImage } from '@kiln/common/image/bootfs.ts';
 import { ops } from '../ops.ts';
-import { parseCmdline } from '../units/cmdline.ts';
+import { parseCmdline } from '@kiln/common/cmdline.ts';
 import { consoleWrite } from '../units/console_out.ts';
 import { exitNow, reportUncaught } from '../units/lifecycle.ts';
 import { BootFs } from './bootfs.ts';
 import { openMountSource } from './mount_sources.ts';
-import { MOUNTS_PARAM, formatMountSource, parseMounts } from './mount_spec.ts';
+import { MOUNTS_PARAM, formatMountSource, parseMounts } from '@kiln/common/mount_spec.ts';
 import { vfs } from './root.ts';
 
 async function mountAll(): Promise<void> {

@@ -6,7 +6,7 @@
 import { openBlockDevice } from '../units/block.ts';
 import { mountFat, probeFat, type FatBlockDevice } from './fat/index.ts';
 import { MemFs } from './memfs.ts';
-import type { MountSource } from './mount_spec.ts';
+import type { MountSource } from '@kiln/common/mount_spec.ts';
 import { FsError, rebase, type FileSystem, type FsErrorCode } from './types.ts';
 import { mountVirtioFs } from './virtiofs/index.ts';
 

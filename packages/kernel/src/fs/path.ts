@@ -5,28 +5,20 @@
 // Limits are Linux's (PATH_MAX, NAME_MAX), counted in UTF-8 bytes. A trailing "/" or "/." says
 // the path must be a directory (directoryForm; the VFS checks it: ENOTDIR for a file).
 
+import { NAME_MAX, PATH_MAX, resolvePath } from '@kiln/common/guest_path.ts';
 import { utf8Length } from '@kiln/common/text/utf8.ts';
 import { FsError } from './types.ts';
 
-export const PATH_MAX = 4096;
-export const NAME_MAX = 255;
+export { NAME_MAX, PATH_MAX };
 
 /** The absolute normalised form of `path`; FsError EINVAL (NUL) or ENAMETOOLONG. */
 export function normalizePath(path: string, syscall: string): string {
   if (path.indexOf('\0') !== -1) throw new FsError('EINVAL', syscall, path, 'path contains a NUL byte');
   if (path === '') throw new FsError('ENOENT', syscall, path);
   if (path.length >= PATH_MAX / 4 && utf8Length(path) >= PATH_MAX) throw new FsError('ENAMETOOLONG', syscall, path);
-  const out: string[] = [];
-  for (const part of path.split('/')) {
-    if (part === '' || part === '.') continue;
-    if (part === '..') {
-      out.pop();
-      continue;
-    }
-    if (part.length > NAME_MAX / 4 && utf8Length(part) > NAME_MAX) throw new FsError('ENAMETOOLONG', syscall, path);
-    out.push(part);
-  }
-  return '/' + out.join('/');
+  return resolvePath(path, (name) => {
+    if (name.length > NAME_MAX / 4 && utf8Length(name) > NAME_MAX) throw new FsError('ENAMETOOLONG', syscall, path);
+  });
 }
 
 /**

@@ -11,7 +11,7 @@ import { ops } from '../ops.ts';
 import { guestPlatform } from '../drivers/platform.ts';
 import { VirtioConsoleOut } from '../drivers/virtio/console.ts';
 import { virtioDevices } from '../drivers/virtio/mmio.ts';
-import { tokenize } from './cmdline.ts';
+import { tokenize } from '@kiln/common/cmdline.ts';
 
 /** How long flushSync waits for the device before giving up (ns). */
 const EXIT_DRAIN_NS = 2e9;

@@ -16,7 +16,7 @@ import { StackDriver, type NetEnv } from '../net/driver.ts';
 import { ipConfigFor } from '../net/ip_config.ts';
 import { TcpLayer } from '../net/tcp/layer.ts';
 import { NetError } from '../net/types.ts';
-import { parseCmdline } from './cmdline.ts';
+import { parseCmdline } from '@kiln/common/cmdline.ts';
 import { guestCrypto } from './crypto.ts';
 import { NetDevError, openNetDeviceSync } from './netdev.ts';
 

@@ -5,7 +5,7 @@
 // (packages/kernel/tsconfig.app.json maps kiln:process here).
 
 import { ops } from '../ops.ts';
-import { parseCmdline } from './cmdline.ts';
+import { parseCmdline } from '@kiln/common/cmdline.ts';
 import { exitNow, getExitCode, normalizeExitCode, setExitCode } from './lifecycle.ts';
 
 const parsed = parseCmdline(ops.op_cmdline());

@@ -18,7 +18,7 @@ import {
   VIRTIO_MMIO_QUEUE_NUM_MAX, VIRTIO_MMIO_QUEUE_READY, VIRTIO_MMIO_QUEUE_SEL, VIRTIO_MMIO_STATUS, VIRTIO_MMIO_VERSION,
   VIRTIO_MMIO_VERSION_2,
 } from '@kiln/common/virtio/constants.ts';
-import { tokenize } from '../../units/cmdline.ts';
+import { tokenize } from '@kiln/common/cmdline.ts';
 import type { Platform } from '../platform.ts';
 import { Virtqueue } from './virtqueue.ts';
 

@@ -4,7 +4,7 @@
 // `virtiofs:TAG` (a --share). Shared by the CLI (format, validation) and the guest (parse);
 // pure TS. Spec: docs/ARCHITECTURE.md "Filesystems".
 
-import { normalizePath } from './path.ts';
+import { NAME_MAX, PATH_MAX, resolvePath } from './guest_path.ts';
 
 export const MOUNTS_PARAM = 'kiln.mounts';
 
@@ -36,7 +36,10 @@ export function parseMountSource(text: string): MountSource | undefined {
 export function badMountPath(path: string): string | undefined {
   if (!path.startsWith('/')) return 'the guest path must be absolute (start with /)';
   if (!SAFE.test(path)) return 'the guest path may hold only letters, digits and . _ ~ + @ / -';
-  if (normalizePath(path, 'mount') !== path) return `the guest path is not in normal form (${normalizePath(path, 'mount')})`;
+  // SAFE characters are ASCII: lengths are UTF-8 bytes.
+  if (path.length >= PATH_MAX) return `the guest path is longer than ${PATH_MAX - 1} bytes`;
+  if (path.split('/').some((name) => name.length > NAME_MAX)) return `a name in the guest path is longer than ${NAME_MAX} bytes`;
+  if (resolvePath(path) !== path) return `the guest path is not in normal form (${resolvePath(path)})`;
   return undefined;
 }
 

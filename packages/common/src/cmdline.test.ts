@@ -5,7 +5,7 @@
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import '@kiln/common/testing/property.ts';
+import './testing/property.ts';
 import { parseCmdline, quoteArg, tokenize } from './cmdline.ts';
 
 const plain = (r: Record<string, string>): Record<string, string> => ({ ...r });

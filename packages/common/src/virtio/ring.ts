@@ -98,6 +98,3 @@ export function splitQueueLayout(n: number, pageAlignUsed = false): SplitQueueLa
 export function vring_need_event(eventIdx: number, newIdx: number, oldIdx: number): boolean {
   return ((newIdx - eventIdx - 1) & 0xffff) < ((newIdx - oldIdx) & 0xffff);
 }
-
-/** camelCase alias of vring_need_event. */
-export const vringNeedEvent = vring_need_event;

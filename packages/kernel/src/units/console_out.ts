@@ -76,10 +76,3 @@ export function consoleBusy(): boolean {
 export function consoleFlushSync(): void {
   if (dev && !dev.drainSync(EXIT_DRAIN_NS)) ops.op_console_write('kiln: virtio-console did not take the last output in time\n');
 }
-
-/** Tests only. */
-export function setConsoleForTesting(d: VirtioConsoleOut | null | undefined): void {
-  dev = d;
-  mode = undefined;
-  serialChars = 0;
-}

@@ -28,11 +28,6 @@ function vsock(): VirtioVsockDriver {
   return driver;
 }
 
-/** Tests only: use this driver instead of probing the command line. */
-export function setVsockDriverForTesting(d: VirtioVsockDriver | undefined): void {
-  driver = d;
-}
-
 /** This guest's CID. */
 export function localCid(): number {
   return vsock().cid;

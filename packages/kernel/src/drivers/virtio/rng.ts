@@ -73,7 +73,3 @@ export function openRng(devices: () => VirtioMmioDevice[]): VirtioRng | null {
   rng = d ? new VirtioRng(d) : null;
   return rng;
 }
-
-export function resetRngForTesting(): void {
-  rng = undefined;
-}

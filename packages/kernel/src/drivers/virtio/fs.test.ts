@@ -1,6 +1,7 @@
-// virtio-fs end to end in one Node process: the guest FileSystem (filesystem.ts, session.ts) and
-// driver (drivers/virtio/fs.ts) against the VMM's real virtio-mmio transport, device and FUSE
-// server over a temp directory, on the fake machine of testing/node_virtio_bench.ts. Also measures MiB/s and small-file ops/s through this path (printed).
+// virtio-fs end to end in one Node process: the guest FileSystem (fs/virtiofs/filesystem.ts,
+// session.ts) and driver (fs.ts) against the VMM's real virtio-mmio transport, device and FUSE
+// server over a temp directory, on the fake machine of testing/node_virtio_bench.ts. Throughput
+// through this path: bench/driver_device.ts.
 
 import { strict as assert } from 'node:assert';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -10,13 +11,13 @@ import { after, test } from 'node:test';
 import { ADDON_PATH } from '@kiln/kvm/native.ts';
 import { VirtioFs } from '@kiln/vmm/devices/virtio/fs/device.ts';
 import { VirtioRng } from '@kiln/vmm/devices/virtio/rng.ts';
-import { resetVirtioDevicesForTesting } from '../../drivers/virtio/mmio.ts';
-import { VirtioBench } from '../../testing/node_virtio_bench.ts';
-import { VirtioFsDriver } from '../../drivers/virtio/fs.ts';
-import { setOpsForTesting } from '../../ops.ts';
+import { FsError, type FileSystem } from '../../fs/types.ts';
+import { mountVirtioFs, mountVirtioFsOn } from '../../fs/virtiofs/mount.ts';
 import { activeRefs } from '../../lib/handles.ts';
-import { FsError, type FileSystem } from '../types.ts';
-import { mountVirtioFs, mountVirtioFsOn } from './mount.ts';
+import { setOpsForTesting } from '../../ops.ts';
+import { VirtioBench } from '../../testing/node_virtio_bench.ts';
+import { VirtioFsDriver } from './fs.ts';
+import { resetVirtioDevicesForTesting } from './mmio.ts';
 
 const skip = existsSync(ADDON_PATH) ? false : 'the addon is not built';
 const top = mkdtempSync(join(tmpdir(), 'kiln-virtiofs-'));
@@ -230,37 +231,4 @@ test('mount_by_tag_finds_the_device_or_says_enodev', { skip }, async () => {
   assert.equal((await m.b.run(again.stat('/'))).type, 'directory');
   await m.b.run(again.unmount());
   m.dev.close();
-});
-
-test('throughput_through_driver_and_device_in_one_process', { skip }, async () => {
-  const { b, fs, dev } = await mounted('perf');
-  const size = 64 << 20;
-  const chunk = new Uint8Array(8 << 20).map((_, i) => i & 0xff);
-  const f = await b.run(fs.open('/large.bin', RDWR_CREATE));
-  let t = performance.now();
-  for (let at = 0; at < size; at += chunk.length) await b.run(f.write(at, chunk));
-  const writeMiBs = size / (1 << 20) / ((performance.now() - t) / 1000);
-  const back = new Uint8Array(chunk.length);
-  t = performance.now();
-  for (let at = 0; at < size; at += back.length) assert.equal(await b.run(f.read(at, back, 0, back.length)), back.length);
-  const readMiBs = size / (1 << 20) / ((performance.now() - t) / 1000);
-  await b.run(f.close());
-  const files = 300;
-  t = performance.now();
-  for (let i = 0; i < files; i++) {
-    const s = await b.run(fs.open(`/s${i}`, RDWR_CREATE));
-    await b.run(s.write(0, enc('small file')));
-    await b.run(s.close());
-  }
-  for (let i = 0; i < files; i++) {
-    const s = await b.run(fs.open(`/s${i}`, READ));
-    await b.run(s.read(0, back, 0, 64));
-    await b.run(s.close());
-    await b.run(fs.unlink(`/s${i}`));
-  }
-  const opsPerS = (files * 2) / ((performance.now() - t) / 1000);
-  console.log(`# virtio-fs driver<->device in one process: write ${writeMiBs.toFixed(0)} MiB/s, read ${readMiBs.toFixed(0)} MiB/s (1 MiB requests), small files ${opsPerS.toFixed(0)} create+write+close or open+read+close+unlink per s`);
-  assert.ok(writeMiBs > 1 && readMiBs > 1 && opsPerS > 1);
-  await b.run(fs.unmount());
-  dev.close();
 });

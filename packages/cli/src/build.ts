@@ -118,14 +118,14 @@ export async function bundle(entry: string): Promise<Bundle> {
 
 /** The generated entry. With kiln:fs, the app becomes a lazily initialised module (esbuild turns
  * the dynamic import into init-and-return without code splitting) that runs once the
- * filesystems are mounted (fs/boot_mounts.ts marks "app starts" then). */
+ * filesystems are mounted (units/boot_mounts.ts marks "app starts" then). */
 function entrySource(absEntry: string, globals: string[], withFs: boolean): string {
   const kernel = (m: string): string => JSON.stringify(join(KERNEL_SRC, m));
   return [
     `import ${kernel('prelude.ts')};`,
     ...globals.map((m) => `import ${kernel(m)};`),
     ...(withFs
-      ? [`import { startWithFilesystems } from ${kernel('fs/boot_mounts.ts')};`, `startWithFilesystems(() => import(${JSON.stringify(absEntry)}));`]
+      ? [`import { startWithFilesystems } from ${kernel('units/boot_mounts.ts')};`, `startWithFilesystems(() => import(${JSON.stringify(absEntry)}));`]
       : [`import ${kernel('boot_mark.ts')};`, `import ${JSON.stringify(absEntry)};`]),
   ].join('\n');
 }

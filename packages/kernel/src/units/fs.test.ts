@@ -14,7 +14,7 @@ import { BootfsImage, encodeBootfs } from '@kiln/common/image/bootfs.ts';
 import { BootFs } from '../fs/bootfs.ts';
 import { MemFs } from '../fs/memfs.ts';
 import { formatFat, mountFat, MemoryBlockDevice } from '../fs/fat/index.ts';
-import { vfs } from '../fs/root.ts';
+import { vfs } from './guest_vfs.ts';
 import * as kfs from './fs.ts';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);

@@ -8,9 +8,9 @@
 
 import { decodeUtf8, encodeUtf8 } from '@kiln/common/text/utf8.ts';
 import { directoryForm, joinPath, normalizePath, parentOf } from '../fs/path.ts';
-import { openMountSource } from '../fs/mount_sources.ts';
+import { openMountSource } from './mount_sources.ts';
 import { badMountPath, formatMountSource, parseMountSource } from '@kiln/common/mount_spec.ts';
-import { vfs } from '../fs/root.ts';
+import { vfs } from './guest_vfs.ts';
 import { FsError, type FileStat, type FileType } from '../fs/types.ts';
 import type { MountInfo, OpenFile, OpenOptions } from '../fs/vfs.ts';
 

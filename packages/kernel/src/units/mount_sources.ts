@@ -3,12 +3,12 @@
 // or `virtiofs:TAG`. The one place that knows every filesystem driver: adding one is one
 // import and one case. Every failure is an FsError of `mount` naming the mount path.
 
-import { openBlockDevice } from '../units/block.ts';
-import { mountFat, probeFat, type FatBlockDevice } from './fat/index.ts';
-import { MemFs } from './memfs.ts';
 import type { MountSource } from '@kiln/common/mount_spec.ts';
-import { FsError, rebase, type FileSystem, type FsErrorCode } from './types.ts';
-import { mountVirtioFs } from './virtiofs/index.ts';
+import { mountFat, probeFat, type FatBlockDevice } from '../fs/fat/index.ts';
+import { MemFs } from '../fs/memfs.ts';
+import { FsError, rebase, type FileSystem, type FsErrorCode } from '../fs/types.ts';
+import { mountVirtioFs } from '../fs/virtiofs/index.ts';
+import { openBlockDevice } from './block.ts';
 
 /** Device error codes (kiln:block's BlockError) that are FsError codes too; others become EIO. */
 const DEVICE_CODES: ReadonlySet<string> = new Set<FsErrorCode>(['ENODEV', 'EROFS', 'EINVAL', 'EIO']);

@@ -1,11 +1,11 @@
 // Mounting a disk (mount_sources.ts): whatever goes wrong, the error is an FsError of `mount`
 // naming the path being mounted, not the root of the filesystem on the disk.
 
+import { formatFat, MemoryBlockDevice } from '../fs/fat/index.ts';
+import { FsError } from '../fs/types.ts';
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { formatFat, MemoryBlockDevice } from './fat/index.ts';
 import { mountDisk } from './mount_sources.ts';
-import { FsError } from './types.ts';
 
 async function failure(p: Promise<unknown>): Promise<{ code: string; syscall: string; path: string; message: string }> {
   const e = await p.then(() => undefined, (x: unknown) => x);

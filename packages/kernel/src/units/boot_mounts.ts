@@ -7,14 +7,14 @@
 
 import { PAYLOAD_KIND_BOOTFS } from '@kiln/common/image/payload.ts';
 import { BootfsImage } from '@kiln/common/image/bootfs.ts';
-import { ops } from '../ops.ts';
 import { parseCmdline } from '@kiln/common/cmdline.ts';
-import { consoleWrite } from '../units/console_out.ts';
-import { exitNow, reportUncaught } from '../units/lifecycle.ts';
-import { BootFs } from './bootfs.ts';
-import { openMountSource } from './mount_sources.ts';
 import { MOUNTS_PARAM, formatMountSource, parseMounts } from '@kiln/common/mount_spec.ts';
-import { vfs } from './root.ts';
+import { ops } from '../ops.ts';
+import { BootFs } from '../fs/bootfs.ts';
+import { consoleWrite } from './console_out.ts';
+import { exitNow, reportUncaught } from './lifecycle.ts';
+import { openMountSource } from './mount_sources.ts';
+import { vfs } from './guest_vfs.ts';
 
 async function mountAll(): Promise<void> {
   let what = 'the image\'s bootfs';

@@ -2,8 +2,8 @@
 // writes go back to their devices before the VM ends: when the event loop drains, on
 // process.exit and on an uncaught error (units/lifecycle.ts, bounded by EXIT_FLUSH_NS).
 
-import { addExitFlush } from '../units/lifecycle.ts';
-import { Vfs } from './vfs.ts';
+import { Vfs } from '../fs/vfs.ts';
+import { addExitFlush } from './lifecycle.ts';
 
 export const vfs = new Vfs();
 

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { BootfsImage, encodeBootfs } from '@kiln/common/image/bootfs.ts';
 import { BootFs } from './bootfs.ts';
-import { MemFs } from './memfs.ts';
+import { Tmpfs } from './tmpfs.ts';
 import { FsError, type FileSystem } from './types.ts';
 import { Vfs } from './vfs.ts';
 
@@ -64,8 +64,8 @@ test('empty_root_is_a_read_only_directory', async () => {
 
 test('longest_prefix_wins_and_mount_points_show_as_directories', async () => {
   const v = new Vfs();
-  const root = new MemFs();
-  const data = new MemFs();
+  const root = new Tmpfs();
+  const data = new Tmpfs();
   await v.mount('/', root, 'tmpfs');
   await v.mount('/mnt/deep/data', data, 'tmpfs');
   await writeText(v, '/mnt/deep/data/f.txt', 'on data');
@@ -84,17 +84,17 @@ test('longest_prefix_wins_and_mount_points_show_as_directories', async () => {
   assert.equal(await code(v.unlink('/mnt/deep/data')), 'EISDIR');
   assert.equal(await code(v.mkdir('/mnt/deep/data')), 'EEXIST');
   assert.equal(await code(v.open('/mnt', W)), 'EISDIR');
-  assert.equal(await code(v.mount('/mnt/deep/data', new MemFs(), 'tmpfs')), 'EBUSY');
+  assert.equal(await code(v.mount('/mnt/deep/data', new Tmpfs(), 'tmpfs')), 'EBUSY');
   assert.deepEqual(v.mounts().map((m) => [m.path, m.type, m.source]), [['/', 'tmpfs', 'tmpfs'], ['/mnt/deep/data', 'tmpfs', 'tmpfs']]);
 });
 
 test('mount_refuses_a_file_and_rename_across_mounts_is_EXDEV', async () => {
   const v = new Vfs();
-  await v.mount('/', new MemFs(), 'tmpfs');
+  await v.mount('/', new Tmpfs(), 'tmpfs');
   await writeText(v, '/file', 'x');
-  assert.equal(await code(v.mount('/file', new MemFs(), 'tmpfs')), 'ENOTDIR');
+  assert.equal(await code(v.mount('/file', new Tmpfs(), 'tmpfs')), 'ENOTDIR');
   await v.mkdir('/a');
-  await v.mount('/b', new MemFs(), 'tmpfs');
+  await v.mount('/b', new Tmpfs(), 'tmpfs');
   await writeText(v, '/a/x', 'x');
   assert.deepEqual(await err(v.rename('/a/x', '/b/x')), { code: 'EXDEV', syscall: 'rename', path: '/a/x' });
   assert.equal(await code(v.rename('/a', '/a/inner')), 'EINVAL');
@@ -104,23 +104,23 @@ test('mount_refuses_a_file_and_rename_across_mounts_is_EXDEV', async () => {
 
 test('a_device_is_mounted_once_at_a_time', async () => {
   const v = new Vfs();
-  await v.mount('/', new MemFs(), 'tmpfs');
-  await v.mount('/a', new MemFs(), 'disk:0');
-  const e = await v.mount('/b', new MemFs(), 'disk:0').catch((x: unknown) => x);
+  await v.mount('/', new Tmpfs(), 'tmpfs');
+  await v.mount('/a', new Tmpfs(), 'disk:0');
+  const e = await v.mount('/b', new Tmpfs(), 'disk:0').catch((x: unknown) => x);
   assert.ok(e instanceof FsError);
   assert.equal(e.message, "EBUSY: disk:0 is already mounted at /a, mount '/b'");
-  assert.equal(await code(v.mount('/c', new MemFs(), 'virtiofs:share')), 'ok');
-  assert.equal(await code(v.mount('/d', new MemFs(), 'virtiofs:share')), 'EBUSY');
-  assert.equal(await code(v.mount('/e', new MemFs(), 'disk:1')), 'ok');
-  assert.equal(await code(v.mount('/f', new MemFs(), 'tmpfs')), 'ok');
+  assert.equal(await code(v.mount('/c', new Tmpfs(), 'virtiofs:share')), 'ok');
+  assert.equal(await code(v.mount('/d', new Tmpfs(), 'virtiofs:share')), 'EBUSY');
+  assert.equal(await code(v.mount('/e', new Tmpfs(), 'disk:1')), 'ok');
+  assert.equal(await code(v.mount('/f', new Tmpfs(), 'tmpfs')), 'ok');
   await v.unmount('/a');
-  assert.equal(await code(v.mount('/b', new MemFs(), 'disk:0')), 'ok');
+  assert.equal(await code(v.mount('/b', new Tmpfs(), 'disk:0')), 'ok');
 });
 
 test('unmount_is_EBUSY_with_open_files_or_mounts_below', async () => {
   const v = new Vfs();
   const synced: string[] = [];
-  const fs = new MemFs();
+  const fs = new Tmpfs();
   const tracked: FileSystem = Object.assign(Object.create(fs) as FileSystem, { unmount: async () => { synced.push('unmount'); } });
   await v.mount('/data', tracked, 'tmpfs');
   await writeText(v, '/data/f', 'x');
@@ -135,7 +135,7 @@ test('unmount_is_EBUSY_with_open_files_or_mounts_below', async () => {
   assert.equal(await code(v.unmount('/data')), 'EBUSY');
   await h.close();
   assert.equal(await code(f.read(new Uint8Array(1), 0, 1, null)), 'EBADF');
-  await v.mount('/data/sub', new MemFs(), 'tmpfs');
+  await v.mount('/data/sub', new Tmpfs(), 'tmpfs');
   assert.equal(await code(v.unmount('/data')), 'EBUSY');
   await v.unmount('/data/sub');
   await v.unmount('/data');
@@ -146,7 +146,7 @@ test('unmount_is_EBUSY_with_open_files_or_mounts_below', async () => {
 
 test('errors_name_the_app_path_not_the_filesystem_path', async () => {
   const v = new Vfs();
-  await v.mount('/srv', new MemFs(), 'tmpfs');
+  await v.mount('/srv', new Tmpfs(), 'tmpfs');
   assert.deepEqual(await err(v.open('/srv/a/b', RO)), { code: 'ENOENT', syscall: 'open', path: '/srv/a/b' });
   await writeText(v, '/srv/f', '');
   assert.deepEqual(await err(v.readdir('/srv/f')), { code: 'ENOTDIR', syscall: 'scandir', path: '/srv/f' });
@@ -156,7 +156,7 @@ test('errors_name_the_app_path_not_the_filesystem_path', async () => {
 
 test('positions_append_and_positional_io', async () => {
   const v = new Vfs();
-  await v.mount('/', new MemFs(), 'tmpfs');
+  await v.mount('/', new Tmpfs(), 'tmpfs');
   const f = await v.open('/f', W);
   await f.write(bytes('hello'), null);
   await f.write(bytes('J'), 0); // positional: the file position stays at 5
@@ -182,7 +182,7 @@ test('sync_runs_on_writable_mounts_and_clears_dirty', async () => {
   const calls: string[] = [];
   const spy = (name: string, fs: FileSystem): FileSystem => Object.assign(Object.create(fs) as FileSystem, { sync: async () => { calls.push(name); } });
   await v.mount('/', spy('boot', bootfs()), 'bootfs');
-  await v.mount('/tmp', spy('tmp', new MemFs()), 'tmpfs');
+  await v.mount('/tmp', spy('tmp', new Tmpfs()), 'tmpfs');
   assert.equal(v.dirty, false);
   await v.stat('/index.html');
   assert.equal(v.dirty, false);
@@ -191,7 +191,7 @@ test('sync_runs_on_writable_mounts_and_clears_dirty', async () => {
   await v.sync();
   assert.equal(v.dirty, false);
   assert.deepEqual(calls, ['tmp']);
-  const failing = new MemFs();
+  const failing = new Tmpfs();
   failing.sync = async () => { throw new FsError('EIO', 'fsync', '/'); };
   await v.mount('/bad', failing, 'tmpfs');
   assert.deepEqual(await err(v.sync()), { code: 'EIO', syscall: 'sync', path: '/bad' });

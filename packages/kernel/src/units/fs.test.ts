@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import '@kiln/common/testing/property.ts';
 import { BootfsImage, encodeBootfs } from '@kiln/common/image/bootfs.ts';
 import { BootFs } from '../fs/bootfs.ts';
-import { MemFs } from '../fs/memfs.ts';
+import { Tmpfs } from '../fs/tmpfs.ts';
 import { formatFat, mountFat, MemoryBlockDevice } from '../fs/fat/index.ts';
 import { vfs } from './guest_vfs.ts';
 import * as kfs from './fs.ts';
@@ -20,7 +20,7 @@ import * as kfs from './fs.ts';
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
 before(async () => {
-  await vfs.mount('/', new MemFs(), 'tmpfs');
+  await vfs.mount('/', new Tmpfs(), 'tmpfs');
   const image = encodeBootfs({
     type: 'dir', mtimeMs: 0,
     entries: new Map([['hello.txt', { type: 'file', data: enc('héllo\n'), mtimeMs: 1_700_000_000_000 }]]),

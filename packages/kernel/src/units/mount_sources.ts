@@ -1,11 +1,11 @@
-// Turns a mount source from the command line into a FileSystem: `tmpfs` (fs/memfs.ts), `disk:N`
+// Turns a mount source from the command line into a FileSystem: `tmpfs` (fs/tmpfs.ts), `disk:N`
 // (the N-th virtio-blk disk; its filesystem is detected from the first sector: FAT12/16/32)
 // or `virtiofs:TAG`. The one place that knows every filesystem driver: adding one is one
 // import and one case. Every failure is an FsError of `mount` naming the mount path.
 
 import type { MountSource } from '@kiln/common/mount_spec.ts';
 import { mountFat, probeFat, type FatBlockDevice } from '../fs/fat/index.ts';
-import { MemFs } from '../fs/memfs.ts';
+import { Tmpfs } from '../fs/tmpfs.ts';
 import { FsError, rebase, type FileSystem, type FsErrorCode } from '../fs/types.ts';
 import { mountVirtioFs } from '../fs/virtiofs/index.ts';
 import { openBlockDevice } from './block.ts';
@@ -26,7 +26,7 @@ export async function openMountSource(source: MountSource, path: string): Promis
   try {
     switch (source.kind) {
       case 'tmpfs':
-        return new MemFs();
+        return new Tmpfs();
       case 'disk':
         return await mountDisk(await openBlockDevice(source.index), source.index, path);
       case 'virtiofs':

@@ -28,14 +28,14 @@ interface MemDir {
 }
 type MemNode = MemFile | MemDir;
 
-export interface MemFsOptions {
+export interface TmpfsOptions {
   /** Bytes of file data it may hold (default: unlimited, i.e. guest memory). */
   capacity?: number;
   /** Clock for mtimes (ms since the epoch). */
   now?: () => number;
 }
 
-export class MemFs implements FileSystem {
+export class Tmpfs implements FileSystem {
   readonly type = 'tmpfs';
   readonly readOnly = false;
   private readonly root: MemDir;
@@ -45,7 +45,7 @@ export class MemFs implements FileSystem {
   private readonly now: () => number;
   private unmounted = false;
 
-  constructor(opts: MemFsOptions = {}) {
+  constructor(opts: TmpfsOptions = {}) {
     this.capacity = opts.capacity ?? Number.MAX_SAFE_INTEGER;
     this.now = opts.now ?? (() => Date.now());
     const t = this.now();

@@ -4,7 +4,7 @@
 
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { MemFs } from './memfs.ts';
+import { Tmpfs } from './tmpfs.ts';
 import { FsError } from './types.ts';
 
 const W = { read: true, write: true, create: true, exclusive: false, truncate: false };
@@ -14,7 +14,7 @@ const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'ok'
 });
 
 test('capacity_gives_ENOSPC_and_space_comes_back', async () => {
-  const fs = new MemFs({ capacity: 8192, now: () => 5 });
+  const fs = new Tmpfs({ capacity: 8192, now: () => 5 });
   const a = await fs.open('/a', W);
   assert.equal(await a.write(0, new Uint8Array(8000)), 8000);
   const b = await fs.open('/b', W);
@@ -29,7 +29,7 @@ test('capacity_gives_ENOSPC_and_space_comes_back', async () => {
 });
 
 test('an_unlinked_open_file_stays_readable', async () => {
-  const fs = new MemFs();
+  const fs = new Tmpfs();
   const f = await fs.open('/f', W);
   await f.write(0, new Uint8Array([1, 2, 3]));
   await fs.unlink('/f');
@@ -43,7 +43,7 @@ test('an_unlinked_open_file_stays_readable', async () => {
 });
 
 test('directories_open_read_only_and_unmount_ends_it', async () => {
-  const fs = new MemFs();
+  const fs = new Tmpfs();
   await fs.mkdir('/d');
   assert.equal(await codeOf(fs.open('/d', W)), 'EISDIR');
   const d = await fs.open('/d', { read: true, write: false, create: false, exclusive: false, truncate: false });

@@ -12,16 +12,8 @@
 //   5. entries being freed or shortened become end-of-chain; then they become free;
 //   6. FSInfo (exact free count, next-free hint), FAT[1] and the BPB flag say clean; a commit
 //      inside an operation that goes on (commit('dirty')) marks the volume dirty again (step 1).
-// What a crash leaves (fsck.fat -n): everything up to the last completed sync, plus in-place
-// overwrites of existing file data, plus any prefix of the interrupted commit's steps; at worst
-// lost clusters (allocated, owned by no entry), files whose chain is longer than their size,
-// the dirty flag, an "uninitialized" FSInfo count and FAT copies that differ (the first FAT is
-// always the newer one; fsck uses it). Never cross-linked clusters, an entry or
-// chain pointing at a free cluster, a chain shorter than its size, or half a directory entry
-// (entries of up to 16 slots never straddle a 512-byte sector; only names over 195 characters
-// need more, and a crash while such an entry is written or removed can leave an orphaned
-// long-name fragment). A rename that needs new directory clusters commits the removal of the
-// old entry first, so a crash can lose the renamed file (its clusters become lost clusters).
+// What a crash anywhere in these steps leaves (checked with fsck.fat -n at every write point):
+// docs/ARCHITECTURE.md "Filesystems", the FAT guarantee.
 // All calls are serialised (one at a time), so no two operations interleave their awaits.
 
 import { FsError, type DirEntry, type FileNode, type FileStat, type FileSystem, type FsUsage, type OpenFlags } from '../types.ts';

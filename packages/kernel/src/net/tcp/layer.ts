@@ -1,43 +1,11 @@
 // The TCP layer (RFC 9293): demultiplexes segments from IP to connections and listeners,
 // answers segments for closed ports with RST, opens connections (random ephemeral ports,
 // RFC 6528 ISNs), runs the timers and delivers socket events. Sans-IO: time is the injected
-// `now`, randomness the injected `random`, and segments leave through `TcpLower.sendSegment`,
-// so two layers can be wired together in one process (see sim.test.ts).
-//
-// Guarantees:
-// - Every RFC 9293 state, simultaneous open and close; TIME-WAIT lasts 2·MSL with MSL = 30 s
-//   (60 s, Linux's TCP_TIMEWAIT_LEN: long enough for any segment of a virtual or LAN path to
-//   die, short enough that closed connections do not pile up); a SYN with a higher sequence
-//   number reopens a TIME-WAIT connection (RFC 9293 §3.6.1), with the new ISN above the old
-//   SND.NXT + 64 KiB; an RST does not end TIME-WAIT (RFC 1337). At most 4096 connections wait
-//   in TIME-WAIT (timeWaitMax): one more ends the oldest early, so a server that closes first
-//   (`Connection: close`) holds bounded memory at any request rate. An orphaned FIN-WAIT-2
-//   (close() called) is dropped after 60 s.
-// - Retransmission: RFC 6298 (SRTT/RTTVAR, Karn, doubling), RTO in [200 ms, 60 s], initially
-//   1 s, and 3 s once data flows after a retransmitted SYN or SYN-ACK (RFC 6298 §5.7); a
-//   handshake gives up after 6 retransmissions, data after 12 (ETIMEDOUT). NewReno fast
-//   retransmit/recovery (RFC 6582) after 3 duplicate ACKs; slow start and congestion avoidance
-//   (RFC 5681) from an initial window of 2–4 segments.
-// - Options: MSS (a peer without one gets 536) and window scaling (RFC 7323 §2) in both
-//   directions; SACK and timestamps are not negotiated.
-// - Receive buffer 64 KiB, advertised with scale 1, receiver SWS avoidance, the right edge
-//   never moves left; send buffer 64 KiB. Both grow from 4 KiB only as data needs them.
-// - ACKs: delayed at most 40 ms and sent for every second segment, at once for out-of-order
-//   data, gap fills and FINs; one segment per input() call carries all the replies it caused.
-// - Nagle (off with setNoDelay), sender SWS avoidance, persist timer with zero-window probes,
-//   keep-alive (default idle 2 h, 9 probes 75 s apart).
-// - RFC 5961: RST only with the exact RCV.NXT, SYN in a synchronized state and old ACKs get a
-//   challenge ACK (one per connection per 500 ms); ACKs for unsent data are dropped.
-// - Listen backlog: at most `backlog` established connections wait for accept() (SYNs beyond
-//   are dropped) and 256 half-open ones per listener: a SYN beyond evicts the oldest half-open,
-//   and above 128 half-open a SYN-ACK is retransmitted 2 times, not 6 (a SYN flood from spoofed
-//   addresses cannot shut real clients out; no SYN cookies).
-// - Ephemeral ports: a random start in 49152–65535, then the next port whose 4-tuple is free.
-// - Sockets' events run at the end of input(), poll() or the socket call that caused them.
-// - Timers sit in a heap: poll() touches only connections with something due. nextDeadline()
-//   may be early (a timer since cancelled or moved later; poll() then re-schedules that
-//   connection), never late.
-// - The lower layer's sendSegment must not call input() synchronously (queue loopback).
+// `now`, randomness the injected `random`, and segments leave through `TcpLower.sendSegment`
+// (which must not call input() synchronously: queue loopback), so two layers can be wired
+// together in one process (see sim.test.ts). What it guarantees (states and TIME-WAIT,
+// retransmission, options, buffers, ACKs, RFC 5961, backlogs, ports, when events and timers
+// run): docs/ARCHITECTURE.md "TCP/IP", the list after "TCP (`net/tcp/`".
 
 import { TCP_ACK_FLAG, TCP_FIN, TCP_RST, TCP_SYN, TcpPacket, emitTcpHeader, parseTcp, tcpRepr } from '@kiln/common/wire/tcp.ts';
 import { NetError, type Ipv4Addr, type Random, type TcpEndpoint, type TcpLayerApi, type TcpLayerOptions, type TcpLower } from '../types.ts';

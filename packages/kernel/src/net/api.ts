@@ -5,9 +5,10 @@
 
 import { formatMac } from '@kiln/common/wire/ethernet.ts';
 import { formatIpv4Addr, netmaskToPrefix } from '@kiln/common/wire/ipv4.ts';
+import { checkPort, parseHostname } from './addr.ts';
 import type { StackDriver } from './driver.ts';
 import type { InterfaceStats } from './interface.ts';
-import { TcpConn, TcpServer, checkPort, connectTcp, parseHostname } from './tcp_conn.ts';
+import { TcpStream, TcpStreamListener, connectTcp } from './tcp_stream.ts';
 import { NetError, type Ipv4Addr } from './types.ts';
 import { UdpConn } from './udp_conn.ts';
 
@@ -58,7 +59,7 @@ const optionalMs = (v: unknown, what: string): number | undefined => {
 export class NetApi {
   constructor(private readonly up: () => StackDriver) {}
 
-  listen(o: ListenOptions): TcpServer {
+  listen(o: ListenOptions): TcpStreamListener {
     if (typeof o !== 'object' || o === null) throw new NetError('EINVAL', 'listen needs { port, hostname?, backlog? }');
     const port = checkPort(o.port, 1);
     const addr = o.hostname === undefined ? 0 : parseHostname(o.hostname, 'hostname');
@@ -68,10 +69,10 @@ export class NetApi {
     const drv = this.up();
     this.checkLocal(drv, addr);
     const tl = drv.stack.tcp.listen({ addr, port }, backlog);
-    return new TcpServer(drv, tl, idle);
+    return new TcpStreamListener(drv, tl, idle);
   }
 
-  connect(o: ConnectOptions): Promise<TcpConn> {
+  connect(o: ConnectOptions): Promise<TcpStream> {
     try {
       if (typeof o !== 'object' || o === null) throw new NetError('EINVAL', 'connect needs { hostname, port }');
       const addr = parseHostname(o.hostname, 'hostname');

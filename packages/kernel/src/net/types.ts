@@ -63,6 +63,7 @@ export interface TcpSocketEvents {
   onClosed?(error?: NetError): void;
 }
 
+/** One connection of the TCP layer (the state machine TcpConn, net/tcp/socket.ts); kiln:net's TcpStream (net/tcp_stream.ts) is the app's end of it. */
 export interface TcpSocket {
   readonly state: TcpState;
   readonly local: TcpEndpoint;
@@ -86,7 +87,8 @@ export interface TcpSocket {
   setNoDelay(noDelay: boolean): void;
 }
 
-export interface TcpListener {
+/** A listening port of the TCP layer (TcpListener, net/tcp/listener.ts); kiln:net's TcpStreamListener is the app's end of it. */
+export interface TcpListenSocket {
   readonly local: TcpEndpoint;
   /** Called when accept() will return a socket. */
   onAcceptable?: () => void;
@@ -108,7 +110,7 @@ export interface TcpLayerApi {
   /** A segment from IP addressed to this host (checksum not yet verified). */
   input(src: Ipv4Addr, dst: Ipv4Addr, segment: Uint8Array): void;
   /** EADDRINUSE if taken; backlog = completed connections waiting for accept (SYNs beyond it are dropped). */
-  listen(local: TcpEndpoint, backlog?: number): TcpListener;
+  listen(local: TcpEndpoint, backlog?: number): TcpListenSocket;
   /** Active open from `localAddr` (an ephemeral port is chosen) to `remote`; events.onConnected or onClosed(ECONNREFUSED/ETIMEDOUT) follows. */
   connect(localAddr: Ipv4Addr, remote: TcpEndpoint): TcpSocket;
   /** Runs timers that are due (retransmission, delayed ACK, persist, keep-alive, TIME-WAIT). */

@@ -4,9 +4,9 @@
 // dotted IPv4 address. An open socket holds the driver (keeps the program alive).
 
 import { formatIpv4Addr } from '@kiln/common/wire/ipv4.ts';
+import { checkPort, parseHostname, type NetAddr } from './addr.ts';
 import type { StackDriver } from './driver.ts';
 import type { UdpBinding } from './interface.ts';
-import { checkPort, parseHostname, type NetAddr } from './tcp_conn.ts';
 import { NetError, type Ipv4Addr } from './types.ts';
 
 export const UDP_QUEUE_MAX = 64;

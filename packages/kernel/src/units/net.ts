@@ -22,7 +22,8 @@ import { NetDevError, openNetDeviceSync } from './netdev.ts';
 
 export { NetError };
 export type { NetErrorCode } from '../net/types.ts';
-export type { TcpConn as Conn, TcpServer as Listener, NetAddr } from '../net/tcp_conn.ts';
+export type { NetAddr } from '../net/addr.ts';
+export type { TcpStream as Conn, TcpStreamListener as Listener } from '../net/tcp_stream.ts';
 export type { UdpConn as DatagramConn, Datagram } from '../net/udp_conn.ts';
 export type { ConnectOptions, InterfaceInfo, ListenOptions, NetStats } from '../net/api.ts';
 

@@ -11,7 +11,7 @@ import { TCP_ACK_FLAG, TCP_FIN, TCP_RST, TCP_SYN, TcpPacket, emitTcpHeader, pars
 import { NetError, type Ipv4Addr, type Random, type TcpEndpoint, type TcpLayerApi, type TcpLayerOptions, type TcpLower } from '../types.ts';
 import { DEFAULT_TCP_CONFIG, newTcpStats, type TcpConfig, type TcpStats } from './config.ts';
 import { IsnGenerator } from './isn.ts';
-import { TcpListenerImpl } from './listener.ts';
+import { TcpListener } from './listener.ts';
 import { seqAdd, seqGt } from './seq.ts';
 import { TIME_WAIT, TcpConn, type ConnHost, type EventSource } from './socket.ts';
 import { TimerHeap } from './timers.ts';
@@ -42,7 +42,7 @@ export class TcpLayer implements TcpLayerApi, ConnHost {
   private readonly rxRepr = tcpRepr();
   /** Connections by localPort·65536 + remotePort; the addresses are compared on lookup. */
   private readonly conns = new Map<number, TcpConn[]>();
-  private readonly listeners = new Map<number, TcpListenerImpl[]>();
+  private readonly listeners = new Map<number, TcpListener[]>();
   private readonly timers = new TimerHeap<TcpConn>();
   /** The connections in TIME-WAIT, oldest first (a Set keeps insertion order). */
   private readonly timeWait = new Set<TcpConn>();
@@ -109,7 +109,7 @@ export class TcpLayer implements TcpLayerApi, ConnHost {
     this.flushEvents();
   }
 
-  listen(local: TcpEndpoint, backlog?: number): TcpListenerImpl {
+  listen(local: TcpEndpoint, backlog?: number): TcpListener {
     this.nowMs = this.now();
     if (!isPort(local.port, true)) throw new NetError('EINVAL', `port ${local.port} is not 0–65535`);
     if (local.addr !== 0 && !this.lower.isLocalAddr(local.addr)) throw new NetError('EADDRNOTAVAIL', 'not a local address');
@@ -122,7 +122,7 @@ export class TcpLayer implements TcpLayerApi, ConnHost {
     } else if (this.listenerConflict(local.addr, port)) {
       throw new NetError('EADDRINUSE', `port ${port} is already listened on`);
     }
-    const listener = new TcpListenerImpl(this, { addr: local.addr, port }, Math.max(1, n), this.config.synBacklog);
+    const listener = new TcpListener(this, { addr: local.addr, port }, Math.max(1, n), this.config.synBacklog);
     let list = this.listeners.get(port);
     if (!list) this.listeners.set(port, (list = []));
     list.push(listener);
@@ -202,7 +202,7 @@ export class TcpLayer implements TcpLayerApi, ConnHost {
     else list.splice(i, 1);
   }
 
-  removeListener(listener: TcpListenerImpl): void {
+  removeListener(listener: TcpListener): void {
     const list = this.listeners.get(listener.local.port);
     if (!list) return;
     const i = list.indexOf(listener);
@@ -249,7 +249,7 @@ export class TcpLayer implements TcpLayerApi, ConnHost {
   }
 
   /** §3.10.7.2: a segment for a listener (rxRepr holds it). */
-  private listenInput(listener: TcpListenerImpl, src: number, dst: number, iss: number | undefined): void {
+  private listenInput(listener: TcpListener, src: number, dst: number, iss: number | undefined): void {
     const r = this.rxRepr;
     if (r.flags & TCP_RST) {
       this.counters.dropped++;
@@ -288,10 +288,10 @@ export class TcpLayer implements TcpLayerApi, ConnHost {
     return undefined;
   }
 
-  private findListener(localAddr: number, port: number): TcpListenerImpl | undefined {
+  private findListener(localAddr: number, port: number): TcpListener | undefined {
     const list = this.listeners.get(port);
     if (!list) return undefined;
-    let any: TcpListenerImpl | undefined;
+    let any: TcpListener | undefined;
     for (const l of list) {
       if (l.local.addr === localAddr) return l;
       if (l.local.addr === 0) any = l;

@@ -6,19 +6,19 @@
 // established ones waiting for accept() (at most `backlog`; while it is full, new SYNs are
 // dropped and a completing handshake's ACK is ignored, so the peer's retransmission retries later).
 
-import type { TcpEndpoint, TcpListener } from '../types.ts';
+import type { TcpEndpoint, TcpListenSocket } from '../types.ts';
 import type { ConnParent, EventSource, TcpConn } from './socket.ts';
 
 /** What a listener needs from its layer. */
 export interface ListenerHost {
   readonly counters: { halfOpenEvicted: number };
   queueEvents(target: EventSource): void;
-  removeListener(listener: TcpListenerImpl): void;
+  removeListener(listener: TcpListener): void;
   enter(): void;
   leave(): void;
 }
 
-export class TcpListenerImpl implements TcpListener, ConnParent, EventSource {
+export class TcpListener implements TcpListenSocket, ConnParent, EventSource {
   onAcceptable?: () => void;
   eventsQueued = false;
   private readonly halfOpen = new Set<TcpConn>();

@@ -1,5 +1,6 @@
-// kiln:net's TCP Conn and Listener (Deno's shape, as kiln:vsock's) over the sans-IO TcpSocket
-// and TcpListener of the TCP layer, driven by a StackDriver.
+// kiln:net's TCP Conn and Listener (Deno's shape, as kiln:vsock's): TcpStream, the app's end of
+// a connection, and TcpStreamListener, the app's listening port, over the sans-IO TcpSocket and
+// TcpListenSocket of the TCP layer (net/tcp/), driven by a StackDriver.
 // - read(buf) copies straight from the socket's receive buffer; write(bytes) resolves once all
 //   bytes were taken into the send buffer (backpressure: the rest waits for onWritable, copied).
 // - close() sends FIN after the buffered data and stops reading; the connection keeps the
@@ -9,31 +10,11 @@
 //   that time aborts the connection (RST) and fails pending and later calls with ETIMEDOUT.
 // - Keep-alive: an open connection, a pending connect and an open listener hold the driver.
 
-import { formatIpv4Addr, parseIpv4Addr } from '@kiln/common/wire/ipv4.ts';
+import { formatIpv4Addr } from '@kiln/common/wire/ipv4.ts';
+import type { NetAddr } from './addr.ts';
 import type { StackDriver } from './driver.ts';
-import { NetError, type Ipv4Addr, type TcpListener, type TcpSocket } from './types.ts';
+import { NetError, type TcpListenSocket, type TcpSocket } from './types.ts';
 import { acceptIterator } from '../lib/accept_iterator.ts';
-
-export interface NetAddr {
-  transport: 'tcp' | 'udp';
-  hostname: string;
-  port: number;
-}
-
-/** A dotted IPv4 address (there is no DNS), or EINVAL naming `what`. */
-export function parseHostname(hostname: unknown, what: string): Ipv4Addr {
-  const a = typeof hostname === 'string' ? parseIpv4Addr(hostname) : undefined;
-  if (a === undefined) throw new NetError('EINVAL', `${what} ${JSON.stringify(hostname)} is not a dotted IPv4 address (kiln:net has no DNS)`);
-  return a;
-}
-
-/** A port number in [min, 65535], or EINVAL. */
-export function checkPort(port: unknown, min: number): number {
-  if (typeof port !== 'number' || !Number.isInteger(port) || port < min || port > 65535) {
-    throw new NetError('EINVAL', `port ${String(port)} is not an integer between ${min} and 65535`);
-  }
-  return port;
-}
 
 interface Reader {
   buf: Uint8Array;
@@ -52,7 +33,7 @@ interface Writer {
 /** States after which our data and FIN need nothing more from us. */
 const SETTLED = new Set(['FIN-WAIT-2', 'TIME-WAIT', 'CLOSED']);
 
-export class TcpConn {
+export class TcpStream {
   private readonly readers: Reader[] = [];
   private readonly writers: Writer[] = [];
   private error: NetError | undefined;
@@ -277,11 +258,11 @@ export class TcpConn {
 }
 
 /** A listening TCP port. accept() or `for await (const conn of listener)`. */
-export class TcpServer implements AsyncIterable<TcpConn> {
-  private readonly waiting: { resolve(c: TcpConn): void; reject(e: Error): void }[] = [];
+export class TcpStreamListener implements AsyncIterable<TcpStream> {
+  private readonly waiting: { resolve(c: TcpStream): void; reject(e: Error): void }[] = [];
   private open = true;
 
-  constructor(private readonly drv: StackDriver, private readonly tl: TcpListener, private readonly idleTimeoutMs = 0) {
+  constructor(private readonly drv: StackDriver, private readonly tl: TcpListenSocket, private readonly idleTimeoutMs = 0) {
     drv.hold();
     tl.onAcceptable = () => this.acceptable();
   }
@@ -291,11 +272,11 @@ export class TcpServer implements AsyncIterable<TcpConn> {
   }
 
   /** The next connection; rejects with EBADF once closed. */
-  accept(): Promise<TcpConn> {
+  accept(): Promise<TcpStream> {
     if (!this.open) return Promise.reject(new NetError('EBADF', `listener on port ${this.tl.local.port} is closed`));
     if (this.waiting.length === 0) {
       const s = this.tl.accept();
-      if (s) return Promise.resolve(new TcpConn(this.drv, s, this.idleTimeoutMs));
+      if (s) return Promise.resolve(new TcpStream(this.drv, s, this.idleTimeoutMs));
     }
     return new Promise((resolve, reject) => this.waiting.push({ resolve, reject }));
   }
@@ -304,7 +285,7 @@ export class TcpServer implements AsyncIterable<TcpConn> {
     while (this.waiting.length > 0) {
       const s = this.tl.accept();
       if (!s) return;
-      this.waiting.shift()!.resolve(new TcpConn(this.drv, s, this.idleTimeoutMs));
+      this.waiting.shift()!.resolve(new TcpStream(this.drv, s, this.idleTimeoutMs));
     }
   }
 
@@ -318,7 +299,7 @@ export class TcpServer implements AsyncIterable<TcpConn> {
     this.drv.release();
   }
 
-  [Symbol.asyncIterator](): AsyncIterator<TcpConn> {
+  [Symbol.asyncIterator](): AsyncIterator<TcpStream> {
     return acceptIterator(this, (e) => e instanceof NetError && e.code === 'EBADF');
   }
 }
@@ -330,10 +311,10 @@ export interface ConnectTimeouts {
 }
 
 /** Active open to `addr`:`port` once the interface has an address. */
-export function connectTcp(drv: StackDriver, addr: number, port: number, o: ConnectTimeouts = {}): Promise<TcpConn> {
+export function connectTcp(drv: StackDriver, addr: number, port: number, o: ConnectTimeouts = {}): Promise<TcpStream> {
   const env = drv.env;
   drv.hold(); // until this settles (the Conn takes its own hold)
-  return new Promise<TcpConn>((resolve, reject) => {
+  return new Promise<TcpStream>((resolve, reject) => {
     let sock: TcpSocket | undefined;
     let done = false;
     let timer: unknown;
@@ -375,7 +356,7 @@ export function connectTcp(drv: StackDriver, addr: number, port: number, o: Conn
       const s = sock;
       s.events = {
         onConnected: () => {
-          if (settle()) resolve(new TcpConn(drv, s, o.idleTimeoutMs));
+          if (settle()) resolve(new TcpStream(drv, s, o.idleTimeoutMs));
         },
         onClosed: (e) => {
           if (settle()) reject(e ?? new NetError('ECONNREFUSED', `${formatIpv4Addr(addr)}:${port} refused the connection`));

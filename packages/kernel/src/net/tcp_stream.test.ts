@@ -1,5 +1,5 @@
 // Two full stacks (interface + TcpLayer) in one process, joined frame to frame by a seeded
-// simulated link, used through kiln:net's API (NetApi, Conn, Listener) with a simulated clock:
+// simulated link, used through kiln:net's API (NetApi, TcpStream, TcpStreamListener) with a simulated clock:
 // an echo exchange, bulk data both ways intact over links that lose, duplicate and reorder
 // frames, close() delivering what was written, connect errors (refused, no route, timeout),
 // idle timeouts, listener close, and the keep-alive rule (nothing held once all is closed).
@@ -10,7 +10,7 @@ import { SimClock, SimLink, runUntil, seededRandom, type LinkOptions } from '../
 import { NetApi } from './api.ts';
 import { StackDriver } from './driver.ts';
 import type { IpConfig } from './ip_config.ts';
-import type { TcpConn } from './tcp_conn.ts';
+import type { TcpStream } from './tcp_stream.ts';
 import { TcpLayer } from './tcp/layer.ts';
 import { NetError } from './types.ts';
 
@@ -37,7 +37,7 @@ async function sim<T>(clock: SimClock, p: Promise<T>, limitMs?: number): Promise
   return value as T;
 }
 
-async function readAll(conn: TcpConn, chunk = 8192): Promise<Uint8Array> {
+async function readAll(conn: TcpStream, chunk = 8192): Promise<Uint8Array> {
   const parts: Uint8Array[] = [];
   let total = 0;
   const buf = new Uint8Array(chunk);

@@ -5,10 +5,10 @@
  * cmdline_paddr at +24, memmap_paddr at +40 and memmap_entries at +48 (version >= 1). */
 #include <string.h>
 #include "kernel.h"
+#include "layout.h"
 
 #define E820_RAM 1
 #define MAX_REGIONS 32
-#define CMDLINE_MAX 4096
 #define PVH_MAGIC 0x336ec578
 
 static char cmdline[CMDLINE_MAX];

@@ -9,8 +9,6 @@
 
 #include "layout.h"
 
-#define MAPPED_TOP MMIO_GAP_START /* RAM above 3 GiB is not identity-mapped (pagetables.S) */
-
 struct dma_block { uint64_t addr; void *raw; };
 static struct dma_block *blocks;
 static size_t nblocks, cap;
@@ -46,10 +44,10 @@ bool dma_free(uint64_t addr) {
 }
 
 /* Whether [addr, addr + size) lies inside one RAM region of the boot memory map, in the
- * identity-mapped part (below 3 GiB) and past the unmapped page 0. */
+ * identity-mapped part (below MMIO_GAP_START, 3 GiB: pagetables.S) and past the unmapped page 0. */
 bool phys_is_ram(uint64_t addr, uint64_t size) {
     uint64_t end;
-    if (__builtin_add_overflow(addr, size, &end) || addr < 4096 || end > MAPPED_TOP) return false;
+    if (__builtin_add_overflow(addr, size, &end) || addr < 4096 || end > MMIO_GAP_START) return false;
     const struct mem_region *r;
     size_t n = boot_mem_regions(&r);
     for (size_t i = 0; i < n; i++)

@@ -1,5 +1,5 @@
-/* engine.c — the QuickJS runtime on this core: create it, install the native ops, load the
- * app's bytecode from the payload, run it, then hand over to the event loop.
+/* engine.c — the QuickJS runtime on this core: create it, load the app's bytecode from the
+ * payload and run it (kmain installs the native ops in between and then enters loop_run).
  * Uncaught exceptions and unhandled promise rejections print the error with its stack and end
  * the VM with code 1, as Node does; QuickJS's "out of memory" adds the heap's size and use and
  * ends it with EXIT_OUT_OF_MEMORY (98). */
@@ -10,10 +10,10 @@
 #define MAX_REJECTIONS 64
 #define STACK_MARGIN (64 * 1024)
 
-static JSRuntime *rt;
-static JSContext *ctx;
 static struct { JSValue promise, reason; } rejections[MAX_REJECTIONS];
 static int nrejections;
+static JSValue exit_hook_fn; /* valid when have_exit_hook */
+static bool have_exit_hook;
 
 static void print_value(JSContext *c, const char *prefix, JSValueConst v) {
     const char *s = JS_ToCString(c, v);
@@ -42,8 +42,25 @@ static int is_out_of_memory(JSContext *c, JSValueConst error) {
     return oom;
 }
 
+void engine_set_exit_hook(JSContext *c, JSValueConst fn) {
+    if (have_exit_hook) JS_FreeValue(c, exit_hook_fn);
+    exit_hook_fn = JS_DupValue(c, fn);
+    have_exit_hook = true;
+}
+
+/* Before the core itself ends the VM on a JS error: let the kernel flush output still
+ * buffered for a console device, once; its own errors are dropped (the report follows). */
+static void run_exit_hook(JSContext *c) {
+    static bool ran;
+    if (!have_exit_hook || ran) return;
+    ran = true;
+    JSValue r = JS_Call(c, exit_hook_fn, JS_UNDEFINED, 0, NULL);
+    if (JS_IsException(r)) JS_FreeValue(c, JS_GetException(c));
+    else JS_FreeValue(c, r);
+}
+
 void NORETURN engine_fail(JSContext *c, const char *prefix, JSValueConst error) {
-    ops_exit_hook(c); /* virtio-console output logged before the error leaves first */
+    run_exit_hook(c); /* virtio-console output logged before the error leaves first */
     print_value(c, prefix, error);
     if (is_out_of_memory(c, error)) {
         kprintf("kiln: out of memory: the guest's JavaScript heap is full (%lu of %lu KiB in use); give it more with kiln run --mem\n",
@@ -88,17 +105,17 @@ void engine_drain_jobs(JSContext *c) {
     if (nrejections > 0) engine_fail(c, "Uncaught (in promise) ", rejections[0].reason);
 }
 
-void engine_init(void) {
-    rt = JS_NewRuntime();
-    if (!rt) { kprintf("kiln: cannot create the JS runtime (heap %lu KiB)\n", heap_size() / 1024); machine_exit(EXIT_CPU_FAULT); }
+JSContext *engine_init(void) {
+    JSRuntime *rt = JS_NewRuntime();
+    if (!rt) { kprintf("kiln: cannot create the JS runtime (heap %lu KiB)\n", heap_size() / 1024); machine_exit(EXIT_NO_HEAP); }
     JS_SetMaxStackSize(rt, (size_t)(boot_stack_top - boot_stack) - STACK_MARGIN);
     JS_SetHostPromiseRejectionTracker(rt, on_rejection, NULL);
-    ctx = JS_NewContext(rt);
-    if (!ctx) { kprintf("kiln: cannot create the JS context (heap %lu KiB)\n", heap_size() / 1024); machine_exit(EXIT_CPU_FAULT); }
-    ops_install(ctx);
+    JSContext *ctx = JS_NewContext(rt);
+    if (!ctx) { kprintf("kiln: cannot create the JS context (heap %lu KiB)\n", heap_size() / 1024); machine_exit(EXIT_NO_HEAP); }
+    return ctx;
 }
 
-void NORETURN engine_run(void) {
+void engine_run_app(JSContext *ctx) {
     size_t size;
     const void *bytecode = payload_section(PAYLOAD_BYTECODE, &size);
     if (!bytecode) { kprintf("kiln: the image holds no app bytecode (build it with `kiln build`)\n"); machine_exit(EXIT_JS_ERROR); }
@@ -108,5 +125,4 @@ void NORETURN engine_run(void) {
     JSValue result = JS_EvalFunction(ctx, fn);
     if (JS_IsException(result)) engine_fail(ctx, "Uncaught ", JS_GetException(ctx));
     JS_FreeValue(ctx, result);
-    loop_run(ctx);
 }

@@ -1,13 +1,22 @@
-/* engine.h — the interface between the engine host (engine.c), the native ops (ops.c) and the
- * event loop (loop.c). Everything here runs on the core's own QuickJS runtime. */
+/* engine.h — the JavaScript side of the core, one section per file from the top down: kmain
+ * (main.c) creates the engine, installs the native ops, runs the app and ends in loop_run.
+ * ops.c calls loop.c and engine.c, loop.c calls engine.c, engine.c calls neither.
+ * Everything here runs on the core's own QuickJS runtime. */
 #pragma once
 #include "quickjs.h"
 
+/* ops.c: the native ops, installed as the global __kiln_ops */
 void ops_install(JSContext *ctx);
-void ops_exit_hook(JSContext *ctx); /* the kernel's flush before engine_fail reports and exits */
-double ops_tick(JSContext *ctx, double now_ns); /* -1 when no tick handler is registered */
-void ops_irq(JSContext *ctx, unsigned irq);     /* calls the kernel's irq handler, if any */
-void engine_drain_jobs(JSContext *ctx);
-void NORETURN engine_fail(JSContext *ctx, const char *prefix, JSValueConst error);
+
+/* loop.c: the event loop and the kernel's callbacks it calls (tick, irq) */
+void loop_set_tick(JSContext *ctx, JSValueConst fn);
+void loop_set_irq(JSContext *ctx, JSValueConst fn);
 void NORETURN loop_run(JSContext *ctx);
 bool loop_poll(JSContext *ctx, double deadline_ns); /* one turn of the exit paths' nested loop */
+
+/* engine.c: the QuickJS runtime, the app's bytecode, promise jobs and fatal JS errors */
+JSContext *engine_init(void);
+void engine_run_app(JSContext *ctx);
+void engine_set_exit_hook(JSContext *ctx, JSValueConst fn); /* the kernel's flush before engine_fail reports and exits */
+void engine_drain_jobs(JSContext *ctx);
+void NORETURN engine_fail(JSContext *ctx, const char *prefix, JSValueConst error);

@@ -105,8 +105,9 @@ void bootchart_print(void);
 
 /* power.c: leaving the VM */
 void NORETURN machine_exit(int code);
-enum { EXIT_CPU_FAULT = 99, EXIT_OUT_OF_MEMORY = 98, EXIT_JS_ERROR = 1 };
+/* The core's own exit codes (docs/ARCHITECTURE.md "Exit codes"; packages/common/src/exit_codes.ts,
+ * compared by tests/core/layout.test.ts). EXIT_NO_HEAP: the RAM after the image is too small for
+ * the heap or the JS runtime. */
+enum { EXIT_CPU_FAULT = 99, EXIT_OUT_OF_MEMORY = 98, EXIT_NO_HEAP = 97, EXIT_JS_ERROR = 1 };
 
-/* engine.c: the QuickJS runtime on this core */
-void engine_init(void);
-void NORETURN engine_run(void);
+/* engine.c, ops.c, loop.c: the JavaScript side, declared in engine.h */

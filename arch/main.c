@@ -1,7 +1,9 @@
-/* main.c — kmain: the boot sequence of the core after entry.S, one line per subsystem.
+/* main.c — kmain: the boot sequence of the core after entry.S, one line per subsystem, ending
+ * in the event loop (as xv6's main ends in scheduler()).
  * entry.S has loaded our page tables and GDT and chosen the platform mode (ring 0 or PVM), or
  * the process platform's tender has entered at process_entry (process.h). */
 #include "kernel.h"
+#include "engine.h"
 #include "layout.h"
 #include "process.h"
 
@@ -46,10 +48,12 @@ void NORETURN kmain(void) {
     for (size_t i = 0; i < n; i++)   /* the RAM region holding the image, clipped to the mapped 3 GiB */
         if (r[i].base <= heap_start && heap_start < r[i].base + r[i].size) heap_top = r[i].base + r[i].size;
     if (heap_top > MMIO_GAP_START) heap_top = MMIO_GAP_START;
-    if (heap_top <= heap_start + HEAP_MIN_BYTES) { kprintf("kiln: not enough memory for the heap (RAM ends at %lu KiB)\n", heap_top / 1024); machine_exit(EXIT_CPU_FAULT); }
+    if (heap_top <= heap_start + HEAP_MIN_BYTES) { kprintf("kiln: not enough memory for the heap (RAM ends at %lu KiB)\n", heap_top / 1024); machine_exit(EXIT_NO_HEAP); }
     heap_init(heap_start, heap_top - heap_start);
     bootchart_mark("memory");
-    engine_init();             /* QuickJS runtime, context, native ops */
+    JSContext *ctx = engine_init(); /* QuickJS runtime and context */
+    ops_install(ctx);          /* the native ops, as __kiln_ops */
     bootchart_mark("engine");
-    engine_run();              /* load and run the app, then the event loop */
+    engine_run_app(ctx);       /* load and run the app's bytecode */
+    loop_run(ctx);             /* promise jobs, interrupts and timers until the program ends */
 }

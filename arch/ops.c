@@ -9,13 +9,6 @@
 
 #define DMA_MAX_ALIGN (2u << 20)
 
-static JSValue tick_fn; /* valid when have_tick */
-static bool have_tick;
-static JSValue irq_fn; /* valid when have_irq */
-static bool have_irq;
-static JSValue exit_hook_fn; /* valid when have_exit_hook */
-static bool have_exit_hook;
-
 static JSValue op_console_write(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
     size_t len;
     const char *s = JS_ToCStringLen(c, &len, argv[0]);
@@ -41,9 +34,7 @@ static JSValue op_heap_size(JSContext *c, JSValueConst this, int argc, JSValueCo
 
 static JSValue op_loop_set_tick(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
     if (!JS_IsFunction(c, argv[0])) return JS_ThrowTypeError(c, "op_loop_set_tick: expected a function");
-    if (have_tick) JS_FreeValue(c, tick_fn);
-    tick_fn = JS_DupValue(c, argv[0]);
-    have_tick = true;
+    loop_set_tick(c, argv[0]);
     return JS_UNDEFINED;
 }
 
@@ -76,7 +67,7 @@ static bool mmio_args(JSContext *c, JSValueConst *argv, const char *op, uint64_t
     if (!arg_u64(c, argv[0], op, "addr", addr) || !arg_u64(c, argv[1], op, "width", &w)) return false;
     if (w != 1 && w != 2 && w != 4) { JS_ThrowTypeError(c, "%s: width must be 1, 2 or 4", op); return false; }
     if (*addr < MMIO_GAP_START || *addr + w > MMIO_GAP_END) {
-        JS_ThrowTypeError(c, "%s: address 0x%lx is outside the MMIO range 0xC0000000-0xFFFFFFFF", op, *addr);
+        JS_ThrowTypeError(c, "%s: address 0x%lx is outside the MMIO range 0x%llX-0x%llX", op, *addr, MMIO_GAP_START, MMIO_GAP_END - 1);
         return false;
     }
     if (*addr & (w - 1)) { JS_ThrowTypeError(c, "%s: address 0x%lx is not %lu-byte aligned", op, *addr, w); return false; }
@@ -141,17 +132,13 @@ static JSValue op_irq_subscribe(JSContext *c, JSValueConst this, int argc, JSVal
 
 static JSValue op_loop_set_irq(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
     if (!JS_IsFunction(c, argv[0])) return JS_ThrowTypeError(c, "op_loop_set_irq: expected a function");
-    if (have_irq) JS_FreeValue(c, irq_fn);
-    irq_fn = JS_DupValue(c, argv[0]);
-    have_irq = true;
+    loop_set_irq(c, argv[0]);
     return JS_UNDEFINED;
 }
 
 static JSValue op_loop_set_exit_hook(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
     if (!JS_IsFunction(c, argv[0])) return JS_ThrowTypeError(c, "op_loop_set_exit_hook: expected a function");
-    if (have_exit_hook) JS_FreeValue(c, exit_hook_fn);
-    exit_hook_fn = JS_DupValue(c, argv[0]);
-    have_exit_hook = true;
+    engine_set_exit_hook(c, argv[0]); /* engine_fail runs it */
     return JS_UNDEFINED;
 }
 
@@ -269,34 +256,4 @@ void ops_install(JSContext *c) {
     JSValue global = JS_GetGlobalObject(c);
     JS_SetPropertyStr(c, global, "__kiln_ops", obj);
     JS_FreeValue(c, global);
-}
-
-double ops_tick(JSContext *c, double now_ns) {
-    if (!have_tick) return -1;
-    JSValue arg = JS_NewFloat64(c, now_ns);
-    JSValue r = JS_Call(c, tick_fn, JS_UNDEFINED, 1, &arg);
-    if (JS_IsException(r)) engine_fail(c, "Uncaught ", JS_GetException(c));
-    double next;
-    if (JS_ToFloat64(c, &next, r)) engine_fail(c, "Uncaught ", JS_GetException(c));
-    JS_FreeValue(c, r);
-    return isnan(next) ? -1 : next;
-}
-
-void ops_irq(JSContext *c, unsigned irq) {
-    if (!have_irq) return;
-    JSValue arg = JS_NewInt32(c, (int32_t)irq);
-    JSValue r = JS_Call(c, irq_fn, JS_UNDEFINED, 1, &arg);
-    if (JS_IsException(r)) engine_fail(c, "Uncaught ", JS_GetException(c));
-    JS_FreeValue(c, r);
-}
-
-/* Before the core itself ends the VM on a JS error (engine_fail): let the kernel flush output
- * still buffered for a console device, once; its own errors are dropped (the report follows). */
-void ops_exit_hook(JSContext *c) {
-    static bool ran;
-    if (!have_exit_hook || ran) return;
-    ran = true;
-    JSValue r = JS_Call(c, exit_hook_fn, JS_UNDEFINED, 0, NULL);
-    if (JS_IsException(r)) JS_FreeValue(c, JS_GetException(c));
-    else JS_FreeValue(c, r);
 }

@@ -4,16 +4,15 @@
  * writes without initialising the UART, so no setup writes are spent at boot. The process
  * platform's tender writes the bytes to its console fd instead. */
 #include "kernel.h"
+#include "layout.h"
 #include "process.h"
 #include "x86.h"
-
-#define COM1_THR 0x3f8
 
 TRAP_SAFE void console_write(const char *s, size_t n) {
     if (process_table) { process_table->console_write(s, n); return; } /* straight to the console fd */
     while (n > 0) {
         size_t chunk = n > 4096 ? 4096 : n; /* KVM moves string I/O a page at a time */
-        outsb(COM1_THR, s, chunk);
+        outsb(SERIAL_PORT, s, chunk);
         s += chunk;
         n -= chunk;
     }

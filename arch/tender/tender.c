@@ -34,8 +34,6 @@
 #include "tender.h"
 
 #define PAGE 4096ull
-#define HIGH_RAM_START MMIO_GAP_END /* RAM above 3 GiB continues at 4 GiB (layout.ts) */
-#define MAX_RAM (64ull << 30)
 #define MAX_SEGMENTS 16
 #define PF_X 1
 #define PF_W 2
@@ -89,7 +87,7 @@ static void parse_args(int argc, char **argv) {
     }
     if (abi != KILN_PROCESS_ABI)
         die(TENDER_EXIT_ABI, "this tender speaks process ABI %d, the VMM asked for %llu: rebuild it with `make -C arch`", KILN_PROCESS_ABI, (unsigned long long)abi);
-    if (ram_size < (2ull << 20) || ram_size > MAX_RAM || ram_size % PAGE) die(TENDER_EXIT_USAGE, "bad RAM size %llu", (unsigned long long)ram_size);
+    if (ram_size < ((uint64_t)MEM_MIB_MIN << 20) || ram_size > ((uint64_t)MEM_MIB_MAX << 20) || ram_size % PAGE) die(TENDER_EXIT_USAGE, "bad RAM size %llu", (unsigned long long)ram_size);
     if (nsegs == 0) die(TENDER_EXIT_USAGE, "no image segments");
 }
 
@@ -103,7 +101,7 @@ static bool in_ram(uint64_t addr, uint64_t size) {
     uint64_t end;
     if (__builtin_add_overflow(addr, size, &end)) return false;
     if (addr >= PAGE && end <= low_ram_end()) return true;
-    return ram_size > MMIO_GAP_START && addr >= HIGH_RAM_START && end <= HIGH_RAM_START + (ram_size - MMIO_GAP_START);
+    return ram_size > MMIO_GAP_START && addr >= MMIO_GAP_END && end <= MMIO_GAP_END + (ram_size - MMIO_GAP_START);
 }
 
 /* The same checks as the VMM's ELF loader (packages/vmm/src/boot/elf_loader.ts), again, at page
@@ -136,7 +134,7 @@ static volatile uint32_t *map_memory(void) {
     if (fstat(FD_RAM, &st) != 0 || (uint64_t)st.st_size < ram_size + CONTROL_SIZE)
         die(TENDER_EXIT_SETUP, "the RAM fd is smaller than RAM plus the control page");
     map_fixed(PAGE, low_ram_end() - PAGE, PAGE); /* page 0 stays unmapped (vm.mmap_min_addr): NULL faults */
-    if (ram_size > MMIO_GAP_START) map_fixed(HIGH_RAM_START, ram_size - MMIO_GAP_START, MMIO_GAP_START);
+    if (ram_size > MMIO_GAP_START) map_fixed(MMIO_GAP_END, ram_size - MMIO_GAP_START, MMIO_GAP_START);
     for (unsigned i = 0; i < nsegs; i++) {
         uint64_t lo = seg_lo(&segs[i]), hi = seg_hi(&segs[i]);
         int prot = (segs[i].flags & PF_R ? PROT_READ : 0) | (segs[i].flags & PF_W ? PROT_WRITE : 0) | (segs[i].flags & PF_X ? PROT_EXEC : 0);

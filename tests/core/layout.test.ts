@@ -1,12 +1,14 @@
-// layout.test.ts — arch/layout.h and the TypeScript layout agree (packages/common/src/layout.ts,
-// virtio/constants.ts, vmm's slots.ts): each number the core uses is written once per language
-// and checked here. Also: the built core carries the process platform's note with this ABI, and
-// the tender is a static PIE (the kernel loads it far above guest RAM).
+// layout.test.ts — the numbers C and TypeScript share are written once per language, under one
+// name, and compared here: every #define of arch/layout.h with packages/common/src/layout.ts,
+// virtio/constants.ts or vmm's slots.ts, and the core's exit codes (arch/kernel.h, the tender's
+// fault.c) with common/exit_codes.ts. Also: the built core carries the process platform's note
+// with this ABI, and the tender is a static PIE (the kernel loads it far above guest RAM).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as layout from "@kiln/common/layout.ts";
+import * as exitCodes from "@kiln/common/exit_codes.ts";
 import * as virtio from "@kiln/common/virtio/constants.ts";
 import { VIRTIO_MAX_SLOTS } from "@kiln/vmm/devices/virtio/slots.ts";
 import { KILN_PROCESS_ABI } from "@kiln/vmm/process/abi.ts";
@@ -14,27 +16,43 @@ import { parseKernelImage } from "@kiln/vmm/boot/elf_loader.ts";
 import { parseElf } from "@kiln/common";
 
 const arch = new URL("../../arch/", import.meta.url).pathname;
-const header = readFileSync(join(arch, "layout.h"), "utf8");
-const define = (name: string): number => {
-  const m = new RegExp(`^#define ${name} (\\w+)`, "m").exec(header);
-  assert.ok(m, `layout.h defines ${name}`);
-  return Number(m[1]!.replace(/ull$|u$/, ""));
-};
+const source = (file: string): string => readFileSync(join(arch, file), "utf8");
 
-test("arch/layout.h says what the TypeScript layout says", () => {
-  assert.equal(define("IMAGE_LOAD_ADDR"), layout.IMAGE_LOAD_ADDR);
-  assert.equal(define("MMIO_GAP_START"), layout.MMIO_GAP_START);
-  assert.equal(define("MMIO_GAP_END"), layout.MMIO_GAP_END);
-  assert.equal(define("BOOT_TIMER_ADDR"), layout.BOOT_TIMER_ADDR);
-  assert.equal(define("BOOT_TIMER_MAGIC"), layout.BOOT_TIMER_MAGIC);
-  assert.equal(define("VIRTIO_MMIO_BASE"), layout.VIRTIO_MMIO_BASE);
-  assert.equal(define("DEBUG_EXIT_PORT"), layout.DEBUG_EXIT_PORT);
-  assert.equal(define("HEAP_MIN_BYTES"), layout.HEAP_MIN_BYTES);
-  assert.equal(define("VIRTIO_MMIO_SLOT_SIZE"), virtio.VIRTIO_MMIO_SLOT_SIZE);
-  assert.equal(define("VIRTIO_MMIO_QUEUE_NOTIFY"), virtio.VIRTIO_MMIO_QUEUE_NOTIFY);
-  assert.equal(define("VIRTIO_MMIO_INTERRUPT_STATUS"), virtio.VIRTIO_MMIO_INTERRUPT_STATUS);
-  assert.equal(define("VIRTIO_MMIO_INTERRUPT_ACK"), virtio.VIRTIO_MMIO_INTERRUPT_ACK);
-  assert.equal(define("VIRTIO_MAX_SLOTS"), VIRTIO_MAX_SLOTS);
+/** Every `#define NAME value` of a header, a value being a number or an earlier NAME. */
+function defines(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const m of text.matchAll(/^#define (\w+) (\w+)/gm)) {
+    const [, name, value] = m as unknown as [string, string, string];
+    const n = /^\d|^0x/i.test(value) ? Number(value.replace(/ull$|u$/i, "")) : out.get(value);
+    assert.ok(n !== undefined && Number.isFinite(n), `${name} = ${value}: a number or an earlier name`);
+    out.set(name, n);
+  }
+  return out;
+}
+
+test("every number of arch/layout.h is the TypeScript layout's, under the same name", () => {
+  const ts: Record<string, unknown> = { ...layout, ...virtio, VIRTIO_MAX_SLOTS };
+  const c = defines(source("layout.h"));
+  assert.ok(c.size >= 17, `layout.h defines ${c.size} numbers`);
+  for (const [name, value] of c) {
+    assert.equal(typeof ts[name], "number", `${name} of layout.h is exported by the TypeScript layout`);
+    assert.equal(value, ts[name], name);
+  }
+  // What the C side does not use is TypeScript's alone; a new layout.ts number is one or the other.
+  const tsOnly = ["LOW_RAM_END", "CMDLINE_ADDR"];
+  for (const name of Object.keys(layout)) {
+    if (typeof (layout as Record<string, unknown>)[name] !== "number") continue;
+    assert.ok(c.has(name) || tsOnly.includes(name), `${name} of layout.ts is in arch/layout.h (or listed as TypeScript-only here)`);
+  }
+});
+
+test("the core's exit codes are common/exit_codes.ts's", () => {
+  const enumBody = /enum \{ (EXIT_[^}]*)\}/.exec(source("kernel.h"));
+  assert.ok(enumBody, "kernel.h has the EXIT_ enum");
+  const c = new Map([...enumBody[1]!.matchAll(/EXIT_(\w+) = (\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
+  const ts = new Map(Object.entries(exitCodes).map(([k, v]) => [k.replace(/^GUEST_EXIT_/, ""), v]));
+  assert.deepEqual(c, ts);
+  assert.equal(defines(source("tender/fault.c")).get("EXIT_CPU_FAULT"), exitCodes.GUEST_EXIT_CPU_FAULT, "the tender's fault exit");
 });
 
 const core = join(arch, "build/kiln-core.elf");

@@ -3,6 +3,7 @@
 
 import { MEM_MIB_MAX, MEM_MIB_MIN } from '@kiln/common';
 import { HEAP_MIN_BYTES } from '@kiln/common';
+import { GUEST_EXIT_CPU_FAULT, GUEST_EXIT_JS_ERROR, GUEST_EXIT_NO_HEAP, GUEST_EXIT_OUT_OF_MEMORY } from '@kiln/common/exit_codes.ts';
 import { CMDLINE_KILN_MAX } from './run.ts';
 
 export const MAIN_HELP = `Usage: kiln <command> [options]
@@ -90,12 +91,13 @@ Options:
   -h, --help           show this help
 
 Exit codes: the guest's own (0-255; on QEMU only 0-127 survive isa-debug-exit), among
-them 1 an uncaught JS error or unhandled rejection, 98 the guest's JavaScript heap ran
-out of memory (give it more --mem) and 99 a CPU exception, a fatal core error (no memory
-for the heap, an abort) or, on the process platform, a fault signal or a refused system
-call; 2 bad usage; 70 an internal error of kiln; 123 the guest died (also
-QEMU ended by a signal); 124 timeout; 125 KVM, tender or VMM failure (a host that cannot
-confine the guest too); 126 bad image; 128+N kiln itself ended by signal N.
+them ${GUEST_EXIT_JS_ERROR} an uncaught JS error or unhandled rejection, ${GUEST_EXIT_OUT_OF_MEMORY} the guest's JavaScript heap ran
+out of memory (give it more --mem), ${GUEST_EXIT_NO_HEAP} too little memory after the image for the core's
+heap or JS runtime, and ${GUEST_EXIT_CPU_FAULT} a CPU exception, a fatal core error (an abort) or, on the
+process platform, a fault signal or a refused system call; 2 bad usage; 70 an internal
+error of kiln; 123 the guest died (also QEMU ended by a signal); 124 timeout; 125 KVM,
+tender or VMM failure (a host that cannot confine the guest too); 126 bad image;
+128+N kiln itself ended by signal N.
 `;
 
 export const MKFS_HELP = `Usage: kiln mkfs fat -o <disk.img> --size <size> [options]

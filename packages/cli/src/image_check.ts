@@ -2,7 +2,7 @@
 // way (exit 126, one line). It is the VMM's own loader check (parseKernelImage) against the RAM
 // layout `--mem` gives; an image that is fine but does not fit is a `--mem` problem (exit 2), and
 // so is a Kiln image that fits but leaves its core less than the heap it needs (the guest would
-// stop with exit 99, "not enough memory for the heap").
+// stop with exit 97, "not enough memory for the heap").
 
 import { HEAP_MIN_BYTES, ImageError, MEM_MIB_MAX, readImagePayload } from '@kiln/common';
 import { parseKernelImage, type KernelImage } from '@kiln/vmm/boot/elf_loader.ts';

@@ -13,6 +13,7 @@ import { BUILD_HELP, MAIN_HELP, RUN_HELP } from './help.ts';
 import { decodeQemuStatus, qemuArgs, qemuNetArgs, qemuOutcome, qemuVirtioArgs } from './qemu.ts';
 import { checkTap, parseEnv, parseNet } from './flags.ts';
 import { EXIT_CODES } from './errors.ts';
+import { GUEST_EXIT_CPU_FAULT, GUEST_EXIT_JS_ERROR, GUEST_EXIT_NO_HEAP, GUEST_EXIT_OUT_OF_MEMORY } from '@kiln/common/exit_codes.ts';
 import { CMDLINE_KILN_MAX, guestCmdline, guestIpParam } from './run.ts';
 import { parseCmdline } from '@kiln/common/cmdline.ts';
 
@@ -33,8 +34,9 @@ test('help_texts', () => {
   assert.deepEqual(kiln('build', '-h'), { code: 0, stdout: BUILD_HELP, stderr: '' });
   assert.ok(MAIN_HELP.startsWith('Usage: kiln <command> [options]\n'));
   assert.match(RUN_HELP, /--mem <MiB> +guest memory, 2 to 65536 MiB \(default 64\); a Kiln image needs\n {23}its segments plus 1 MiB of heap/);
-  // Every exit code kiln run can give (errors.ts EXIT_CODES, the guest's 1, 98 and 99, main.ts 70, signals).
-  for (const code of [...new Set(Object.values(EXIT_CODES))].filter((c) => c !== 1).concat([1, 98, 99, 70])) {
+  // Every exit code kiln run can give (errors.ts EXIT_CODES, the guest core's own, main.ts 70, signals).
+  const guest = [GUEST_EXIT_JS_ERROR, GUEST_EXIT_NO_HEAP, GUEST_EXIT_OUT_OF_MEMORY, GUEST_EXIT_CPU_FAULT];
+  for (const code of [...new Set(Object.values(EXIT_CODES))].filter((c) => c !== 1).concat(guest, [70])) {
     assert.match(RUN_HELP.slice(RUN_HELP.indexOf('Exit codes:')), new RegExp(`\\b${code}\\b`), `exit code ${code} in kiln help run`);
   }
   assert.match(RUN_HELP, /128\+N kiln itself ended by signal N/);

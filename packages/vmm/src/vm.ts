@@ -8,9 +8,9 @@
 import { writeSync } from 'node:fs';
 import type { Hypervisor, VcpuExit } from '@kiln/kvm';
 import { ImageError } from '@kiln/common/elf/errors.ts';
-import { BOOT_TIMER_ADDR, DEBUG_EXIT_PORT, SERIAL_PORT } from '@kiln/common/layout.ts';
+import { BOOT_TIMER_ADDR, CMDLINE_ADDR, DEBUG_EXIT_PORT, MEM_MIB_MAX, MEM_MIB_MIN, SERIAL_PORT } from '@kiln/common/layout.ts';
 import { VmmError } from './errors.ts';
-import { CMDLINE_ADDR, ramRegions } from './boot/layout.ts';
+import { ramRegions } from './boot/layout.ts';
 import type { GuestRam } from './boot/guest_ram.ts';
 import { loadKernelImage, parseKernelImage, type KernelImage } from './boot/elf_loader.ts';
 import { e820Map } from './boot/e820.ts';
@@ -44,8 +44,6 @@ export { EXIT_CODE_GUEST_DIED, EXIT_CODE_TIMEOUT, type VmExitReason };
 
 export const MIB = 1024 * 1024;
 export const DEFAULT_MEM_MIB = 128;
-export const MIN_MEM_MIB = 2;
-export const MAX_MEM_MIB = 65536;
 export const MAX_VCPUS = 255;
 /** Serial IRQ line (IOAPIC pin / PIC IRQ 4). */
 export const SERIAL_IRQ = 4;
@@ -153,8 +151,8 @@ export interface VmResult {
 
 function validate(o: RunVmOptions): { memBytes: number; cpus: number; boot: 'linux' | 'pvh'; platform: 'kvm' | 'process' } {
   const memMiB = o.memMiB ?? DEFAULT_MEM_MIB;
-  if (!Number.isInteger(memMiB) || memMiB < MIN_MEM_MIB || memMiB > MAX_MEM_MIB) {
-    throw new VmmError('EBADCONFIG', `memory must be a whole number of MiB between ${MIN_MEM_MIB} and ${MAX_MEM_MIB}, got ${memMiB}`);
+  if (!Number.isInteger(memMiB) || memMiB < MEM_MIB_MIN || memMiB > MEM_MIB_MAX) {
+    throw new VmmError('EBADCONFIG', `memory must be a whole number of MiB between ${MEM_MIB_MIN} and ${MEM_MIB_MAX}, got ${memMiB}`);
   }
   const cpus = o.cpus ?? 1;
   if (!Number.isInteger(cpus) || cpus < 1 || cpus > MAX_VCPUS) {

@@ -6,6 +6,7 @@
 
 import type { KilnOps } from '../ops.ts';
 import { sumWordsJs } from '@kiln/common/wire/checksum.ts';
+import { MMIO_GAP_END, MMIO_GAP_START } from '@kiln/common/layout.ts';
 
 export interface FakeMmioDevice {
   base: number;
@@ -50,7 +51,7 @@ export function createFakeMachine(ramBytes = 4 << 20, dmaBase = 1 << 20): FakeMa
   const freed = new Map<number, number[]>();
   const device = (addr: number): FakeMmioDevice | undefined => m.devices.find((d) => addr >= d.base && addr < d.base + d.size);
   const checkMmio = (addr: number, width: number): void => {
-    if (addr < 0xc0000000 || addr + width > 0x100000000) throw new TypeError(`address 0x${addr.toString(16)} is outside the MMIO range`);
+    if (addr < MMIO_GAP_START || addr + width > MMIO_GAP_END) throw new TypeError(`address 0x${addr.toString(16)} is outside the MMIO range`);
     if (width !== 1 && width !== 2 && width !== 4) throw new TypeError('width must be 1, 2 or 4');
     if (addr % width !== 0) throw new TypeError('unaligned MMIO access');
   };

@@ -5,7 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { GuestRam } from './guest_ram.ts';
-import { ramRegions, ZERO_PAGE_START, PVH_INFO_START, PVH_MEMMAP_START, CMDLINE_ADDR } from './layout.ts';
+import { ramRegions, ZERO_PAGE_START, PVH_INFO_START, PVH_MEMMAP_START } from './layout.ts';
+import { CMDLINE_ADDR } from '@kiln/common/layout.ts';
 import { e820Map, E820_RAM } from './e820.ts';
 import { buildZeroPage, writeZeroPage } from './zero_page.ts';
 import { buildStartInfo, writePvhStartInfo } from './pvh.ts';

@@ -3,7 +3,7 @@
 
 import { VmmError } from '../errors.ts';
 import type { GuestRam } from './guest_ram.ts';
-import { CMDLINE_ADDR, CMDLINE_MAX } from './layout.ts';
+import { CMDLINE_ADDR, CMDLINE_MAX } from '@kiln/common/layout.ts';
 
 /** Encodes the command line with its NUL; throws VmmError ECMDLINE when it cannot be passed. */
 export function encodeCmdline(cmdline: string): Uint8Array {

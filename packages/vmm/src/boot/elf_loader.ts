@@ -10,7 +10,7 @@ import { ImageError } from '@kiln/common/elf/errors.ts';
 import { EM_X86_64, ET_EXEC, PF_X, PT_LOAD, PT_NOTE } from '@kiln/common/elf/constants.ts';
 import { KILN_NOTE_PROCESS_ENTRY } from '../process/abi.ts';
 import { parseElf, segmentData, type ElfFile } from '@kiln/common/elf/reader.ts';
-import { HIMEM_START } from './layout.ts';
+import { IMAGE_LOAD_ADDR } from '@kiln/common/layout.ts';
 import type { GuestRam } from './guest_ram.ts';
 
 export const XEN_ELFNOTE_PHYS32_ENTRY = 18;
@@ -62,7 +62,7 @@ export function parseKernelImage(image: Uint8Array, ram: RamCheck): KernelImage 
   const segments: LoadSegment[] = [];
   elf.programHeaders.forEach((ph, i) => {
     if (ph.type !== PT_LOAD || ph.memsz === 0) return;
-    if (ph.paddr < HIMEM_START) {
+    if (ph.paddr < IMAGE_LOAD_ADDR) {
       throw new ImageError('EBADIMAGE', `segment ${i} at ${hex(ph.paddr)} is below 1 MiB (the VMM owns low memory)`);
     }
     if (ph.paddr + ph.memsz > Number.MAX_SAFE_INTEGER || !ram.contains(ph.paddr, ph.memsz)) {
@@ -79,7 +79,7 @@ export function parseKernelImage(image: Uint8Array, ram: RamCheck): KernelImage 
       throw new ImageError('EOVERLAP', `segments [${hex(a.paddr)}, +${hex(a.memsz)}) and [${hex(b.paddr)}, +${hex(b.memsz)}) overlap`);
     }
   }
-  const inSegment = (addr: number): boolean => addr >= HIMEM_START && segments.some((s) => addr >= s.paddr && addr < s.paddr + s.memsz);
+  const inSegment = (addr: number): boolean => addr >= IMAGE_LOAD_ADDR && segments.some((s) => addr >= s.paddr && addr < s.paddr + s.memsz);
   if (!inSegment(h.entry)) {
     throw new ImageError('EBADIMAGE', `entry point ${hex(h.entry)} is not inside a loaded segment at or above 1 MiB`);
   }

@@ -1,12 +1,12 @@
-// Boot timer pseudo-device (MMIO 0xC0000000, 4 KiB): the guest writes byte 123 at offset 0 when
-// it has booted; the VMM records the time and can print Firecracker's exact line
+// Boot timer pseudo-device (4 KiB at BOOT_TIMER_ADDR): the guest writes the byte BOOT_TIMER_MAGIC
+// at offset 0 when it has booted; the VMM records the time and can print Firecracker's exact line
 // `Guest-boot-time = N us M ms, C CPU us D CPU ms` (wall µs since the VM build started,
 // process CPU µs since then). Firecracker devices/pseudo/boot_timer.rs.
 
+import { BOOT_TIMER_MAGIC } from '@kiln/common/layout.ts';
 import type { BusDevice } from './bus.ts';
 
 export const BOOT_TIMER_LEN = 0x1000;
-export const MAGIC_VALUE_SIGNAL_GUEST_BOOT_COMPLETE = 123;
 
 export interface BootTime {
   wallUs: number;
@@ -34,7 +34,7 @@ export class BootTimer implements BusDevice {
   }
   write(offset: number, data: Uint8Array): void {
     // Only byte writes at offset 0 count, as in Firecracker.
-    if (offset !== 0 || data.length !== 1 || data[0] !== MAGIC_VALUE_SIGNAL_GUEST_BOOT_COMPLETE) return;
+    if (offset !== 0 || data.length !== 1 || data[0] !== BOOT_TIMER_MAGIC) return;
     const t = this.#measure();
     this.bootTime ??= t;
     this.#onBoot(t);

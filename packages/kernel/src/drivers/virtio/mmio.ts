@@ -18,6 +18,7 @@ import {
   VIRTIO_MMIO_QUEUE_NUM_MAX, VIRTIO_MMIO_QUEUE_READY, VIRTIO_MMIO_QUEUE_SEL, VIRTIO_MMIO_STATUS, VIRTIO_MMIO_VERSION,
   VIRTIO_MMIO_VERSION_2,
 } from '@kiln/common/virtio/constants.ts';
+import { MMIO_GAP_END, MMIO_GAP_START } from '@kiln/common/layout.ts';
 import { tokenize } from '@kiln/common/cmdline.ts';
 import type { Platform } from '../platform.ts';
 import { Virtqueue } from './virtqueue.ts';
@@ -29,9 +30,6 @@ export interface MmioSlot {
   /** Linux platform-device id (optional 4th field). */
   id: number | undefined;
 }
-
-const MMIO_LOW = 0xc0000000;
-const MMIO_END = 0x1_0000_0000;
 
 /** memparse-style size: decimal or 0x hex, optional K/M/G suffix. */
 function parseSize(s: string): number | undefined {
@@ -50,7 +48,7 @@ export function parseMmioDevice(value: string): MmioSlot | undefined {
   const base = Number(m[2]);
   const irq = Number(m[3]);
   if (size === undefined || size < 0x100 || !Number.isSafeInteger(base)) return undefined;
-  if (base < MMIO_LOW || base + size > MMIO_END || base % 4 !== 0) return undefined;
+  if (base < MMIO_GAP_START || base + size > MMIO_GAP_END || base % 4 !== 0) return undefined;
   return { base, size, irq, id: m[4] === undefined ? undefined : Number(m[4]) };
 }
 

@@ -5,7 +5,8 @@
 // with the bytes already buffered, so pipelined requests are answered in order. Unread request
 // bodies are drained up to a limit, else the connection closes. Protocol errors, limits and
 // timeouts get a 4xx with "connection: close". The server's sweep calls onTimeout() when
-// `deadline` (monotonic ms) passes; nothing here arms timers.
+// `deadline` (monotonic ms) passes; nothing here arms timers. The request body is
+// request_body.ts, the request's URL from its target request_target.ts.
 
 import { latin1Encode } from '@kiln/common/text/latin1.ts';
 import { encodeUtf8 } from '@kiln/common/text/utf8.ts';
@@ -13,10 +14,11 @@ import { bodyChunks, takeBodySource, type BodySource } from '../web/body.ts';
 import { headerListOf } from '../web/headers.ts';
 import { requestFromServer, type Request } from '../web/request.ts';
 import { Response } from '../web/response.ts';
-import { URL } from '../web/url.ts';
-import { ChunkedDecoder, MAX_CHUNK_LINE, chunkSizeLine } from './chunked.ts';
+import { MAX_CHUNK_LINE, chunkSizeLine } from './chunked.ts';
 import { RateLimitedLog, describeError } from './log.ts';
 import { ParseError, parseRequestHead, type RequestHead } from './parser.ts';
+import { RequestBody, RequestBodyError, type BodyConnection } from './request_body.ts';
+import { requestUrl } from './request_target.ts';
 import {
   CHUNKED_LINE, CLOSE_LINE, CONTINUE_100, HeadBuilder, KEEP_ALIVE_LINE, STATUS_TEXT, contentLengthLine, dateLine, headerLine, statusLine,
 } from './serialize.ts';
@@ -50,58 +52,6 @@ export interface ConnectionHost {
 
 export type Phase = 'idle' | 'head' | 'handler' | 'body' | 'write' | 'closing';
 
-/** A request target the URL serializer would print unchanged (no dot segments, nothing to encode). */
-const PLAIN_TARGET = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@%/]*(?:\?[A-Za-z0-9\-._~!$&()*+,;=:@%/?]*)?$/;
-const ORIGIN_CACHE_MAX = 64;
-const origins = new Map<string, string | null>();
-
-/** "http://host[:port]" as URL would serialize it, or null when the Host value is not a valid host. */
-function originOf(host: string): string | null {
-  let o = origins.get(host);
-  if (o !== undefined) return o;
-  try {
-    const u = new URL(`http://${host}`);
-    o = u.pathname === '/' && u.search === '' && u.username === '' ? u.origin : null;
-  } catch {
-    o = null;
-  }
-  if (origins.size >= ORIGIN_CACHE_MAX) origins.clear();
-  origins.set(host, o);
-  return o;
-}
-
-/** The request's URL (Fetch's request.url) from its target and Host, or null if it cannot be one. */
-export function requestUrl(head: RequestHead, defaultOrigin: string): string | null {
-  const t = head.target;
-  if (t.charCodeAt(0) === 47 /* / */) {
-    const origin = head.host === null || head.host === '' ? defaultOrigin : originOf(head.host);
-    if (origin === null) return null;
-    if (PLAIN_TARGET.test(t) && t.indexOf('/.') < 0 && t.indexOf('%2') < 0) return origin + t;
-    try {
-      return new URL(t, origin).href;
-    } catch {
-      return null;
-    }
-  }
-  if (t === '*') {
-    const origin = head.host === null || head.host === '' ? defaultOrigin : originOf(head.host);
-    return origin === null ? null : `${origin}/*`;
-  }
-  try {
-    return new URL(t).href; // the parser admits only http:// without userinfo
-  } catch {
-    return null;
-  }
-}
-
-/** Thrown into a handler reading a body the connection gave up on. */
-export class RequestBodyError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-    this.name = 'RequestBodyError';
-  }
-}
-
 function errorResponseBytes(status: number, reason: string, dateMs: number): Uint8Array {
   const body = encodeUtf8(`${STATUS_TEXT[status] ?? 'Error'}: ${reason}\n`);
   const hb = new HeadBuilder();
@@ -122,7 +72,7 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v !== null && typeof v === 'object' && typeof (v as PromiseLike<unknown>).then === 'function';
 }
 
-export class HttpConnection {
+export class HttpConnection implements BodyConnection {
   phase: Phase = 'idle';
   /** Monotonic ms when the current phase times out (Infinity: never). */
   deadline = Infinity;
@@ -514,7 +464,7 @@ export class HttpConnection {
     if (this.phase === 'write') this.setPhase(phase, Infinity);
   }
 
-  // --- request body access (RequestBody calls these) ------------------------------------
+  // --- request body access (RequestBody calls these: request_body.ts BodyConnection) ------
 
   /** @internal */
   bufferView(): { buf: Uint8Array; start: number; end: number } {
@@ -610,142 +560,5 @@ function cancelBody(res: Response): void {
     if (s !== null) stopIterator(bodyChunks(s));
   } catch {
     // already used: nothing to cancel
-  }
-}
-
-/** The body of one request, read from the connection's buffer on demand. */
-class RequestBody {
-  received = 0;
-  /** Time spent waiting for this body's bytes (readBody), ms. */
-  waitedMs = 0;
-  done = false;
-  private detached = false;
-  /** Bytes of this body counted against the server's budget (returned at detach): all of a known
-   * length from the start, a chunked body's chunks as they are handed out. */
-  private reserved = 0;
-  /** drain() discards what it reads: nothing to reserve. */
-  private draining = false;
-  /** The 100-continue question is settled: sent, or never to be sent. */
-  private continueSettled = false;
-  private readonly decoder: ChunkedDecoder | null;
-  private remaining: number;
-
-  constructor(
-    private readonly c: HttpConnection,
-    private readonly head: RequestHead,
-  ) {
-    this.decoder = head.chunked ? new ChunkedDecoder(c.trailerLimit, c.bodyLimit) : null;
-    this.remaining = head.chunked ? Infinity : head.contentLength;
-    this.reserved = head.chunked ? 0 : head.contentLength; // taken by exchange()
-  }
-
-  source(): BodySource {
-    return {
-      kind: 'pull',
-      next: () => this.next(),
-      cancel: () => {
-        // The app stopped reading; whatever is left is drained or the connection closes.
-      },
-      length: this.head.chunked ? -1 : this.head.contentLength,
-    };
-  }
-
-  /** The exchange is over: later reads fail instead of eating the next request. */
-  detach(): void {
-    this.detached = true;
-    this.c.releaseBodyBytes(this.reserved);
-    this.reserved = 0;
-  }
-
-  /** The client waits for a 100 (Expect: 100-continue) that has not been sent. */
-  get awaitsContinue(): boolean {
-    return this.head.expectContinue && !this.continueSettled;
-  }
-
-  /** Sends the 100 now, before the final response's head. */
-  continueNow(): void {
-    this.continueSettled = true;
-    this.c.sendContinue();
-  }
-
-  async next(): Promise<Uint8Array | null> {
-    if (this.detached) throw new TypeError('the request body is no longer available: the response was sent');
-    if (this.done) return null;
-    if (this.awaitsContinue) {
-      // Never after a byte of the final response: the client would read it as that response's.
-      if (this.c.responseBegun) this.continueSettled = true;
-      else this.continueNow();
-    }
-    for (;;) {
-      const chunk = this.take();
-      if (chunk !== null && chunk !== undefined && this.decoder !== null && !this.draining) {
-        if (!this.c.reserveBodyBytes(chunk.length)) throw this.c.fail(503, 'request bodies in flight would pass the server\'s memory budget (maxBufferedBodyBytes)');
-        this.reserved += chunk.length;
-      }
-      if (chunk !== undefined) return chunk;
-      let n: number | null;
-      try {
-        n = await this.c.readBody(this);
-      } catch (e) {
-        throw this.c.transportFailed(e);
-      }
-      if (n === null) {
-        const f = this.c.timedOutOrFailed;
-        throw f ?? this.c.fail(400, 'the connection ended inside the request body');
-      }
-    }
-  }
-
-  /** Body bytes from the buffer: a chunk, null at the end, undefined when more input is needed. */
-  private take(): Uint8Array | null | undefined {
-    const v = this.c.bufferView();
-    if (this.decoder === null) {
-      if (this.remaining === 0) {
-        this.done = true;
-        return null;
-      }
-      if (v.end === v.start) return undefined;
-      const n = Math.min(this.remaining, v.end - v.start);
-      this.remaining -= n;
-      this.received += n;
-      this.c.consume(n);
-      if (this.remaining === 0) this.done = true;
-      return v.buf.slice(v.start, v.start + n);
-    }
-    let at = v.start;
-    for (;;) {
-      const r = this.decoder.step(v.buf, at, v.end);
-      if (r instanceof ParseError) throw this.c.fail(r.status, r.reason);
-      at += r;
-      if (this.decoder.dataEnd > this.decoder.dataStart) {
-        const chunk = v.buf.slice(this.decoder.dataStart, this.decoder.dataEnd);
-        this.c.consume(at - v.start);
-        this.received += chunk.length;
-        return chunk;
-      }
-      if (this.decoder.done) {
-        this.c.consume(at - v.start);
-        this.done = true;
-        return null;
-      }
-      if (r === 0) {
-        this.c.consume(at - v.start);
-        return undefined;
-      }
-    }
-  }
-
-  /** Reads and discards the rest of the body, up to `max` bytes; whether it all came. */
-  async drain(max: number): Promise<boolean> {
-    if (this.detached || this.done) return this.done;
-    if (this.awaitsContinue) return false; // the client may never send it
-    const limit = this.received + max;
-    this.draining = true;
-    try {
-      while ((await this.next()) !== null) if (this.received > limit) return false;
-    } catch {
-      return false;
-    }
-    return true;
   }
 }

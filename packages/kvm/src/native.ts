@@ -1,6 +1,6 @@
-// The shape of the native addon (native/kiln_*.cc, entry kiln_kvm.cc) and its lazy loader. Loading is deferred
-// to first use so code that only uses a fake hypervisor (unit tests) runs without a built
-// addon. Build it with `npm run build -w @kiln/kvm` (node-gyp).
+// The shape of the native addon (native/kiln_*.cc, module entry kiln_kvm.cc) and its lazy
+// loader. Loading is deferred to first use so code that only uses a fake hypervisor (unit tests)
+// runs without a built addon. Build it with `npm run build -w @kiln/kvm` (node-gyp).
 
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';

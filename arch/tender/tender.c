@@ -249,7 +249,7 @@ int main(int argc, char **argv) {
     if (!unconfined) enter_namespaces();
     tender_faults_init();
     if (!unconfined && !tender_seccomp_install())
-        die(TENDER_EXIT_CONFINE, "the host refused the seccomp filter (%s): the guest will not run unconfined (kiln run --accel process,unconfined allows it)", strerror(errno));
+        die(TENDER_EXIT_CONFINE, "the host refused the seccomp filter (%s): the guest will not run unconfined (kiln run --unconfined allows it)", strerror(errno));
     struct reg_request hello = { .op = REG_HELLO, .value = KILN_PROCESS_ABI };
     tender_channel_send(&hello);
     ((process_entry_fn)entry)(&tender_table, zero_page);

@@ -64,13 +64,15 @@ test('an app outside the repository typechecks against the units, and fails on a
     writeFileSync(join(dir, 'bad.ts'), [
       "import { openBlockDevice } from 'kiln:block';",
       "import { listen } from 'kiln:net';",
+      "import { open } from 'kiln:fs';",
       "void openBlockDevice('0');",
       'listen(7);',
+      "void open('/x', 'rw');",
     ].join('\n'));
     const config = parseConfig(join(dir, 'tsconfig.json'));
     const program = ts.createProgram(config.fileNames, config.options);
     const errors = ts.getPreEmitDiagnostics(program).map((d) => `${d.file ? dirname(d.file.fileName) === dir ? d.file.fileName.slice(dir.length + 1) : d.file.fileName : ''}: TS${d.code}`);
-    assert.deepEqual(errors, ['bad.ts: TS2345', 'bad.ts: TS2345']);
+    assert.deepEqual(errors, ['bad.ts: TS2345', 'bad.ts: TS2345', 'bad.ts: TS2345']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

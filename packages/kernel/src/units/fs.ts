@@ -26,7 +26,19 @@ export const constants = {
 /** Bytes read per request by readFile and read streams. */
 const CHUNK = 64 * 1024;
 
-type Encoding = 'utf8' | 'latin1';
+/** The text encodings kiln:fs reads and writes (Node's names; utf-8 and binary are aliases). */
+export type Encoding = 'utf8' | 'utf-8' | 'latin1' | 'binary';
+/** Node's open flags (parseFlags). */
+export type OpenFlag = 'r' | 'r+' | 'rs+' | 'w' | 'wx' | 'xw' | 'w+' | 'wx+' | 'xw+' | 'a' | 'as' | 'ax' | 'xa' | 'a+' | 'as+' | 'ax+' | 'xa+';
+/** FileHandle.read's options object (Node's). */
+export interface ReadOptions {
+  buffer?: Uint8Array;
+  offset?: number;
+  length?: number;
+  position?: number | null;
+}
+/** How bytes become text inside kiln:fs (the Encoding names folded). */
+type Codec = 'utf8' | 'latin1';
 export type Data = string | Uint8Array | ArrayBufferView | ArrayBuffer;
 
 class ArgError extends TypeError {
@@ -46,7 +58,7 @@ function describe(v: unknown): string {
   return `type ${typeof v} (${String(v)})`;
 }
 
-function encodingOf(options: unknown): Encoding | undefined {
+function encodingOf(options: unknown): Codec | undefined {
   const e = typeof options === 'string' ? options : (options as { encoding?: unknown } | undefined)?.encoding;
   if (e === undefined || e === null || e === 'buffer') return undefined;
   if (e === 'utf8' || e === 'utf-8') return 'utf8';
@@ -59,14 +71,14 @@ function flagOf(options: unknown, fallback: string): string {
   return f === undefined ? fallback : String(f);
 }
 
-function decode(bytes: Uint8Array, enc: Encoding): string {
+function decode(bytes: Uint8Array, enc: Codec): string {
   if (enc === 'utf8') return decodeUtf8(bytes);
   let s = '';
   for (let i = 0; i < bytes.length; i += 4096) s += String.fromCharCode.apply(null, Array.from(bytes.subarray(i, i + 4096)));
   return s;
 }
 
-function toBytes(data: unknown, enc: Encoding = 'utf8'): Uint8Array {
+function toBytes(data: unknown, enc: Codec = 'utf8'): Uint8Array {
   if (typeof data === 'string') {
     if (enc === 'utf8') return encodeUtf8(data);
     const out = new Uint8Array(data.length);
@@ -234,7 +246,7 @@ export class ReadStream implements AsyncIterable<Uint8Array> {
 
 export interface WriteStreamOptions {
   start?: number;
-  encoding?: string;
+  encoding?: Encoding;
   autoClose?: boolean;
 }
 
@@ -244,7 +256,7 @@ export class WriteStream {
   bytesWritten = 0;
   private pos: number | null;
   private ended = false;
-  private readonly enc: Encoding;
+  private readonly enc: Codec;
   private readonly autoClose: boolean;
   private tail: Promise<void> = Promise.resolve();
 
@@ -286,8 +298,8 @@ export class FileHandle {
 
   /** read(buffer, offset?, length?, position?) or read({ buffer, offset, length, position }) or read(buffer, { ... }). */
   async read(
-    bufferOrOptions?: Uint8Array | { buffer?: Uint8Array; offset?: number; length?: number; position?: number | null },
-    offsetOrOptions?: number | { offset?: number; length?: number; position?: number | null },
+    bufferOrOptions?: Uint8Array | ReadOptions,
+    offsetOrOptions?: number | Omit<ReadOptions, 'buffer'>,
     length?: number,
     position?: number | null,
   ): Promise<{ bytesRead: number; buffer: Uint8Array }> {
@@ -307,7 +319,7 @@ export class FileHandle {
   }
 
   /** write(buffer, offset?, length?, position?) or write(string, position?, encoding?). */
-  async write(data: Data, offsetOrPosition?: number | null, lengthOrEncoding?: number | string, position?: number | null): Promise<{ bytesWritten: number; buffer: Data }> {
+  async write(data: Data, offsetOrPosition?: number | null, lengthOrEncoding?: number | Encoding, position?: number | null): Promise<{ bytesWritten: number; buffer: Data }> {
     let bytes: Uint8Array;
     let at: number | null;
     if (typeof data === 'string') {
@@ -325,20 +337,20 @@ export class FileHandle {
   }
 
   /** The rest of the file from the current position (a string with an encoding). */
-  readFile(options: string | { encoding: string }): Promise<string>;
+  readFile(options: Encoding | { encoding: Encoding }): Promise<string>;
   readFile(options?: { encoding?: null }): Promise<Uint8Array>;
-  async readFile(options?: string | { encoding?: string | null }): Promise<Uint8Array | string> {
+  async readFile(options?: Encoding | { encoding?: Encoding | null }): Promise<Uint8Array | string> {
     const enc = encodingOf(options);
     const bytes = await readAll(this.file);
     return enc ? decode(bytes, enc) : bytes;
   }
 
   /** Writes `data` at the current position (the end in append mode). */
-  async writeFile(data: Data, options?: string | { encoding?: string | null }): Promise<void> {
+  async writeFile(data: Data, options?: Encoding | { encoding?: Encoding | null }): Promise<void> {
     await this.file.write(toBytes(data, encodingOf(options) ?? 'utf8'), null);
   }
 
-  appendFile(data: Data, options?: string | { encoding?: string | null }): Promise<void> {
+  appendFile(data: Data, options?: Encoding | { encoding?: Encoding | null }): Promise<void> {
     return this.writeFile(data, options);
   }
 
@@ -399,7 +411,7 @@ async function readAll(file: OpenFile): Promise<Uint8Array> {
   return used === buf.length ? buf : buf.slice(0, used);
 }
 
-export async function open(path: string, flags?: string, _mode?: number): Promise<FileHandle> {
+export async function open(path: string, flags?: OpenFlag, _mode?: number): Promise<FileHandle> {
   return new FileHandle(await vfs.open(pathArg(path), parseFlags(flags)));
 }
 
@@ -412,21 +424,21 @@ async function withFile<T>(path: string, flags: string, fn: (f: OpenFile) => Pro
   }
 }
 
-export function readFile(path: string, options: string | { encoding: string; flag?: string }): Promise<string>;
-export function readFile(path: string, options?: { encoding?: null; flag?: string }): Promise<Uint8Array>;
-export async function readFile(path: string, options?: string | { encoding?: string | null; flag?: string }): Promise<Uint8Array | string> {
+export function readFile(path: string, options: Encoding | { encoding: Encoding; flag?: OpenFlag }): Promise<string>;
+export function readFile(path: string, options?: { encoding?: null; flag?: OpenFlag }): Promise<Uint8Array>;
+export async function readFile(path: string, options?: Encoding | { encoding?: Encoding | null; flag?: OpenFlag }): Promise<Uint8Array | string> {
   const enc = encodingOf(options);
   const bytes = await withFile(path, flagOf(options, 'r'), readAll);
   return enc ? decode(bytes, enc) : bytes;
 }
 
-export async function writeFile(path: string, data: Data, options?: string | { encoding?: string | null; flag?: string; mode?: number }): Promise<void> {
+export async function writeFile(path: string, data: Data, options?: Encoding | { encoding?: Encoding | null; flag?: OpenFlag; mode?: number }): Promise<void> {
   const bytes = toBytes(data, encodingOf(options) ?? 'utf8');
   await withFile(path, flagOf(options, 'w'), (f) => f.write(bytes, null));
 }
 
-export function appendFile(path: string, data: Data, options?: string | { encoding?: string | null; flag?: string; mode?: number }): Promise<void> {
-  return writeFile(path, data, typeof options === 'string' ? { encoding: options, flag: 'a' } : { ...options, flag: flagOf(options, 'a') });
+export function appendFile(path: string, data: Data, options?: Encoding | { encoding?: Encoding | null; flag?: OpenFlag; mode?: number }): Promise<void> {
+  return writeFile(path, data, typeof options === 'string' ? { encoding: options, flag: 'a' } : { ...options, flag: flagOf(options, 'a') as OpenFlag });
 }
 
 export async function stat(path: string): Promise<Stats> {
@@ -439,8 +451,8 @@ export async function lstat(path: string): Promise<Stats> {
 }
 
 export function readdir(path: string, options: { withFileTypes: true; recursive?: boolean }): Promise<Dirent[]>;
-export function readdir(path: string, options?: string | { encoding?: string; withFileTypes?: false; recursive?: boolean }): Promise<string[]>;
-export async function readdir(path: string, options?: string | { encoding?: string; withFileTypes?: boolean; recursive?: boolean }): Promise<string[] | Dirent[]> {
+export function readdir(path: string, options?: Encoding | { encoding?: Encoding; withFileTypes?: false; recursive?: boolean }): Promise<string[]>;
+export async function readdir(path: string, options?: Encoding | { encoding?: Encoding; withFileTypes?: boolean; recursive?: boolean }): Promise<string[] | Dirent[]> {
   const o = typeof options === 'object' && options !== null ? options : {};
   const root = normalizePath(pathArg(path), 'scandir');
   const dirents: Dirent[] = [];
@@ -559,7 +571,7 @@ export async function realpath(path: string): Promise<string> {
 }
 
 /** The chunks of a file; it is opened on the first read (errors arrive there, as Node's 'error'). */
-export function createReadStream(path: string, options?: ReadStreamOptions & { flags?: string }): AsyncIterable<Uint8Array> & { close(): Promise<void> } {
+export function createReadStream(path: string, options?: ReadStreamOptions & { flags?: OpenFlag }): AsyncIterable<Uint8Array> & { close(): Promise<void> } {
   pathArg(path);
   let opening: Promise<ReadStream> | undefined;
   const stream = (): Promise<ReadStream> => (opening ??= open(path, options?.flags ?? 'r').then((h) => new ReadStream(h, { ...options, autoClose: true })));
@@ -580,7 +592,7 @@ export function createReadStream(path: string, options?: ReadStreamOptions & { f
   };
 }
 
-export async function createWriteStream(path: string, options?: WriteStreamOptions & { flags?: string }): Promise<WriteStream> {
+export async function createWriteStream(path: string, options?: WriteStreamOptions & { flags?: OpenFlag }): Promise<WriteStream> {
   return new WriteStream(await open(path, options?.flags ?? 'w'), { ...options, autoClose: true });
 }
 

@@ -3,9 +3,10 @@
 // say why a configuration is skipped. Spec: docs/ARCHITECTURE.md "Exit codes".
 
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { kvmUsable } from '@kiln/cli';
 
 export const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 export const KILN = join(ROOT, 'packages/cli/bin/kiln.js');
@@ -35,14 +36,7 @@ export function kiln(args: string[], timeoutMs = 120_000): Promise<Run> {
   });
 }
 
-export function kvmUsable(): boolean {
-  try {
-    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { kvmUsable };
 
 export function commandExists(name: string): boolean {
   return (process.env.PATH ?? '').split(':').some((d) => d !== '' && existsSync(join(d, name)));

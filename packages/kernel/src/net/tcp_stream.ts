@@ -15,26 +15,18 @@ import type { NetAddr } from './addr.ts';
 import type { StackDriver } from './driver.ts';
 import { NetError, type TcpListenSocket, type TcpSocket } from './types.ts';
 import { acceptIterator } from '../lib/accept_iterator.ts';
+import type { PendingRead, PendingWrite } from '../lib/pending_io.ts';
 
-interface Reader {
-  buf: Uint8Array;
-  resolve(n: number | null): void;
-  reject(e: Error): void;
-}
-
-interface Writer {
-  bytes: Uint8Array;
-  at: number;
+/** A write also resolves with its whole length, however it was cut. */
+interface Writer extends PendingWrite {
   total: number;
-  resolve(n: number): void;
-  reject(e: Error): void;
 }
 
 /** States after which our data and FIN need nothing more from us. */
 const SETTLED = new Set(['FIN-WAIT-2', 'TIME-WAIT', 'CLOSED']);
 
 export class TcpStream {
-  private readonly readers: Reader[] = [];
+  private readonly readers: PendingRead[] = [];
   private readonly writers: Writer[] = [];
   private error: NetError | undefined;
   /** The app called closeWrite/close: no more writes. */

@@ -118,8 +118,20 @@ function intArg(v: unknown, name: string, min: number, max = Number.MAX_SAFE_INT
 
 const positionArg = (v: unknown): number | null => (v === undefined || v === null || v === -1 ? null : intArg(v, 'position', 0));
 
+/** The is*() questions Node's Stats and Dirent both answer (no devices, FIFOs or sockets here). */
+abstract class FileKind {
+  constructor(private readonly kind: FileType) {}
+  isFile(): boolean { return this.kind === 'file'; }
+  isDirectory(): boolean { return this.kind === 'directory'; }
+  isSymbolicLink(): boolean { return this.kind === 'symlink'; }
+  isBlockDevice(): boolean { return false; }
+  isCharacterDevice(): boolean { return false; }
+  isFIFO(): boolean { return false; }
+  isSocket(): boolean { return false; }
+}
+
 /** File information, as Node's fs.Stats (no users, groups or devices in a Kiln guest: 0). */
-export class Stats {
+export class Stats extends FileKind {
   readonly dev = 0;
   readonly uid = 0;
   readonly gid = 0;
@@ -138,10 +150,9 @@ export class Stats {
   readonly mtime: Date;
   readonly ctime: Date;
   readonly birthtime: Date;
-  private readonly kind: FileType;
 
   constructor(st: FileStat) {
-    this.kind = st.type;
+    super(st.type);
     this.ino = st.ino;
     this.mode = st.mode;
     this.nlink = st.nlink;
@@ -154,28 +165,15 @@ export class Stats {
     this.ctime = new Date(st.mtimeMs);
     this.birthtime = new Date(st.birthtimeMs);
   }
-
-  isFile(): boolean { return this.kind === 'file'; }
-  isDirectory(): boolean { return this.kind === 'directory'; }
-  isSymbolicLink(): boolean { return this.kind === 'symlink'; }
-  isBlockDevice(): boolean { return false; }
-  isCharacterDevice(): boolean { return false; }
-  isFIFO(): boolean { return false; }
-  isSocket(): boolean { return false; }
 }
 
 /** A directory entry (readdir with withFileTypes), as Node's fs.Dirent. */
-export class Dirent {
-  constructor(readonly name: string, readonly parentPath: string, private readonly kind: FileType) {}
+export class Dirent extends FileKind {
+  constructor(readonly name: string, readonly parentPath: string, kind: FileType) {
+    super(kind);
+  }
   /** Deprecated alias of parentPath, as in Node. */
   get path(): string { return this.parentPath; }
-  isFile(): boolean { return this.kind === 'file'; }
-  isDirectory(): boolean { return this.kind === 'directory'; }
-  isSymbolicLink(): boolean { return this.kind === 'symlink'; }
-  isBlockDevice(): boolean { return false; }
-  isCharacterDevice(): boolean { return false; }
-  isFIFO(): boolean { return false; }
-  isSocket(): boolean { return false; }
 }
 
 export interface ReadStreamOptions {

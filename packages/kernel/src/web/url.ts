@@ -343,33 +343,18 @@ function parse(rawInput: string, base: UrlRecord | null): UrlRecord {
       const auth = end < 0 ? body : body.slice(0, end);
       parseAuthority(rec, auth, true, rawInput);
       const sx = splitSuffix(end < 0 ? '' : body.slice(end), true);
-      const segs: string[] = [];
-      appendPath(segs, sx.before.replace(/^[/\\]/, ''), true);
-      rec.path = segs;
-      rec.query = sx.query;
-      rec.fragment = sx.fragment;
-      return rec;
+      return withPath(rec, sx, sx.before.replace(/^[/\\]/, ''), true);
     }
     if (rest.startsWith('//')) {
       const body = rest.slice(2);
       const end = body.search(/[/?#]/);
       parseAuthority(rec, end < 0 ? body : body.slice(0, end), false, rawInput);
       const sx = splitSuffix(end < 0 ? '' : body.slice(end), false);
-      const segs: string[] = [];
-      if (sx.before !== '') appendPath(segs, sx.before.slice(1), false);
-      rec.path = segs;
-      rec.query = sx.query;
-      rec.fragment = sx.fragment;
-      return rec;
+      return withPath(rec, sx, sx.before === '' ? undefined : sx.before.slice(1), false);
     }
     const sx = splitSuffix(rest, false);
-    if (sx.before.startsWith('/')) {
-      const segs: string[] = [];
-      appendPath(segs, sx.before.slice(1), false);
-      rec.path = segs;
-    } else {
-      rec.path = percentEncode(sx.before, C0_SET);
-    }
+    if (sx.before.startsWith('/')) return withPath(rec, sx, sx.before.slice(1), false);
+    rec.path = percentEncode(sx.before, C0_SET); // an opaque path
     rec.query = sx.query;
     rec.fragment = sx.fragment;
     return rec;
@@ -390,8 +375,13 @@ function parseFile(rec: UrlRecord, rest: string, rawInput: string): UrlRecord {
     body = end < 0 ? '' : body.slice(end);
   }
   const sx = splitSuffix(body, true);
+  return withPath(rec, sx, sx.before.replace(/^[/\\]/, ''), true);
+}
+
+/** Ends a record: its path as segments of `path` (its first slash cut; none if undefined), its query and fragment. */
+function withPath(rec: UrlRecord, sx: { query: string | null; fragment: string | null }, path: string | undefined, special: boolean): UrlRecord {
   const segs: string[] = [];
-  appendPath(segs, sx.before.replace(/^[/\\]/, ''), true);
+  if (path !== undefined) appendPath(segs, path, special);
   rec.path = segs;
   rec.query = sx.query;
   rec.fragment = sx.fragment;

@@ -26,6 +26,7 @@ import type { Platform } from '../platform.ts';
 import type { VirtioMmioDevice } from './mmio.ts';
 import type { Virtqueue } from './virtqueue.ts';
 import { acceptIterator } from '../../lib/accept_iterator.ts';
+import type { PendingRead, PendingWrite } from '../../lib/pending_io.ts';
 
 export const BUF_ALLOC = 256 * 1024;
 export const RX_BUFFERS = 32;
@@ -50,19 +51,6 @@ export interface VsockAddr {
   port: number;
 }
 
-interface Reader {
-  buf: Uint8Array;
-  resolve(n: number | null): void;
-  reject(e: Error): void;
-}
-
-interface Writer {
-  bytes: Uint8Array;
-  at: number;
-  resolve(n: number): void;
-  reject(e: Error): void;
-}
-
 type ConnState = 'connecting' | 'established' | 'closing' | 'closed';
 
 /** One stream connection (Deno's Conn shape). */
@@ -75,7 +63,7 @@ export class VsockConn {
   rxCnt = 0;
   fwdCnt = 0;
   lastSentFwdCnt = 0;
-  private readonly readers: Reader[] = [];
+  private readonly readers: PendingRead[] = [];
   /** The peer will send no more (SHUTDOWN SEND, or it closed). */
   peerSendDone = false;
   /** The peer will read no more. */
@@ -85,7 +73,7 @@ export class VsockConn {
   peerBufAlloc = 0;
   peerFwdCnt = 0;
   private creditRequested = false;
-  private readonly writers: Writer[] = [];
+  private readonly writers: PendingWrite[] = [];
   private writeShut = false;
   private shutSent = false;
   private error: VsockError | undefined;

@@ -9,7 +9,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { KILN, ROOT, coreSkip, kiln, targets } from './helpers.ts';
+import { coreSkip, KILN, kiln, ROOT, targets } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-e2e-cli-'));
 const burstElf = join(dir, 'burst.elf');

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { KILN, ROOT, commandExists, kiln, targets } from './helpers.ts';
+import { commandExists, KILN, kilnBuild, ROOT, targets } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-confine-'));
 const image = join(dir, 'hello.elf');
@@ -27,8 +27,7 @@ function runDenying(calls: string, flags: string[]): { code: number | null; stdo
 
 describe('the process platform on a host that refuses seccomp or namespaces', { skip }, () => {
   before(async () => {
-    const r = await kiln(['build', 'examples/hello/main.ts', '-o', image]);
-    assert.equal(r.code, 0, r.stderr);
+    await kilnBuild('examples/hello/main.ts', image);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

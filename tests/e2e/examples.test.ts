@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PF_R, PF_X, PT_LOAD, writeElf } from '@kiln/common';
-import { coreSkip, kiln, kilnTargets, targets, type Target } from './helpers.ts';
+import { coreSkip, kiln, kilnTargets, type Target, targets } from './helpers.ts';
 
 const skipAll = coreSkip();
 const dir = mkdtempSync(join(tmpdir(), 'kiln-e2e-'));

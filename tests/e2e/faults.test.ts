@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { runQemu } from '@kiln/cli';
 import { runVm } from '@kiln/vmm';
-import { coreSkip, kiln, targets } from './helpers.ts';
+import { coreSkip, kilnBuild, targets } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-faults-'));
 const image = join(dir, 'hello.elf');
@@ -29,8 +29,7 @@ async function boot(target: string, cmdline: string): Promise<{ out: string; cod
 
 describe('CPU exception reports', { skip: coreSkip() }, () => {
   before(async () => {
-    const r = await kiln(['build', 'examples/hello/main.ts', '-o', image]);
-    assert.equal(r.code, 0, r.stderr);
+    await kilnBuild('examples/hello/main.ts', image);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -38,6 +38,12 @@ export function kiln(args: string[], timeoutMs = 120_000): Promise<Run> {
 
 export { kvmUsable };
 
+/** `kiln build SRC -o OUT [EXTRA...]` for a test's before hook: fails with kiln's stderr. */
+export async function kilnBuild(src: string, out: string, extra: string[] = []): Promise<void> {
+  const r = await kiln(['build', src, ...extra, '-o', out]);
+  if (r.code !== 0) throw new Error(`kiln build ${src} exited ${r.code}: ${r.stderr}`);
+}
+
 export function commandExists(name: string): boolean {
   return (process.env.PATH ?? '').split(':').some((d) => d !== '' && existsSync(join(d, name)));
 }

@@ -18,7 +18,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { KILN, ROOT, commandExists, coreSkip, createTapNamespace, deleteNamespace, kiln, kilnBackground, kilnTargets, sh, tapSkip, until } from './helpers.ts';
+import { commandExists, coreSkip, createTapNamespace, deleteNamespace, kiln, KILN, kilnBackground, kilnBuild, kilnTargets, ROOT, sh, tapSkip, until } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-http-'));
 const elf = (name: string): string => join(dir, `${name}.elf`);
@@ -77,11 +77,9 @@ async function exchange(uds: string, request: Buffer | string, done: (data: Buff
 describe('kiln:http on Kiln\'s VMM', { skip: coreSkip() }, () => {
   before(async () => {
     for (const name of ['http-vsock', 'http-hello']) {
-      const r = await kiln(['build', `examples/${name}/main.ts`, '-o', elf(name)]);
-      assert.equal(r.code, 0, r.stderr);
+      await kilnBuild(`examples/${name}/main.ts`, elf(name));
     }
-    const w = await kiln(['build', 'examples/static-web-server/main.ts', '--assets', 'examples/static-web-server/public', '-o', elf('static-web-server')]);
-    assert.equal(w.code, 0, w.stderr);
+    await kilnBuild('examples/static-web-server/main.ts', elf('static-web-server'), ['--assets', 'examples/static-web-server/public']);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createServer } from 'node:net';
 import { execFile } from 'node:child_process';
-import { commandExists, coreSkip, kiln, kilnBackground, kilnTargets, targets, until } from './helpers.ts';
+import { commandExists, coreSkip, kiln, kilnBackground, kilnBuild, kilnTargets, targets, until } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-memory-'));
 const SOURCES = {
@@ -28,8 +28,7 @@ describe('out of memory', { skip: coreSkip() }, () => {
     for (const [where, code] of Object.entries(SOURCES)) {
       const src = join(dir, `${where.replace(' ', '-')}.ts`);
       writeFileSync(src, code);
-      const r = await kiln(['build', src, '-o', image(where)]);
-      assert.equal(r.code, 0, r.stderr);
+      await kilnBuild(src, image(where));
     }
   });
   after(() => rmSync(dir, { recursive: true, force: true }));

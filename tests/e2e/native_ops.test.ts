@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, coreSkip, kiln, targets } from './helpers.ts';
+import { coreSkip, kiln, kilnBuild, ROOT, targets } from './helpers.ts';
 
 const APP = `
 import { ops } from '${ROOT}/packages/kernel/src/ops.ts';
@@ -34,8 +34,7 @@ for (const t of targets()) {
   test(`op_net_checksum agrees with sumWordsJs (${t.name})`, { skip: coreSkip() ?? t.skip }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kiln-ops-'));
     writeFileSync(join(dir, 'main.ts'), APP);
-    const b = await kiln(['build', join(dir, 'main.ts'), '-o', join(dir, 'ops.elf')]);
-    assert.equal(b.code, 0, b.stderr);
+    await kilnBuild(join(dir, 'main.ts'), join(dir, 'ops.elf'));
     const r = await kiln(['run', join(dir, 'ops.elf'), ...t.flags]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /mismatches 0 range RangeError/);

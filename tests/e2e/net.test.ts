@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { commandExists, coreSkip, createTapNamespace, deleteNamespace, kiln, kilnBackground, sh, tapSkip, targets, until } from './helpers.ts';
+import { commandExists, coreSkip, createTapNamespace, deleteNamespace, kiln, kilnBackground, kilnBuild, sh, tapSkip, targets, until } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-net-'));
 const elf = join(dir, 'net-echo.elf');
@@ -18,8 +18,7 @@ const NS = `kiln-test-${process.pid}`;
 
 describe('virtio-net', { skip: coreSkip() }, () => {
   before(async () => {
-    const r = await kiln(['build', 'examples/net-echo/main.ts', '-o', elf]);
-    assert.equal(r.code, 0, r.stderr);
+    await kilnBuild('examples/net-echo/main.ts', elf);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -16,7 +16,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { commandExists, coreSkip, createTapNamespace, deleteNamespace, kiln, kilnBackground, sh, tapSkip, targets, until, type Run } from './helpers.ts';
+import { commandExists, coreSkip, createTapNamespace, deleteNamespace, kilnBackground, kilnBuild, type Run, sh, tapSkip, targets, until } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-tcp-'));
 const elf = join(dir, 'tcp-echo.elf');
@@ -62,8 +62,7 @@ const isTcg = (name: string): boolean => name.includes('tcg');
 
 describe('kiln:net TCP/IP', { skip: coreSkip() }, () => {
   before(async () => {
-    const r = await kiln(['build', 'examples/tcp-echo/main.ts', '-o', elf]);
-    assert.equal(r.code, 0, r.stderr);
+    await kilnBuild('examples/tcp-echo/main.ts', elf);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 

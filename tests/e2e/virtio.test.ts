@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { coreSkip, kiln, targets } from './helpers.ts';
+import { coreSkip, kiln, kilnBuild, targets } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-virtio-'));
 const elf = (name: string): string => join(dir, `${name}.elf`);
@@ -45,8 +45,7 @@ describe('virtio devices', { skip: coreSkip() }, () => {
     writeFileSync(join(dir, 'writer.ts'), WRITER);
     writeFileSync(join(dir, 'random.ts'), RANDOM);
     for (const [name, src] of [['checksum', 'examples/disk-checksum/main.ts'], ['writer', join(dir, 'writer.ts')], ['random', join(dir, 'random.ts')]]) {
-      const r = await kiln(['build', src!, '-o', elf(name!)]);
-      assert.equal(r.code, 0, r.stderr);
+      await kilnBuild(src!, elf(name!));
     }
   });
   after(() => rmSync(dir, { recursive: true, force: true }));

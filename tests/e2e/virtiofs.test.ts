@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ROOT, coreSkip, kiln, kilnTargets } from './helpers.ts';
+import { coreSkip, kiln, kilnBuild, kilnTargets, ROOT } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-virtiofs-'));
 const elf = (name: string): string => join(dir, `${name}.elf`);
@@ -51,8 +51,7 @@ describe('virtio-fs on Kiln\'s VMM', { skip: coreSkip() }, () => {
   before(async () => {
     writeFileSync(join(dir, 'ro.ts'), READ_ONLY);
     for (const [name, src] of [['tour', 'examples/virtiofs/main.ts'], ['ro', join(dir, 'ro.ts')]]) {
-      const r = await kiln(['build', src!, '-o', elf(name!)]);
-      assert.equal(r.code, 0, r.stderr);
+      await kilnBuild(src!, elf(name!));
     }
   });
   after(() => rmSync(dir, { recursive: true, force: true }));

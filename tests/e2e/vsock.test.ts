@@ -13,7 +13,7 @@ import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { coreSkip, kiln, kilnTargets } from './helpers.ts';
+import { coreSkip, kiln, kilnBuild, kilnTargets } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-vsock-'));
 const elf = (name: string): string => join(dir, `${name}.elf`);
@@ -61,8 +61,7 @@ describe('virtio-vsock on Kiln\'s VMM', { skip: coreSkip() }, () => {
   before(async () => {
     writeFileSync(join(dir, 'connecter.ts'), CONNECTER);
     for (const [name, src] of [['echo', 'examples/vsock-echo/main.ts'], ['connecter', join(dir, 'connecter.ts')]]) {
-      const r = await kiln(['build', src!, '-o', elf(name!)]);
-      assert.equal(r.code, 0, r.stderr);
+      await kilnBuild(src!, elf(name!));
     }
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -124,8 +123,7 @@ describe('virtio-vsock on Kiln\'s VMM', { skip: coreSkip() }, () => {
         c.diagnostic(t.name);
         const src = join(dir, `refused-${slug}.ts`);
         writeFileSync(src, `import { connect } from 'kiln:vsock';\nconnect(2, 6001).then(() => console.log('connected?'), (e: { code?: string }) => console.log('refused ' + e.code));\n`);
-        const b = await kiln(['build', src, '-o', elf(`refused-${slug}`)]);
-        assert.equal(b.code, 0, b.stderr);
+        await kilnBuild(src, elf(`refused-${slug}`));
         const r = await kiln(['run', elf(`refused-${slug}`), ...t.flags, '--vsock', `3,${join(dir, `ref-${slug}.sock`)}`, '--timeout', '60']);
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.stdout, 'refused ECONNREFUSED\n');

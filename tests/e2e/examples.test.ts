@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { PF_R, PF_X, PT_LOAD, writeElf } from '@kiln/common';
+import { MMIO_GAP_START } from '@kiln/common/layout.ts';
 import { coreSkip, kiln, kilnTargets, type Target, targets } from './helpers.ts';
 
 const skipAll = coreSkip();
@@ -89,8 +90,8 @@ describe('examples', { skip: skipAll }, () => {
           c.diagnostic(t.name);
           const file = join(dir, `gap-${slug}.elf`);
           writeFileSync(file, writeElf({
-            entry: 0xc0000000,
-            segments: [{ type: PT_LOAD, flags: PF_R | PF_X, vaddr: 0xc0000000, data: new Uint8Array([0xf4]), memsz: 4096 }],
+            entry: MMIO_GAP_START,
+            segments: [{ type: PT_LOAD, flags: PF_R | PF_X, vaddr: MMIO_GAP_START, data: new Uint8Array([0xf4]), memsz: 4096 }],
           }));
           await refused(file);
         });

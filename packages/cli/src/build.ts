@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
-import { basename, dirname, extname, join, relative, resolve } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import * as esbuild from 'esbuild';
 import { assembleImage, ImageError } from '@kiln/common';
 import { emptyAssets, readAssets, type AssetsSpec } from './assets.ts';
@@ -41,6 +41,21 @@ const OPTIONAL_GLOBALS: { name: string; module: string }[] = [
   { name: 'ReadableStream', module: 'web/install_streams.ts' },
 ];
 
+/** How packages are resolved, as Wrangler does for Workers: the `workerd`, `worker` and `browser`
+ * export conditions (with esbuild's `import`/`require` and `default`), the `browser` field before
+ * `module` and `main`, and the object form of the `browser` field (file replacements, `false` for
+ * an empty module), which esbuild applies only on the browser platform. A package whose browser
+ * build works gets it, not its Node build. */
+export const RESOLVE_OPTIONS: Pick<esbuild.BuildOptions, 'platform' | 'conditions' | 'mainFields'> = {
+  platform: 'browser',
+  conditions: ['workerd', 'worker', 'browser'],
+  mainFields: ['browser', 'module', 'main'],
+};
+
+/** Node built-in modules a guest may import, by name without `node:`: what each resolves to
+ * (bundled only when imported). */
+export const NODE_COMPAT: Record<string, string> = {};
+
 export interface BuildOptions {
   entry: string;
   out: string;
@@ -65,7 +80,24 @@ function displayPath(p: string): string {
   return r.startsWith('..') ? p : r;
 }
 
-/** esbuild plugin: maps kiln:* to kernel units (adding each to `used`), refuses unknown kiln:* and Node built-ins. */
+/** Who imports a module, for build errors: `package "pkg" (its file)` inside node_modules, else the app's file. */
+export function importerName(file: string): string {
+  const parts = file.split(sep);
+  const at = parts.lastIndexOf('node_modules');
+  if (at === -1 || at + 1 >= parts.length) return displayPath(file);
+  const name = parts[at + 1]!.startsWith('@') ? parts.slice(at + 1, at + 3).join('/') : parts[at + 1]!;
+  return `package "${name}" (${displayPath(file)})`;
+}
+
+/** The build error for an import of a Node built-in module that Kiln does not provide. */
+export function unsupportedBuiltinText(spec: string, importer: string): string {
+  return `${importerName(importer)} imports "${spec}", a Node built-in module that Kiln guests do not have ` +
+    `(Kiln provides: ${[...Object.keys(NODE_COMPAT)].map((m) => `node:${m}`).join(', ') || 'none'}; or use web APIs and kiln:* modules)`;
+}
+
+/** esbuild plugin: maps kiln:* to kernel units (adding each to `used`), refuses unknown kiln:* and
+ * native addons (.node), and leaves the other Node built-ins to esbuild (a package's browser field
+ * may replace or disable them), whose "Could not resolve" errors explainErrors() rewrites. */
 export function kilnResolvePlugin(used?: Set<string>): esbuild.Plugin {
   return {
     name: 'kiln-resolve',
@@ -82,16 +114,26 @@ export function kilnResolvePlugin(used?: Set<string>): esbuild.Plugin {
           }],
         };
       });
-      b.onResolve({ filter: /.*/ }, (args) => {
-        if (args.kind === 'entry-point' || !isNodeBuiltin(args.path)) return undefined;
+      b.onResolve({ filter: /\.node$/ }, (args) => {
+        if (args.kind === 'entry-point') return undefined;
         return {
           errors: [{
-            text: `Node built-in module "${args.path}" imported from ${displayPath(args.importer)} is not available in a Kiln guest (use web APIs or kiln:* modules)`,
+            text: `${importerName(args.importer)} loads the native addon "${args.path}": Kiln guests cannot load native (.node) addons (look for the package's JavaScript or WebAssembly build)`,
           }],
         };
       });
     },
   };
+}
+
+/** esbuild's errors, with the ones Kiln can say better rewritten: an unresolved Node built-in names
+ * its importer (its package) and what Kiln provides instead of esbuild's "bundle for node?" note. */
+export function explainErrors(errors: esbuild.Message[], absWorkingDir = process.cwd()): esbuild.Message[] {
+  return errors.map((e) => {
+    const m = /^Could not resolve "([^"]+)"$/.exec(e.text);
+    if (!m || !isNodeBuiltin(m[1]!) || !e.location) return e;
+    return { ...e, text: unsupportedBuiltinText(m[1]!, resolve(absWorkingDir, e.location.file)), notes: [] };
+  });
 }
 
 export interface Bundle {
@@ -139,8 +181,7 @@ async function bundleWith(entry: string, absEntry: string, globals: string[], wi
       bundle: true,
       write: false,
       format: 'iife',
-      platform: 'neutral',
-      mainFields: ['module', 'main'],
+      ...RESOLVE_OPTIONS,
       target: 'es2020',
       // Class fields as plain assignments: the define semantics (the kernel tsconfig's ES2022
       // target implies them) lower to an Object.defineProperty call per field per instance,
@@ -158,7 +199,7 @@ async function bundleWith(entry: string, absEntry: string, globals: string[], wi
   } catch (err) {
     const failure = err as esbuild.BuildFailure;
     if (!Array.isArray(failure.errors)) throw err;
-    const lines = await esbuild.formatMessages(failure.errors, { kind: 'error', color: false });
+    const lines = await esbuild.formatMessages(explainErrors(failure.errors), { kind: 'error', color: false });
     let hint = '';
     if (failure.errors.some((e) => /top-level await/i.test(e.text))) {
       hint = 'hint: top-level await is not supported by the Kiln engine; wrap the code in an async function and call it\n';

@@ -1,0 +1,140 @@
+// Unit tests of kiln build's bundling conventions (build.ts): how npm packages resolve (the
+// worker/browser export conditions and the browser field, as Wrangler resolves them). Each test
+// writes a small app and its node_modules/<pkg>/{package.json,*.js} in a temporary directory and
+// bundles it with bundle(), which needs esbuild only (no arch core).
+
+import { strict as assert } from 'node:assert';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { bundle } from './build.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'kiln-build-test-'));
+after(() => rmSync(root, { recursive: true, force: true }));
+let apps = 0;
+
+/** A fresh app directory holding `files` (path → contents; package.json objects are written as JSON). */
+function app(files: Record<string, string | object>): string {
+  const dir = join(root, `app${apps++}`);
+  for (const [path, contents] of Object.entries(files)) {
+    const file = join(dir, path);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, typeof contents === 'string' ? contents : JSON.stringify(contents));
+  }
+  return dir;
+}
+
+const marker = (name: string): string => `export default ${JSON.stringify(`marker:${name}`)};\n`;
+const cjsMarker = (name: string): string => `module.exports = ${JSON.stringify(`marker:${name}`)};\n`;
+const markers = (source: string): string[] => [...source.matchAll(/"marker:([\w-]+)"/g)].map((m) => m[1]!).sort();
+const main = (imports: string[]): string =>
+  `${imports.map((p, i) => `import m${i} from ${JSON.stringify(p)};`).join('\n')}\nconsole.log(${imports.map((_, i) => `m${i}`).join(', ')});\n`;
+
+describe('package resolution: worker and browser conditions (as Wrangler)', () => {
+  test('exports: worker is preferred to browser, node and default', async () => {
+    const dir = app({
+      'main.ts': main(['pkg']),
+      'node_modules/pkg/package.json': { name: 'pkg', exports: { '.': { node: './node.js', worker: './worker.js', browser: './browser.js', default: './default.js' } } },
+      'node_modules/pkg/node.js': marker('node'),
+      'node_modules/pkg/worker.js': marker('worker'),
+      'node_modules/pkg/browser.js': marker('browser'),
+      'node_modules/pkg/default.js': marker('default'),
+    });
+    assert.deepEqual(markers((await bundle(join(dir, 'main.ts'))).source), ['worker']);
+  });
+
+  test('exports: workerd and browser are taken in the package\'s own key order; node is not', async () => {
+    const dir = app({
+      'main.ts': main(['a', 'b']),
+      'node_modules/a/package.json': { name: 'a', exports: { node: './node.js', workerd: './workerd.js', default: './default.js' } },
+      'node_modules/a/node.js': marker('a-node'),
+      'node_modules/a/workerd.js': marker('a-workerd'),
+      'node_modules/a/default.js': marker('a-default'),
+      'node_modules/b/package.json': { name: 'b', exports: { node: { import: './node.mjs' }, browser: { import: './browser.mjs' }, import: './default.mjs' } },
+      'node_modules/b/node.mjs': marker('b-node'),
+      'node_modules/b/browser.mjs': marker('b-browser'),
+      'node_modules/b/default.mjs': marker('b-default'),
+    });
+    assert.deepEqual(markers((await bundle(join(dir, 'main.ts'))).source), ['a-workerd', 'b-browser']);
+  });
+
+  test('main fields: browser before module before main', async () => {
+    const dir = app({
+      'main.ts': main(['x', 'y']),
+      'node_modules/x/package.json': { name: 'x', main: 'main.js', module: 'module.js', browser: 'browser.js' },
+      'node_modules/x/main.js': cjsMarker('x-main'),
+      'node_modules/x/module.js': marker('x-module'),
+      'node_modules/x/browser.js': marker('x-browser'),
+      'node_modules/y/package.json': { name: 'y', main: 'main.js', module: 'module.js' },
+      'node_modules/y/main.js': cjsMarker('y-main'),
+      'node_modules/y/module.js': marker('y-module'),
+    });
+    assert.deepEqual(markers((await bundle(join(dir, 'main.ts'))).source), ['x-browser', 'y-module']);
+  });
+
+  test('the browser field map replaces files and turns `false` into an empty module', async () => {
+    const dir = app({
+      'main.ts': main(['z']),
+      'node_modules/z/package.json': { name: 'z', main: 'index.js', browser: { './lib/node.js': './lib/web.js', fs: false } },
+      'node_modules/z/index.js': `const fs = require('fs');\nmodule.exports = [require('./lib/node.js'), typeof fs.readFileSync];\n`,
+      'node_modules/z/lib/node.js': cjsMarker('z-node'),
+      'node_modules/z/lib/web.js': cjsMarker('z-web'),
+    });
+    assert.deepEqual(markers((await bundle(join(dir, 'main.ts'))).source), ['z-web']);
+  });
+});
+
+/** The CliError's text (message and esbuild's formatted errors) of a bundle that must fail. */
+async function bundleError(entry: string): Promise<string> {
+  try {
+    await bundle(entry);
+  } catch (err) {
+    const e = err as Error & { code?: string; details?: string };
+    assert.equal(e.code, 'EBUILD', e.message);
+    return `${e.message}\n${e.details ?? ''}`;
+  }
+  assert.fail(`bundling ${entry} succeeded`);
+}
+
+describe('bad input: unsupported Node modules and native addons fail the build', () => {
+  test('a Node built-in Kiln does not provide names the importing package, its file and the module', async () => {
+    const dir = app({
+      'main.ts': main(['netpkg', '@scope/sock']),
+      'node_modules/netpkg/package.json': { name: 'netpkg', main: 'index.js' },
+      'node_modules/netpkg/index.js': `module.exports = require('net');\n`,
+      'node_modules/@scope/sock/package.json': { name: '@scope/sock', type: 'module', exports: './lib/index.js' },
+      'node_modules/@scope/sock/lib/index.js': `import dgram from 'node:dgram';\nexport default dgram;\n`,
+    });
+    const text = await bundleError(join(dir, 'main.ts'));
+    assert.match(text, /\(2 errors\)/);
+    assert.match(text, /package "netpkg" \(\S*node_modules\/netpkg\/index\.js\) imports "net", a Node built-in module that Kiln guests do not have \(Kiln provides: /);
+    assert.match(text, /package "@scope\/sock" \(\S*node_modules\/@scope\/sock\/lib\/index\.js\) imports "node:dgram", a Node built-in/);
+    assert.doesNotMatch(text, /platform: 'node'|Are you trying to bundle for node/);
+  });
+
+  test('the app\'s own import of one names the app\'s file', async () => {
+    const dir = app({ 'main.ts': `import { connect } from 'node:tls';\nconsole.log(connect);\n` });
+    const text = await bundleError(join(dir, 'main.ts'));
+    assert.match(text, /\S*app\d+\/main\.ts imports "node:tls", a Node built-in module that Kiln guests do not have/);
+  });
+
+  test('a native addon (.node) names the package, its file and the addon', async () => {
+    const dir = app({
+      'main.ts': main(['native']),
+      'node_modules/native/package.json': { name: 'native', main: 'index.js' },
+      'node_modules/native/index.js': `module.exports = require('./build/Release/native.node');\n`,
+    });
+    const text = await bundleError(join(dir, 'main.ts'));
+    assert.match(text, /package "native" \(\S*node_modules\/native\/index\.js\) loads the native addon "\.\/build\/Release\/native\.node": Kiln guests cannot load native \(\.node\) addons/);
+  });
+
+  test('a require() of one inside try/catch is left to the package\'s fallback (esbuild\'s rule), not refused', async () => {
+    const dir = app({
+      'main.ts': main(['optional']),
+      'node_modules/optional/package.json': { name: 'optional', main: 'index.js' },
+      'node_modules/optional/index.js': `let os = null;\ntry { os = require('os'); } catch {}\nmodule.exports = os === null ? 'marker:fallback' : 'marker:os';\n`,
+    });
+    await bundle(join(dir, 'main.ts'));
+  });
+});

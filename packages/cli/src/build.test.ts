@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { bundle } from './build.ts';
+import { buildDefines, bundle, parseDefine } from './build.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'kiln-build-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -136,5 +136,64 @@ describe('bad input: unsupported Node modules and native addons fail the build',
       'node_modules/optional/index.js': `let os = null;\ntry { os = require('os'); } catch {}\nmodule.exports = os === null ? 'marker:fallback' : 'marker:os';\n`,
     });
     await bundle(join(dir, 'main.ts'));
+  });
+});
+
+const PROCESS_GLOBAL = /Object\.defineProperty\(globalThis, "process"/;
+
+describe('process.env.NODE_ENV and the process global', () => {
+  test('NODE_ENV is "production" by default, --mode sets it; neither needs the process global', async () => {
+    const dir = app({ 'main.ts': `if (process.env.NODE_ENV !== 'production') console.log('dev build');\nconsole.log(process.env.NODE_ENV);\n` });
+    const prod = (await bundle(join(dir, 'main.ts'))).source;
+    assert.doesNotMatch(prod, /dev build/); // the branch folded away at build time
+    assert.match(prod, /console\.log\("production"\)/);
+    assert.doesNotMatch(prod, PROCESS_GLOBAL);
+    const dev = (await bundle(join(dir, 'main.ts'), { mode: 'development' })).source;
+    assert.match(dev, /console\.log\("dev build"\)/);
+    assert.match(dev, /console\.log\("development"\)/);
+  });
+
+  test('a package that reads process (env, nextTick, argv) gets the global; the app is unchanged', async () => {
+    const dir = app({
+      'main.ts': main(['debugish']),
+      'node_modules/debugish/package.json': { name: 'debugish', main: 'index.js' },
+      'node_modules/debugish/index.js': `module.exports = process.env.DEBUG;\nprocess.nextTick(() => {});\n`,
+    });
+    assert.match((await bundle(join(dir, 'main.ts'))).source, PROCESS_GLOBAL);
+  });
+
+  test('typeof process counts; a local, a parameter or a property named process does not', async () => {
+    const uses = app({ 'main.ts': `console.log(typeof process === 'undefined' ? 'none' : 'some');\n` });
+    assert.match((await bundle(join(uses, 'main.ts'))).source, PROCESS_GLOBAL);
+    const not = app({ 'main.ts': `const job = { process: 1 };\nfunction run(process: number) { return process + job.process; }\n{ const process = 2; console.log(run(process), 'the process platform'); }\n` });
+    assert.doesNotMatch((await bundle(join(not, 'main.ts'))).source, PROCESS_GLOBAL);
+  });
+
+  test('an app that does not name process gets no process code (hello\'s bundle does not grow)', async () => {
+    const dir = app({ 'main.ts': `console.log('Hello from Kiln');\n` });
+    const source = (await bundle(join(dir, 'main.ts'))).source;
+    assert.doesNotMatch(source, PROCESS_GLOBAL);
+    assert.doesNotMatch(source, /__kiln_uses_|platform: "kiln"/);
+  });
+
+  test('kiln:process and node:process are one object source: the guest env is kiln:process\'s', async () => {
+    const dir = app({ 'main.ts': `import { env } from 'kiln:process';\nconsole.log(env === process.env);\n` });
+    const source = (await bundle(join(dir, 'main.ts'))).source;
+    assert.match(source, PROCESS_GLOBAL);
+    assert.equal(source.match(/function parseCmdline\(/g)?.length, 1);
+  });
+
+  test('--define: JSON literals and identifiers, checked before esbuild sees them; they win over Kiln\'s', async () => {
+    assert.deepEqual(parseDefine('process.env.API_URL="http://x"'), ['process.env.API_URL', '"http://x"']);
+    assert.deepEqual(parseDefine('DEBUG=false'), ['DEBUG', 'false']);
+    assert.deepEqual(parseDefine('ROOT=globalThis.root'), ['ROOT', 'globalThis.root']);
+    assert.throws(() => parseDefine('process.env.X=hello world'), /VALUE must be JSON/);
+    assert.throws(() => parseDefine('not-a-name=1'), /expected NAME=VALUE/);
+    assert.throws(() => parseDefine('NOVALUE'), /VALUE must be JSON/);
+    assert.equal(buildDefines('a/main.ts', { define: { 'process.env.NODE_ENV': '"test"' } })['process.env.NODE_ENV'], '"test"');
+    const dir = app({ 'main.ts': `console.log(FLAG, process.env.API_URL);\n` });
+    const source = (await bundle(join(dir, 'main.ts'), { define: { FLAG: '42', 'process.env.API_URL': '"http://x"' } })).source;
+    assert.match(source, /console\.log\(42, "http:\/\/x"\)/);
+    assert.doesNotMatch(source, PROCESS_GLOBAL);
   });
 });

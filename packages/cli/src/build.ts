@@ -14,7 +14,7 @@ import * as esbuild from 'esbuild';
 import { assembleImage, ImageError } from '@kiln/common';
 import { emptyAssets, readAssets, type AssetsSpec } from './assets.ts';
 import { CliError } from './errors.ts';
-import { KERNEL_SRC, archOutputs } from './paths.ts';
+import { KERNEL_SRC, REPO_ROOT, archOutputs } from './paths.ts';
 
 /** `kiln:*` modules and the kernel file implementing each (apps typecheck against the same files:
  * packages/kernel/tsconfig.app.json's `paths`, which app_types.test.ts holds to this map). */
@@ -61,6 +61,8 @@ export interface BuildOptions {
   out: string;
   /** Files for the image's bootfs (`--assets DIR[:/MOUNTPOINT]`); the app must import kiln:fs. */
   assets?: AssetsSpec;
+  /** `process.env.NODE_ENV` and other defines (`--mode`, `--define`). */
+  bundle?: BundleOptions;
 }
 
 export interface BuildResult {
@@ -142,19 +144,81 @@ export interface Bundle {
   usesFs: boolean;
 }
 
+export interface BundleOptions {
+  /** `process.env.NODE_ENV`, replaced at build time (`kiln build --mode`; default 'production'). */
+  mode?: string;
+  /** More esbuild defines, NAME → a JSON literal or an identifier (`kiln build --define`); they win over Kiln's. */
+  define?: Record<string, string>;
+}
+
+/** Globals installed when the bundle names them as free variables (a local or a property of that
+ * name does not count): the first bundle defines each as a probe identifier, and finding the probe
+ * in its output means some module reads the global. */
+const PROBED_GLOBALS: { name: string; module: string }[] = [
+  { name: 'process', module: 'process_global.ts' },
+];
+const probeOf = (name: string): string => `__kiln_uses_${name}`;
+
+/** Kiln's version (packages/cli/package.json), for process.versions.kiln. */
+function kilnVersion(): string {
+  try {
+    return String((JSON.parse(readFileSync(join(REPO_ROOT, 'packages/cli/package.json'), 'utf8')) as { version?: unknown }).version ?? '0.0.0');
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** What esbuild replaces in every module: `process.env.NODE_ENV` (the mode), `global` (Node's name
+ * for globalThis), the names units/node/process.ts reads, then the caller's own. */
+export function buildDefines(entry: string, opts: BundleOptions = {}): Record<string, string> {
+  return {
+    'process.env.NODE_ENV': JSON.stringify(opts.mode ?? 'production'),
+    global: 'globalThis',
+    __KILN_APP__: JSON.stringify(`${basename(entry, extname(entry))}.js`),
+    __KILN_VERSION__: JSON.stringify(kilnVersion()),
+    ...opts.define,
+  };
+}
+
+const DEFINE_NAME = /^[A-Za-z_$][\w$]*(\.[A-Za-z_$][\w$]*)*$/;
+
+/** `--define NAME=VALUE`: NAME a dotted identifier, VALUE JSON (`'"text"'`, `42`, `true`) or a
+ * dotted identifier, as esbuild's define takes them. */
+export function parseDefine(text: string): [string, string] {
+  const eq = text.indexOf('=');
+  const name = eq === -1 ? text : text.slice(0, eq);
+  const value = eq === -1 ? '' : text.slice(eq + 1);
+  if (!DEFINE_NAME.test(name)) throw new CliError('EUSAGE', `--define ${text}: expected NAME=VALUE with NAME an identifier or a dotted path (process.env.API_URL)`);
+  let json = true;
+  try {
+    JSON.parse(value);
+  } catch {
+    json = false;
+  }
+  if (!json && !DEFINE_NAME.test(value)) {
+    throw new CliError('EUSAGE', `--define ${text}: VALUE must be JSON (a string in double quotes: ${name}='"text"', a number, true/false/null) or an identifier`);
+  }
+  return [name, value];
+}
+
 /** Bundles the app with the kernel prelude into one global script (the QuickJS input). Optional
- * globals (crypto) are added when the first bundle mentions them, and an app that imports
- * kiln:fs gets the entry that mounts filesystems first; then it is bundled again. */
-export async function bundle(entry: string): Promise<Bundle> {
+ * globals (crypto, process, ...) are added when the first bundle mentions them, and an app that
+ * imports kiln:fs gets the entry that mounts filesystems first; then it is bundled again. */
+export async function bundle(entry: string, opts: BundleOptions = {}): Promise<Bundle> {
   const absEntry = resolve(entry);
   if (!existsSync(absEntry) || !statSync(absEntry).isFile()) {
     throw new CliError('EUSAGE', `cannot read ${entry}: no such file`);
   }
   const modules = new Set<string>();
-  const first = await bundleWith(entry, absEntry, [], false, modules);
-  const globals = [...new Set(OPTIONAL_GLOBALS.filter((g) => new RegExp(`\\b${g.name}\\b`).test(first)).map((g) => g.module))];
+  const define = buildDefines(entry, opts);
+  const probes = Object.fromEntries(PROBED_GLOBALS.map((g) => [g.name, probeOf(g.name)]));
+  const first = await bundleWith(entry, absEntry, [], false, { ...probes, ...define }, modules);
+  const globals = [...new Set([
+    ...OPTIONAL_GLOBALS.filter((g) => new RegExp(`\\b${g.name}\\b`).test(first)),
+    ...PROBED_GLOBALS.filter((g) => first.includes(probeOf(g.name))),
+  ].map((g) => g.module))];
   const usesFs = modules.has('kiln:fs');
-  const source = globals.length === 0 && !usesFs ? first : await bundleWith(entry, absEntry, globals, usesFs);
+  const source = globals.length === 0 && !usesFs ? first : await bundleWith(entry, absEntry, globals, usesFs, define);
   return { source, usesFs };
 }
 
@@ -172,7 +236,7 @@ function entrySource(absEntry: string, globals: string[], withFs: boolean): stri
   ].join('\n');
 }
 
-async function bundleWith(entry: string, absEntry: string, globals: string[], withFs: boolean, modules?: Set<string>): Promise<string> {
+async function bundleWith(entry: string, absEntry: string, globals: string[], withFs: boolean, define: Record<string, string>, modules?: Set<string>): Promise<string> {
   const contents = entrySource(absEntry, globals, withFs);
   let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
   try {
@@ -182,6 +246,7 @@ async function bundleWith(entry: string, absEntry: string, globals: string[], wi
       write: false,
       format: 'iife',
       ...RESOLVE_OPTIONS,
+      define,
       target: 'es2020',
       // Class fields as plain assignments: the define semantics (the kernel tsconfig's ES2022
       // target implies them) lower to an Object.defineProperty call per field per instance,
@@ -230,7 +295,7 @@ export function compileBytecode(qjsc: string, source: string, name: string): Uin
 
 export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   const arch = archOutputs();
-  const { source, usesFs } = await bundle(opts.entry);
+  const { source, usesFs } = await bundle(opts.entry, opts.bundle);
   if (opts.assets && !usesFs) {
     throw new CliError('EUSAGE', `--assets ${opts.assets.dir}: ${opts.entry} does not import kiln:fs, so nothing in the guest could read the files`);
   }

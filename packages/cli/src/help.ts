@@ -19,10 +19,16 @@ Commands:
 Run "kiln help <command>" for its options.
 `;
 
-export const BUILD_HELP = `Usage: kiln build <entry.ts> -o <out.elf> [--assets <dir>[:/<path>]]
+export const BUILD_HELP = `Usage: kiln build <entry.ts> -o <out.elf> [--assets <dir>[:/<path>]] [--mode <mode>]
+                  [--define <name>=<value> ...]
 
 Bundle <entry.ts>, the kiln:* modules it imports and the kernel prelude with esbuild,
 compile the bundle to QuickJS bytecode and write a bootable ELF image.
+
+npm packages resolve as for Cloudflare Workers: the workerd, worker and browser export
+conditions, then the browser, module and main fields. A package that needs a Node
+module Kiln does not provide, or a native addon (.node), fails the build naming the
+package, its file and the module.
 
 Options:
   -o, --out <file>    where to write the image (required)
@@ -31,6 +37,13 @@ Options:
                       filesystem (bootfs), mounted at / or at /<path> before the app
                       runs; the app reads them with kiln:fs (which it must import).
                       Symbolic links may not lead outside <dir>
+  --mode <mode>       the value of process.env.NODE_ENV, replaced in the code at
+                      build time (default: production)
+  --define <name>=<value>
+                      replace <name> (an identifier or dotted path, e.g.
+                      process.env.API_URL) with <value>, a JSON literal or an
+                      identifier: --define 'process.env.API_URL="http://x"'.
+                      Repeatable
   -h, --help          show this help
 
 Needs the arch core (arch/build/kiln-core.elf, arch/build/kiln-qjsc): bash scripts/setup.sh

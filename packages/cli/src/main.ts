@@ -4,7 +4,7 @@
 // Guest arguments are everything after the first `--`, passed through untouched.
 
 import { Command, CommanderError } from 'commander';
-import { buildImage } from './build.ts';
+import { buildImage, parseDefine } from './build.ts';
 import { CliError } from './errors.ts';
 import { parseAssets } from './assets.ts';
 import { checkDisk, checkShareTags, checkTap, parseChoice, parseCpus, parseDisk, parseEnv, parseMem, parseMounts, parseNet, parseShare, parseTimeout, parseVsock } from './flags.ts';
@@ -61,12 +61,17 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
     .argument('<entry>')
     .option('-o, --out <file>')
     .option('--assets <dir[:/mountpoint]>')
+    .option('--mode <mode>')
+    .option('--define <name=value>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .allowExcessArguments(false)
-    .action(async (entry: string, flags: { out?: string; assets?: string }) => {
+    .action(async (entry: string, flags: { out?: string; assets?: string; mode?: string; define: string[] }) => {
       if (dashes !== -1) throw new CliError('EUSAGE', 'build takes no guest arguments (nothing may follow --)');
       if (flags.out === undefined) throw new CliError('EUSAGE', 'build: missing -o <out.elf> (where to write the image)');
       const assets = flags.assets === undefined ? undefined : parseAssets(flags.assets);
-      const r = await buildImage({ entry, out: flags.out, ...(assets ? { assets } : {}) });
+      if (flags.mode !== undefined && !/^[\w.-]+$/.test(flags.mode)) throw new CliError('EUSAGE', `--mode ${flags.mode}: expected a name such as production or development`);
+      const define = Object.fromEntries(flags.define.map(parseDefine));
+      const bundle = { ...(flags.mode !== undefined ? { mode: flags.mode } : {}), ...(flags.define.length ? { define } : {}) };
+      const r = await buildImage({ entry, out: flags.out, ...(assets ? { assets } : {}), bundle });
       io.stdout(`${r.out} ${r.size} bytes (${(r.size / 1024).toFixed(1)} KiB)\n`);
     });
 

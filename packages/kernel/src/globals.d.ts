@@ -55,3 +55,7 @@ declare var ReadableStreamDefaultReader: typeof import('./web/readable_stream.ts
 type ReadableStreamDefaultReader<R = Uint8Array> = import('./web/readable_stream.ts').ReadableStreamDefaultReader<R>;
 declare var ReadableStreamDefaultController: typeof import('./web/readable_stream.ts').ReadableStreamDefaultController;
 type ReadableStreamDefaultController<R = Uint8Array> = import('./web/readable_stream.ts').ReadableStreamDefaultController<R>;
+
+// Node's `process` (minimal: units/node/process.ts), which kiln build installs when the bundle
+// names it; `process.env.NODE_ENV` is replaced at build time (`kiln build --mode`).
+declare var process: typeof import('./units/node/process.ts').default;

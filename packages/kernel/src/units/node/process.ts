@@ -1,0 +1,124 @@
+// Node's `process`, the minimal one packages expect: the `process` global that kiln build installs
+// when the bundle names it (process_global.ts) and the `node:process` module. It is kiln:process
+// seen with Node's names — the same env object (`kiln run --env NAME=VALUE`), exit and exitCode —
+// plus argv (['kiln', '/<app>.js', ...the guest arguments]), nextTick (a microtask: the guest has
+// no separate tick queue), platform 'kiln' (no Linux below the app: packages that branch on
+// win32/darwin/linux take their generic path), versions without `node` (so packages that probe
+// for Node do not take their Node path), cwd() '/', hrtime, uptime, stdout/stderr.write (the
+// console) and EventEmitter-shaped on/once/off whose listeners are kept but never called (the
+// guest emits no process events). Spec: docs/ARCHITECTURE.md "The CLI" (bundler conventions).
+
+import { decodeUtf8 } from '@kiln/common/text/utf8.ts';
+import { args, argv0, env, exit } from '../process.ts';
+import { consoleWrite } from '../console_out.ts';
+import { getExitCode, setExitCode } from '../lifecycle.ts';
+
+/** Set by kiln build (esbuild define): the app's bundle name and Kiln's version. */
+declare const __KILN_APP__: string;
+declare const __KILN_VERSION__: string;
+const app = typeof __KILN_APP__ === 'string' ? __KILN_APP__ : 'app.js';
+const version = typeof __KILN_VERSION__ === 'string' ? __KILN_VERSION__ : '0.0.0';
+
+type Listener = (...a: unknown[]) => void;
+const listeners = new Map<string | symbol, Listener[]>();
+
+function stream(fd: number): { fd: number; isTTY: false; write(chunk: unknown, encoding?: unknown, cb?: unknown): boolean } {
+  return {
+    fd,
+    isTTY: false,
+    write(chunk, encoding, cb) {
+      consoleWrite(chunk instanceof Uint8Array ? decodeUtf8(chunk) : String(chunk));
+      const done = typeof encoding === 'function' ? encoding : cb;
+      if (typeof done === 'function') queueMicrotask(() => (done as () => void)());
+      return true;
+    },
+  };
+}
+
+const start = performance.now();
+
+function hrtime(prev?: [number, number]): [number, number] {
+  const ns = Math.floor((performance.now() + performance.timeOrigin) * 1e6);
+  let s = Math.floor(ns / 1e9), n = ns % 1e9;
+  if (prev) {
+    s -= prev[0];
+    n -= prev[1];
+    if (n < 0) { s--; n += 1e9; }
+  }
+  return [s, n];
+}
+hrtime.bigint = (): unknown => {
+  const [s, n] = hrtime();
+  return (globalThis as unknown as { BigInt(n: number): { valueOf(): unknown } }).BigInt(s * 1e9 + n);
+};
+
+const process = {
+  title: 'kiln',
+  argv0,
+  argv: [argv0, `/${app}`, ...args],
+  execArgv: [] as string[],
+  execPath: `/${argv0}`,
+  env,
+  platform: 'kiln',
+  arch: 'x64',
+  pid: 1,
+  ppid: 0,
+  version: '',
+  versions: { kiln: version } as Record<string, string>,
+  release: { name: 'kiln' },
+  exit,
+  get exitCode(): number | undefined {
+    return getExitCode();
+  },
+  set exitCode(code: number | undefined) {
+    setExitCode(code);
+  },
+  cwd: (): string => '/',
+  chdir(dir: string): never {
+    throw new Error(`process.chdir(${JSON.stringify(dir)}): a Kiln guest has no working directory to change (paths are absolute)`);
+  },
+  umask: (): number => 0o022,
+  uptime: (): number => (performance.now() - start) / 1000,
+  hrtime,
+  nextTick(callback: Listener, ...a: unknown[]): void {
+    if (typeof callback !== 'function') throw new TypeError(`The "callback" argument must be of type function. Received ${typeof callback}`);
+    queueMicrotask(() => callback(...a));
+  },
+  emitWarning(warning: unknown): void {
+    consoleWrite(`(kiln) Warning: ${warning instanceof Error ? warning.message : String(warning)}\n`);
+  },
+  stdout: stream(1),
+  stderr: stream(2),
+  on(event: string | symbol, listener: Listener) {
+    listeners.set(event, [...(listeners.get(event) ?? []), listener]);
+    return this;
+  },
+  addListener(event: string | symbol, listener: Listener) {
+    return this.on(event, listener);
+  },
+  prependListener(event: string | symbol, listener: Listener) {
+    return this.on(event, listener);
+  },
+  once(event: string | symbol, listener: Listener) {
+    return this.on(event, listener);
+  },
+  off(event: string | symbol, listener: Listener) {
+    listeners.set(event, (listeners.get(event) ?? []).filter((l) => l !== listener));
+    return this;
+  },
+  removeListener(event: string | symbol, listener: Listener) {
+    return this.off(event, listener);
+  },
+  removeAllListeners(event?: string | symbol) {
+    if (event === undefined) listeners.clear();
+    else listeners.delete(event);
+    return this;
+  },
+  listeners: (event: string | symbol): Listener[] => [...(listeners.get(event) ?? [])],
+  listenerCount: (event: string | symbol): number => listeners.get(event)?.length ?? 0,
+  emit: (_event: string | symbol, ..._a: unknown[]): boolean => false,
+};
+
+export default process;
+export const { argv, execArgv, platform, arch, pid, ppid, versions, cwd, nextTick, stdout, stderr, uptime, emitWarning } = process;
+export { env, exit, hrtime };

@@ -197,3 +197,51 @@ describe('process.env.NODE_ENV and the process global', () => {
     assert.doesNotMatch(source, PROCESS_GLOBAL);
   });
 });
+
+describe('the Node compatibility subset: each module bundled only when imported', () => {
+  test('node:*, bare and trailing-slash names of a supported module all resolve (npm ones from the kernel\'s pinned packages)', async () => {
+    const dir = app({
+      'main.ts': `import { EventEmitter } from 'node:events';\nimport E2 from 'events';\nimport { Buffer } from 'buffer/';\nimport path from 'node:path';\n` +
+        `import posix from 'path/posix';\nimport { StringDecoder } from 'string_decoder';\nimport { format, types } from 'node:util';\nimport { isDate } from 'node:util/types';\n` +
+        `import { setImmediate } from 'node:timers';\nimport { setTimeout } from 'node:timers/promises';\nimport proc from 'node:process';\n` +
+        `console.log(EventEmitter === E2, Buffer, path === posix, StringDecoder, format, types, isDate, setImmediate, setTimeout, proc);\n`,
+    });
+    const { source, usesFs } = await bundle(join(dir, 'main.ts'));
+    assert.equal(usesFs, false);
+    assert.match(source, /node_modules\/events\/events\.js/); // esbuild's module comments name each file
+    assert.match(source, /node_modules\/buffer\/index\.js/);
+    assert.match(source, /node_modules\/path-browserify\/index\.js/);
+    assert.match(source, /node_modules\/string_decoder\/lib\/string_decoder\.js/);
+    assert.match(source, /units\/node\/util\.ts/);
+  });
+
+  test('node:fs/promises is kiln:fs: the app gets the boot mounts', async () => {
+    const dir = app({ 'main.ts': `import { readdir } from 'node:fs/promises';\nimport fs from 'fs/promises';\nconsole.log(readdir, fs.readFile);\n` });
+    const { source, usesFs } = await bundle(join(dir, 'main.ts'));
+    assert.equal(usesFs, true);
+    assert.match(source, /units\/fs\.ts/);
+  });
+
+  test('Buffer and setImmediate used as globals (by a package) are installed from node:buffer and node:timers', async () => {
+    const dir = app({
+      'main.ts': main(['b64']),
+      'node_modules/b64/package.json': { name: 'b64', main: 'index.js' },
+      'node_modules/b64/index.js': `module.exports = (s) => new Promise((r) => setImmediate(() => r(Buffer.from(s).toString('base64'))));\n`,
+    });
+    const source = (await bundle(join(dir, 'main.ts'))).source;
+    assert.match(source, /Object\.defineProperty\(globalThis, "Buffer"/);
+    assert.match(source, /Object\.defineProperty\(globalThis, "setImmediate"/);
+    assert.doesNotMatch(source, PROCESS_GLOBAL);
+  });
+
+  test('an app that imports none of them bundles none of them', async () => {
+    const dir = app({ 'main.ts': `console.log('Hello from Kiln');\n` });
+    const source = (await bundle(join(dir, 'main.ts'))).source;
+    assert.doesNotMatch(source, /node_modules\/|units\/node\/|kiln-global/);
+  });
+
+  test('the build error for an unsupported module lists the ones Kiln provides', async () => {
+    const dir = app({ 'main.ts': `import net from 'node:net';\nconsole.log(net);\n` });
+    assert.match(await bundleError(join(dir, 'main.ts')), /Kiln provides: node:buffer, node:events, node:fs\/promises, node:path, .*node:util\/types; or use web APIs/);
+  });
+});

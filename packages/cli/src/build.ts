@@ -52,9 +52,38 @@ export const RESOLVE_OPTIONS: Pick<esbuild.BuildOptions, 'platform' | 'condition
   mainFields: ['browser', 'module', 'main'],
 };
 
-/** Node built-in modules a guest may import, by name without `node:`: what each resolves to
- * (bundled only when imported). */
-export const NODE_COMPAT: Record<string, string> = {};
+/** Where a Node built-in module comes from: an npm package pinned in packages/kernel/package.json
+ * (resolved from the kernel, whatever the app's own node_modules hold) or a kernel file; `uses`
+ * is the kiln:* module it brings (node:fs/promises is kiln:fs, with its boot mounts). */
+export type NodeCompat = { npm: string } | { kernel: string; uses?: string };
+
+/** The Node built-in modules a guest may import (Workers' nodejs_compat subset, so far), by name
+ * without `node:` (a bare `events` or `events/` is the same module); each is bundled only when
+ * some module imports it. The rest fail the build (explainErrors). */
+export const NODE_COMPAT: Record<string, NodeCompat> = {
+  buffer: { npm: 'buffer/' },
+  events: { npm: 'events/' },
+  'fs/promises': { kernel: 'units/node/fs_promises.ts', uses: 'kiln:fs' },
+  path: { npm: 'path-browserify' },
+  'path/posix': { npm: 'path-browserify' },
+  process: { kernel: 'units/node/process.ts' },
+  string_decoder: { npm: 'string_decoder/' },
+  timers: { kernel: 'units/node/timers.ts' },
+  'timers/promises': { kernel: 'units/node/timers_promises.ts' },
+  util: { kernel: 'units/node/util.ts' },
+  'util/types': { kernel: 'units/node/util_types.ts' },
+};
+
+/** Node's globals, installed (from their node:* module) when the bundle names them. */
+const NODE_GLOBALS: Record<string, [module: string, exported: string]> = {
+  process: ['node:process', 'default'],
+  Buffer: ['node:buffer', 'Buffer'],
+  setImmediate: ['node:timers', 'setImmediate'],
+  clearImmediate: ['node:timers', 'clearImmediate'],
+};
+
+/** Marks kilnResolvePlugin's own b.resolve calls (its hook must not answer them again). */
+const SELF = Symbol('kiln-resolve');
 
 export interface BuildOptions {
   entry: string;
@@ -116,6 +145,27 @@ export function kilnResolvePlugin(used?: Set<string>): esbuild.Plugin {
           }],
         };
       });
+      b.onResolve({ filter: /^kiln-global:/ }, (args) => ({ path: args.path.slice('kiln-global:'.length), namespace: 'kiln-global' }));
+      b.onLoad({ filter: /.*/, namespace: 'kiln-global' }, (args) => {
+        const [module, exported] = NODE_GLOBALS[args.path]!;
+        return {
+          contents: `import { ${exported} as value } from ${JSON.stringify(module)};\n` +
+            `Object.defineProperty(globalThis, ${JSON.stringify(args.path)}, { value, writable: true, configurable: true, enumerable: false });\n`,
+          resolveDir: KERNEL_SRC,
+          loader: 'js',
+        };
+      });
+      b.onResolve({ filter: /.*/ }, async (args) => {
+        if (args.kind === 'entry-point' || args.pluginData === SELF || !isNodeBuiltin(args.path)) return undefined;
+        const compat = NODE_COMPAT[args.path.replace(/^node:/, '').replace(/\/$/, '')];
+        if (compat === undefined) return undefined; // esbuild's turn: a browser-field mapping, or an error
+        if ('kernel' in compat) {
+          if (compat.uses !== undefined) used?.add(compat.uses);
+          return { path: join(KERNEL_SRC, compat.kernel) };
+        }
+        const r = await b.resolve(compat.npm, { kind: args.kind, resolveDir: KERNEL_SRC, pluginData: SELF });
+        return r.errors.length > 0 ? { errors: r.errors } : { path: r.path };
+      });
       b.onResolve({ filter: /\.node$/ }, (args) => {
         if (args.kind === 'entry-point') return undefined;
         return {
@@ -154,9 +204,7 @@ export interface BundleOptions {
 /** Globals installed when the bundle names them as free variables (a local or a property of that
  * name does not count): the first bundle defines each as a probe identifier, and finding the probe
  * in its output means some module reads the global. */
-const PROBED_GLOBALS: { name: string; module: string }[] = [
-  { name: 'process', module: 'process_global.ts' },
-];
+const PROBED_GLOBALS: { name: string; module: string }[] = Object.keys(NODE_GLOBALS).map((name) => ({ name, module: `kiln-global:${name}` }));
 const probeOf = (name: string): string => `__kiln_uses_${name}`;
 
 /** Kiln's version (packages/cli/package.json), for process.versions.kiln. */
@@ -229,7 +277,7 @@ function entrySource(absEntry: string, globals: string[], withFs: boolean): stri
   const kernel = (m: string): string => JSON.stringify(join(KERNEL_SRC, m));
   return [
     `import ${kernel('prelude.ts')};`,
-    ...globals.map((m) => `import ${kernel(m)};`),
+    ...globals.map((m) => `import ${m.startsWith('kiln-global:') ? JSON.stringify(m) : kernel(m)};`),
     ...(withFs
       ? [`import { startWithFilesystems } from ${kernel('units/boot_mounts.ts')};`, `startWithFilesystems(() => import(${JSON.stringify(absEntry)}));`]
       : [`import ${kernel('boot_mark.ts')};`, `import ${JSON.stringify(absEntry)};`]),

@@ -56,6 +56,9 @@ type ReadableStreamDefaultReader<R = Uint8Array> = import('./web/readable_stream
 declare var ReadableStreamDefaultController: typeof import('./web/readable_stream.ts').ReadableStreamDefaultController;
 type ReadableStreamDefaultController<R = Uint8Array> = import('./web/readable_stream.ts').ReadableStreamDefaultController<R>;
 
-// Node's `process` (minimal: units/node/process.ts), which kiln build installs when the bundle
-// names it; `process.env.NODE_ENV` is replaced at build time (`kiln build --mode`).
+// Node's `process` (minimal: units/node/process.ts) and setImmediate, which kiln build installs
+// when the bundle names them; `process.env.NODE_ENV` is replaced at build time (`kiln build --mode`).
+// (Node's `Buffer` global is installed too, from npm `buffer`; import it from node:buffer for its type.)
 declare var process: typeof import('./units/node/process.ts').default;
+declare var setImmediate: typeof import('./units/node/timers.ts').setImmediate;
+declare var clearImmediate: typeof import('./units/node/timers.ts').clearImmediate;

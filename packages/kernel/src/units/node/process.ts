@@ -1,5 +1,5 @@
-// Node's `process`, the minimal one packages expect: the `process` global that kiln build installs
-// when the bundle names it (process_global.ts) and the `node:process` module. It is kiln:process
+// Node's `process`, the minimal one packages expect: the `node:process` module, and the `process`
+// global that kiln build installs from it when the bundle names it (build.ts NODE_GLOBALS). It is kiln:process
 // seen with Node's names — the same env object (`kiln run --env NAME=VALUE`), exit and exitCode —
 // plus argv (['kiln', '/<app>.js', ...the guest arguments]), nextTick (a microtask: the guest has
 // no separate tick queue), platform 'kiln' (no Linux below the app: packages that branch on

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Fetch the QuickJS 2021-03-27 sources from the npm registry package `qjsc` (its deps/ folder),
-# check the tarball against the pinned integrity, and patch the configuration for a
-# freestanding guest: no CONFIG_ATOMICS (it needs OS threads). Nothing fetched is committed.
+# check the tarball against the pinned integrity, and patch them: the configuration for a
+# freestanding guest (no CONFIG_ATOMICS: it needs OS threads), and Kiln's ES2022-ES2024 built-ins
+# (quickjs_es2023.c, included at the end of quickjs.c; kiln_es2023_init runs in JS_NewContext,
+# kiln_error_cause in the Error constructor). No newer QuickJS sources are on the npm registry or
+# in Debian bookworm (docs/ARCHITECTURE.md, "The JavaScript engine"). Nothing fetched is committed.
 set -euo pipefail
 out=${1:?usage: fetch_quickjs.sh OUTDIR}
 version=0.3.0
 integrity='sha512-a7+cU6/IVcZbIejffdt/wZVMX6LL2MDL3HQ9Zb5Gm23G9DvBMS/z9GHFxz39bAvp2PvMOM+ypSOAyokt2DdZ2w=='
-[ -f "$out/quickjs.c" ] && exit 0
+# Sources patched by an older version of this script are fetched again.
+[ -f "$out/quickjs.c" ] && grep -q 'kiln_es2023_init(ctx);' "$out/quickjs.c" && exit 0
+rm -rf "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && npm pack --silent "qjsc@$version" >/dev/null)
@@ -22,4 +27,22 @@ cp -r "$tmp/package/deps/quickjs_2021_03_27/." "$out/"
 # CONFIG_ATOMICS pulls in pthreads; the guest has no OS threads.
 sed -i 's|^#define CONFIG_ATOMICS$|/* CONFIG_ATOMICS disabled by Kiln: no OS threads in the guest */|' "$out/quickjs.c"
 grep -q 'CONFIG_ATOMICS disabled by Kiln' "$out/quickjs.c" || { echo "fetch_quickjs: patch failed" >&2; exit 1; }
+# Kiln's built-ins: each anchor must match exactly once.
+patch_after() { # ANCHOR-LINE (a fixed string matching one whole line) TEXT
+  [ "$(grep -cxF -- "$1" "$out/quickjs.c")" = 1 ] || { echo "fetch_quickjs: anchor not found once: $1" >&2; exit 1; }
+  ANCHOR="$1" TEXT="$2" awk '{ print } $0 == ENVIRON["ANCHOR"] { print ENVIRON["TEXT"] }' "$out/quickjs.c" >"$out/quickjs.c.new"
+  mv "$out/quickjs.c.new" "$out/quickjs.c"
+}
+patch_after '#include "libregexp.h"' 'static void kiln_es2023_init(JSContext *ctx); /* Kiln: quickjs_es2023.c */
+static int kiln_error_cause(JSContext *ctx, JSValueConst obj, int argc, JSValueConst *argv, int magic);'
+patch_after '    JS_AddIntrinsicPromise(ctx);' '    kiln_es2023_init(ctx);'
+# InstallErrorCause: after the message, before AggregateError's errors list (the line before
+# error_list's). The awk holds one line back to insert before it.
+anchor='        JSValue error_list = iterator_to_array(ctx, argv[0]);'
+[ "$(grep -cxF -- "$anchor" "$out/quickjs.c")" = 1 ] || { echo "fetch_quickjs: anchor not found once: $anchor" >&2; exit 1; }
+ANCHOR="$anchor" awk 'NR > 1 { if ($0 == ENVIRON["ANCHOR"]) print "    if (kiln_error_cause(ctx, obj, argc, argv, magic))\n        goto exception;"; print prev }
+  { prev = $0 } END { print prev }' "$out/quickjs.c" >"$out/quickjs.c.new"
+mv "$out/quickjs.c.new" "$out/quickjs.c"
+echo '#include "quickjs_es2023.c" /* Kiln */' >>"$out/quickjs.c"
+grep -q 'kiln_error_cause(ctx, obj' "$out/quickjs.c" || { echo "fetch_quickjs: patch failed" >&2; exit 1; }
 echo "fetch_quickjs: QuickJS $(cat "$out/VERSION") in $out"

@@ -284,7 +284,22 @@ function entrySource(absEntry: string, globals: string[], withFs: boolean): stri
   ].join('\n');
 }
 
+/** Bundles as an IIFE; a bundle with top-level await (which esbuild emits only as ESM) is bundled
+ * again as ESM with it kept, wrapped in an async function: QuickJS 2021-03-27 has no module-level
+ * await and kiln-qjsc compiles a global script. A rejection there is an unhandled rejection (the
+ * VM ends with code 1, as Node does for a rejected entry module). */
 async function bundleWith(entry: string, absEntry: string, globals: string[], withFs: boolean, define: Record<string, string>, modules?: Set<string>): Promise<string> {
+  try {
+    return await bundleAs('iife', entry, absEntry, globals, withFs, define, modules);
+  } catch (err) {
+    if (!(err instanceof TopLevelAwait)) throw err;
+    return `(async () => {\n${await bundleAs('esm', entry, absEntry, globals, withFs, define, modules)}})();\n`;
+  }
+}
+
+class TopLevelAwait extends Error {}
+
+async function bundleAs(format: 'iife' | 'esm', entry: string, absEntry: string, globals: string[], withFs: boolean, define: Record<string, string>, modules?: Set<string>): Promise<string> {
   const contents = entrySource(absEntry, globals, withFs);
   let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
   try {
@@ -292,10 +307,11 @@ async function bundleWith(entry: string, absEntry: string, globals: string[], wi
       stdin: { contents, resolveDir: dirname(absEntry), sourcefile: '<kiln-entry>', loader: 'ts' },
       bundle: true,
       write: false,
-      format: 'iife',
+      format,
       ...RESOLVE_OPTIONS,
       define,
       target: 'es2020',
+      supported: { 'top-level-await': format === 'esm' },
       // Class fields as plain assignments: the define semantics (the kernel tsconfig's ES2022
       // target implies them) lower to an Object.defineProperty call per field per instance,
       // which QuickJS pays on every object of every class (a Response cost 3x as much).
@@ -313,11 +329,8 @@ async function bundleWith(entry: string, absEntry: string, globals: string[], wi
     const failure = err as esbuild.BuildFailure;
     if (!Array.isArray(failure.errors)) throw err;
     const lines = await esbuild.formatMessages(explainErrors(failure.errors), { kind: 'error', color: false });
-    let hint = '';
-    if (failure.errors.some((e) => /top-level await/i.test(e.text))) {
-      hint = 'hint: top-level await is not supported by the Kiln engine; wrap the code in an async function and call it\n';
-    }
-    throw new CliError('EBUILD', `cannot bundle ${entry} (${failure.errors.length} error${failure.errors.length > 1 ? 's' : ''})`, lines.join('') + hint);
+    if (format === 'iife' && failure.errors.every((e) => /top-level await/i.test(e.text))) throw new TopLevelAwait();
+    throw new CliError('EBUILD', `cannot bundle ${entry} (${failure.errors.length} error${failure.errors.length > 1 ? 's' : ''})`, lines.join(''));
   }
   return result.outputFiles[0]!.text;
 }

@@ -202,51 +202,40 @@ static int kiln_copy(JSContext *ctx, JSValueConst arr, int64_t to, JSValueConst 
     return 0;
 }
 
-static JSValue kiln_array_toReversed(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
+/* Array.prototype.toReversed (magic 0), with (1) and toSorted (2): a new array of the same length. */
+static JSValue kiln_array_copy(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv, int magic)
 {
-    int64_t len, k;
-    JSValue arr = JS_UNDEFINED, obj = JS_ToObject(ctx, this_val);
-    if (JS_IsException(obj))
-        return obj;
-    if (js_get_length64(ctx, &len, obj))
-        goto fail;
-    arr = kiln_array_create(ctx, len);
-    if (JS_IsException(arr))
-        goto fail;
-    for (k = 0; k < len; k++) {
-        JSValue v = JS_GetPropertyInt64(ctx, obj, len - 1 - k);
-        if (JS_IsException(v) || JS_DefinePropertyValueInt64(ctx, arr, k, v, JS_PROP_C_W_E | JS_PROP_THROW) < 0)
-            goto fail;
-    }
-    JS_FreeValue(ctx, obj);
-    return arr;
- fail:
-    JS_FreeValue(ctx, arr);
-    JS_FreeValue(ctx, obj);
-    return JS_EXCEPTION;
-}
-
-static JSValue kiln_array_toSorted(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
-{
-    int64_t len;
-    JSValue arr = JS_UNDEFINED, obj, ret;
-    if (!JS_IsUndefined(argv[0]) && check_function(ctx, argv[0]))
+    int64_t len, idx = -1, k;
+    int with = magic == 1, forward = magic != 0;
+    JSValue arr = JS_UNDEFINED, obj;
+    if (magic == 2 && !JS_IsUndefined(argv[0]) && check_function(ctx, argv[0]))
         return JS_EXCEPTION;
     obj = JS_ToObject(ctx, this_val);
     if (JS_IsException(obj))
         return obj;
-    if (js_get_length64(ctx, &len, obj))
+    if (js_get_length64(ctx, &len, obj) || (with && kiln_relative_index(ctx, &idx, argv[0], len)))
         goto fail;
-    arr = kiln_array_create(ctx, len);
-    if (JS_IsException(arr) || kiln_copy(ctx, arr, 0, obj, 0, len))
+    if (with && (idx < 0 || idx >= len)) {
+        JS_ThrowRangeError(ctx, "invalid array index");
         goto fail;
-    JS_FreeValue(ctx, obj);
-    ret = js_array_sort(ctx, arr, 1, argv);
-    if (JS_IsException(ret)) {
-        JS_FreeValue(ctx, arr);
-        return ret;
     }
-    JS_FreeValue(ctx, ret);
+    arr = kiln_array_create(ctx, len);
+    if (JS_IsException(arr))
+        goto fail;
+    for (k = 0; k < len; k++) {
+        JSValue v = k == idx ? JS_DupValue(ctx, argv[1]) : JS_GetPropertyInt64(ctx, obj, forward ? k : len - 1 - k);
+        if (JS_IsException(v) || JS_DefinePropertyValueInt64(ctx, arr, k, v, JS_PROP_C_W_E | JS_PROP_THROW) < 0)
+            goto fail;
+    }
+    JS_FreeValue(ctx, obj);
+    if (magic == 2) {
+        JSValue r = js_array_sort(ctx, arr, 1, argv);
+        if (JS_IsException(r)) {
+            JS_FreeValue(ctx, arr);
+            return r;
+        }
+        JS_FreeValue(ctx, r);
+    }
     return arr;
  fail:
     JS_FreeValue(ctx, arr);
@@ -282,34 +271,6 @@ static JSValue kiln_array_toSpliced(JSContext *ctx, JSValueConst this_val, int a
             goto fail;
     if (kiln_copy(ctx, arr, start + insert, obj, start + skip, len - start - skip))
         goto fail;
-    JS_FreeValue(ctx, obj);
-    return arr;
- fail:
-    JS_FreeValue(ctx, arr);
-    JS_FreeValue(ctx, obj);
-    return JS_EXCEPTION;
-}
-
-static JSValue kiln_array_with(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv)
-{
-    int64_t len, idx, k;
-    JSValue arr = JS_UNDEFINED, obj = JS_ToObject(ctx, this_val);
-    if (JS_IsException(obj))
-        return obj;
-    if (js_get_length64(ctx, &len, obj) || kiln_relative_index(ctx, &idx, argv[0], len))
-        goto fail;
-    if (idx < 0 || idx >= len) {
-        JS_ThrowRangeError(ctx, "invalid array index");
-        goto fail;
-    }
-    arr = kiln_array_create(ctx, len);
-    if (JS_IsException(arr))
-        goto fail;
-    for (k = 0; k < len; k++) {
-        JSValue v = k == idx ? JS_DupValue(ctx, argv[1]) : JS_GetPropertyInt64(ctx, obj, k);
-        if (JS_IsException(v) || JS_DefinePropertyValueInt64(ctx, arr, k, v, JS_PROP_C_W_E | JS_PROP_THROW) < 0)
-            goto fail;
-    }
     JS_FreeValue(ctx, obj);
     return arr;
  fail:
@@ -591,10 +552,10 @@ static const JSCFunctionListEntry kiln_array_proto_funcs[] = {
     JS_CFUNC_DEF("at", 1, kiln_array_at ),
     JS_CFUNC_MAGIC_DEF("findLast", 1, kiln_find_last, 0 ),
     JS_CFUNC_MAGIC_DEF("findLastIndex", 1, kiln_find_last, 1 ),
-    JS_CFUNC_DEF("toReversed", 0, kiln_array_toReversed ),
-    JS_CFUNC_DEF("toSorted", 1, kiln_array_toSorted ),
+    JS_CFUNC_MAGIC_DEF("toReversed", 0, kiln_array_copy, 0 ),
+    JS_CFUNC_MAGIC_DEF("toSorted", 1, kiln_array_copy, 2 ),
     JS_CFUNC_DEF("toSpliced", 2, kiln_array_toSpliced ),
-    JS_CFUNC_DEF("with", 2, kiln_array_with ),
+    JS_CFUNC_MAGIC_DEF("with", 2, kiln_array_copy, 1 ),
 };
 
 static const JSCFunctionListEntry kiln_typed_array_proto_funcs[] = {

@@ -420,6 +420,7 @@ export class TcpConn implements TcpSocket, EventSource, Scheduled {
     const segLen = payload.length + (fin ? 1 : 0);
     const rcvNxt = this.rcvNxt;
     let acceptable: boolean;
+    let ackOnly = false;
     if (segLen === 0) {
       acceptable = wnd === 0 ? seq === rcvNxt : seqGe(seq, rcvNxt) && seqLt(seq, seqAdd(rcvNxt, wnd));
     } else if (wnd === 0 && payload.length === 0) {
@@ -436,17 +437,20 @@ export class TcpConn implements TcpSocket, EventSource, Scheduled {
       }
       this.ackNow = true;
       if (this.st === TIME_WAIT && fin) this.waitAt = this.host.nowMs + 2 * this.host.config.mslMs;
-      // A zero window still takes valid ACKs (§3.10.7.4): of a segment at RCV.NXT (with its RST),
-      // of a retransmission below it and of one past it (the peer sent segments we dropped), as
-      // far as the buffer reaches either way — a blind ACK from further out is dropped.
-      const reach = this.host.config.rcvBuf;
-      if (!(wnd === 0 && (f & TCP_ACK_FLAG) && (seq === rcvNxt || (!(f & TCP_RST) && Math.abs(seqSub(seq, rcvNxt)) <= reach)))) {
+      // Its ACK and window still count (§3.10.7.4: "special allowance should be made to accept
+      // valid ACKs"), as far as the buffer reaches from RCV.NXT either way: under a zero window;
+      // a pure ACK at the window's right edge (sent after data that fills it, and overtaking it —
+      // Linux's tcp_sequence takes SEG.SEQ = RCV.NXT + RCV.WND); a retransmission below RCV.NXT; a
+      // segment past the window (the peer sent segments we dropped). Its text is dropped and the
+      // ACK we owe says where we are; SEG.ACK is checked as for any segment, and a blind one from
+      // further out is dropped (as is any in SYN-RECEIVED: the handshake's ACK is at RCV.NXT).
+      if (!((f & TCP_ACK_FLAG) && this.st !== SYN_RECEIVED && Math.abs(seqSub(seq, rcvNxt)) <= this.host.config.rcvBuf)) {
         counters.dropped++;
         return;
       }
       payload = EMPTY;
       fin = false;
-      seq = rcvNxt; // its text is dropped; what follows reads it as a pure ACK at RCV.NXT
+      ackOnly = true;
     }
 
     // Second: RST (RFC 5961 §3.2: only an exact match resets, others in the window are challenged).
@@ -465,8 +469,9 @@ export class TcpConn implements TcpSocket, EventSource, Scheduled {
       return;
     }
 
-    // Trim to the window: drop what was received already and what lies past the right edge.
-    if (seqLt(seq, rcvNxt)) {
+    // Trim to the window: drop what was received already and what lies past the right edge
+    // (an ACK-only segment keeps its SEG.SEQ, so an old one cannot pass for the newest window).
+    if (!ackOnly && seqLt(seq, rcvNxt)) {
       const cut = seqSub(rcvNxt, seq);
       if (cut > payload.length) fin = false; // that FIN was received before
       payload = cut >= payload.length ? EMPTY : payload.subarray(cut);
@@ -512,7 +517,7 @@ export class TcpConn implements TcpSocket, EventSource, Scheduled {
         this.challengeAck();
         return;
       }
-      this.processAck(r, seq, payload.length === 0 && !fin);
+      this.processAck(r, seq, r.payload.length === 0 && !(f & TCP_FIN)); // pure: as sent (a duplicate ACK counts only then)
       if (this.st === CLOSED) return;
     }
 

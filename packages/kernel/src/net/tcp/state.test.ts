@@ -641,6 +641,38 @@ test('established_zero_window_bare_fin_accepted', () => {
   assert.ok(log.includes('readable'));
 });
 
+test('established_pure_ack_at_the_right_edge_overtaking_data_takes_its_ack', () => {
+  // passt fills our window, then its ACK of our data (SEG.SEQ = RCV.NXT + RCV.WND) overtakes the
+  // data: the ACK counts (Linux's tcp_sequence), so we do not resend what the peer has.
+  const { h, sock } = passive({ rcvBuf: 4096 });
+  sock.write(pattern(100));
+  assert.deepEqual(h.replies(), ['AP seq=1 ack=1 win=4096 len=100']);
+  assert.deepEqual(h.feed('A seq=4097 ack=101'), ['A seq=101 ack=1 win=4096']); // where we are
+  h.feed('A seq=1 ack=1 len=2048'); // the data it overtook, with an older ACK
+  h.feed('A seq=2049 ack=1 len=2048');
+  assert.deepEqual(h.advance(60_000), []);
+  assert.equal(h.layer.stats().retransmits, 0);
+});
+
+test('established_old_retransmission_with_a_new_ack_takes_the_ack', () => {
+  const { h, sock } = passive();
+  h.feed('A seq=1 ack=1 len=100');
+  sock.write(pattern(50));
+  h.replies();
+  assert.deepEqual(h.feed('A seq=1 ack=51 len=100'), ['A seq=51 ack=101 win=32718']);
+  assert.deepEqual(h.advance(60_000), []);
+});
+
+test('established_old_segment_window_does_not_override_a_newer_one', () => {
+  const { h, sock } = passive();
+  sock.setNoDelay(true);
+  h.feed('A seq=1 ack=1 len=100 win=1000'); // window 1000 at seq 1
+  assert.deepEqual(h.feed('A seq=101 ack=1 win=0'), []); // newer: window 0
+  h.feed('A seq=1 ack=1 len=100 win=1000'); // a duplicate of the older segment
+  sock.write(pattern(10));
+  assert.deepEqual(h.replies(), [], 'the window is still 0');
+});
+
 test('established_keepalive_probes_then_death', () => {
   const { h, sock, log } = passive({ keepAliveIntervalMs: 1000, keepAliveProbes: 3 });
   sock.setKeepAlive(true, 5000);

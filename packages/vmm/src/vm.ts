@@ -33,7 +33,7 @@ import { VirtioBlock } from './devices/virtio/block.ts';
 import { VirtioConsole } from './devices/virtio/console.ts';
 import { VirtioVsock } from './devices/virtio/vsock.ts';
 import { VirtioFs } from './devices/virtio/fs/device.ts';
-import { VirtioNet, type NetBackend } from './devices/virtio/net.ts';
+import { VirtioNet, defaultMac, type NetBackend } from './devices/virtio/net.ts';
 import { PasstBackend, TapBackend, type HostFwd } from './devices/virtio/net_backend.ts';
 import { VIRTIO_MAX_SLOTS, insertKernelParams, slotAddr, slotCmdlineToken, slotIrq } from './devices/virtio/slots.ts';
 import { EXIT_CODE_GUEST_DIED, EXIT_CODE_TIMEOUT, died, exitCodeFor, type ExitHandler, type Machine, type Outcome, type VmExitReason } from './machine.ts';
@@ -252,8 +252,9 @@ async function openDevices(options: RunVmOptions): Promise<OpenDevices> {
       shares.push(VirtioFs.open({ hostDir: sh.hostDir, tag: sh.tag, readOnly: sh.readOnly ?? false, allowSetid: sh.allowSetid ?? false }));
     }
     if (options.net) {
-      net = 'tap' in options.net ? new TapBackend(options.net.tap) : await PasstBackend.start(options.net.user.hostfwd);
-      virtio.push(new VirtioNet(net));
+      const mac = defaultMac();
+      net = 'tap' in options.net ? new TapBackend(options.net.tap) : await PasstBackend.start(options.net.user.hostfwd, { guestMac: mac });
+      virtio.push(new VirtioNet(net, { mac }));
     }
     if (vsock) virtio.push(vsock);
     virtio.push(...shares);
@@ -419,7 +420,11 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
     };
 
     const net = devs.net;
-    if (net instanceof PasstBackend) net.onUnexpectedExit((why) => finish(died(`user-mode networking: ${why}`)));
+    if (net instanceof PasstBackend) {
+      await net.ready();
+      step('passt_ready');
+      net.onUnexpectedExit((why) => finish(died(`user-mode networking: ${why}`)));
+    }
     if (options.timeoutMs !== undefined) {
       timer = setTimeout(() => finish({ reason: 'timeout', exitCode: exitCodeFor('timeout'), message: `no exit after ${options.timeoutMs} ms` }), options.timeoutMs);
     }

@@ -7,12 +7,17 @@
 // Spec: virtio 1.2 §5.1.
 
 import { strict as assert } from 'node:assert';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { test } from 'node:test';
 import * as V from '@kiln/common/virtio/index.ts';
 import { VirtioMmio } from './mmio.ts';
 import { QUEUE_TURN_BUDGET } from './device.ts';
 import { ETH_OVERHEAD, RX_BACKLOG_MAX, VirtioNet, defaultMac, formatMac, type NetBackend } from './net.ts';
-import { PasstBackend } from './net_backend.ts';
+import { PasstBackend, guestAnnouncement, tcpListening } from './net_backend.ts';
+import { ARP_OP_REQUEST, parseArp } from '@kiln/common/wire/arp.ts';
+import { ETHERNET_HEADER_LEN, ETHERTYPE_ARP, MAC_BROADCAST, formatMac as formatEthernetMac, parseEthernet } from '@kiln/common/wire/ethernet.ts';
+import { parseIpv4Addr } from '@kiln/common/wire/ipv4.ts';
 import { FEATURES_BASE, MockDriver, guardedRam, guardsIntact } from './mock_driver.ts';
 
 export class LoopBackend implements NetBackend {
@@ -220,4 +225,49 @@ test('passt: arguments forward loopback ports and fix the guest addresses', () =
   const a = PasstBackend.args([]);
   assert.ok(a.includes('-F') && a.includes('-1') && a.includes('10.0.2.15'));
   assert.deepEqual(a.slice(-2), ['-t', 'none']);
+});
+
+test('passt: tcpListening reads /proc/net/tcp for one address and port in LISTEN', async () => {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  const port = (srv.address() as { port: number }).port;
+  try {
+    assert.equal(tcpListening('127.0.0.1', port), true);
+    assert.equal(tcpListening('0.0.0.0', port), false, 'another address');
+    // a connected socket on that port is not a listener
+    const table = '  sl  local_address rem_address   st\n   0: 0100007F:1F90 0100007F:A000 01 00000000:00000000\n';
+    assert.equal(tcpListening('127.0.0.1', 0x1f90, table), false);
+    assert.equal(tcpListening('127.0.0.1', 0x1f90, table.replace(' 01 ', ' 0A ')), true);
+  } finally {
+    srv.close();
+  }
+  assert.equal(tcpListening('127.0.0.1', port), false, 'closed');
+});
+
+const noPasst = existsSync('/usr/bin/passt') ? false : 'passt is not installed (apt-get install passt)';
+
+test('passt: ready() resolves only once the forwarded port accepts connections', { skip: noPasst }, async () => {
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+  const backend = await PasstBackend.start([{ hostAddr: '127.0.0.1', hostPort: port, guestPort: 7 }]);
+  try {
+    await backend.ready();
+    assert.equal(tcpListening('127.0.0.1', port), true);
+  } finally {
+    await backend.close();
+  }
+});
+
+test('passt: the guest is announced to passt with its MAC before the guest sends anything', () => {
+  const frame = guestAnnouncement(defaultMac());
+  const eth = parseEthernet(frame)!;
+  assert.equal(eth.dst, MAC_BROADCAST);
+  assert.equal(formatEthernetMac(eth.src), formatMac(defaultMac()));
+  assert.equal(eth.ethertype, ETHERTYPE_ARP);
+  const arp = parseArp(frame.subarray(ETHERNET_HEADER_LEN))!;
+  assert.deepEqual(arp, { operation: ARP_OP_REQUEST, senderMac: eth.src, senderIp: parseIpv4Addr('10.0.2.15'), targetMac: 0, targetIp: parseIpv4Addr('10.0.2.15') });
 });

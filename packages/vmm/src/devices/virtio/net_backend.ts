@@ -9,8 +9,11 @@
 // TCP ports to the guest (`-t 127.0.0.1/HOSTPORT:GUESTPORT`) and exits with the VM (-1 and a kill).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readSync, writeSync } from 'node:fs';
+import { readFileSync, readSync, writeSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
+import { ARP_LEN, ARP_OP_REQUEST, emitArp } from '@kiln/common/wire/arp.ts';
+import { ETHERNET_HEADER_LEN, ETHERTYPE_ARP, MAC_BROADCAST, macFromBytes, writeEthernetHeader } from '@kiln/common/wire/ethernet.ts';
+import { parseIpv4Addr } from '@kiln/common/wire/ipv4.ts';
 import { TapFd } from '@kiln/kvm';
 import { VmmError } from '../../errors.ts';
 import type { NetBackend } from './net.ts';
@@ -80,8 +83,40 @@ export interface HostFwd {
   guestPort: number;
 }
 
+/** How long passt may take to bind the forwarded ports before the VM fails with ENET. */
+const PASST_BIND_TIMEOUT_MS = 5000;
+
+/** Whether /proc/net/tcp (this network namespace's IPv4 sockets) shows addr:port listening. */
+export function tcpListening(addr: string, port: number, table = readFileSync('/proc/net/tcp', 'utf8')): boolean {
+  // local_address is the address's bytes as one little-endian hex word, then the port in hex
+  const a = addr.split('.').map(Number);
+  const hexAddr = ((a[3]! << 24) | (a[2]! << 16) | (a[1]! << 8) | a[0]!) >>> 0;
+  const want = `${hexAddr.toString(16).toUpperCase().padStart(8, '0')}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  for (const line of table.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    if (f[1] === want && f[3] === '0A') return true; // 0A: TCP_LISTEN
+  }
+  return false;
+}
+
 /** QEMU slirp's guest addresses, which passt is told to hand out. */
 export const USER_NET = { guest: '10.0.2.15', prefix: 24, gateway: '10.0.2.2' } as const;
+
+/**
+ * The guest's gratuitous ARP (RFC 5227 §2.3, what kiln:net sends once configured), from its MAC and
+ * USER_NET's address. passt (Debian bookworm's) learns the guest's MAC from the guest's first frame
+ * and until then addresses frames to 00:00:00:00:00:00, which the guest drops: a client that
+ * connected before the guest had sent anything got no SYN-ACK. The backend sends this for the
+ * guest as passt starts.
+ */
+export function guestAnnouncement(guestMac: Uint8Array): Uint8Array {
+  const frame = new Uint8Array(ETHERNET_HEADER_LEN + ARP_LEN);
+  const mac = macFromBytes(guestMac);
+  const ip = parseIpv4Addr(USER_NET.guest)!;
+  writeEthernetHeader(frame, MAC_BROADCAST, mac, ETHERTYPE_ARP);
+  emitArp({ operation: ARP_OP_REQUEST, senderMac: mac, senderIp: ip, targetMac: 0, targetIp: ip }, frame.subarray(ETHERNET_HEADER_LEN));
+  return frame;
+}
 
 export class PasstBackend implements NetBackend {
   readonly name = 'passt';
@@ -94,9 +129,12 @@ export class PasstBackend implements NetBackend {
   #exitReason: string | undefined;
   dropped = 0;
 
-  private constructor(child: ChildProcess, sock: Socket) {
+  readonly #hostfwd: readonly HostFwd[];
+
+  private constructor(child: ChildProcess, sock: Socket, hostfwd: readonly HostFwd[]) {
     this.#child = child;
     this.#sock = sock;
+    this.#hostfwd = hostfwd;
     sock.on('data', (d: Buffer) => this.#data(d));
     sock.on('error', () => {});
   }
@@ -113,10 +151,11 @@ export class PasstBackend implements NetBackend {
    * Checks that the forwarded ports are free and starts passt on one end of a socket pair (its
    * stdio fd 3); resolves as soon as the process exists (a VmmError ENET if it could not start).
    * Frames the guest sends meanwhile wait in the socket pair. passt failing later (a bad forward
-   * it refuses, a crash) reaches onUnexpectedExit, which runVm turns into the VM's outcome: not
-   * waiting for passt to settle keeps ~150 ms off every boot with user networking.
+   * it refuses, a crash) reaches onUnexpectedExit, which runVm turns into the VM's outcome. The
+   * wait for its listening ports is ready(), so it overlaps the rest of the VM's setup. With
+   * `guestMac`, passt is told the guest's MAC first (guestAnnouncement).
    */
-  static async start(hostfwd: readonly HostFwd[], o: { passt?: string } = {}): Promise<PasstBackend> {
+  static async start(hostfwd: readonly HostFwd[], o: { passt?: string; guestMac?: Uint8Array } = {}): Promise<PasstBackend> {
     for (const f of hostfwd) {
       const err = await new Promise<string | undefined>((resolve) => {
         const srv = createServer();
@@ -133,7 +172,8 @@ export class PasstBackend implements NetBackend {
       child.once('error', (e) => resolve((e as NodeJS.ErrnoException).code === 'ENOENT' ? 'passt is not installed (apt-get install passt)' : e.message));
     });
     if (started !== undefined) throw new VmmError('ENET', `user-mode networking: ${started}`);
-    const backend = new PasstBackend(child, child.stdio[3] as Socket);
+    const backend = new PasstBackend(child, child.stdio[3] as Socket, hostfwd);
+    if (o.guestMac) backend.send(guestAnnouncement(o.guestMac));
     child.on('exit', (code, sig) => {
       if (backend.#closed) return;
       const detail = stderr.split('\n').filter((l) => l && !l.startsWith('Failed to send') && !l.startsWith("Don't run as root")).slice(-2).join('; ');
@@ -141,6 +181,21 @@ export class PasstBackend implements NetBackend {
       backend.#onExit?.(backend.#exitReason);
     });
     return backend;
+  }
+
+  /**
+   * Resolves once passt listens on every forwarded host port, so a client that connects when the
+   * guest says it is listening is not refused (the guest boots in a few ms, passt binds in ~15).
+   * runVm awaits it just before the vCPUs start, after everything else is set up. Rejects (ENET)
+   * if passt ends first or takes longer than PASST_BIND_TIMEOUT_MS.
+   */
+  async ready(): Promise<void> {
+    const t0 = Date.now();
+    while (!this.#hostfwd.every((f) => tcpListening(f.hostAddr, f.hostPort))) {
+      if (this.#exitReason !== undefined) throw new VmmError('ENET', `user-mode networking: ${this.#exitReason}`);
+      if (Date.now() - t0 > PASST_BIND_TIMEOUT_MS) throw new VmmError('ENET', `user-mode networking: passt did not listen on ${this.#hostfwd.map((f) => `${f.hostAddr}:${f.hostPort}`).join(', ')} within ${PASST_BIND_TIMEOUT_MS} ms`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
   }
 
   /** `cb` learns why passt ended if it ends before close() (at once if it already has): the NIC is dead from then on. */

@@ -1,7 +1,7 @@
 // test262 conformance of the guest's engine (a script, not a test; not in CI): runs the test262
 // tests of every ES2016–ES2024 built-in and syntax feature (by their `features:` tag) in the
 // guest's QuickJS built for the host (arch/build/kiln-test262: the same patched sources and
-// configuration as kiln-core.elf, one fresh runtime per test, no VM per test) and in this Node
+// configuration as kiln-core-bigint.elf, BigInt included, one fresh runtime per test, no VM per test) and in this Node
 // (node:vm, a fresh context per test), and prints pass rates per feature and per edition as a
 // markdown table for bench/RESULTS.md. Strict and sloppy variants count as two tests, as
 // test262's INTERPRETING.md says. Syntax that `kiln build` lowers with esbuild (target es2020)

@@ -1,5 +1,5 @@
 /* kiln_test262.c — runs test262 tests in the guest's engine built for the host: the same patched
- * QuickJS sources and configuration as kiln-core.elf (quickjs_es2023.c, CONFIG_BIGNUM), without
+ * QuickJS sources and configuration as kiln-core-bigint.elf (quickjs_es2023.c, CONFIG_BIGNUM), without
  * booting a VM per test. Used by bench/test262.ts, not by `kiln build`; built with
  * `make -C arch build/kiln-test262`. Reads one test a line from stdin, "PATH\tMODE" (MODE is
  * script or module; PATH holds the harness and the test, already joined), runs it in a fresh

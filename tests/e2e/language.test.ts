@@ -2,17 +2,27 @@
 // using ES2022–ES2024 built-ins (quickjs_es2023.c), BigInt (CONFIG_BIGNUM), error cause, WeakRef,
 // syntax that esbuild lowers, and top-level await (kiln build's async wrapper) prints the
 // results the spec gives; a rejected top-level await ends the VM with code 1 and the error. On Kiln's VMM.
+// kiln build gives the probe (it uses BigInt) the BigInt core, and hello the smaller one without it.
 
 import { strict as assert } from 'node:assert';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { decodeSymbols, PAYLOAD_KIND_SYMBOLS, readImagePayload } from '@kiln/common';
 import { coreSkip, kiln, kilnBuild, kilnTargets } from './helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-language-'));
 const probe = join(dir, 'probe.elf');
 const reject = join(dir, 'tla_reject.elf');
+const hello = join(dir, 'hello.elf');
+
+/** Whether an image's core has BigInt: its symbols (the payload's symbol section) hold libbf's. */
+function hasBigIntCore(image: string): boolean {
+  const { sections } = readImagePayload(readFileSync(image));
+  const symbols = decodeSymbols(sections.find((s) => s.kind === PAYLOAD_KIND_SYMBOLS)!.data);
+  return symbols.some((s) => s.name === 'js_bigint_asUintN');
+}
 
 const EXPECTED = `String.prototype.at=o
 Array.prototype.at=2
@@ -40,8 +50,16 @@ describe('language', { skip: coreSkip() }, () => {
   before(async () => {
     await kilnBuild('tests/e2e/language/probe.ts', probe);
     await kilnBuild('tests/e2e/language/tla_reject.ts', reject);
+    await kilnBuild('examples/hello/main.ts', hello);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('the probe gets the BigInt core, hello (no BigInt) the smaller core without it', () => {
+    assert.equal(hasBigIntCore(probe), true);
+    assert.equal(hasBigIntCore(reject), false);
+    assert.equal(hasBigIntCore(hello), false);
+    assert.ok(statSync(hello).size + 100_000 < statSync(probe).size, `hello ${statSync(hello).size} bytes, probe ${statSync(probe).size}`);
+  });
 
   for (const t of kilnTargets()) {
     describe(t.name, { skip: t.skip }, () => {

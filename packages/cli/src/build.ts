@@ -1,5 +1,6 @@
 // `kiln build`: bundle app + kernel prelude with esbuild, compile the bundle to QuickJS
-// bytecode with arch/build/kiln-qjsc, and assemble the bootable image with the arch core.
+// bytecode with arch/build/kiln-qjsc, and assemble the bootable image with the arch core; an app
+// whose bundle uses BigInt (bigint.ts) gets the BigInt pair, kiln-qjsc-bigint + kiln-core-bigint.elf.
 // Only `kiln:*` modules the app imports are bundled (esbuild tree shaking); Node built-ins
 // are refused. An app that imports kiln:fs gets an entry that mounts its filesystems before
 // the app's first line, and a bootfs section (the --assets files, possibly none).
@@ -13,6 +14,7 @@ import { basename, dirname, extname, join, relative, resolve, sep } from 'node:p
 import * as esbuild from 'esbuild';
 import { assembleImage, ImageError } from '@kiln/common';
 import { emptyAssets, readAssets, type AssetsSpec } from './assets.ts';
+import { usesBigInt } from './bigint.ts';
 import { CliError } from './errors.ts';
 import { KERNEL_SRC, REPO_ROOT, archOutputs } from './paths.ts';
 
@@ -101,6 +103,10 @@ export interface BuildResult {
   bytecodeBytes: number;
   /** Size of the bootfs section (0 without kiln:fs). */
   bootfsBytes: number;
+  /** The bundle uses BigInt: the image has the BigInt core (arch/build/kiln-core-bigint.elf). */
+  bigint: boolean;
+  /** The core the image was assembled from. */
+  coreElf: string;
 }
 
 const builtins = new Set(builtinModules.flatMap((m) => [m, m.split('/')[0]!]));
@@ -355,8 +361,10 @@ export function compileBytecode(qjsc: string, source: string, name: string): Uin
 }
 
 export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
-  const arch = archOutputs();
+  archOutputs(); // the setup's error before any bundling
   const { source, usesFs } = await bundle(opts.entry, opts.bundle);
+  const bigint = await usesBigInt(source);
+  const arch = archOutputs(bigint);
   if (opts.assets && !usesFs) {
     throw new CliError('EUSAGE', `--assets ${opts.assets.dir}: ${opts.entry} does not import kiln:fs, so nothing in the guest could read the files`);
   }
@@ -376,5 +384,5 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   } catch (err) {
     throw new CliError('EUSAGE', `cannot write ${opts.out}: ${(err as Error).message}`);
   }
-  return { out: opts.out, size: image.length, bundleBytes: Buffer.byteLength(source), bytecodeBytes: bytecode.length, bootfsBytes: bootfs?.length ?? 0 };
+  return { out: opts.out, size: image.length, bundleBytes: Buffer.byteLength(source), bytecodeBytes: bytecode.length, bootfsBytes: bootfs?.length ?? 0, bigint, coreElf: arch.coreElf };
 }

@@ -46,7 +46,13 @@ Options:
                       Repeatable
   -h, --help          show this help
 
-Needs the arch core (arch/build/kiln-core.elf, arch/build/kiln-qjsc): bash scripts/setup.sh
+An app that uses BigInt (a literal such as 12n, BigInt, BigInt64Array, BigUint64Array,
+DataView's getBigInt64 and the like, process.hrtime.bigint) gets the engine with BigInt
+(arch/build/kiln-core-bigint.elf, ~110 KB larger and slower at plain arithmetic); the
+others get the one without it. The build line says ", with BigInt" for the former.
+
+Needs the arch cores (arch/build/kiln-core.elf + kiln-qjsc, kiln-core-bigint.elf +
+kiln-qjsc-bigint): bash scripts/setup.sh
 `;
 
 export const RUN_HELP = `Usage: kiln run <image> [options] [-- guest args...]

@@ -72,7 +72,7 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
       const define = Object.fromEntries(flags.define.map(parseDefine));
       const bundle = { ...(flags.mode !== undefined ? { mode: flags.mode } : {}), ...(flags.define.length ? { define } : {}) };
       const r = await buildImage({ entry, out: flags.out, ...(assets ? { assets } : {}), bundle });
-      io.stdout(`${r.out} ${r.size} bytes (${(r.size / 1024).toFixed(1)} KiB)\n`);
+      io.stdout(`${r.out} ${r.size} bytes (${(r.size / 1024).toFixed(1)} KiB)${r.bigint ? ', with BigInt' : ''}\n`);
     });
 
   configure(program.command('run'), RUN_HELP)

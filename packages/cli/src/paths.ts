@@ -1,5 +1,6 @@
 // Where the CLI finds its build inputs: the repository root, the kernel sources and the arch
-// outputs (`make -C arch`: arch/build/kiln-core.elf and arch/build/kiln-qjsc).
+// outputs (`make -C arch`): two core + bytecode compiler pairs, arch/build/kiln-core.elf +
+// kiln-qjsc without BigInt and kiln-core-bigint.elf + kiln-qjsc-bigint with it (CONFIG_BIGNUM).
 // KILN_ARCH_BUILD overrides the arch build directory (tests, installed layouts).
 
 import { existsSync } from 'node:fs';
@@ -19,10 +20,12 @@ export interface ArchOutputs {
   qjsc: string;
 }
 
-/** The arch outputs, or a CliError telling the user to run the setup. */
-export function archOutputs(): ArchOutputs {
+/** The arch outputs (the BigInt pair with `bigint`; a compiler always with its own core: the
+ * bytecode format depends on CONFIG_BIGNUM), or a CliError telling the user to run the setup. */
+export function archOutputs(bigint = false): ArchOutputs {
   const dir = archBuildDir();
-  const out = { coreElf: join(dir, 'kiln-core.elf'), qjsc: join(dir, 'kiln-qjsc') };
+  const suffix = bigint ? '-bigint' : '';
+  const out = { coreElf: join(dir, `kiln-core${suffix}.elf`), qjsc: join(dir, `kiln-qjsc${suffix}`) };
   for (const p of [out.coreElf, out.qjsc]) {
     if (!existsSync(p)) {
       throw new CliError('ENOSETUP', `${p} is missing: run the setup first (bash scripts/setup.sh, or make -C arch)`);

@@ -47,10 +47,18 @@ function hrtime(prev?: [number, number]): [number, number] {
   }
   return [s, n];
 }
-hrtime.bigint = (): unknown => {
-  const [s, n] = hrtime();
-  return (globalThis as unknown as { BigInt(n: number): { valueOf(): unknown } }).BigInt(s * 1e9 + n);
-};
+// By string keys: kiln build gives an app the BigInt engine when its bundle names BigInt or reads
+// a `bigint` property (packages/cli/src/bigint.ts), and this file is in every app that uses
+// `process`; the app's own call, process.hrtime.bigint(), is what selects it.
+Object.defineProperty(hrtime, 'bigint', {
+  value: (): unknown => {
+    const big = Reflect.get(globalThis, 'BigInt') as ((n: number) => unknown) | undefined;
+    if (big === undefined) throw new TypeError('process.hrtime.bigint: this image has no BigInt (kiln build gives it to apps that use BigInt)');
+    const [s, n] = hrtime();
+    return big(s * 1e9 + n);
+  },
+  writable: true, configurable: true, enumerable: true,
+});
 
 const process = {
   title: 'kiln',

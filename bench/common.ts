@@ -15,6 +15,23 @@ export const arg = (name: string, dflt: number): number => {
   return i === -1 ? dflt : Number(process.argv[i + 1]);
 };
 
+/** The comma-separated list after flag `name` on the command line, or `dflt`. */
+export const listArg = (name: string, dflt: string[]): string[] => {
+  const i = process.argv.indexOf(name);
+  return i === -1 ? dflt : process.argv[i + 1]!.split(',');
+};
+
+/** The platforms of Kiln's VMM a benchmark compares, and their labels in result tables. */
+export type Platform = 'process' | 'kvm';
+export const PLATFORM_LABEL: Record<Platform, string> = { process: 'process platform', kvm: 'KVM' };
+
+/** `--platforms process,kvm` (the default both), checked. */
+export function platformsArg(): Platform[] {
+  const list = listArg('--platforms', ['process', 'kvm']);
+  if (list.some((p) => p !== 'process' && p !== 'kvm')) throw new Error('--platforms: a comma-separated list of process, kvm');
+  return list as Platform[];
+}
+
 /** Median of the finite values (NaN when there are none). */
 export const median = (xs: number[]): number => {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);

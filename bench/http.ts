@@ -22,16 +22,13 @@ import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runVm, type VmResult } from '@kiln/vmm/vm.ts';
 import { USER_NET_IP } from '../packages/cli/src/run.ts';
-import { ROOT, KILN, arg, median, fmt } from './common.ts';
+import { ROOT, KILN, arg, median, fmt, platformsArg, PLATFORM_LABEL, type Platform } from './common.ts';
 
 const RUNS = arg('--runs', 3);
 const DURATION = arg('--duration', 10);
 const WARMUP = arg('--warmup', DURATION);
-type Platform = 'process' | 'kvm';
-const platformsArg = process.argv.indexOf('--platforms');
-const PLATFORMS = (platformsArg === -1 ? 'process,kvm' : process.argv[platformsArg + 1]!).split(',') as Platform[];
-if (PLATFORMS.some((p) => p !== 'process' && p !== 'kvm')) throw new Error('--platforms: a comma-separated list of process, kvm');
-const LABEL: Record<Platform, string> = { process: 'process platform', kvm: 'KVM' };
+const PLATFORMS = platformsArg();
+const LABEL = PLATFORM_LABEL;
 const WITH_TCG = !process.argv.includes('--no-tcg');
 const WITH_TAP = !process.argv.includes('--no-tap') && process.getuid?.() === 0;
 const GUEST_PORT = 8080;
@@ -356,7 +353,7 @@ async function main(): Promise<void> {
   }
   lines.push('', 'Exits per request: every KVM_RUN return (KVM) or register-channel request (process platform) over the VM\'s whole life (boot, probe, warm-up and run), passt rows only.');
   for (const p of PLATFORMS) lines.push('', `First HTTP response of http-hello, ${LABEL[p]}: ${fmt(median(firstFromVm[p]), 1)} ms after runVm started (median of ${firstFromVm[p].length}; guest boot ${fmt(median(bootTimes[p]), 1)} ms), ${fmt(median(firstFromSpawn[p]), 1)} ms after \`kiln run --accel ${p}\` was spawned (Node start-up and passt included).`);
-  lines.push('', `Command: \`npm run bench:http -- --runs ${RUNS} --duration ${DURATION}${WARMUP !== DURATION ? ` --warmup ${WARMUP}` : ''}${WITH_TCG ? '' : ' --no-tcg'}${WITH_TAP ? '' : ' --no-tap'}${platformsArg === -1 ? '' : ` --platforms ${PLATFORMS.join(',')}`}\`.`);
+  lines.push('', `Command: \`npm run bench:http -- --runs ${RUNS} --duration ${DURATION}${WARMUP !== DURATION ? ` --warmup ${WARMUP}` : ''}${WITH_TCG ? '' : ' --no-tcg'}${WITH_TAP ? '' : ' --no-tap'}${process.argv.includes('--platforms') ? ` --platforms ${PLATFORMS.join(',')}` : ''}\`.`);
   const text = lines.join('\n');
   console.log(text);
   writeFileSync(join(dir, 'results.md'), text + '\n');

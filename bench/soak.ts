@@ -14,12 +14,12 @@
 
 import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runVm } from '@kiln/vmm';
 import { Kvm } from '@kiln/kvm';
 import { ROOT, KILN, arg, fmt, machine } from './common.ts';
+import { freeLoopbackPort } from '@kiln/common/testing/free_port.ts';
 
 const CYCLES = arg('--cycles', 1000);
 const LOAD_S = arg('--load-s', 600);
@@ -57,17 +57,6 @@ function build(dir: string, source: string): Buffer {
   const r = spawnSync(process.execPath, [KILN, 'build', source, '-o', out], { cwd: ROOT, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`kiln build ${source}: ${r.stderr}`);
   return readFileSync(out);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 const platform: 'kvm' | 'process' = (() => {
@@ -112,7 +101,7 @@ try {
   let requests = 0;
   let wrkErrors = 0;
   while ((performance.now() - tl) / 1000 < LOAD_S) {
-    const port = await freePort();
+    const port = await freeLoopbackPort();
     let out = '';
     const vm = runVm({
       image: httpHello, platform, memMiB: 64, stdout: { write: (b: Uint8Array) => void (out += Buffer.from(b).toString()) }, stderr: quiet,

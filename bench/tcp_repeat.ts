@@ -10,32 +10,19 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { KILN, ROOT, arg, fmt, machine, median } from './common.ts';
+import { KILN, ROOT, arg, fmt, listArg, machine, median, platformsArg } from './common.ts';
+import { freeLoopbackPort } from '@kiln/common/testing/free_port.ts';
 
 const runs = arg('--runs', 40);
-const listArg = (name: string, dflt: string[]): string[] => {
-  const i = process.argv.indexOf(name);
-  return i === -1 ? dflt : process.argv[i + 1]!.split(',');
-};
-const platforms = listArg('--platforms', ['process', 'kvm']);
+const platforms = platformsArg();
 const BYTES = 1_000_000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** One boot and one 1 MB echo: ok, the time from spawn to the guest's exit, and what went wrong. */
 async function once(image: string, platform: string): Promise<{ ok: boolean; ms: number; why: string }> {
-  const port = await freePort();
+  const port = await freeLoopbackPort();
   const t0 = performance.now();
   const vm = spawn(process.execPath, [KILN, 'run', image, '--accel', platform, '--timeout', '40', '--net', `user,hostfwd=tcp:127.0.0.1:${port}-:7`, '--', '7', '1'], { cwd: ROOT });
   let out = '';

@@ -18,18 +18,15 @@ import { randomFillSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runVm, type VmResult } from '@kiln/vmm/vm.ts';
-import { ROOT, KILN, median, fmt, machine } from './common.ts';
+import { ROOT, KILN, median, fmt, machine, platformsArg, PLATFORM_LABEL, type Platform } from './common.ts';
 
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg === -1 ? 5 : Number(process.argv[runsArg + 1]);
 const onlyArg = process.argv.indexOf('--only');
 const ONLY = onlyArg === -1 ? undefined : process.argv[onlyArg + 1];
 if (ONLY !== undefined && ONLY !== 'block' && ONLY !== 'vsock') throw new Error('--only block|vsock');
-type Platform = 'process' | 'kvm';
-const platformsArg = process.argv.indexOf('--platforms');
-const PLATFORMS = (platformsArg === -1 ? 'process,kvm' : process.argv[platformsArg + 1]!).split(',') as Platform[];
-if (PLATFORMS.some((p) => p !== 'process' && p !== 'kvm')) throw new Error('--platforms: a comma-separated list of process, kvm');
-const LABEL: Record<Platform, string> = { process: 'process platform', kvm: 'KVM' };
+const PLATFORMS = platformsArg();
+const LABEL = PLATFORM_LABEL;
 const VSOCK_MIB = 64;
 const PING_N = 1000;
 const PING_WARMUP = 20;
@@ -459,7 +456,7 @@ async function main(): Promise<void> {
       'itself and is not counted in "exits to the VMM" (on KVM each `rep outsb` still traps, one exit per byte).',
       '',
       ] : []),
-      `Command: \`npm run bench:virtio -- --runs ${RUNS}${ONLY ? ` --only ${ONLY}` : ''}${platformsArg === -1 ? '' : ` --platforms ${PLATFORMS.join(',')}`}\`.`,
+      `Command: \`npm run bench:virtio -- --runs ${RUNS}${ONLY ? ` --only ${ONLY}` : ''}${process.argv.includes('--platforms') ? ` --platforms ${PLATFORMS.join(',')}` : ''}\`.`,
       ...(failures.length ? ['', `Failures (${failures.length}): ${failures.slice(0, 5).join('; ')}`] : []),
       '',
     ].join('\n');

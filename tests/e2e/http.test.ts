@@ -14,11 +14,12 @@ import { strict as assert } from 'node:assert';
 import { execFile, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { connect, createServer, type Socket } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { commandExists, coreSkip, createTapNamespace, deleteNamespace, kiln, KILN, kilnBackground, kilnBuild, kilnTargets, ROOT, sh, tapSkip, until } from './helpers.ts';
+import { freeLoopbackPort } from '@kiln/common/testing/free_port.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-http-'));
 const elf = (name: string): string => join(dir, `${name}.elf`);
@@ -131,12 +132,7 @@ describe('kiln:http on Kiln\'s VMM', { skip: coreSkip() }, () => {
 
       test(`tcp: curl --http1.1 through user-mode networking reuses one connection (${t.name})`, { skip: commandExists('passt') && commandExists('curl') ? undefined : 'needs passt and curl' }, async (c) => {
         c.diagnostic(t.name);
-        const port = await new Promise<number>((resolve) => {
-          const s = createServer().listen(0, '127.0.0.1', () => {
-            const p = (s.address() as { port: number }).port;
-            s.close(() => resolve(p));
-          });
-        });
+        const port = await freeLoopbackPort();
         // Connect only once the guest listens: passt accepts host connections before that.
         const child = spawn(process.execPath, [KILN, 'run', elf('http-hello'), ...t.flags, '--net', `user,hostfwd=tcp:127.0.0.1:${port}-:8080`, '--timeout', '60', '--', '3'], { cwd: ROOT });
         let guest = '';
@@ -156,7 +152,7 @@ describe('kiln:http on Kiln\'s VMM', { skip: coreSkip() }, () => {
 
       test(`static-web-server through hostfwd: content types, HEAD, 404, 405; wrk with no errors (${t.name})`, { skip: commandExists('passt') && commandExists('curl') && commandExists('wrk') ? undefined : 'needs passt, curl and wrk' }, async (c) => {
         c.diagnostic(t.name);
-        const port = await freePort();
+        const port = await freeLoopbackPort();
         const child = spawn(process.execPath, [KILN, 'run', elf('static-web-server'), ...t.flags, '--mem', '64', '--net', `user,hostfwd=tcp:127.0.0.1:${port}-:8080`, '--timeout', '60'], { cwd: ROOT });
         let guest = '';
         child.stdout.on('data', (d: Buffer) => (guest += d.toString()));
@@ -223,11 +219,3 @@ describe('kiln:http on Kiln\'s VMM', { skip: coreSkip() }, () => {
   }
 });
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}

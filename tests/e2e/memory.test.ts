@@ -11,9 +11,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createServer } from 'node:net';
 import { execFile } from 'node:child_process';
 import { commandExists, coreSkip, kiln, kilnBackground, kilnBuild, kilnTargets, targets, until } from './helpers.ts';
+import { freeLoopbackPort } from '@kiln/common/testing/free_port.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-memory-'));
 const SOURCES = {
@@ -36,12 +36,7 @@ describe('out of memory', { skip: coreSkip() }, () => {
   for (const t of kilnTargets()) {
     test(`8 parallel 10 MB uploads to a buffering handler: 200 or 503, the server lives (${t.name})`, { skip: t.skip ?? (commandExists('passt') && commandExists('curl') ? undefined : 'needs passt and curl') }, async (c) => {
       c.diagnostic(t.name);
-      const port = await new Promise<number>((resolve) => {
-        const s = createServer().listen(0, '127.0.0.1', () => {
-          const p = (s.address() as { port: number }).port;
-          s.close(() => resolve(p));
-        });
-      });
+      const port = await freeLoopbackPort();
       const vm = kilnBackground(['run', image('uploads'), ...t.flags, '--mem', '64', '--net', `user,hostfwd=tcp:127.0.0.1:${port}-:8080`, '--timeout', '120']);
       try {
         await until(() => vm.stdout().includes('Listening'), 20_000);

@@ -12,11 +12,12 @@ import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { commandExists, coreSkip, createTapNamespace, deleteNamespace, kilnBackground, kilnBuild, type Run, sh, tapSkip, targets, until } from './helpers.ts';
+import { freeLoopbackPort } from '@kiln/common/testing/free_port.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'kiln-tcp-'));
 const elf = join(dir, 'tcp-echo.elf');
@@ -131,7 +132,7 @@ describe('kiln:net TCP/IP', { skip: coreSkip() }, () => {
       const skip = t.skip ?? (t.name.startsWith('vmm=kiln') && !commandExists('passt') ? 'passt is not installed (apt-get install passt)' : undefined);
       test(`${t.name}: a host TCP client gets its bytes echoed through hostfwd`, { skip }, async (c) => {
         c.diagnostic(t.name);
-        const port = await freePort();
+        const port = await freeLoopbackPort();
         const vm = kilnBackground(['run', elf, ...t.flags, '--net', `user,hostfwd=tcp:127.0.0.1:${port}-:7`, '--', '7', '1']);
         const line = await listening(vm);
         const data = randomBytes(isTcg(t.name) ? 100_000 : 1_000_000);
@@ -145,17 +146,6 @@ describe('kiln:net TCP/IP', { skip: coreSkip() }, () => {
     }
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-    s.on('error', reject);
-  });
-}
 
 function echoOnce(port: number, data: Buffer): Promise<Buffer> {
   return new Promise((resolve, reject) => {

@@ -7,7 +7,7 @@
 // Spec: virtio 1.2 §5.1.
 
 import { strict as assert } from 'node:assert';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import * as V from '@kiln/common/virtio/index.ts';
@@ -18,6 +18,7 @@ import { PasstBackend, guestAnnouncement, tcpListening } from './net_backend.ts'
 import { ARP_OP_REQUEST, parseArp } from '@kiln/common/wire/arp.ts';
 import { ETHERNET_HEADER_LEN, ETHERTYPE_ARP, MAC_BROADCAST, formatMac as formatEthernetMac, parseEthernet } from '@kiln/common/wire/ethernet.ts';
 import { parseIpv4Addr } from '@kiln/common/wire/ipv4.ts';
+import { freeLoopbackPort } from '@kiln/common/testing/free_port.ts';
 import { FEATURES_BASE, MockDriver, guardedRam, guardsIntact } from './mock_driver.ts';
 
 export class LoopBackend implements NetBackend {
@@ -232,31 +233,28 @@ test('passt: tcpListening reads /proc/net/tcp for one address and port in LISTEN
   await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   const port = (srv.address() as { port: number }).port;
   try {
-    assert.equal(tcpListening('127.0.0.1', port), true);
-    assert.equal(tcpListening('0.0.0.0', port), false, 'another address');
+    const table = readFileSync('/proc/net/tcp', 'utf8');
+    assert.equal(tcpListening('127.0.0.1', port, table), true);
+    assert.equal(tcpListening('0.0.0.0', port, table), false, 'another address');
+    assert.equal(tcpListening('localhost', port, table), false, 'not an IPv4 address');
     // a connected socket on that port is not a listener
-    const table = '  sl  local_address rem_address   st\n   0: 0100007F:1F90 0100007F:A000 01 00000000:00000000\n';
-    assert.equal(tcpListening('127.0.0.1', 0x1f90, table), false);
-    assert.equal(tcpListening('127.0.0.1', 0x1f90, table.replace(' 01 ', ' 0A ')), true);
+    const connected = '  sl  local_address rem_address   st\n   0: 0100007F:1F90 0100007F:A000 01 00000000:00000000\n';
+    assert.equal(tcpListening('127.0.0.1', 0x1f90, connected), false);
+    assert.equal(tcpListening('127.0.0.1', 0x1f90, connected.replace(' 01 ', ' 0A ')), true);
   } finally {
     srv.close();
   }
-  assert.equal(tcpListening('127.0.0.1', port), false, 'closed');
+  assert.equal(tcpListening('127.0.0.1', port, readFileSync('/proc/net/tcp', 'utf8')), false, 'closed');
 });
 
 const noPasst = existsSync('/usr/bin/passt') ? false : 'passt is not installed (apt-get install passt)';
 
 test('passt: ready() resolves only once the forwarded port accepts connections', { skip: noPasst }, async () => {
-  const port = await new Promise<number>((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
+  const port = await freeLoopbackPort();
   const backend = await PasstBackend.start([{ hostAddr: '127.0.0.1', hostPort: port, guestPort: 7 }]);
   try {
     await backend.ready();
-    assert.equal(tcpListening('127.0.0.1', port), true);
+    assert.equal(tcpListening('127.0.0.1', port, readFileSync('/proc/net/tcp', 'utf8')), true);
   } finally {
     await backend.close();
   }

@@ -86,12 +86,13 @@ export interface HostFwd {
 /** How long passt may take to bind the forwarded ports before the VM fails with ENET. */
 const PASST_BIND_TIMEOUT_MS = 5000;
 
-/** Whether /proc/net/tcp (this network namespace's IPv4 sockets) shows addr:port listening. */
-export function tcpListening(addr: string, port: number, table = readFileSync('/proc/net/tcp', 'utf8')): boolean {
-  // local_address is the address's bytes as one little-endian hex word, then the port in hex
-  const a = addr.split('.').map(Number);
-  const hexAddr = ((a[3]! << 24) | (a[2]! << 16) | (a[1]! << 8) | a[0]!) >>> 0;
-  const want = `${hexAddr.toString(16).toUpperCase().padStart(8, '0')}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+/** Whether `table` (/proc/net/tcp: this network namespace's IPv4 sockets) shows addr:port listening. */
+export function tcpListening(addr: string, port: number, table: string): boolean {
+  const v = parseIpv4Addr(addr);
+  if (v === undefined) return false;
+  // local_address is the address in network byte order printed as a little-endian word, then the port
+  const word = (((v & 0xff) << 24) | (((v >>> 8) & 0xff) << 16) | (((v >>> 16) & 0xff) << 8) | (v >>> 24)) >>> 0;
+  const want = `${word.toString(16).toUpperCase().padStart(8, '0')}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   for (const line of table.split('\n')) {
     const f = line.trim().split(/\s+/);
     if (f[1] === want && f[3] === '0A') return true; // 0A: TCP_LISTEN
@@ -190,8 +191,11 @@ export class PasstBackend implements NetBackend {
    * if passt ends first or takes longer than PASST_BIND_TIMEOUT_MS.
    */
   async ready(): Promise<void> {
+    if (this.#hostfwd.length === 0) return;
     const t0 = Date.now();
-    while (!this.#hostfwd.every((f) => tcpListening(f.hostAddr, f.hostPort))) {
+    for (;;) {
+      const table = readFileSync('/proc/net/tcp', 'utf8');
+      if (this.#hostfwd.every((f) => tcpListening(f.hostAddr, f.hostPort, table))) return;
       if (this.#exitReason !== undefined) throw new VmmError('ENET', `user-mode networking: ${this.#exitReason}`);
       if (Date.now() - t0 > PASST_BIND_TIMEOUT_MS) throw new VmmError('ENET', `user-mode networking: passt did not listen on ${this.#hostfwd.map((f) => `${f.hostAddr}:${f.hostPort}`).join(', ')} within ${PASST_BIND_TIMEOUT_MS} ms`);
       await new Promise((r) => setTimeout(r, 1));

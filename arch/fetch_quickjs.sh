@@ -10,7 +10,7 @@ out=${1:?usage: fetch_quickjs.sh OUTDIR}
 version=0.3.0
 integrity='sha512-a7+cU6/IVcZbIejffdt/wZVMX6LL2MDL3HQ9Zb5Gm23G9DvBMS/z9GHFxz39bAvp2PvMOM+ypSOAyokt2DdZ2w=='
 # Sources patched by an older version of this script are fetched again.
-[ -f "$out/quickjs.c" ] && grep -q 'kiln_es2023_init(ctx);' "$out/quickjs.c" && exit 0
+[ -f "$out/quickjs.c" ] && grep -q 'kiln_es2023_init(ctx);' "$out/quickjs.c" && grep -q 'Kiln: ES2015 ClassEscape' "$out/libregexp.c" && exit 0
 rm -rf "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -27,6 +27,17 @@ cp -r "$tmp/package/deps/quickjs_2021_03_27/." "$out/"
 # CONFIG_ATOMICS pulls in pthreads; the guest has no OS threads.
 sed -i 's|^#define CONFIG_ATOMICS$|/* CONFIG_ATOMICS disabled by Kiln: no OS threads in the guest */|' "$out/quickjs.c"
 grep -q 'CONFIG_ATOMICS disabled by Kiln' "$out/quickjs.c" || { echo "fetch_quickjs: patch failed" >&2; exit 1; }
+# Replaces one whole line (a fixed string that must match exactly once) of a source file.
+replace_line() { # FILE OLD-LINE NEW-LINE
+  [ "$(grep -cxF -- "$2" "$1")" = 1 ] || { echo "fetch_quickjs: line not found once in $1: $2" >&2; exit 1; }
+  OLD="$2" NEW="$3" awk '{ print ($0 == ENVIRON["OLD"] ? ENVIRON["NEW"] : $0) }' "$1" >"$1.new"
+  mv "$1.new" "$1"
+}
+# In a unicode-mode class, `\-` is a ClassEscape (ES2015 21.2.1; fast-xml-parser's XML name
+# patterns use it): QuickJS 2021 refused it as an invalid escape.
+replace_line "$out/libregexp.c" \
+  '                if (ret == -2 && *p != '"'\\0'"' && strchr("^$\\.*+?()[]{}|/", *p)) {' \
+  '                if (ret == -2 && *p != '"'\\0'"' && (strchr("^$\\.*+?()[]{}|/", *p) || (inclass && *p == '"'-'"'))) { /* Kiln: ES2015 ClassEscape */'
 # Kiln's built-ins: each anchor must match exactly once.
 patch_after() { # ANCHOR-LINE (a fixed string matching one whole line) TEXT
   [ "$(grep -cxF -- "$1" "$out/quickjs.c")" = 1 ] || { echo "fetch_quickjs: anchor not found once: $1" >&2; exit 1; }

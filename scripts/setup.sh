@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # setup.sh — prepares a fresh Debian machine for Kiln and builds everything once:
-# Debian packages (QEMU, musl, toolchain), npm dependencies (pinned by package-lock.json),
+# Debian packages (QEMU, musl, toolchain), npm dependencies (pinned by package-lock.json, and
+# tests/compat/package-lock.json for the npm compatibility suite),
 # the KVM addon (node-gyp) and the guest core, host bytecode compiler and the process platform's
 # tender (make -C arch).
 # Safe to run again: each step skips what is already there.
@@ -21,6 +22,8 @@ fi
 
 echo "setup: npm dependencies"
 npm ci --no-audit --no-fund --loglevel=error
+echo "setup: npm compatibility suite packages (tests/compat, a lockfile of its own)"
+npm ci --prefix tests/compat --no-audit --no-fund --loglevel=error
 
 echo "setup: KVM addon"
 npm run --silent build -w @kiln/kvm

@@ -44,6 +44,7 @@ top-level await=resolved
 class static block=42
 private in=true,false
 String.prototype.toWellFormed=65533
+RegExp u-mode class escape \\-=true,SyntaxError
 `;
 
 describe('language', { skip: coreSkip() }, () => {

@@ -245,3 +245,37 @@ describe('the Node compatibility subset: each module bundled only when imported'
     assert.match(await bundleError(join(dir, 'main.ts')), /Kiln provides: node:buffer, node:events, node:fs\/promises, node:path, .*node:util\/types; or use web APIs/);
   });
 });
+
+describe('web globals and WebCrypto algorithms: bundled only when the bundle names them', () => {
+  const modules = (source: string): string[] => [...new Set([...source.matchAll(/\/\/ .*?kernel\/src\/(web\/[\w/]+\.ts)/g)].map((m) => m[1]!))].sort();
+  const usesBigIntCore = async (source: string): Promise<boolean> => (await import('./bigint.ts')).usesBigInt(source);
+
+  test('an app that hashes with SHA-256 gets subtle and SHA-256 only: no curves, no AES, no BigInt', async () => {
+    const dir = app({ 'main.ts': `const d = await crypto.subtle.digest('SHA-256', new Uint8Array(1));\nconsole.log(d.byteLength);\n` });
+    const source = (await bundle(join(dir, 'main.ts'))).source;
+    const web = modules(source);
+    assert.ok(web.includes('web/crypto/subtle.ts') && web.includes('web/crypto/sha256.ts'), web.join(' '));
+    for (const m of ['web/crypto/ecdsa.ts', 'web/crypto/ed25519.ts', 'web/crypto/aes_gcm.ts', 'web/crypto/sha512.ts', 'web/form_data.ts']) assert.ok(!web.includes(m), m);
+    assert.equal(await usesBigIntCore(source), false);
+  });
+
+  test('algorithm names count in any letter case; ECDSA brings the BigInt core', async () => {
+    const dir = app({ 'main.ts': `console.log(await crypto.subtle.generateKey({ name: 'ecdsa', namedCurve: 'P-256' }, true, ['sign']));\n` });
+    const source = (await bundle(join(dir, 'main.ts'))).source;
+    assert.ok(modules(source).includes('web/crypto/ecdsa.ts'));
+    assert.equal(await usesBigIntCore(source), true);
+  });
+
+  test('FormData, Blob, the transform streams, atob and DOMException each come with their name, and not without', async () => {
+    const cases: [string, string][] = [
+      ['new FormData()', 'web/form_data.ts'], ['new Blob([])', 'web/blob.ts'], ['new TransformStream()', 'web/transform_stream.ts'],
+      ['atob("")', 'web/base64.ts'], ['new DOMException("x")', 'web/install_dom_exception.ts'],
+    ];
+    for (const [expr, module] of cases) {
+      const dir = app({ 'main.ts': `console.log(${expr});\n` });
+      assert.ok(modules((await bundle(join(dir, 'main.ts'))).source).includes(module), `${expr} → ${module}`);
+    }
+    const hello = app({ 'main.ts': `console.log('Hello from Kiln');\n` });
+    assert.deepEqual(modules((await bundle(join(hello, 'main.ts'))).source), []);
+  });
+});

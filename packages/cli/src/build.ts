@@ -41,6 +41,38 @@ const OPTIONAL_GLOBALS: { name: string; module: string }[] = [
   { name: 'URL', module: 'web/install_url.ts' },
   { name: 'URLSearchParams', module: 'web/install_url.ts' },
   { name: 'ReadableStream', module: 'web/install_streams.ts' },
+  { name: 'WritableStream', module: 'web/install_transform_streams.ts' },
+  { name: 'TransformStream', module: 'web/install_transform_streams.ts' },
+  { name: 'TextEncoderStream', module: 'web/install_transform_streams.ts' },
+  { name: 'TextDecoderStream', module: 'web/install_transform_streams.ts' },
+  { name: 'Blob', module: 'web/install_blob.ts' },
+  { name: 'File', module: 'web/install_blob.ts' },
+  { name: 'blob', module: 'web/install_blob.ts' },
+  { name: 'FormData', module: 'web/install_form_data.ts' },
+  { name: 'formData', module: 'web/install_form_data.ts' },
+  { name: 'DOMException', module: 'web/install_dom_exception.ts' },
+  { name: 'atob', module: 'web/install_base64.ts' },
+  { name: 'btoa', module: 'web/install_base64.ts' },
+  // crypto.subtle needs the crypto global (a bundle naming `subtle` names `crypto` too, almost always).
+  { name: 'subtle', module: 'crypto_global.ts' },
+  { name: 'subtle', module: 'subtle_global.ts' },
+  { name: 'CryptoKey', module: 'subtle_global.ts' },
+  { name: 'SubtleCrypto', module: 'subtle_global.ts' },
+];
+
+/** WebCrypto algorithms, each bundled when the bundle names it in any letter case (web/crypto/subtle.ts):
+ * a name built at run time is not seen, and crypto.subtle then says which name to write. */
+const WEBCRYPTO_ALGORITHMS: { name: string; module: string }[] = [
+  { name: 'SHA-1', module: 'web/crypto/sha1.ts' },
+  { name: 'SHA-256', module: 'web/crypto/sha256.ts' },
+  { name: 'SHA-384', module: 'web/crypto/sha512.ts' },
+  { name: 'SHA-512', module: 'web/crypto/sha512.ts' },
+  { name: 'HMAC', module: 'web/crypto/hmac.ts' },
+  { name: 'PBKDF2', module: 'web/crypto/pbkdf2.ts' },
+  { name: 'HKDF', module: 'web/crypto/hkdf.ts' },
+  { name: 'AES-GCM', module: 'web/crypto/aes_gcm.ts' },
+  { name: 'ECDSA', module: 'web/crypto/ecdsa.ts' },
+  { name: 'Ed25519', module: 'web/crypto/ed25519.ts' },
 ];
 
 /** How packages are resolved, as Wrangler does for Workers: the `workerd`, `worker` and `browser`
@@ -207,6 +239,17 @@ export interface BundleOptions {
   define?: Record<string, string>;
 }
 
+/** The source files of the app and its packages among a bundle's inputs: Kiln's own files (kernel
+ * and @kiln/common) name globals for themselves (Body.formData, crypto's setSubtle) and import
+ * what they use, so they must not pull optional globals into every app. */
+function appSources(inputs: Set<string>): string {
+  const common = join(REPO_ROOT, 'packages/common/src');
+  return [...inputs]
+    .filter((p) => !p.startsWith(KERNEL_SRC + sep) && !p.startsWith(common + sep) && existsSync(p))
+    .map((p) => readFileSync(p, 'utf8'))
+    .join('\n');
+}
+
 /** Globals installed when the bundle names them as free variables (a local or a property of that
  * name does not count): the first bundle defines each as a probe identifier, and finding the probe
  * in its output means some module reads the global. */
@@ -266,9 +309,12 @@ export async function bundle(entry: string, opts: BundleOptions = {}): Promise<B
   const modules = new Set<string>();
   const define = buildDefines(entry, opts);
   const probes = Object.fromEntries(PROBED_GLOBALS.map((g) => [g.name, probeOf(g.name)]));
-  const first = await bundleWith(entry, absEntry, [], false, { ...probes, ...define }, modules);
+  const inputs = new Set<string>();
+  const first = await bundleWith(entry, absEntry, [], false, { ...probes, ...define }, modules, inputs);
+  const named = appSources(inputs);
   const globals = [...new Set([
-    ...OPTIONAL_GLOBALS.filter((g) => new RegExp(`\\b${g.name}\\b`).test(first)),
+    ...OPTIONAL_GLOBALS.filter((g) => new RegExp(`\\b${g.name}\\b`).test(named)),
+    ...(/\bsubtle\b/.test(named) ? WEBCRYPTO_ALGORITHMS.filter((a) => new RegExp(`\\b${a.name}\\b`, 'i').test(named)) : []),
     ...PROBED_GLOBALS.filter((g) => first.includes(probeOf(g.name))),
   ].map((g) => g.module))];
   const usesFs = modules.has('kiln:fs');
@@ -294,18 +340,19 @@ function entrySource(absEntry: string, globals: string[], withFs: boolean): stri
  * again as ESM with it kept, wrapped in an async function: QuickJS 2021-03-27 has no module-level
  * await and kiln-qjsc compiles a global script. A rejection there is an unhandled rejection (the
  * VM ends with code 1, as Node does for a rejected entry module). */
-async function bundleWith(entry: string, absEntry: string, globals: string[], withFs: boolean, define: Record<string, string>, modules?: Set<string>): Promise<string> {
+async function bundleWith(entry: string, absEntry: string, globals: string[], withFs: boolean, define: Record<string, string>, modules?: Set<string>, inputs?: Set<string>): Promise<string> {
   try {
-    return await bundleAs('iife', entry, absEntry, globals, withFs, define, modules);
+    return await bundleAs('iife', entry, absEntry, globals, withFs, define, modules, inputs);
   } catch (err) {
     if (!(err instanceof TopLevelAwait)) throw err;
-    return `(async () => {\n${await bundleAs('esm', entry, absEntry, globals, withFs, define, modules)}})();\n`;
+    return `(async () => {\n${await bundleAs('esm', entry, absEntry, globals, withFs, define, modules, inputs)}})();\n`;
   }
 }
 
 class TopLevelAwait extends Error {}
 
-async function bundleAs(format: 'iife' | 'esm', entry: string, absEntry: string, globals: string[], withFs: boolean, define: Record<string, string>, modules?: Set<string>): Promise<string> {
+/** `modules` collects the kiln:* modules imported, `inputs` the absolute paths of the source files bundled. */
+async function bundleAs(format: 'iife' | 'esm', entry: string, absEntry: string, globals: string[], withFs: boolean, define: Record<string, string>, modules?: Set<string>, inputs?: Set<string>): Promise<string> {
   const contents = entrySource(absEntry, globals, withFs);
   let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
   try {
@@ -329,6 +376,7 @@ async function bundleAs(format: 'iife' | 'esm', entry: string, absEntry: string,
       charset: 'utf8',
       legalComments: 'none',
       logLevel: 'silent',
+      metafile: inputs !== undefined,
       plugins: [kilnResolvePlugin(modules)],
     });
   } catch (err) {
@@ -338,6 +386,7 @@ async function bundleAs(format: 'iife' | 'esm', entry: string, absEntry: string,
     if (format === 'iife' && failure.errors.every((e) => /top-level await/i.test(e.text))) throw new TopLevelAwait();
     throw new CliError('EBUILD', `cannot bundle ${entry} (${failure.errors.length} error${failure.errors.length > 1 ? 's' : ''})`, lines.join(''));
   }
+  if (inputs !== undefined) for (const p of Object.keys(result.metafile?.inputs ?? {})) inputs.add(resolve(p));
   return result.outputFiles[0]!.text;
 }
 

@@ -26,7 +26,22 @@ declare var performance: { now(): number; readonly timeOrigin: number };
 declare var crypto: {
   /** Fills an integer typed array (≤ 65536 bytes) with cryptographically strong random values. */
   getRandomValues<T extends ArrayBufferView>(array: T): T;
+  /** A random (version 4) UUID. */
+  randomUUID(): `${string}-${string}-${string}-${string}-${string}`;
+  /** WebCrypto: web/crypto/subtle.ts lists the algorithms (each bundled when the app names it). */
+  readonly subtle: import('./web/crypto/subtle.ts').SubtleCrypto;
 };
+declare var CryptoKey: typeof import('./web/crypto/subtle.ts').CryptoKey;
+type CryptoKey = import('./web/crypto/subtle.ts').CryptoKey;
+type CryptoKeyPair = import('./web/crypto/subtle.ts').CryptoKeyPair;
+type JsonWebKey = import('./web/crypto/subtle.ts').JsonWebKey;
+type KeyUsage = import('./web/crypto/subtle.ts').KeyUsage;
+declare var SubtleCrypto: typeof import('./web/crypto/subtle.ts').SubtleCrypto;
+type SubtleCrypto = import('./web/crypto/subtle.ts').SubtleCrypto;
+declare var DOMException: typeof import('./web/dom_exception.ts').DOMException;
+type DOMException = import('./web/dom_exception.ts').DOMException;
+declare var atob: typeof import('./web/base64.ts').atob;
+declare var btoa: typeof import('./web/base64.ts').btoa;
 
 // Web globals kiln build installs when the app names them (packages/cli/src/build.ts
 // OPTIONAL_GLOBALS). Their types are the kernel classes' own: web/*.ts (each file's header says
@@ -55,6 +70,24 @@ declare var ReadableStreamDefaultReader: typeof import('./web/readable_stream.ts
 type ReadableStreamDefaultReader<R = Uint8Array> = import('./web/readable_stream.ts').ReadableStreamDefaultReader<R>;
 declare var ReadableStreamDefaultController: typeof import('./web/readable_stream.ts').ReadableStreamDefaultController;
 type ReadableStreamDefaultController<R = Uint8Array> = import('./web/readable_stream.ts').ReadableStreamDefaultController<R>;
+declare var WritableStream: typeof import('./web/writable_stream.ts').WritableStream;
+type WritableStream<W = Uint8Array> = import('./web/writable_stream.ts').WritableStream<W>;
+declare var WritableStreamDefaultWriter: typeof import('./web/writable_stream.ts').WritableStreamDefaultWriter;
+type WritableStreamDefaultWriter<W = Uint8Array> = import('./web/writable_stream.ts').WritableStreamDefaultWriter<W>;
+declare var TransformStream: typeof import('./web/transform_stream.ts').TransformStream;
+type TransformStream<I = unknown, O = unknown> = import('./web/transform_stream.ts').TransformStream<I, O>;
+declare var TextEncoderStream: typeof import('./web/transform_stream.ts').TextEncoderStream;
+type TextEncoderStream = import('./web/transform_stream.ts').TextEncoderStream;
+declare var TextDecoderStream: typeof import('./web/transform_stream.ts').TextDecoderStream;
+type TextDecoderStream = import('./web/transform_stream.ts').TextDecoderStream;
+declare var Blob: typeof import('./web/blob.ts').Blob;
+type Blob = import('./web/blob.ts').Blob;
+type BlobPart = import('./web/blob.ts').BlobPart;
+declare var File: typeof import('./web/blob.ts').File;
+type File = import('./web/blob.ts').File;
+declare var FormData: typeof import('./web/form_data.ts').FormData;
+type FormData = import('./web/form_data.ts').FormData;
+type FormDataEntryValue = import('./web/form_data.ts').FormDataEntryValue;
 
 // Node's `process` (minimal: units/node/process.ts) and setImmediate, which kiln build installs
 // when the bundle names them; `process.env.NODE_ENV` is replaced at build time (`kiln build --mode`).

@@ -3,7 +3,8 @@
 // (the runtime and the kiln:* modules) < the bundle's entry files (prelude.ts, index.ts, ...).
 // Guest code imports from its own folder or a lower layer, never from a peer (net/, fs/ and web/
 // know nothing of each other) or from testing/, and outside the kernel only @kiln/common, itself
-// built on nothing but its own files. Tests (*.test.ts) and testing/ may compose any layers, and
+// built on nothing but its own files, and the npm packages pinned in packages/kernel/package.json
+// (Node-compatibility modules, the noble crypto libraries). Tests (*.test.ts) and testing/ may compose any layers, and
 // the driver against device tests reach @kiln/vmm; nothing in the kernel imports the CLI.
 // Every import is read with TypeScript's preProcessFile (static, re-exports, dynamic import()).
 
@@ -16,6 +17,9 @@ import ts from 'typescript';
 
 const SRC = dirname(fileURLToPath(import.meta.url));
 const COMMON_SRC = resolve(SRC, '../../common/src');
+/** The npm packages the kernel pins (packages/kernel/package.json dependencies). */
+const PINNED = Object.keys((JSON.parse(readFileSync(resolve(SRC, '../package.json'), 'utf8')) as { dependencies?: Record<string, string> }).dependencies ?? {});
+const pinnedPackage = (spec: string): boolean => PINNED.some((p) => spec === p || spec.startsWith(`${p}/`));
 
 /** Rank of each top folder of packages/kernel/src (and of ops.ts); the entry files are above all. */
 const RANK: Record<string, number> = { lib: 0, 'ops.ts': 1, drivers: 2, net: 3, fs: 3, web: 3, http: 4, units: 5 };
@@ -50,7 +54,7 @@ function violation(file: string, spec: string): string | undefined {
   const name = relative(SRC, file);
   if (/^@kiln\/cli(\/|$)|(^|\/)cli\/src\//.test(spec)) return `${name}: imports the CLI (${spec})`;
   if (!isGuest(file) || spec.startsWith('@kiln/common/')) return undefined;
-  if (!spec.startsWith('.')) return `${name}: guest code imports ${spec} (only relative kernel files and @kiln/common/*)`;
+  if (!spec.startsWith('.')) return pinnedPackage(spec) ? undefined : `${name}: guest code imports ${spec} (only relative kernel files, @kiln/common/* and packages pinned in packages/kernel/package.json)`;
   const target = resolve(dirname(file), spec);
   if (!target.startsWith(SRC + sep)) return `${name}: imports ${spec}, outside packages/kernel/src`;
   const from = topOf(file), to = topOf(target);
@@ -102,12 +106,14 @@ test('the_checks_see_upward_imports', () => {
     ['units/fs.ts', '../testing/fake_ops.ts'], // test support
     ['web/url.ts', '@kiln/vmm/vm.ts'], // the host
     ['fs/vfs.ts', 'node:fs'],
+    ['web/blob.ts', 'left-pad'], // an npm package the kernel does not pin
     ['ops.ts', '../../common/src/layout.ts'], // outside, by path
     ['fs/vfs.test.ts', '@kiln/cli/flags.ts'], // the CLI, even from a test
   ];
   for (const [file, spec] of refused) assert.ok(violation(at(file), spec), `${file} → ${spec}`);
   const allowed: [string, string][] = [
-    ['net/tcp/isn.ts', '../../lib/sha256.ts'],
+    ['net/tcp/isn.ts', '@noble/hashes/sha2.js'], // pinned in the kernel's package.json
+    ['web/crypto/aes_gcm.ts', '../base64.ts'],
     ['units/net.ts', '../net/api.ts'],
     ['prelude.ts', './units/runtime.ts'],
     ['http/server.ts', '../web/request.ts'],

@@ -28,4 +28,5 @@ p('top-level await', await promise);
 p('class static block', (class { static x: number; static { this.x = 42; } }).x);
 p('private in', (() => { class C { #f = 1; static has(o: object): boolean { return #f in o; } } return `${C.has(new C())},${C.has({})}`; })());
 p('String.prototype.toWellFormed', 'a\uD800b'.toWellFormed().charCodeAt(1));
+p('RegExp u-mode class escape \\-', `${new RegExp('^[\\w\\-.]+$', 'u').test('a-b.c')},${(() => { try { new RegExp('\\-', 'u'); return 'accepted'; } catch (e) { return (e as Error).name; } })()}`);
 for (const [k, v] of out) console.log(`${k}=${v}`);

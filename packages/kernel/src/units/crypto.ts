@@ -1,26 +1,22 @@
-// crypto.getRandomValues (WebCrypto §10.1.1) for the guest: a ChaCha20 DRBG with fast key
+// crypto.getRandomValues and crypto.randomUUID (WebCrypto §10.1.1, §10.1.2) for the guest: a ChaCha20 DRBG with fast key
 // erasure (each call's output is followed by a fresh key from the same stream), seeded on first
 // use from virtio-rng when the command line has one (polled synchronously, ≤ 200 ms) and from
 // RDRAND when the CPU has it — both when both exist; with neither it throws. Every RESEED_BYTES
 // of output an asynchronous virtio-rng read is mixed into the key. At most 65536 bytes per
 // call (QuotaExceededError, as browsers); only integer typed arrays (TypeMismatchError).
+// crypto.subtle is web/crypto/subtle.ts, attached here by web/crypto/install_subtle.ts only in
+// apps that use it (setSubtle).
 
 import { ops } from '../ops.ts';
 import { guestPlatform } from '../drivers/platform.ts';
 import { virtioDevices } from '../drivers/virtio/mmio.ts';
 import { openRng, type VirtioRng } from '../drivers/virtio/rng.ts';
 import { chacha20Xor } from '../lib/chacha20.ts';
+import { DOMException } from '../web/dom_exception.ts';
 
 const MAX_BYTES = 65536;
 const RESEED_BYTES = 1 << 20;
 const SEED_TIMEOUT_NS = 200e6;
-
-export class DomLikeError extends Error {
-  constructor(message: string, name: string, readonly code: number) {
-    super(message);
-    this.name = name;
-  }
-}
 
 export interface EntropySources {
   /** Synchronous seed bytes from a device, or undefined. */
@@ -96,12 +92,12 @@ export function createGetRandomValues(drbg: ChaChaDrbg) {
   return function getRandomValues<T extends ArrayBufferView>(array: T): T {
     const tag = array !== null && typeof array === 'object' ? Object.prototype.toString.call(array).slice(8, -1) : '';
     if (!INTEGER_ARRAYS.includes(tag)) {
-      throw new DomLikeError("Failed to execute 'getRandomValues' on 'Crypto': The provided ArrayBufferView is not an integer array type.", 'TypeMismatchError', 17);
+      throw new DOMException("Failed to execute 'getRandomValues' on 'Crypto': The provided ArrayBufferView is not an integer array type.", 'TypeMismatchError');
     }
     if (array.byteLength > MAX_BYTES) {
-      throw new DomLikeError(
+      throw new DOMException(
         `Failed to execute 'getRandomValues' on 'Crypto': The ArrayBufferView's byte length (${array.byteLength}) exceeds the number of bytes of entropy available via this API (${MAX_BYTES}).`,
-        'QuotaExceededError', 22);
+        'QuotaExceededError');
     }
     drbg.fill(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
     return array;
@@ -128,10 +124,43 @@ function guestSources(): EntropySources {
   };
 }
 
-let crypto: { getRandomValues<T extends ArrayBufferView>(array: T): T } | undefined;
+/** crypto.randomUUID: a version 4 UUID from `fill` (RFC 9562 §5.4), lower-case hex. */
+export function createRandomUUID(fill: (bytes: Uint8Array) => void): () => `${string}-${string}-${string}-${string}-${string}` {
+  return () => {
+    const b = new Uint8Array(16);
+    fill(b);
+    b[6] = (b[6]! & 0x0f) | 0x40;
+    b[8] = (b[8]! & 0x3f) | 0x80;
+    let h = '';
+    for (let i = 0; i < 16; i++) h += (b[i]! < 16 ? '0' : '') + b[i]!.toString(16);
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  };
+}
+
+export interface GuestCrypto {
+  getRandomValues<T extends ArrayBufferView>(array: T): T;
+  randomUUID(): `${string}-${string}-${string}-${string}-${string}`;
+  readonly subtle?: unknown;
+}
+
+let crypto: GuestCrypto | undefined;
+let subtle: (() => unknown) | undefined;
+
+/** Gives the crypto object its `subtle` (web/crypto/install_subtle.ts), created on first access. */
+export function setSubtle(create: () => unknown): void {
+  subtle = create;
+}
 
 /** The `crypto` global (created on first access: nothing runs at boot). */
-export function guestCrypto(): { getRandomValues<T extends ArrayBufferView>(array: T): T } {
-  crypto ??= { getRandomValues: createGetRandomValues(new ChaChaDrbg(guestSources())) };
-  return crypto;
+export function guestCrypto(): GuestCrypto {
+  if (crypto !== undefined) return crypto;
+  const drbg = new ChaChaDrbg(guestSources());
+  const c: GuestCrypto = { getRandomValues: createGetRandomValues(drbg), randomUUID: createRandomUUID((b) => drbg.fill(b)) };
+  if (subtle !== undefined) {
+    let made: unknown;
+    const create = subtle;
+    Object.defineProperty(c, 'subtle', { get: () => (made ??= create()), enumerable: true });
+  }
+  crypto = c;
+  return c;
 }

@@ -4,13 +4,18 @@
 // async iterable, or a pull function from kiln:http's connection — and becomes a
 // ReadableStream only when `.body` is read, so `new Response("hello")` and `await req.text()`
 // never build a stream. Async iterables may yield Uint8Array/ArrayBufferView or strings
-// (UTF-8 encoded). Not covered: Blob, FormData (formData()/blob() throw TypeError).
+// (UTF-8 encoded). Blob and FormData bodies (init, blob(), formData()) come from body_forms.ts,
+// which registers itself here only in apps that use them (kiln build's optional globals), so an
+// app that never names them carries neither class nor the multipart codec.
 
 import { decodeUtf8, encodeUtf8 } from '@kiln/common/text/utf8.ts';
 import { ReadableStream, isDisturbed } from './readable_stream.ts';
+import type { Blob } from './blob.ts';
+import type { FormData } from './form_data.ts';
+import type { Headers } from './headers.ts';
 import { URLSearchParams } from './url.ts';
 
-export type BodyInit = string | ArrayBuffer | ArrayBufferView | URLSearchParams | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>;
+export type BodyInit = string | ArrayBuffer | ArrayBufferView | URLSearchParams | Blob | FormData | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>;
 
 /** The body in the form it arrived. */
 export type BodySource =
@@ -27,6 +32,25 @@ export interface ExtractedBody {
   type: string | null;
 }
 
+/** Blob and FormData bodies (body_forms.ts). */
+export interface FormBodies {
+  /** The body of a Blob or FormData init, or null for anything else. */
+  extract(init: object): ExtractedBody | null;
+  formData(bytes: Uint8Array, contentType: string): FormData;
+  blob(bytes: Uint8Array, contentType: string): Blob;
+}
+
+let formBodies: FormBodies | null = null;
+
+export function registerFormBodies(f: FormBodies): void {
+  formBodies = f;
+}
+
+function needFormBodies(what: string): FormBodies {
+  if (formBodies === null) throw new TypeError(`${what} needs Blob and FormData, which kiln build bundles only for apps that name them`);
+  return formBodies;
+}
+
 /** Fetch's "extract a body" (copying buffer sources). */
 export function extractBody(init: BodyInit): ExtractedBody {
   if (typeof init === 'string') return { source: { kind: 'text', text: init }, type: 'text/plain;charset=UTF-8' };
@@ -38,6 +62,10 @@ export function extractBody(init: BodyInit): ExtractedBody {
   if (init instanceof ReadableStream) {
     if (init.locked || isDisturbed(init)) throw new TypeError('The body stream is locked or was already read');
     return { source: { kind: 'stream', stream: init }, type: null };
+  }
+  if (formBodies !== null && init !== null && typeof init === 'object') {
+    const forms = formBodies.extract(init);
+    if (forms !== null) return forms;
   }
   if (init !== null && typeof init === 'object' && typeof (init as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') {
     return { source: { kind: 'iterable', iterable: init as AsyncIterable<Uint8Array | string> }, type: null };
@@ -134,7 +162,9 @@ async function readAll(source: BodySource): Promise<Uint8Array> {
 }
 
 /** Base of Request and Response: the body and the consuming methods. */
-export class Body {
+export abstract class Body {
+  abstract get headers(): Headers;
+
   /** @internal */
   protected bodySource: BodySource | null;
   private stream: ReadableStream<Uint8Array> | null = null;
@@ -195,12 +225,37 @@ export class Body {
     return this.text().then((t) => JSON.parse(t) as unknown);
   }
 
-  formData(): Promise<never> {
-    return Promise.reject(new TypeError('formData() is not supported in Kiln'));
+  /** clone()'s body: text and bytes are shared (immutable); a streamed body is teed, this one
+   * keeping the first branch and the clone getting the second. */
+  protected cloneBodySource(): BodySource | null {
+    const s = this.bodySource;
+    if (s === null || s.kind === 'text' || s.kind === 'bytes') return s;
+    const [mine, theirs] = this.body!.tee();
+    this.stream = mine;
+    this.bodySource = { kind: 'stream', stream: mine };
+    return { kind: 'stream', stream: theirs };
   }
 
-  blob(): Promise<never> {
-    return Promise.reject(new TypeError('blob() is not supported in Kiln (no Blob)'));
+  /** The body parsed by its Content-Type: multipart/form-data or application/x-www-form-urlencoded (else TypeError). */
+  formData(): Promise<FormData> {
+    try {
+      const forms = needFormBodies('formData()');
+      const type = this.headers.get('content-type') ?? '';
+      return this.bytes().then((b) => forms.formData(b, type));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** The body as a Blob typed by its Content-Type. */
+  blob(): Promise<Blob> {
+    try {
+      const forms = needFormBodies('blob()');
+      const type = this.headers.get('content-type') ?? '';
+      return this.bytes().then((b) => forms.blob(b, type));
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 }
 
@@ -213,6 +268,11 @@ function decodeText(bytes: Uint8Array): string {
 /** Internal: takes the body to send it (kiln:http's response writer); TypeError if it was used. */
 export function takeBodySource(b: Body): BodySource | null {
   return (b as unknown as { takeBody(): BodySource | null }).takeBody();
+}
+
+/** Internal: clone()'s body source (Body.cloneBodySource). */
+export function cloneBodySource(b: Body): BodySource | null {
+  return (b as unknown as { cloneBodySource(): BodySource | null }).cloneBodySource();
 }
 
 /** Internal: the body as it is, not consumed (clone() and the request body drain). */

@@ -1,10 +1,11 @@
 // A small ReadableStream (WHATWG Streams §4) for streaming bodies: the constructor with an
 // underlying source (start/pull/cancel, a count high-water mark), the default controller
 // (enqueue, close, error, desiredSize), getReader() → a default reader (read, releaseLock,
-// cancel, closed), cancel(), locked, async iteration (values({ preventCancel })) and
-// ReadableStream.from(iterable | async iterable).
-// Not covered: byte streams (type: "bytes", BYOB readers), tee(), pipeTo/pipeThrough,
-// WritableStream/TransformStream, size() in queuing strategies, the strategy classes.
+// cancel, closed), cancel(), locked, async iteration (values({ preventCancel })), tee() and
+// ReadableStream.from(iterable | async iterable). WritableStream and TransformStream are
+// writable_stream.ts and transform_stream.ts.
+// Not covered: byte streams (type: "bytes", BYOB readers), pipeTo/pipeThrough, size() in
+// queuing strategies, the strategy classes.
 
 export interface UnderlyingSource<R> {
   start?(controller: ReadableStreamDefaultController<R>): void | PromiseLike<void>;
@@ -69,7 +70,7 @@ class StreamCore<R> {
   enqueue(chunk: R): void {
     if (this.closeRequested || this.state !== 'readable') throw new TypeError('Cannot enqueue to a closed or errored stream');
     const r = this.reads.shift();
-    if (r) r.resolve({ done: false, value: chunk });
+    if (r) r.resolve({ value: chunk, done: false });
     else this.queue.push(chunk);
     this.pullIfNeeded();
   }
@@ -82,7 +83,7 @@ class StreamCore<R> {
 
   finishClose(): void {
     this.state = 'closed';
-    for (const r of this.reads.splice(0)) r.resolve({ done: true, value: undefined });
+    for (const r of this.reads.splice(0)) r.resolve({ value: undefined, done: true });
     for (const w of this.closedWaiters.splice(0)) w.resolve();
   }
 
@@ -145,9 +146,9 @@ class StreamCore<R> {
       const value = this.queue.shift()!;
       if (this.closeRequested && this.queue.length === 0) this.finishClose();
       else this.pullIfNeeded();
-      return Promise.resolve({ done: false, value });
+      return Promise.resolve({ value, done: false });
     }
-    if (this.state === 'closed') return Promise.resolve({ done: true, value: undefined });
+    if (this.state === 'closed') return Promise.resolve({ value: undefined, done: true });
     if (this.state === 'errored') return Promise.reject(this.storedError);
     return new Promise((resolve, reject) => {
       this.reads.push({ resolve, reject });
@@ -242,18 +243,27 @@ export class ReadableStream<R = Uint8Array> implements AsyncIterable<R> {
   values(options: { preventCancel?: boolean } = {}): AsyncIterableIterator<R> {
     const reader = this.getReader();
     const preventCancel = Boolean(options.preventCancel);
+    // Once the stream ends (or return() ran) the reader is released and return() does nothing more.
+    let released = false;
+    const release = (): void => {
+      released = true;
+      reader.releaseLock();
+    };
     const it: AsyncIterableIterator<R> = {
-      next: () =>
-        reader.read().then((r) => {
-          if (r.done) reader.releaseLock();
+      next: () => {
+        if (released) return Promise.resolve({ done: true, value: undefined as R });
+        return reader.read().then((r) => {
+          if (r.done) release();
           return r as IteratorResult<R>;
-        }),
+        });
+      },
       return: (value?: unknown) => {
         const done = (): IteratorResult<R> => {
-          reader.releaseLock();
+          if (!released) release();
           return { done: true, value: value as R };
         };
-        return preventCancel ? Promise.resolve(done()) : reader.cancel(value).then(done);
+        if (released || preventCancel) return Promise.resolve(done());
+        return reader.cancel(value).then(done);
       },
       [Symbol.asyncIterator]: () => it,
     };
@@ -262,6 +272,55 @@ export class ReadableStream<R = Uint8Array> implements AsyncIterable<R> {
 
   [Symbol.asyncIterator](): AsyncIterableIterator<R> {
     return this.values();
+  }
+
+  /** Two branches that each see every chunk (Streams §4.9.1 ReadableStreamDefaultTee): a read
+   * from either pulls once from this stream; chunks are shared, not copied. This stream is
+   * cancelled once both branches are, with both reasons. */
+  tee(): [ReadableStream<R>, ReadableStream<R>] {
+    const reader = this.getReader();
+    let reading = false;
+    let readAgain = false;
+    const canceled = [false, false];
+    const reasons: unknown[] = [undefined, undefined];
+    const controllers: ReadableStreamDefaultController<R>[] = [];
+    let cancelDone!: () => void;
+    const cancelled = new Promise<void>((r) => (cancelDone = r));
+    const pull = (): Promise<void> => {
+      if (reading) {
+        readAgain = true;
+        return Promise.resolve();
+      }
+      reading = true;
+      reader.read().then((r) => {
+        reading = false;
+        if (r.done) {
+          controllers.forEach((c, i) => !canceled[i] && c.close());
+          cancelDone();
+          return;
+        }
+        controllers.forEach((c, i) => !canceled[i] && c.enqueue(r.value));
+        if (readAgain) {
+          readAgain = false;
+          void pull();
+        }
+      }, (e) => {
+        controllers.forEach((c) => c.error(e));
+        cancelDone();
+      });
+      return Promise.resolve();
+    };
+    const branch = (i: number): ReadableStream<R> => new ReadableStream<R>({
+      start: (c) => void (controllers[i] = c),
+      pull,
+      cancel: (reason) => {
+        canceled[i] = true;
+        reasons[i] = reason;
+        if (canceled[1 - i]) reader.cancel(reasons).then(cancelDone, cancelDone);
+        return cancelled;
+      },
+    }, { highWaterMark: 0 });
+    return [branch(0), branch(1)];
   }
 
   get [Symbol.toStringTag](): string {

@@ -2,9 +2,9 @@
 // (normalized, forbidden methods refused), headers, the Body mixin, clone(). kiln:http builds
 // its requests with requestFromServer, which skips re-parsing what the HTTP parser checked.
 // Not covered: signal, mode/credentials/cache/redirect/referrer/integrity semantics (the
-// getters return the defaults), cloning a streamed body (tee is not implemented).
+// getters return the defaults).
 
-import { Body, extractBody, peekBodySource, takeBodySource, type BodyInit, type BodySource } from './body.ts';
+import { Body, cloneBodySource, extractBody, peekBodySource, takeBodySource, type BodyInit, type BodySource } from './body.ts';
 import { Headers, headersFromList, type HeadersInit } from './headers.ts';
 import { HTTP_TOKEN } from './http_syntax.ts';
 import { URL } from './url.ts';
@@ -112,8 +112,7 @@ export class Request extends Body {
 
   clone(): Request {
     if (this.bodyUsed) throw new TypeError('Cannot clone a Request whose body was used');
-    const body = peekBodySource(this);
-    if (body !== null && body.kind !== 'text' && body.kind !== 'bytes') throw new TypeError('Cloning a Request with a streamed body is not supported in Kiln');
+    const body = cloneBodySource(this);
     const parts: RequestParts = { method: this._method, url: this._url, headers: new Headers(this.headers), headerList: null, body, redirect: this._redirect };
     return new Request(FROM_PARTS as unknown as string, parts as unknown as RequestInit);
   }

@@ -2,9 +2,9 @@
 // clone(), and the static Response.json(), Response.redirect(), Response.error(). Bodies may
 // be a string, bytes, URLSearchParams, a ReadableStream or any async iterable of bytes or
 // strings (kiln:http streams those with chunked encoding). Not covered: header guards
-// (headers of redirect()/error() responses stay mutable), cloning a streamed body (no tee).
+// (headers of redirect()/error() responses stay mutable).
 
-import { Body, extractBody, peekBodySource, type BodyInit, type BodySource } from './body.ts';
+import { Body, cloneBodySource, extractBody, type BodyInit, type BodySource } from './body.ts';
 import { Headers, appendTrusted, type HeadersInit } from './headers.ts';
 import { URL } from './url.ts';
 
@@ -85,8 +85,7 @@ export class Response extends Body {
 
   clone(): Response {
     if (this.bodyUsed) throw new TypeError('Cannot clone a Response whose body was used');
-    const s = peekBodySource(this);
-    if (s !== null && s.kind !== 'text' && s.kind !== 'bytes') throw new TypeError('Cloning a Response with a streamed body is not supported in Kiln');
+    const s = cloneBodySource(this);
     const copy = new Response(null, { status: this._status, statusText: this._statusText, headers: this._headers });
     (copy as unknown as { bodySource: BodySource | null }).bodySource = s;
     copy._type = this._type;

@@ -1,0 +1,10 @@
+import { chunk, groupBy, debounce, merge, cloneDeep, sortBy, template, kebabCase, get, uniqBy, isEqual } from 'lodash-es';
+console.log(JSON.stringify(chunk([1, 2, 3, 4, 5], 2)), JSON.stringify(groupBy([6.1, 4.2, 6.3], Math.floor)));
+console.log(JSON.stringify(merge({ a: [{ b: 2 }] }, { a: [{ c: 3 }] })), JSON.stringify(sortBy([{ n: 'b', a: 2 }, { n: 'a', a: 1 }], ['a'])));
+console.log(template('hello <%= user %>! <% for (const x of xs) { %><%- x %>,<% } %>')({ user: 'ann', xs: ['<a>', 'b'] }), kebabCase('Foo Bar_baz'), get({ a: [{ b: { c: 3 } }] }, 'a[0].b.c'));
+const o = { d: new Date(0), nested: { arr: [1] } };
+console.log(isEqual(cloneDeep(o), o), cloneDeep(o).nested !== o.nested, uniqBy([2.1, 1.2, 2.3], Math.floor).join());
+const calls = [];
+const f = debounce((x) => calls.push(x), 20);
+f(1); f(2); f(3);
+setTimeout(() => console.log('debounced:', calls.join()), 60);

@@ -1,6 +1,8 @@
 // What the benchmark scripts share: where the repository and the `kiln` bin are, flag parsing,
-// the median and number format of their tables, and the machine line every results block names.
+// the median and number format of their tables, the machine line every results block names, and
+// wrk's runner (req/s, p99, errors).
 
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -45,4 +47,39 @@ export const fmt = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed
 export function machine(): string {
   const model = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown CPU';
   return `${cpus().length} CPUs (nproc), ${model}, Linux ${release()}, Node ${process.version}`;
+}
+
+export interface WrkResult {
+  rps: number;
+  p99Ms: number;
+  requests: number;
+  errors: number;
+}
+
+function toMs(v: string, unit: string): number {
+  const x = Number(v);
+  return unit === 'us' ? x / 1000 : unit === 's' ? x * 1000 : x;
+}
+
+/** Runs wrk for `seconds` (inside network namespace `netns` if given) and parses req/s, p99 and errors. */
+export function runWrk(url: string, conns: number, seconds: number, netns?: string): Promise<WrkResult> {
+  const args = ['-t', conns > 1 ? '2' : '1', '-c', String(conns), '-d', `${seconds}s`, '--latency', url];
+  const [cmd, argv] = netns ? ['ip', ['netns', 'exec', netns, 'wrk', ...args]] : ['wrk', args];
+  return new Promise((res, rej) => {
+    const p = spawn(cmd, argv as string[], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.stderr.on('data', (d) => (out += d));
+    p.on('error', rej);
+    p.on('close', () => {
+      const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
+      const p99 = /^\s+99%\s+([\d.]+)(us|ms|s)/m.exec(out);
+      const reqs = /(\d+) requests in/.exec(out);
+      const errs = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
+      const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
+      if (!rps || !p99 || !reqs) return rej(new Error(`wrk ${url}: unexpected output:\n${out}`));
+      const errors = (errs ? errs.slice(1).reduce((a, b) => a + Number(b), 0) : 0) + (non2xx ? Number(non2xx[1]) : 0);
+      res({ rps: Number(rps[1]), p99Ms: toMs(p99[1]!, p99[2]!), requests: Number(reqs[1]), errors });
+    });
+  });
 }

@@ -22,7 +22,7 @@ import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runVm, type VmResult } from '@kiln/vmm/vm.ts';
 import { USER_NET_IP } from '../packages/cli/src/run.ts';
-import { ROOT, KILN, arg, median, fmt, platformsArg, PLATFORM_LABEL, type Platform } from './common.ts';
+import { ROOT, KILN, arg, median, fmt, platformsArg, PLATFORM_LABEL, runWrk, type Platform, type WrkResult } from './common.ts';
 
 const RUNS = arg('--runs', 3);
 const DURATION = arg('--duration', 10);
@@ -36,44 +36,12 @@ const GUEST_IP = '10.0.2.15';
 const STATIC_DIR = join(ROOT, 'examples/static-web-server/public');
 const STATIC_PATH = '/index.html';
 
-interface WrkResult {
-  rps: number;
-  p99Ms: number;
-  requests: number;
-  errors: number;
-}
-
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const progress = (what: string): void => void process.stderr.write(`bench:http ${new Date().toISOString().slice(11, 19)} ${what}\n`);
 const wallUs = (): number => (performance.timeOrigin + performance.now()) * 1000;
 
-function toMs(v: string, unit: string): number {
-  const x = Number(v);
-  return unit === 'us' ? x / 1000 : unit === 's' ? x * 1000 : x;
-}
-
-/** Runs wrk (optionally inside a network namespace) and parses req/s, p99 and errors. */
-function wrk(url: string, conns: number, netns?: string, seconds = DURATION): Promise<WrkResult> {
-  const args = ['-t', conns > 1 ? '2' : '1', '-c', String(conns), '-d', `${seconds}s`, '--latency', url];
-  const [cmd, argv] = netns ? ['ip', ['netns', 'exec', netns, 'wrk', ...args]] : ['wrk', args];
-  return new Promise((res, rej) => {
-    const p = spawn(cmd, argv as string[], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (out += d));
-    p.on('error', rej);
-    p.on('close', () => {
-      const rps = /Requests\/sec:\s+([\d.]+)/.exec(out);
-      const p99 = /^\s+99%\s+([\d.]+)(us|ms|s)/m.exec(out);
-      const reqs = /(\d+) requests in/.exec(out);
-      const errs = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-      const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
-      if (!rps || !p99 || !reqs) return rej(new Error(`wrk ${url}: unexpected output:\n${out}`));
-      const errors = (errs ? errs.slice(1).reduce((a, b) => a + Number(b), 0) : 0) + (non2xx ? Number(non2xx[1]) : 0);
-      res({ rps: Number(rps[1]), p99Ms: toMs(p99[1]!, p99[2]!), requests: Number(reqs[1]), errors });
-    });
-  });
-}
+/** wrk for DURATION seconds by default. */
+const wrk = (url: string, conns: number, netns?: string, seconds = DURATION): Promise<WrkResult> => runWrk(url, conns, seconds, netns);
 
 /** Polls `url` until it answers 200 (each attempt a fresh connection); resolves with the wall-clock µs of that answer. */
 async function firstResponse(url: string, timeoutMs: number): Promise<number> {

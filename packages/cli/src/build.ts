@@ -51,6 +51,13 @@ const OPTIONAL_GLOBALS: { name: string; module: string }[] = [
   { name: 'FormData', module: 'web/install_form_data.ts' },
   { name: 'formData', module: 'web/install_form_data.ts' },
   { name: 'DOMException', module: 'web/install_dom_exception.ts' },
+  { name: 'Event', module: 'web/install_events.ts' },
+  { name: 'CustomEvent', module: 'web/install_events.ts' },
+  { name: 'EventTarget', module: 'web/install_events.ts' },
+  { name: 'reportError', module: 'web/install_events.ts' },
+  { name: 'AbortController', module: 'web/install_abort.ts' },
+  { name: 'AbortSignal', module: 'web/install_abort.ts' },
+  { name: 'structuredClone', module: 'web/install_structured_clone.ts' },
   { name: 'atob', module: 'web/install_base64.ts' },
   { name: 'btoa', module: 'web/install_base64.ts' },
   // crypto.subtle needs the crypto global (a bundle naming `subtle` names `crypto` too, almost always).
@@ -239,15 +246,20 @@ export interface BundleOptions {
   define?: Record<string, string>;
 }
 
-/** The source files of the app and its packages among a bundle's inputs: Kiln's own files (kernel
- * and @kiln/common) name globals for themselves (Body.formData, crypto's setSubtle) and import
- * what they use, so they must not pull optional globals into every app. */
-function appSources(inputs: Set<string>): string {
-  const common = join(REPO_ROOT, 'packages/common/src');
-  return [...inputs]
-    .filter((p) => !p.startsWith(KERNEL_SRC + sep) && !p.startsWith(common + sep) && existsSync(p))
-    .map((p) => readFileSync(p, 'utf8'))
-    .join('\n');
+/** The code of the app and its packages in a bundle (tree-shaken, as it will run), without Kiln's
+ * own modules (kernel and @kiln/common): those name globals for themselves (Body.formData,
+ * crypto's setSubtle) and import what they use, so they must not pull optional globals into every
+ * app. esbuild heads each module's code with a `// path` comment line (whitespace is not minified). */
+export function appCode(bundleText: string): string {
+  const kiln = /(^|\/)packages\/(kernel|common)\/src\//;
+  let keep = true;
+  const out: string[] = [];
+  for (const line of bundleText.split('\n')) {
+    const head = /^\s*\/\/ (\S+\.(?:[cm]?[jt]sx?|json))$/.exec(line);
+    if (head) keep = !kiln.test(head[1]!);
+    else if (keep) out.push(line);
+  }
+  return out.join('\n');
 }
 
 /** Globals installed when the bundle names them as free variables (a local or a property of that
@@ -309,9 +321,8 @@ export async function bundle(entry: string, opts: BundleOptions = {}): Promise<B
   const modules = new Set<string>();
   const define = buildDefines(entry, opts);
   const probes = Object.fromEntries(PROBED_GLOBALS.map((g) => [g.name, probeOf(g.name)]));
-  const inputs = new Set<string>();
-  const first = await bundleWith(entry, absEntry, [], false, { ...probes, ...define }, modules, inputs);
-  const named = appSources(inputs);
+  const first = await bundleWith(entry, absEntry, [], false, { ...probes, ...define }, modules);
+  const named = appCode(first);
   const globals = [...new Set([
     ...OPTIONAL_GLOBALS.filter((g) => new RegExp(`\\b${g.name}\\b`).test(named)),
     ...(/\bsubtle\b/.test(named) ? WEBCRYPTO_ALGORITHMS.filter((a) => new RegExp(`\\b${a.name}\\b`, 'i').test(named)) : []),
@@ -340,19 +351,19 @@ function entrySource(absEntry: string, globals: string[], withFs: boolean): stri
  * again as ESM with it kept, wrapped in an async function: QuickJS 2021-03-27 has no module-level
  * await and kiln-qjsc compiles a global script. A rejection there is an unhandled rejection (the
  * VM ends with code 1, as Node does for a rejected entry module). */
-async function bundleWith(entry: string, absEntry: string, globals: string[], withFs: boolean, define: Record<string, string>, modules?: Set<string>, inputs?: Set<string>): Promise<string> {
+async function bundleWith(entry: string, absEntry: string, globals: string[], withFs: boolean, define: Record<string, string>, modules?: Set<string>): Promise<string> {
   try {
-    return await bundleAs('iife', entry, absEntry, globals, withFs, define, modules, inputs);
+    return await bundleAs('iife', entry, absEntry, globals, withFs, define, modules);
   } catch (err) {
     if (!(err instanceof TopLevelAwait)) throw err;
-    return `(async () => {\n${await bundleAs('esm', entry, absEntry, globals, withFs, define, modules, inputs)}})();\n`;
+    return `(async () => {\n${await bundleAs('esm', entry, absEntry, globals, withFs, define, modules)}})();\n`;
   }
 }
 
 class TopLevelAwait extends Error {}
 
-/** `modules` collects the kiln:* modules imported, `inputs` the absolute paths of the source files bundled. */
-async function bundleAs(format: 'iife' | 'esm', entry: string, absEntry: string, globals: string[], withFs: boolean, define: Record<string, string>, modules?: Set<string>, inputs?: Set<string>): Promise<string> {
+/** `modules` collects the kiln:* modules imported. */
+async function bundleAs(format: 'iife' | 'esm', entry: string, absEntry: string, globals: string[], withFs: boolean, define: Record<string, string>, modules?: Set<string>): Promise<string> {
   const contents = entrySource(absEntry, globals, withFs);
   let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
   try {
@@ -376,7 +387,6 @@ async function bundleAs(format: 'iife' | 'esm', entry: string, absEntry: string,
       charset: 'utf8',
       legalComments: 'none',
       logLevel: 'silent',
-      metafile: inputs !== undefined,
       plugins: [kilnResolvePlugin(modules)],
     });
   } catch (err) {
@@ -386,7 +396,6 @@ async function bundleAs(format: 'iife' | 'esm', entry: string, absEntry: string,
     if (format === 'iife' && failure.errors.every((e) => /top-level await/i.test(e.text))) throw new TopLevelAwait();
     throw new CliError('EBUILD', `cannot bundle ${entry} (${failure.errors.length} error${failure.errors.length > 1 ? 's' : ''})`, lines.join(''));
   }
-  if (inputs !== undefined) for (const p of Object.keys(result.metafile?.inputs ?? {})) inputs.add(resolve(p));
   return result.outputFiles[0]!.text;
 }
 

@@ -40,6 +40,18 @@ declare var SubtleCrypto: typeof import('./web/crypto/subtle.ts').SubtleCrypto;
 type SubtleCrypto = import('./web/crypto/subtle.ts').SubtleCrypto;
 declare var DOMException: typeof import('./web/dom_exception.ts').DOMException;
 type DOMException = import('./web/dom_exception.ts').DOMException;
+declare var Event: typeof import('./web/event_target.ts').Event;
+type Event = import('./web/event_target.ts').Event;
+declare var CustomEvent: typeof import('./web/event_target.ts').CustomEvent;
+type CustomEvent<T = unknown> = import('./web/event_target.ts').CustomEvent<T>;
+declare var EventTarget: typeof import('./web/event_target.ts').EventTarget;
+type EventTarget = import('./web/event_target.ts').EventTarget;
+declare var reportError: typeof import('./web/event_target.ts').reportError;
+declare var AbortController: typeof import('./web/abort.ts').AbortController;
+type AbortController = import('./web/abort.ts').AbortController;
+declare var AbortSignal: typeof import('./web/abort.ts').AbortSignal;
+type AbortSignal = import('./web/abort.ts').AbortSignal;
+declare var structuredClone: typeof import('./web/structured_clone.ts').structuredClone;
 declare var atob: typeof import('./web/base64.ts').atob;
 declare var btoa: typeof import('./web/base64.ts').btoa;
 

@@ -3,6 +3,7 @@
 // globals (console, timers, queueMicrotask, performance) and registers the loop's tick handler.
 // Spec: docs/ARCHITECTURE.md "Native ops" and "Guest event loop"; shared/DESIGN.md §4 "App API".
 
+import { setUnrefTimerSource } from './lib/unref_timer.ts';
 import { ops } from './ops.ts';
 import { consoleBusy, consoleEndTurn, consoleFlushSync, consoleWrite } from './units/console_out.ts';
 import { beforeCoreExit, reportUncaught } from './units/lifecycle.ts';
@@ -21,5 +22,6 @@ define('clearInterval', rt.clearInterval);
 define('queueMicrotask', rt.queueMicrotask);
 define('performance', rt.performance);
 
+setUnrefTimerSource(rt.setUnrefTimeout);
 ops.op_loop_set_tick(rt.tick);
 ops.op_loop_set_exit_hook(beforeCoreExit);

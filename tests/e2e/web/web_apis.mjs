@@ -58,3 +58,20 @@ dw.write(new Uint8Array([0xe2, 0x82])); dw.write(new Uint8Array([0xac])); dw.clo
 let text = '';
 for await (const s of decoded.readable) text += s;
 console.log('Streams', out, text, new WritableStream().locked);
+
+const target = new EventTarget();
+target.addEventListener('ping', (e) => console.log('Event', e.type, e.detail, e instanceof Event, e.cancelable), { once: true });
+console.log('dispatch', target.dispatchEvent(new CustomEvent('ping', { detail: 42, cancelable: true })), target.dispatchEvent(new CustomEvent('ping')));
+const ac = new AbortController();
+ac.signal.addEventListener('abort', () => console.log('AbortSignal', ac.signal.reason.name, ac.signal.aborted));
+ac.abort();
+const timed = AbortSignal.timeout(10);
+const keepAlive = setTimeout(() => {}, 5000); // the timeout's timer alone does not keep the program running (Node: exit 13)
+await new Promise((r) => timed.addEventListener('abort', r));
+clearTimeout(keepAlive);
+console.log('AbortSignal.timeout', timed.reason.name, AbortSignal.any([AbortSignal.abort('x')]).reason);
+AbortSignal.timeout(60_000); // does not keep the program alive
+const cyclic = { when: new Date(0), tags: new Set(['a']), map: new Map([[1, { deep: [1, 2] }]]), bytes: new Uint16Array([1, 2]) };
+cyclic.self = cyclic;
+const copy = structuredClone(cyclic);
+console.log('structuredClone', copy.self === copy, copy !== cyclic, copy.when.getTime(), [...copy.tags], copy.map.get(1).deep, copy.bytes, (() => { try { structuredClone(() => 1); } catch (e) { return e.name; } })());

@@ -194,3 +194,18 @@ test('tick_returns_Infinity_while_a_ref_is_held_and_-1_after_unref', async () =>
   assert.equal(rt.tick(state.now), -1);
   assert.throws(() => unref(), /unref without a ref/);
 });
+
+test('unref_timers_fire_while_the_program_runs_but_do_not_keep_it_alive', () => {
+  const { state, rt, drain } = fake();
+  const seen: string[] = [];
+  rt.setUnrefTimeout(() => seen.push('unref 5'), 5);
+  rt.setTimeout(() => seen.push('ref 10'), 10);
+  rt.setUnrefTimeout(() => seen.push('unref 50'), 50);
+  assert.equal(drain(), -1);
+  assert.deepEqual(seen, ['unref 5', 'ref 10']); // the loop ended at 10 ms: the 50 ms one never ran
+  assert.equal(state.now, 10 * MS);
+  const id = rt.setTimeout(() => seen.push('cleared'), 1);
+  rt.clearTimeout(id);
+  assert.equal(rt.timers.refCount, 0);
+  assert.equal(drain(), -1);
+});

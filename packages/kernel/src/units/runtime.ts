@@ -21,6 +21,8 @@ export interface Runtime {
   setInterval(callback: unknown, ms?: unknown, ...args: unknown[]): number;
   clearTimeout(id: unknown): void;
   clearInterval(id: unknown): void;
+  /** A timeout that does not keep the program alive (Node's timeout.unref()); cleared by clearTimeout. */
+  setUnrefTimeout(callback: () => void, ms: number): number;
   queueMicrotask(callback: unknown): void;
   performance: KilnPerformance;
   /** The loop's tick handler (registered with op_loop_set_tick by the prelude). */
@@ -62,13 +64,13 @@ export function createRuntime(ops: KilnOps, onUncaught: (err: unknown) => void, 
       // then the next due timer (one callback per turn, as Node interleaves microtasks).
       return nowNs;
     }
+    // Alive while a timer that keeps it alive is armed, a device request or listener is
+    // outstanding (only an interrupt can make progress then: its completion resolves a promise),
+    // or console output is still with the device (its completion interrupt wakes the core).
+    // Unref'd timers fire meanwhile but do not keep the program alive on their own.
     const next = timers.nextDeadline();
-    if (next !== -1) return next;
-    // No timer, but a device request or listener is outstanding: only an interrupt can make
-    // progress, so the core halts until one arrives (its completion resolves a promise).
-    if (activeRefs() > 0) return Infinity;
-    // Console output still with the device: its completion interrupt wakes the core.
-    if (cout.busy()) return Infinity;
+    const alive = timers.refCount > 0 || activeRefs() > 0 || cout.busy();
+    if (alive) return next !== -1 ? next : Infinity;
     // Before the program ends, cached filesystem writes go back (lifecycle.ts); a timer bounds
     // the wait and keeps the loop alive meanwhile. Then the loop drains again.
     if (!exitFlush) {
@@ -102,6 +104,7 @@ export function createRuntime(ops: KilnOps, onUncaught: (err: unknown) => void, 
     setInterval: (cb, ms, ...args) => timers.add(cb, ms, args, true),
     clearTimeout: (id) => timers.clear(id),
     clearInterval: (id) => timers.clear(id),
+    setUnrefTimeout: (cb, ms) => timers.add(cb, ms, [], false, false),
     queueMicrotask(callback: unknown) {
       if (typeof callback !== 'function') {
         throw new P.TypeErrorCtor(`The "callback" argument must be of type function. Received ${typeof callback}`);

@@ -2,6 +2,8 @@
 // ordered by (deadline, insertion sequence), driven by the loop's tick (arch/loop.c).
 // Time comes in as an argument (ns), so ordering is testable with an injected clock.
 // Semantics: Node's (delay coerced to [1, 2^31-1] ms, intervals re-armed from the tick time).
+// A timer added with ref = false is Node's unref'd timer: it fires if the program is still
+// running, but does not keep it running (refCount counts the others; runtime.ts's tick decides).
 
 import * as P from '../lib/primordials.ts';
 
@@ -16,6 +18,7 @@ interface Timer {
   args: unknown[];
   repeatMs: number | undefined;
   cancelled: boolean;
+  ref: boolean;
 }
 
 function coerceDelay(ms: unknown): number {
@@ -28,6 +31,8 @@ export class Timers {
   private readonly byId = new P.MapCtor<number, Timer>();
   private nextId = 1;
   private nextSeq = 0;
+  /** Armed timers that keep the program alive. */
+  refCount = 0;
 
   constructor(private readonly nowNs: () => number) {}
 
@@ -36,15 +41,16 @@ export class Timers {
     return P.MapPrototypeGetSize(this.byId as Map<unknown, unknown>);
   }
 
-  add(callback: unknown, delayMs: unknown, args: unknown[], repeat: boolean): number {
+  add(callback: unknown, delayMs: unknown, args: unknown[], repeat: boolean, ref = true): number {
     if (typeof callback !== 'function') {
       throw new P.TypeErrorCtor(`The "callback" argument must be of type function. Received ${typeof callback}`);
     }
     const ms = coerceDelay(delayMs);
     const t: Timer = {
       id: this.nextId++, deadlineNs: this.nowNs() + ms * NS_PER_MS, seq: this.nextSeq++,
-      callback: callback as (...a: unknown[]) => void, args, repeatMs: repeat ? ms : undefined, cancelled: false,
+      callback: callback as (...a: unknown[]) => void, args, repeatMs: repeat ? ms : undefined, cancelled: false, ref,
     };
+    if (ref) this.refCount++;
     P.MapPrototypeSet(this.byId, t.id, t);
     this.push(t);
     return t.id;
@@ -56,6 +62,7 @@ export class Timers {
     if (t === undefined) return;
     t.cancelled = true; // removed lazily when it reaches the top of the heap
     P.MapPrototypeDelete(this.byId, id);
+    if (t.ref) this.refCount--;
   }
 
   /** Deadline (ns) of the earliest armed timer, or -1. */
@@ -76,6 +83,7 @@ export class Timers {
     this.pop();
     if (t.repeatMs === undefined) {
       P.MapPrototypeDelete(this.byId, t.id);
+      if (t.ref) this.refCount--;
     } else {
       // Re-arm before the callback so clearInterval inside it works, and a throw still leaves it armed.
       t.deadlineNs = nowNs + t.repeatMs * NS_PER_MS;

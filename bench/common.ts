@@ -1,8 +1,8 @@
 // What the benchmark scripts share: where the repository and the `kiln` bin are, flag parsing,
 // the median and number format of their tables, the machine line every results block names, and
-// wrk's runner (req/s, p99, errors).
+// wrk's runner (req/s, p99, errors) and the first-response poller.
 
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -82,4 +82,36 @@ export function runWrk(url: string, conns: number, seconds: number, netns?: stri
       res({ rps: Number(rps[1]), p99Ms: toMs(p99[1]!, p99[2]!), requests: Number(reqs[1]), errors });
     });
   });
+}
+
+/** Wall-clock microseconds (comparable across processes). */
+export const wallUs = (): number => (performance.timeOrigin + performance.now()) * 1000;
+
+/**
+ * A polling client in a child process (so it does not share this event loop with the VMM): a new
+ * connection with a GET every 2 ms, earlier ones left open (a SYN that reached passt or the TAP
+ * before the guest's stack was up may not be retried for a second), until one is answered 200.
+ */
+export function pollerProcess(port: number): { child: ChildProcess; answeredUs: Promise<number> } {
+  const code = `
+    import { connect } from 'node:net';
+    const now = () => (performance.timeOrigin + performance.now()) * 1000;
+    const sockets = [];
+    let done = false;
+    const finish = (line) => { if (done) return; done = true; clearInterval(t); console.log(line); for (const s of sockets) s.destroy(); process.exit(0); };
+    const t = setInterval(() => {
+      if (sockets.length > 5000) return finish('timeout');
+      const s = connect(${port}, '127.0.0.1');
+      sockets.push(s);
+      s.on('error', () => {});
+      s.on('connect', () => s.write('GET / HTTP/1.1\\r\\nhost: x\\r\\n\\r\\n'));
+      s.on('data', (d) => { if (d.toString('latin1').startsWith('HTTP/1.1 200')) finish(String(now())); });
+    }, 2);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const answeredUs = new Promise<number>((res, rej) => {
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.on('close', () => (/^\d/.test(out) ? res(Number(out)) : rej(new Error('first-response poller: ' + out.trim()))));
+  });
+  return { child, answeredUs };
 }

@@ -12,7 +12,7 @@ import { mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freeLoopbackPort } from '@kiln/common/testing/free_port.ts';
-import { ROOT, KILN, arg, fmt, machine, median, platformsArg, PLATFORM_LABEL, runWrk, type Platform } from './common.ts';
+import { ROOT, KILN, arg, fmt, machine, median, platformsArg, pollerProcess, PLATFORM_LABEL, runWrk, wallUs, type Platform } from './common.ts';
 
 const RUNS = arg('--runs', 3);
 const BOOTS = arg('--boots', 15);
@@ -32,27 +32,23 @@ function kiln(args: string[]): Promise<void> {
   });
 }
 
-/** Boots `g` with hostfwd; resolves once it answered, with the ms from spawn and a stop(). */
+/** Boots `g` with hostfwd; resolves once it answered (pollerProcess), with the ms from spawn and a stop(). */
 async function boot(g: Guest, platform: Platform): Promise<{ ms: number; url: string; stop(): Promise<void> }> {
   const port = await freeLoopbackPort();
-  const started = performance.now();
+  const startUs = wallUs();
   const child = spawn(process.execPath, [KILN, 'run', elf(g), '--accel', platform, '--mem', '64', '--net', `user,hostfwd=tcp:127.0.0.1:${port}-:8080`], { cwd: ROOT, stdio: 'ignore' });
   const closed = new Promise<void>((r) => child.on('close', () => r()));
-  const url = `http://127.0.0.1:${port}/`;
-  for (const end = Date.now() + 20_000; Date.now() < end;) {
-    try {
-      const r = await fetch(url);
-      if (r.status === 200 && (await r.text()) === 'hello') {
-        const ms = performance.now() - started;
-        return { ms, url, stop: async () => { child.kill('SIGKILL'); await closed; } };
-      }
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 1));
+  const stop = async (): Promise<void> => {
+    child.kill('SIGKILL');
+    await closed;
+  };
+  try {
+    const answeredUs = await pollerProcess(port).answeredUs;
+    return { ms: (answeredUs - startUs) / 1000, url: `http://127.0.0.1:${port}/`, stop };
+  } catch (e) {
+    await stop();
+    throw e;
   }
-  child.kill('SIGKILL');
-  throw new Error(`${g} never answered on ${url}`);
 }
 
 async function main(): Promise<void> {

@@ -22,7 +22,7 @@ import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runVm, type VmResult } from '@kiln/vmm/vm.ts';
 import { USER_NET_IP } from '../packages/cli/src/run.ts';
-import { ROOT, KILN, arg, median, fmt, platformsArg, PLATFORM_LABEL, runWrk, type Platform, type WrkResult } from './common.ts';
+import { ROOT, KILN, arg, median, fmt, platformsArg, PLATFORM_LABEL, runWrk, pollerProcess, wallUs, type Platform, type WrkResult } from './common.ts';
 
 const RUNS = arg('--runs', 3);
 const DURATION = arg('--duration', 10);
@@ -38,7 +38,6 @@ const STATIC_PATH = '/index.html';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const progress = (what: string): void => void process.stderr.write(`bench:http ${new Date().toISOString().slice(11, 19)} ${what}\n`);
-const wallUs = (): number => (performance.timeOrigin + performance.now()) * 1000;
 
 /** wrk for DURATION seconds by default. */
 const wrk = (url: string, conns: number, netns?: string, seconds = DURATION): Promise<WrkResult> => runWrk(url, conns, seconds, netns);
@@ -57,35 +56,6 @@ async function firstResponse(url: string, timeoutMs: number): Promise<number> {
     if (Date.now() > end) throw new Error(`${url}: no answer within ${timeoutMs} ms`);
     await sleep(1);
   }
-}
-
-/**
- * A polling client in a child process (so it does not share this event loop with the VMM): a new
- * connection with a GET every 2 ms, earlier ones left open (a SYN that reached passt or the TAP
- * before the guest's stack was up may not be retried for a second), until one is answered 200.
- */
-function pollerProcess(port: number): { child: ChildProcess; answeredUs: Promise<number> } {
-  const code = `
-    import { connect } from 'node:net';
-    const now = () => (performance.timeOrigin + performance.now()) * 1000;
-    const sockets = [];
-    let done = false;
-    const finish = (line) => { if (done) return; done = true; clearInterval(t); console.log(line); for (const s of sockets) s.destroy(); process.exit(0); };
-    const t = setInterval(() => {
-      if (sockets.length > 5000) return finish('timeout');
-      const s = connect(${port}, '127.0.0.1');
-      sockets.push(s);
-      s.on('error', () => {});
-      s.on('connect', () => s.write('GET / HTTP/1.1\\r\\nhost: x\\r\\n\\r\\n'));
-      s.on('data', (d) => { if (d.toString('latin1').startsWith('HTTP/1.1 200')) finish(String(now())); });
-    }, 2);`;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const answeredUs = new Promise<number>((res, rej) => {
-    let out = '';
-    child.stdout!.on('data', (d) => (out += d));
-    child.on('close', () => (/^\d/.test(out) ? res(Number(out)) : rej(new Error('first-response poller: ' + out.trim()))));
-  });
-  return { child, answeredUs };
 }
 
 function build(example: string, out: string, assets?: string): Uint8Array {

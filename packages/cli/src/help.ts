@@ -13,6 +13,7 @@ Build TypeScript programs into unikernel images and boot them in microVMs.
 Commands:
   build <entry.ts> -o <out.elf>      bundle an app with the kernel into a bootable image
   run <image> [options] [-- args]    boot an image; kiln exits with the guest's exit code
+  init [dir] [--template http|hono]  scaffold a project that builds and runs as it is
   mkfs fat -o <disk.img> --size <n>  create a FAT disk image, optionally filled from a directory
   help [command]                     show help for a command
 
@@ -117,6 +118,20 @@ process platform, a fault signal or a refused system call; 2 bad usage; 70 an in
 error of kiln; 123 the guest died (also QEMU ended by a signal); 124 timeout; 125 KVM,
 tender or VMM failure (a host that cannot confine the guest too); 126 bad image;
 128+N kiln itself ended by signal N.
+`;
+
+export const INIT_HELP = `Usage: kiln init [dir] [--template http|hono]
+
+Create a Kiln project in <dir> (default: the current directory): package.json with build,
+start and typecheck scripts, tsconfig.json (extends this Kiln's app tsconfig, so kiln:* modules
+and the guest's globals typecheck), main.ts and .gitignore. Nothing is written if one of those
+files exists.
+
+Options:
+  --template http   a web server on kiln:http (default; no dependencies)
+  --template hono   a Hono app served by kiln:http (npm install fetches hono)
+
+Then: npm install && npm run build && npm start (kiln must be on the PATH: see the README).
 `;
 
 export const MKFS_HELP = `Usage: kiln mkfs fat -o <disk.img> --size <size> [options]

@@ -8,7 +8,8 @@ import { buildImage, parseDefine } from './build.ts';
 import { CliError } from './errors.ts';
 import { parseAssets } from './assets.ts';
 import { checkDisk, checkShareTags, checkTap, parseChoice, parseCpus, parseDisk, parseEnv, parseMem, parseMounts, parseNet, parseShare, parseTimeout, parseVsock } from './flags.ts';
-import { BUILD_HELP, MAIN_HELP, MKFS_HELP, RUN_HELP } from './help.ts';
+import { BUILD_HELP, INIT_HELP, MAIN_HELP, MKFS_HELP, RUN_HELP } from './help.ts';
+import { initProject, type Template } from './init.ts';
 import { mkfsFat, parseFatType, parseSize } from './mkfs.ts';
 import { runImage } from './run.ts';
 
@@ -128,6 +129,16 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
       });
     });
 
+  configure(program.command('init'), INIT_HELP)
+    .argument('[dir]', '', '.')
+    .option('--template <name>', '', 'http')
+    .allowExcessArguments(false)
+    .action((dir: string, flags: { template: string }) => {
+      if (dashes !== -1) throw new CliError('EUSAGE', 'init takes no guest arguments (nothing may follow --)');
+      const r = initProject(dir, flags.template as Template);
+      io.stdout(`kiln: created ${r.files.join(', ')} in ${r.dir}\nNext:\n${r.next.map((l) => `  ${l}\n`).join('')}`);
+    });
+
   configure(program.command('mkfs'), MKFS_HELP)
     .argument('<type>')
     .option('-o, --out <file>')
@@ -152,7 +163,7 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
     .command('help')
     .argument('[command]')
     .action((name?: string) => {
-      const texts: Record<string, string> = { build: BUILD_HELP, run: RUN_HELP, mkfs: MKFS_HELP };
+      const texts: Record<string, string> = { build: BUILD_HELP, run: RUN_HELP, init: INIT_HELP, mkfs: MKFS_HELP };
       if (name !== undefined && texts[name] === undefined) throw new CliError('EUSAGE', `unknown command ${JSON.stringify(name)} (see kiln help)`);
       io.stdout(name === undefined ? MAIN_HELP : texts[name]!);
     });

@@ -77,7 +77,9 @@ const programs: Record<string, (c: Classes, log: (s: unknown) => void) => Promis
     a.abort('a later');
     log(`any of aborted: ${c.AbortSignal.any([c.AbortSignal.abort(7)]).reason}`);
     const timed = c.AbortSignal.timeout(5);
+    const keepAlive = setTimeout(() => {}, 5000); // Node's timeout timer is unref'd: alone, the loop would end first
     await new Promise((resolve) => timed.addEventListener('abort', resolve));
+    clearTimeout(keepAlive);
     log(`timeout: ${(timed.reason as Error).name}`);
     assert.throws(() => new (c.AbortSignal as unknown as new () => unknown)(), TypeError);
   },

@@ -5,6 +5,7 @@
 // for apps that name them; Request/Response bodies use them through body_forms.ts.
 
 import { decodeUtf8, encodeUtf8 } from '@kiln/common/text/utf8.ts';
+import { concatBytes } from '../lib/concat_bytes.ts';
 import { ReadableStream } from './readable_stream.ts';
 
 export type BlobPart = string | ArrayBuffer | ArrayBufferView | Blob;
@@ -59,19 +60,9 @@ export class Blob {
     const endings = options.endings ?? 'transparent';
     if (endings !== 'transparent' && endings !== 'native') throw new TypeError(`Failed to construct 'Blob': "${String(endings)}" is not a valid endings value`);
     const parts: Uint8Array[] = [];
-    let total = 0;
-    for (const p of blobParts) {
-      const b = partBytes(p, endings);
-      parts.push(b);
-      total += b.length;
-    }
-    const bytes = new Uint8Array(total);
-    let at = 0;
-    for (const b of parts) {
-      bytes.set(b, at);
-      at += b.length;
-    }
-    this[BYTES] = bytes;
+    for (const p of blobParts) parts.push(partBytes(p, endings));
+    // Always a copy: a lone part may be the app's own buffer.
+    this[BYTES] = parts.length === 1 ? parts[0]!.slice() : concatBytes(parts);
     this._type = normalizeType(options.type);
   }
 

@@ -9,6 +9,7 @@
 // app that never names them carries neither class nor the multipart codec.
 
 import { decodeUtf8, encodeUtf8 } from '@kiln/common/text/utf8.ts';
+import { concatBytes } from '../lib/concat_bytes.ts';
 import { ReadableStream, isDisturbed } from './readable_stream.ts';
 import type { Blob } from './blob.ts';
 import type { FormData } from './form_data.ts';
@@ -135,17 +136,6 @@ function toStream(source: BodySource): ReadableStream<Uint8Array> {
   }, { highWaterMark: 0 });
 }
 
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
-
 async function readAll(source: BodySource): Promise<Uint8Array> {
   if (source.kind === 'bytes') return source.bytes;
   if (source.kind === 'text') return encodeUtf8(source.text);
@@ -158,7 +148,7 @@ async function readAll(source: BodySource): Promise<Uint8Array> {
     chunks.push(r.value);
     total += r.value.length;
   }
-  return concat(chunks, total);
+  return concatBytes(chunks, total);
 }
 
 /** Base of Request and Response: the body and the consuming methods. */

@@ -5,6 +5,7 @@
 // the body's size; the body itself is bounded by whoever read it (kiln:http's body limit).
 
 import { decodeUtf8, encodeUtf8 } from '@kiln/common/text/utf8.ts';
+import { concatBytes } from '../lib/concat_bytes.ts';
 import { blobBytes, fileOf } from './blob.ts';
 import { FormData } from './form_data.ts';
 
@@ -46,13 +47,7 @@ export function serializeMultipart(form: FormData, boundary: string): Uint8Array
     push(encodeUtf8(CRLF));
   }
   push(encodeUtf8(`--${boundary}--${CRLF}`));
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
 
 /** The boundary parameter of a multipart/form-data Content-Type, or null. */

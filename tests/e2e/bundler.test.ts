@@ -1,7 +1,7 @@
 // E2E: kiln build's bundler conventions (packages/cli/src/build.ts) on real npm packages. A fixture
 // app in a temporary directory imports packages from the repository's node_modules — debug (its
 // browser build, chosen by the browser field; process.env.DEBUG through the process global), ms,
-// safe-buffer and string_decoder (which require the `buffer` built-in) — and two small packages
+// safe-buffer and string_decoder (which require the `buffer` built-in), node:crypto — and two small packages
 // the test writes: one that picks its build by process.env.NODE_ENV as React does, one written
 // for Node (events, path, util, the Buffer global, process.nextTick, setImmediate). The image
 // boots on every available VMM/accelerator and must print what the same script prints on host
@@ -27,6 +27,7 @@ import { EventEmitter } from 'node:events';
 import { Buffer } from 'node:buffer';
 import path from 'node:path';
 import { format, inspect, promisify, types, isDeepStrictEqual } from 'node:util';
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import build from 'envpkg';
 import nodeish from 'nodeish';
 
@@ -46,6 +47,7 @@ const b = Buffer.from('héllo wörld');
 console.log('buffer:', b.toString('base64'), b.subarray(1, 3).toString('hex'), Buffer.concat([b, Buffer.from([255])]).readUInt16LE(b.length - 1), Buffer.byteLength('€'));
 console.log('path:', path.join('/a/b', '../c', './d.txt'), path.basename('/x/y.tar.gz', '.gz'), path.extname('y.tar.gz'), path.relative('/a/b/c', '/a/d'), path.normalize('/a//b/../c/'), path.parse('/h/f.txt').name);
 console.log('util:', format('%s=%d %j %O', 'n', 42, { a: [1] }, [2]), inspect({ deep: { er: { est: 1 } } }, { depth: 0 }), types.isPromise(Promise.resolve()), types.isUint8Array(b), isDeepStrictEqual({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] }));
+console.log('crypto:', createHash('sha256').update('kiln').digest('hex'), createHmac('sha1', 'key').update(b).digest('base64'), randomBytes(20).length, randomUUID().length, timingSafeEqual(Buffer.from('a'), Buffer.from('a')));
 const twice = promisify((x, cb) => setTimeout(() => cb(null, x * 2), 1));
 console.log('NODE_ENV:', process.env.NODE_ENV, 'envpkg build:', build);
 console.log('args:', process.argv.slice(2).join(' '));

@@ -242,7 +242,7 @@ describe('the Node compatibility subset: each module bundled only when imported'
 
   test('the build error for an unsupported module lists the ones Kiln provides', async () => {
     const dir = app({ 'main.ts': `import net from 'node:net';\nconsole.log(net);\n` });
-    assert.match(await bundleError(join(dir, 'main.ts')), /Kiln provides: node:buffer, node:events, node:fs\/promises, node:path, .*node:util\/types; or use web APIs/);
+    assert.match(await bundleError(join(dir, 'main.ts')), /Kiln provides: node:buffer, node:crypto, node:events, node:fs\/promises, node:path, .*node:util\/types; or use web APIs/);
   });
 });
 

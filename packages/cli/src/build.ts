@@ -103,6 +103,7 @@ export type NodeCompat = { npm: string } | { kernel: string; uses?: string };
  * some module imports it. The rest fail the build (explainErrors). */
 export const NODE_COMPAT: Record<string, NodeCompat> = {
   buffer: { npm: 'buffer/' },
+  crypto: { kernel: 'units/node/crypto.ts' },
   events: { npm: 'events/' },
   'fs/promises': { kernel: 'units/node/fs_promises.ts', uses: 'kiln:fs' },
   path: { npm: 'path-browserify' },

@@ -37,6 +37,6 @@ registerFormBodies({
     throw new TypeError(`Failed to parse body as FormData: Content-Type "${contentType}" is neither multipart/form-data nor application/x-www-form-urlencoded`);
   },
   blob(bytes: Uint8Array, contentType: string): Blob {
-    return blobOf(bytes, contentType.toLowerCase());
+    return blobOf(bytes, contentType); // the Blob normalises the type
   },
 });

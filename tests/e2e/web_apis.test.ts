@@ -1,6 +1,6 @@
 // E2E: the web APIs Kiln adds for apps (web/): crypto.subtle (every algorithm, keys in each
 // format), crypto.randomUUID, atob/btoa, DOMException, FormData with files through a Request,
-// Blob, TransformStream and the text streams, Event/EventTarget/CustomEvent, AbortController and
+// Blob, TransformStream and the text streams, pipeThrough, CompressionStream/DecompressionStream, Event/EventTarget/CustomEvent, AbortController and
 // AbortSignal (a pending AbortSignal.timeout does not keep the guest alive), structuredClone.
 // tests/e2e/web/web_apis.mjs uses each as an app would; the image boots on every available
 // VMM/accelerator and must print what host Node prints.

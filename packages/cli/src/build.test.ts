@@ -272,11 +272,13 @@ describe('web globals and WebCrypto algorithms: bundled only when the bundle nam
     for (const m of ['web/form_data.ts', 'web/blob.ts', 'web/crypto/subtle.ts', 'web/install_dom_exception.ts']) assert.ok(!web.includes(m), m);
   });
 
-  test('FormData, Blob, the transform streams, atob and DOMException each come with their name, and not without', async () => {
+  test('FormData, Blob, the transform and compression streams, atob, DOMException and navigator each come with their name, and not without', async () => {
     const cases: [string, string][] = [
       ['new FormData()', 'web/form_data.ts'], ['new Blob([])', 'web/blob.ts'], ['new TransformStream()', 'web/transform_stream.ts'],
       ['atob("")', 'web/base64.ts'], ['new DOMException("x")', 'web/install_dom_exception.ts'], ['new AbortController()', 'web/abort.ts'],
       ['new EventTarget()', 'web/event_target.ts'], ['structuredClone(1)', 'web/structured_clone.ts'],
+      ['new CompressionStream("gzip")', 'web/compression_stream.ts'], ['new DecompressionStream("gzip")', 'web/decompression_stream.ts'],
+      ['navigator.userAgent', 'web/install_navigator.ts'],
     ];
     for (const [expr, module] of cases) {
       const dir = app({ 'main.ts': `console.log(${expr});\n` });
@@ -284,5 +286,7 @@ describe('web globals and WebCrypto algorithms: bundled only when the bundle nam
     }
     const hello = app({ 'main.ts': `console.log('Hello from Kiln');\n` });
     assert.deepEqual(modules((await bundle(join(hello, 'main.ts'))).source), []);
+    const gzipOnly = modules((await bundle(join(app({ 'main.ts': `console.log(new CompressionStream('gzip'));\n` }), 'main.ts'))).source);
+    assert.ok(!gzipOnly.includes('web/decompression_stream.ts'), 'compressing does not bring inflate');
   });
 });

@@ -100,6 +100,12 @@ type File = import('./web/blob.ts').File;
 declare var FormData: typeof import('./web/form_data.ts').FormData;
 type FormData = import('./web/form_data.ts').FormData;
 type FormDataEntryValue = import('./web/form_data.ts').FormDataEntryValue;
+declare var CompressionStream: typeof import('./web/compression_stream.ts').CompressionStream;
+type CompressionStream = import('./web/compression_stream.ts').CompressionStream;
+declare var DecompressionStream: typeof import('./web/decompression_stream.ts').DecompressionStream;
+type DecompressionStream = import('./web/decompression_stream.ts').DecompressionStream;
+type CompressionFormat = import('./web/zlib_stream.ts').CompressionFormat;
+declare var navigator: import('./web/install_navigator.ts').Navigator;
 
 // Node's `process` (minimal: units/node/process.ts) and setImmediate, which kiln build installs
 // when the bundle names them; `process.env.NODE_ENV` is replaced at build time (`kiln build --mode`).

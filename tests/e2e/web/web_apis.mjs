@@ -75,3 +75,12 @@ const cyclic = { when: new Date(0), tags: new Set(['a']), map: new Map([[1, { de
 cyclic.self = cyclic;
 const copy = structuredClone(cyclic);
 console.log('structuredClone', copy.self === copy, copy !== cyclic, copy.when.getTime(), [...copy.tags], copy.map.get(1).deep, copy.bytes, (() => { try { structuredClone(() => 1); } catch (e) { return e.name; } })());
+
+// Compression streams (Node 20 errors truncated input with an Error, the spec and Kiln with a TypeError).
+const prose = enc.encode('The quick brown fox jumps over the lazy dog. '.repeat(20));
+const gz = await new Response(new Blob([prose]).stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer();
+const zl = await new Response(new Response(prose).body.pipeThrough(new CompressionStream('deflate'))).arrayBuffer();
+const unzipped = await new Response(new Blob([gz]).stream().pipeThrough(new DecompressionStream('gzip'))).text();
+const truncated = new Blob([new Uint8Array(gz).slice(0, gz.byteLength - 2)]).stream().pipeThrough(new DecompressionStream('gzip'));
+console.log('Compression', gz.byteLength, hex(gz).slice(0, 24), hex(zl), unzipped === new TextDecoder().decode(prose),
+  await new Response(truncated).text().catch((e) => `truncated: ${e instanceof Error}`));

@@ -1,11 +1,13 @@
 // A small ReadableStream (WHATWG Streams §4) for streaming bodies: the constructor with an
 // underlying source (start/pull/cancel, a count high-water mark), the default controller
 // (enqueue, close, error, desiredSize), getReader() → a default reader (read, releaseLock,
-// cancel, closed), cancel(), locked, async iteration (values({ preventCancel })), tee() and
-// ReadableStream.from(iterable | async iterable). WritableStream and TransformStream are
-// writable_stream.ts and transform_stream.ts.
-// Not covered: byte streams (type: "bytes", BYOB readers), pipeTo/pipeThrough, size() in
-// queuing strategies, the strategy classes.
+// cancel, closed), cancel(), locked, async iteration (values({ preventCancel })), tee(),
+// pipeTo/pipeThrough (pipe_to.ts) and ReadableStream.from(iterable | async iterable).
+// WritableStream and TransformStream are writable_stream.ts and transform_stream.ts.
+// Not covered: byte streams (type: "bytes", BYOB readers), size() in queuing strategies, the
+// strategy classes.
+
+import { type PipeDestination, type PipeOptions, pipeTo } from './pipe_to.ts';
 
 export interface UnderlyingSource<R> {
   start?(controller: ReadableStreamDefaultController<R>): void | PromiseLike<void>;
@@ -321,6 +323,24 @@ export class ReadableStream<R = Uint8Array> implements AsyncIterable<R> {
       },
     }, { highWaterMark: 0 });
     return [branch(0), branch(1)];
+  }
+
+  pipeTo(destination: PipeDestination<R>, options?: PipeOptions): Promise<void> {
+    return pipeTo(this, destination, options);
+  }
+
+  /** Pipes into `transform.writable` (the returned promise is marked handled, as the spec says)
+   * and returns `transform.readable`. */
+  pipeThrough<T>(transform: { writable: PipeDestination<R>; readable: ReadableStream<T> }, options?: PipeOptions): ReadableStream<T> {
+    const { writable, readable } = transform ?? {};
+    if (!(readable instanceof ReadableStream)) throw new TypeError('pipeThrough: transform.readable must be a ReadableStream');
+    if (typeof writable !== 'object' || writable === null || typeof writable.getWriter !== 'function') {
+      throw new TypeError('pipeThrough: transform.writable must be a WritableStream');
+    }
+    if (this.locked) throw new TypeError('pipeThrough: the ReadableStream is locked');
+    if (writable.locked) throw new TypeError('pipeThrough: the WritableStream is locked');
+    pipeTo(this, writable, options).then(undefined, () => undefined);
+    return readable;
   }
 
   get [Symbol.toStringTag](): string {

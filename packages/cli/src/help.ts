@@ -91,6 +91,8 @@ Options:
   --net tap=NAME[,ip=ADDR/PREFIX[,gw=GW]]
                        virtio-net NIC on an existing TAP interface; kiln:net uses the
                        static address ADDR/PREFIX (and gateway GW), or DHCP without ip=
+  --dns ADDR[,ADDR]    DNS servers for kiln:net and fetch (instead of DHCP's; user-mode
+                       networking and a static ip= give none)
   --vsock <cid>,<path> virtio-vsock with guest CID <cid> (3 or more), Firecracker's hybrid
                        Unix socket: the host connects to <path> and sends "CONNECT <port>\\n";
                        guest connects to CID 2 port P reach <path>_P (Kiln's VMM)

@@ -7,7 +7,7 @@ import { Command, CommanderError } from 'commander';
 import { buildImage, parseDefine } from './build.ts';
 import { CliError } from './errors.ts';
 import { parseAssets } from './assets.ts';
-import { checkDisk, checkShareTags, checkTap, parseChoice, parseCpus, parseDisk, parseEnv, parseMem, parseMounts, parseNet, parseShare, parseTimeout, parseVsock } from './flags.ts';
+import { checkDisk, checkShareTags, checkTap, parseChoice, parseCpus, parseDisk, parseEnv, parseMem, parseDns, parseMounts, parseNet, parseShare, parseTimeout, parseVsock } from './flags.ts';
 import { BUILD_HELP, INIT_HELP, MAIN_HELP, MKFS_HELP, RUN_HELP } from './help.ts';
 import { initProject, type Template } from './init.ts';
 import { mkfsFat, parseFatType, parseSize } from './mkfs.ts';
@@ -36,6 +36,7 @@ interface RunFlags {
   timeout?: string;
   disk: string[];
   net: string[];
+  dns?: string;
   vsock?: string;
   share: string[];
   mount: string[];
@@ -89,6 +90,7 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
     .option('--timeout <s>')
     .option('--disk <path[,ro]>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--net <spec>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option('--dns <addrs>')
     .option('--vsock <cid,uds_path>')
     .option('--share <hostdir:tag[,ro]>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .option('--console <mode>', '', 'auto')
@@ -110,6 +112,8 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
       if (flags.net.length > 1) throw new CliError('EUSAGE', `--net ${flags.net[1]}: only one --net is supported (one NIC)`);
       const net = flags.net.length ? parseNet(flags.net[0]!) : undefined;
       checkTap(net);
+      const dns = flags.dns === undefined ? undefined : parseDns(flags.dns);
+      if (dns && !net) throw new CliError('EUSAGE', `--dns ${flags.dns}: the guest has no network (add --net)`);
       const env = parseEnv(flags.env);
       const vsock = flags.vsock === undefined ? undefined : parseVsock(flags.vsock);
       const shares = flags.share.map(parseShare);
@@ -125,7 +129,7 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
       if (vmm === 'qemu' && flags.bootTimer === true) throw new CliError('EUSAGE', '--boot-timer: QEMU has no boot timer device (use --vmm kiln)');
       if (vmm === 'qemu' && flags.timings === true) throw new CliError('EUSAGE', '--timings: only Kiln\'s VMM times its setup steps (use --vmm kiln)');
       result = await runImage({
-        image, memMiB, cpus, vmm, accel, unconfined: flags.unconfined === true, timeoutS, bootTimer: flags.bootTimer === true, bootchart: flags.bootchart === true, timings: flags.timings === true, args: guestArgs, disks, ...(net ? { net } : {}), ...(vsock ? { vsock } : {}), ...(shares.length ? { shares } : {}), console: consoleMode, mounts, env,
+        image, memMiB, cpus, vmm, accel, unconfined: flags.unconfined === true, timeoutS, bootTimer: flags.bootTimer === true, bootchart: flags.bootchart === true, timings: flags.timings === true, args: guestArgs, disks, ...(net ? { net } : {}), ...(dns ? { dns } : {}), ...(vsock ? { vsock } : {}), ...(shares.length ? { shares } : {}), console: consoleMode, mounts, env,
       });
     });
 

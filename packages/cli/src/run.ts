@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { BootfsError, BootfsImage, CMDLINE_MAX, ImageError, PAYLOAD_KIND_BOOTFS, readImagePayload } from '@kiln/common';
 import type { VmResult } from '@kiln/vmm';
 import { MOUNTS_PARAM, formatMounts, type MountRequest } from '@kiln/common/mount_spec.ts';
-import { quoteArg } from '@kiln/common/cmdline.ts';
+import { DNS_PARAM, quoteArg } from '@kiln/common/cmdline.ts';
 import { CliError } from './errors.ts';
 import { checkImage } from './image_check.ts';
 import { isRegularFile } from './console_file.ts';
@@ -44,6 +44,8 @@ export interface RunOptions {
   console?: 'serial' | 'virtio' | 'auto';
   /** The guest's environment, NAME=value pairs before `--` (already checked by flags.ts parseEnv). */
   env?: [string, string][];
+  /** DNS servers for kiln:net (already checked by flags.ts parseDns). */
+  dns?: string[];
   /** Filesystems the guest mounts before the app runs (already checked by flags.ts parseMounts). */
   mounts?: MountRequest[];
   stdout?: (chunk: Uint8Array) => void;
@@ -200,7 +202,7 @@ export async function runImage(o: RunOptions): Promise<number> {
   const image = readImage(o.image, o.memMiB);
   checkMounts(image, o.image, o.mounts ?? []);
   const ipParam = guestIpParam(o.net);
-  const cmdline = guestCmdline(o.bootchart, o.args, [...(ipParam ? [ipParam] : []), ...mountsParam(o.mounts ?? [])], o.env ?? []);
+  const cmdline = guestCmdline(o.bootchart, o.args, [...(ipParam ? [ipParam] : []), ...(o.dns ? [`${DNS_PARAM}=${o.dns.join(',')}`] : []), ...mountsParam(o.mounts ?? [])], o.env ?? []);
   const stdout = o.stdout ?? ((c: Uint8Array) => void process.stdout.write(c));
   const timeoutMs = o.timeoutS === undefined ? undefined : Math.round(o.timeoutS * 1000);
 

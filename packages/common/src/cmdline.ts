@@ -47,6 +47,9 @@ export function isVmmToken(text: string, quoted: boolean): boolean {
   return !quoted && text.startsWith('virtio_mmio.device=');
 }
 
+/** kiln:net's DNS servers (`kiln run --dns ADDR[,ADDR]`): dotted IPv4 addresses, comma-separated. */
+export const DNS_PARAM = 'kiln.dns';
+
 /** Linux parameters without a dot that Kiln reads (`ip=`, kiln:net's address): kernel parameters, never environment. */
 const DOTLESS_KERNEL_PARAMS = ['ip'];
 

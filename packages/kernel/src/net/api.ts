@@ -1,11 +1,13 @@
 // The functions of `kiln:net` over a StackDriver that comes up on first use (units/net.ts gives
 // the guest's: NIC 0, `ip=` from the command line; tests give stacks on a simulated link):
-// listen/connect (TCP), listenDatagram (UDP), interfaces(), configured(), stats(). Arguments are
-// checked here; every failure is a NetError with a code.
+// listen/connect (TCP; connect resolves a hostname through dns_client.ts), listenDatagram (UDP),
+// resolve (DNS), interfaces(), configured(), stats(). Arguments are checked here; every failure
+// is a NetError with a code.
 
 import { formatMac } from '@kiln/common/wire/ethernet.ts';
-import { formatIpv4Addr, netmaskToPrefix } from '@kiln/common/wire/ipv4.ts';
+import { formatIpv4Addr, netmaskToPrefix, parseIpv4Addr } from '@kiln/common/wire/ipv4.ts';
 import { checkPort, parseHostname } from './addr.ts';
+import { DnsResolver } from './dns_client.ts';
 import type { StackDriver } from './driver.ts';
 import type { InterfaceStats } from './interface.ts';
 import { TcpStream, TcpStreamListener, connectTcp } from './tcp_stream.ts';
@@ -57,7 +59,10 @@ const optionalMs = (v: unknown, what: string): number | undefined => {
 };
 
 export class NetApi {
-  constructor(private readonly up: () => StackDriver) {}
+  private resolver: DnsResolver | undefined;
+
+  /** `dnsServers`: the servers `kiln run --dns` gave, which win over ip='s and DHCP's. */
+  constructor(private readonly up: () => StackDriver, private readonly dnsServers?: () => Ipv4Addr[] | undefined) {}
 
   listen(o: ListenOptions): TcpStreamListener {
     if (typeof o !== 'object' || o === null) throw new NetError('EINVAL', 'listen needs { port, hostname?, backlog? }');
@@ -72,7 +77,16 @@ export class NetApi {
     return new TcpStreamListener(drv, tl, idle);
   }
 
+  /** Connects to a dotted IPv4 address or a name DNS resolves (its first address). */
   connect(o: ConnectOptions): Promise<TcpStream> {
+    if (typeof o === 'object' && o !== null && typeof o.hostname === 'string' && parseIpv4Addr(o.hostname) === undefined) {
+      try {
+        checkPort(o.port, 1);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+      return this.resolve(o.hostname).then((addrs) => this.connect({ ...o, hostname: addrs[0]! }));
+    }
     try {
       if (typeof o !== 'object' || o === null) throw new NetError('EINVAL', 'connect needs { hostname, port }');
       const addr = parseHostname(o.hostname, 'hostname');
@@ -84,6 +98,30 @@ export class NetApi {
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  /** The IPv4 addresses of a hostname (dotted, or resolved by DNS once the interface has an address). */
+  resolve(hostname: string): Promise<string[]> {
+    let drv: StackDriver;
+    try {
+      drv = this.up();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const resolver = this.resolver ??= new DnsResolver({
+      servers: () => this.dnsServers?.() ?? drv.stack.dns,
+      openUdp: () => this.listenDatagram({ port: 0 }),
+      now: drv.env.now,
+      setTimeout: drv.env.setTimeout,
+      clearTimeout: drv.env.clearTimeout,
+      random: drv.env.random,
+    });
+    const literal = typeof hostname === 'string' && parseIpv4Addr(hostname) !== undefined;
+    drv.hold(); // a DHCP lease may still be on its way, with the servers
+    return (literal ? Promise.resolve() : drv.whenConfigured())
+      .then(() => resolver.resolve(hostname))
+      .then((addrs) => addrs.map(formatIpv4Addr))
+      .finally(() => drv.release());
   }
 
   listenDatagram(o: { port: number; hostname?: string }): UdpConn {

@@ -156,7 +156,7 @@ test('connect_errors_refused_no_route_timeout_and_bad_arguments', async () => {
   const t0 = clock.t;
   await assert.rejects(sim(clock, a.connect({ hostname: '10.0.2.77', port: 80, timeoutMs: 3000 })), code('ETIMEDOUT'));
   assert.equal(clock.t - t0, 3000);
-  await assert.rejects(a.connect({ hostname: 'example.com', port: 80 }), code('EINVAL'));
+  await assert.rejects(a.connect({ hostname: 'not a name', port: 80 }), code('EINVAL'));
   await assert.rejects(a.connect({ hostname: '10.0.2.2', port: 0 }), code('EINVAL'));
   await assert.rejects(a.connect({ hostname: '10.0.2.2', port: 1, timeoutMs: -1 }), code('EINVAL'));
   await runUntil(clock, () => !da.held);

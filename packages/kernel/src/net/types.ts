@@ -27,7 +27,8 @@ export interface TcpLower {
 /** Errors surfaced by sockets and `kiln:net` (errno names, as Node and Deno report them). */
 export type NetErrorCode =
   | 'ECONNREFUSED' | 'ECONNRESET' | 'ECONNABORTED' | 'ETIMEDOUT' | 'EADDRINUSE' | 'EADDRNOTAVAIL'
-  | 'EHOSTUNREACH' | 'ENETUNREACH' | 'EINVAL' | 'EPIPE' | 'EBADF' | 'ENOTCONN' | 'EMSGSIZE' | 'ENODEV';
+  | 'EHOSTUNREACH' | 'ENETUNREACH' | 'EINVAL' | 'EPIPE' | 'EBADF' | 'ENOTCONN' | 'EMSGSIZE' | 'ENODEV'
+  | 'ENOTFOUND' | 'EAI_AGAIN';
 
 export class NetError extends Error {
   constructor(readonly code: NetErrorCode, message: string) {

@@ -5,8 +5,9 @@
 // ports, DHCP xids) from RDRAND when the CPU has it (0.16 us per 32 bits here), else from
 // crypto.getRandomValues (whose first use seeds from virtio-rng, ~10 ms: too slow for the
 // first connection's path); Internet checksums through op_net_checksum. listen({ port }) →
-// Listener, connect({ hostname, port }) → Conn (kiln:vsock's shape), listenDatagram({ port }),
-// interfaces(), configured(), stats(). Errors: NetError with an errno code. Apps typecheck
+// Listener, connect({ hostname, port }) → Conn (kiln:vsock's shape; a hostname is resolved by
+// DNS, net/dns_client.ts, over the servers of `kiln.dns=` (kiln run --dns), ip= or DHCP),
+// resolve(hostname), listenDatagram({ port }), interfaces(), configured(), stats(). Errors: NetError with an errno code. Apps typecheck
 // against this file (packages/kernel/tsconfig.app.json maps kiln:net here).
 
 import { setSumWordsImpl } from '@kiln/common/wire/checksum.ts';
@@ -16,7 +17,9 @@ import { StackDriver, type NetEnv } from '../net/driver.ts';
 import { ipConfigFor } from '../net/ip_config.ts';
 import { TcpLayer } from '../net/tcp/layer.ts';
 import { NetError } from '../net/types.ts';
-import { parseCmdline } from '@kiln/common/cmdline.ts';
+import { DNS_PARAM, parseCmdline } from '@kiln/common/cmdline.ts';
+import { parseIpv4Addr } from '@kiln/common/wire/ipv4.ts';
+import type { Ipv4Addr } from '../net/types.ts';
 import { guestCrypto } from './crypto.ts';
 import { NetDevError, openNetDeviceSync } from './netdev.ts';
 
@@ -65,12 +68,23 @@ function up(): StackDriver {
   return driver;
 }
 
-const api = new NetApi(up);
+/** `kiln.dns=ADDR[,ADDR]` (kiln run --dns): DNS servers that win over ip='s and DHCP's. */
+function dnsServersParam(): Ipv4Addr[] | undefined {
+  const text = parseCmdline(ops.op_cmdline()).kernel[DNS_PARAM];
+  if (text === undefined) return undefined;
+  const addrs = text.split(',').map(parseIpv4Addr);
+  if (addrs.some((a) => a === undefined)) throw new NetError('EINVAL', `${DNS_PARAM}=${text}: expected dotted IPv4 addresses separated by commas`);
+  return addrs as Ipv4Addr[];
+}
+
+const api = new NetApi(up, dnsServersParam);
 
 /** Listens on a TCP port (synchronously, like Deno.listen); EADDRINUSE if taken. Keeps the program alive until close(). */
 export const listen = api.listen.bind(api);
-/** Connects to a dotted IPv4 address (no DNS); ECONNREFUSED, ETIMEDOUT, ENETUNREACH, EINVAL. */
+/** Connects to a dotted IPv4 address or a hostname (DNS); ECONNREFUSED, ETIMEDOUT, ENETUNREACH, ENOTFOUND, EAI_AGAIN, EINVAL. */
 export const connect = api.connect.bind(api);
+/** A hostname's IPv4 addresses, dotted (DNS, over the servers of kiln run --dns, ip= or DHCP); ENOTFOUND, EAI_AGAIN. */
+export const resolve = api.resolve.bind(api);
 /** Binds a UDP port (0: an ephemeral one). */
 export const listenDatagram = api.listenDatagram.bind(api);
 /** The network interface(s): address, netmask, gateway, MAC, how configured ([] without a NIC). */

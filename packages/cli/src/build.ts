@@ -33,6 +33,7 @@ export const KILN_MODULES: Record<string, string> = {
 /** Globals installed only for apps that use them (each costs bundle size and boot time). */
 const OPTIONAL_GLOBALS: { name: string; module: string }[] = [
   { name: 'crypto', module: 'crypto_global.ts' },
+  { name: 'fetch', module: 'fetch_global.ts' },
   { name: 'Headers', module: 'web/install_fetch.ts' },
   { name: 'Request', module: 'web/install_fetch.ts' },
   { name: 'Response', module: 'web/install_fetch.ts' },

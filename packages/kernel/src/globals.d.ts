@@ -105,6 +105,7 @@ type CompressionStream = import('./web/compression_stream.ts').CompressionStream
 declare var DecompressionStream: typeof import('./web/decompression_stream.ts').DecompressionStream;
 type DecompressionStream = import('./web/decompression_stream.ts').DecompressionStream;
 type CompressionFormat = import('./web/zlib_stream.ts').CompressionFormat;
+declare var fetch: typeof import('./units/fetch.ts').fetch;
 declare var navigator: import('./web/install_navigator.ts').Navigator;
 
 // Node's `process` (minimal: units/node/process.ts) and setImmediate, which kiln build installs

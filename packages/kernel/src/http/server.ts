@@ -9,12 +9,8 @@ import { Response } from '../web/response.ts';
 import { HttpConnection, type ConnectionHost } from './connection.ts';
 import { describeError } from './log.ts';
 import { DEFAULT_LIMITS, SYSTEM_CLOCK, type ErrorHandler, type Handler, type HttpLimits, type HttpListener, type ServerClock } from './types.ts';
+import type { AbortSignalLike } from '../lib/abort_signal_like.ts';
 
-/** Deno's AbortSignal shape, as much as the server needs (QuickJS has no AbortSignal). */
-export interface AbortSignalLike {
-  readonly aborted: boolean;
-  addEventListener(type: 'abort', listener: () => void): void;
-}
 
 export interface ServerOptions {
   limits?: Partial<HttpLimits>;

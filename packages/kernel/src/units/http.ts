@@ -7,7 +7,8 @@
 // globals when an app names them). Apps typecheck against this file
 // (packages/kernel/tsconfig.app.json maps kiln:http here).
 
-import { HttpServer, type AbortSignalLike } from '../http/server.ts';
+import type { AbortSignalLike } from '../lib/abort_signal_like.ts';
+import { HttpServer } from '../http/server.ts';
 import { limitsForHeap, type ErrorHandler, type Handler, type HttpLimits, type HttpListener } from '../http/types.ts';
 import { ops } from '../ops.ts';
 import { listen as listenTcp } from './net.ts';

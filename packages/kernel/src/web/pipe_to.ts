@@ -6,6 +6,7 @@
 // Structural types: this file must not import writable_stream.ts, so a ReadableStream app that
 // never pipes does not carry WritableStream.
 
+import type { AbortSignalLike } from '../lib/abort_signal_like.ts';
 import type { ReadableStreamDefaultReader } from './readable_stream.ts';
 
 export interface PipeOptions {
@@ -13,13 +14,6 @@ export interface PipeOptions {
   preventAbort?: boolean;
   preventCancel?: boolean;
   signal?: AbortSignalLike;
-}
-
-interface AbortSignalLike {
-  readonly aborted: boolean;
-  readonly reason?: unknown;
-  addEventListener(type: 'abort', listener: () => void): void;
-  removeEventListener(type: 'abort', listener: () => void): void;
 }
 
 /** What pipeTo needs of a WritableStream. */

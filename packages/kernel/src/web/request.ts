@@ -1,8 +1,9 @@
 // Request (WHATWG Fetch §5.4) for servers and apps: url (parsed and serialized by URL), method
 // (normalized, forbidden methods refused), headers, the Body mixin, clone(). kiln:http builds
 // its requests with requestFromServer, which skips re-parsing what the HTTP parser checked.
-// Not covered: signal, mode/credentials/cache/redirect/referrer/integrity semantics (the
-// getters return the defaults).
+// `signal` is the init's AbortSignal (fetch honours it), undefined without one (the spec gives
+// a signal that never aborts). Not covered: mode/credentials/cache/referrer/integrity semantics
+// (the getters return the defaults).
 
 import { Body, cloneBodySource, extractBody, peekBodySource, takeBodySource, type BodyInit, type BodySource } from './body.ts';
 import { Headers, headersFromList, type HeadersInit } from './headers.ts';
@@ -35,9 +36,15 @@ interface RequestParts {
   headerList: string[] | null;
   body: BodySource | null;
   redirect: 'follow' | 'error' | 'manual';
+  signal?: unknown;
 }
 
 const FROM_PARTS = Symbol('kiln.request.fromParts');
+
+function redirectMode(m: unknown): 'follow' | 'error' | 'manual' | undefined {
+  if (m === undefined || m === 'follow' || m === 'error' || m === 'manual') return m;
+  throw new TypeError(`"${String(m)}" is not a valid redirect mode (expected "follow", "error" or "manual")`);
+}
 
 function partsFrom(input: string | URL | Request, init: RequestInit): RequestParts {
   const from = input instanceof Request ? input : null;
@@ -57,7 +64,8 @@ function partsFrom(input: string | URL | Request, init: RequestInit): RequestPar
   if (type !== null && !headers.has('content-type')) headers.set('content-type', type);
   return {
     method, url: from ? from.url : new URL(input as string | URL).href, headers, headerList: null, body,
-    redirect: init.redirect ?? (from ? from.redirect : 'follow'),
+    redirect: redirectMode(init.redirect) ?? (from ? from.redirect : 'follow'),
+    signal: init.signal !== undefined ? init.signal ?? undefined : from?.signal,
   };
 }
 
@@ -67,6 +75,7 @@ export class Request extends Body {
   private _headers: Headers | null;
   private readonly headerList: string[] | null;
   private readonly _redirect: 'follow' | 'error' | 'manual';
+  private readonly _signal: unknown;
 
   constructor(input: string | URL | Request, init: RequestInit = {}) {
     const p = (input as unknown) === FROM_PARTS ? (init as unknown as RequestParts) : partsFrom(input, init);
@@ -76,6 +85,7 @@ export class Request extends Body {
     this._headers = p.headers;
     this.headerList = p.headerList;
     this._redirect = p.redirect;
+    this._signal = p.signal;
   }
 
   get url(): string {
@@ -90,6 +100,9 @@ export class Request extends Body {
   }
   get redirect(): 'follow' | 'error' | 'manual' {
     return this._redirect;
+  }
+  get signal(): unknown {
+    return this._signal;
   }
   get mode(): string {
     return 'cors';
@@ -113,7 +126,7 @@ export class Request extends Body {
   clone(): Request {
     if (this.bodyUsed) throw new TypeError('Cannot clone a Request whose body was used');
     const body = cloneBodySource(this);
-    const parts: RequestParts = { method: this._method, url: this._url, headers: new Headers(this.headers), headerList: null, body, redirect: this._redirect };
+    const parts: RequestParts = { method: this._method, url: this._url, headers: new Headers(this.headers), headerList: null, body, redirect: this._redirect, signal: this._signal };
     return new Request(FROM_PARTS as unknown as string, parts as unknown as RequestInit);
   }
 

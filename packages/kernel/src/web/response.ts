@@ -1,11 +1,12 @@
 // Response (WHATWG Fetch §5.5): status (200–599), statusText, headers, the Body mixin, ok,
 // clone(), and the static Response.json(), Response.redirect(), Response.error(). Bodies may
 // be a string, bytes, URLSearchParams, a ReadableStream or any async iterable of bytes or
-// strings (kiln:http streams those with chunked encoding). Not covered: header guards
-// (headers of redirect()/error() responses stay mutable).
+// strings (kiln:http streams those with chunked encoding). fetch builds its responses with
+// responseFromNetwork (url, redirected, type "basic"). Not covered: header guards (headers of
+// redirect()/error() responses stay mutable).
 
 import { Body, cloneBodySource, extractBody, type BodyInit, type BodySource } from './body.ts';
-import { Headers, appendTrusted, type HeadersInit } from './headers.ts';
+import { Headers, appendTrusted, headersFromList, type HeadersInit } from './headers.ts';
 import { URL } from './url.ts';
 
 export interface ResponseInit {
@@ -26,6 +27,8 @@ export class Response extends Body {
   private readonly _statusText: string;
   private readonly _headers: Headers;
   private _type: ResponseType;
+  private _url = '';
+  private _redirected = false;
 
   constructor(body: BodyInit | null = null, init?: ResponseInit) {
     let status = 200;
@@ -77,10 +80,10 @@ export class Response extends Body {
     return this._type;
   }
   get url(): string {
-    return '';
+    return this._url;
   }
   get redirected(): boolean {
-    return false;
+    return this._redirected;
   }
 
   clone(): Response {
@@ -89,6 +92,8 @@ export class Response extends Body {
     const copy = new Response(null, { status: this._status, statusText: this._statusText, headers: this._headers });
     (copy as unknown as { bodySource: BodySource | null }).bodySource = s;
     copy._type = this._type;
+    copy._url = this._url;
+    copy._redirected = this._redirected;
     return copy;
   }
 
@@ -119,4 +124,19 @@ export class Response extends Body {
     r._type = 'error';
     return r;
   }
+}
+
+/** Internal (fetch): a response from the network: status 200–599 from a parsed head, its checked
+ * [name, value, ...] list, the body (null for a null-body status or HEAD), the final URL. */
+export function responseFromNetwork(status: number, statusText: string, headerList: string[], body: BodySource | null, url: string, redirected: boolean): Response {
+  const r = new Response(null, { status: status >= 200 && status <= 599 ? status : 200 });
+  const fields = r as unknown as { _status: number; _statusText: string; _headers: Headers; bodySource: BodySource | null; _type: ResponseType; _url: string; _redirected: boolean };
+  fields._status = status;
+  fields._statusText = statusText;
+  fields._headers = headersFromList(headerList);
+  fields.bodySource = body;
+  fields._type = 'basic';
+  fields._url = url;
+  fields._redirected = redirected;
+  return r;
 }

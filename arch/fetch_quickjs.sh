@@ -10,7 +10,8 @@ out=${1:?usage: fetch_quickjs.sh OUTDIR}
 version=0.3.0
 integrity='sha512-a7+cU6/IVcZbIejffdt/wZVMX6LL2MDL3HQ9Zb5Gm23G9DvBMS/z9GHFxz39bAvp2PvMOM+ypSOAyokt2DdZ2w=='
 # Sources patched by an older version of this script are fetched again.
-[ -f "$out/quickjs.c" ] && grep -q 'kiln_es2023_init(ctx);' "$out/quickjs.c" && grep -q 'Kiln: ES2015 ClassEscape' "$out/libregexp.c" && exit 0
+[ -f "$out/quickjs.c" ] && grep -q 'kiln_es2023_init(ctx);' "$out/quickjs.c" && grep -q 'Kiln: ES2015 ClassEscape' "$out/libregexp.c" \
+  && grep -q 'Kiln: symbols as weak keys' "$out/quickjs.c" && exit 0
 rm -rf "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -45,7 +46,23 @@ patch_after() { # ANCHOR-LINE (a fixed string matching one whole line) TEXT
   mv "$out/quickjs.c.new" "$out/quickjs.c"
 }
 patch_after '#include "libregexp.h"' 'static void kiln_es2023_init(JSContext *ctx); /* Kiln: quickjs_es2023.c */
-static int kiln_error_cause(JSContext *ctx, JSValueConst obj, int argc, JSValueConst *argv, int magic);'
+static int kiln_error_cause(JSContext *ctx, JSValueConst obj, int argc, JSValueConst *argv, int magic);
+static BOOL kiln_can_be_held_weakly(JSValueConst v);'
+# ES2023 symbols as WeakMap/WeakSet keys (and WeakRef targets): a key that CanBeHeldWeakly
+# (an object, or a symbol not from Symbol.for) is accepted; a symbol key is held strongly (a
+# symbol cannot be collected while the map can reach it through the record), an object as before.
+replace_line "$out/quickjs.c" \
+  '    if (s->is_weak && !JS_IsObject(key))' \
+  '    if (s->is_weak && !kiln_can_be_held_weakly(key)) /* Kiln: symbols as weak keys */'
+replace_line "$out/quickjs.c" \
+  '    mr->empty = FALSE;' \
+  '    mr->empty = FALSE; if (s->is_weak && !JS_IsObject(key)) { JS_DupValue(ctx, key); } else /* Kiln */'
+replace_line "$out/quickjs.c" \
+  '        delete_weak_ref(rt, mr);' \
+  '        if (JS_IsObject(mr->key)) delete_weak_ref(rt, mr); else JS_FreeValueRT(rt, mr->key); /* Kiln */'
+replace_line "$out/quickjs.c" \
+  '                    delete_weak_ref(rt, mr);' \
+  '                    { if (JS_IsObject(mr->key)) delete_weak_ref(rt, mr); else JS_FreeValueRT(rt, mr->key); } /* Kiln */'
 patch_after '    JS_AddIntrinsicPromise(ctx);' '    kiln_es2023_init(ctx);'
 # InstallErrorCause: after the message, before AggregateError's errors list (the line before
 # error_list's). The awk holds one line back to insert before it.

@@ -7,9 +7,11 @@
  *   %TypedArray%.prototype: at, findLast, findLastIndex, toReversed, toSorted, with
  *   String.prototype: at, isWellFormed, toWellFormed;  Object.hasOwn, Object.groupBy, Map.groupBy
  *   Promise.withResolvers;  WeakRef (held weakly through the engine's WeakMap records)
+ *   symbols as WeakMap/WeakSet keys and WeakRef targets (kiln_can_be_held_weakly; the map code's
+ *   lines are patched by fetch_quickjs.sh), Map/WeakMap.prototype.getOrInsert[Computed] (upsert)
  *   Array.prototype[Symbol.unscopables] gains the new Array methods.
  * Not added (see docs/ARCHITECTURE.md, "The JavaScript engine"): FinalizationRegistry, the
- * RegExp `d` flag, symbols as WeakMap keys, Atomics.waitAsync; syntax newer than ES2020 is lowered
+ * RegExp `d` flag, Atomics.waitAsync; syntax newer than ES2020 is lowered
  * by esbuild in `kiln build` (target es2020), top-level await by kiln build's async wrapper. */
 
 #define KILN_MAX_ARRAY_LEN 4294967295LL /* 2^32 - 1 */
@@ -476,6 +478,56 @@ static int kiln_error_cause(JSContext *ctx, JSValueConst obj, int argc, JSValueC
     return has < 0 ? -1 : 0;
 }
 
+/* CanBeHeldWeakly (ES2023): an object, or a symbol that Symbol.for did not register. A symbol
+ * key of a WeakMap/WeakSet/WeakRef is held strongly: the spec only allows collecting it. */
+static BOOL kiln_can_be_held_weakly(JSValueConst v)
+{
+    if (JS_IsObject(v))
+        return TRUE;
+    return JS_VALUE_GET_TAG(v) == JS_TAG_SYMBOL && ((JSAtomStruct *)JS_VALUE_GET_PTR(v))->atom_type == JS_ATOM_TYPE_SYMBOL;
+}
+
+/* Map/WeakMap.prototype.getOrInsert (magic bit 0 clear) and getOrInsertComputed (bit 0 set;
+ * MAGIC_WEAK for WeakMap), the upsert proposal: the value for `key`, inserting `value`, or the
+ * callback's result for a missing key (which overwrites what the callback may have set). */
+static JSValue kiln_map_get_or_insert(JSContext *ctx, JSValueConst this_val, int argc, JSValueConst *argv, int magic)
+{
+    JSMapState *s = JS_GetOpaque2(ctx, this_val, JS_CLASS_MAP + (magic & MAGIC_WEAK));
+    JSMapRecord *mr;
+    JSValueConst key;
+    JSValue value;
+    if (!s)
+        return JS_EXCEPTION;
+    if ((magic & 1) && !JS_IsFunction(ctx, argv[1]))
+        return JS_ThrowTypeError(ctx, "getOrInsertComputed: the callback is not a function");
+    key = map_normalize_key(ctx, argv[0]);
+    if (s->is_weak && !kiln_can_be_held_weakly(key))
+        return JS_ThrowTypeError(ctx, "invalid value used as a weak map key");
+    mr = map_find_record(ctx, s, key);
+    if (mr)
+        return JS_DupValue(ctx, mr->value);
+    if (magic & 1) {
+        value = JS_Call(ctx, argv[1], JS_UNDEFINED, 1, &key);
+        if (JS_IsException(value))
+            return value;
+        mr = map_find_record(ctx, s, key);
+        if (mr) {
+            JS_FreeValue(ctx, mr->value);
+            mr->value = JS_DupValue(ctx, value);
+            return value;
+        }
+    } else {
+        value = JS_DupValue(ctx, argv[1]);
+    }
+    mr = map_add_record(ctx, s, key);
+    if (!mr) {
+        JS_FreeValue(ctx, value);
+        return JS_EXCEPTION;
+    }
+    mr->value = JS_DupValue(ctx, value);
+    return value;
+}
+
 /* WeakRef: its target is the key of a one-record weak JSMapState, so the engine's WeakMap
  * machinery (reset_weak_ref when the target is freed) clears it; deref reads the record. */
 static JSClassID kiln_weakref_class_id;
@@ -507,7 +559,7 @@ static JSValue kiln_weakref_constructor(JSContext *ctx, JSValueConst new_target,
     JSValue obj;
     if (JS_IsUndefined(new_target))
         return JS_ThrowTypeError(ctx, "constructor requires 'new'");
-    if (!JS_IsObject(argv[0]))
+    if (!kiln_can_be_held_weakly(argv[0]))
         return JS_ThrowTypeError(ctx, "WeakRef: invalid target");
     obj = js_create_from_ctor(ctx, new_target, kiln_weakref_class_id);
     if (JS_IsException(obj))
@@ -582,6 +634,16 @@ static const JSCFunctionListEntry kiln_map_funcs[] = {
     JS_CFUNC_MAGIC_DEF("groupBy", 2, kiln_group_by, 1 ),
 };
 
+static const JSCFunctionListEntry kiln_map_proto_funcs[] = {
+    JS_CFUNC_MAGIC_DEF("getOrInsert", 2, kiln_map_get_or_insert, 0 ),
+    JS_CFUNC_MAGIC_DEF("getOrInsertComputed", 2, kiln_map_get_or_insert, 1 ),
+};
+
+static const JSCFunctionListEntry kiln_weakmap_proto_funcs[] = {
+    JS_CFUNC_MAGIC_DEF("getOrInsert", 2, kiln_map_get_or_insert, MAGIC_WEAK ),
+    JS_CFUNC_MAGIC_DEF("getOrInsertComputed", 2, kiln_map_get_or_insert, MAGIC_WEAK | 1 ),
+};
+
 static const JSCFunctionListEntry kiln_promise_funcs[] = {
     JS_CFUNC_DEF("withResolvers", 0, kiln_promise_withResolvers ),
 };
@@ -616,6 +678,8 @@ static void kiln_es2023_init(JSContext *ctx)
     JS_SetPropertyFunctionList(ctx, ctx->class_proto[JS_CLASS_STRING], kiln_string_proto_funcs, countof(kiln_string_proto_funcs));
     kiln_add_funcs_to_ctor(ctx, JS_CLASS_OBJECT, kiln_object_funcs, countof(kiln_object_funcs));
     kiln_add_funcs_to_ctor(ctx, JS_CLASS_MAP, kiln_map_funcs, countof(kiln_map_funcs));
+    JS_SetPropertyFunctionList(ctx, ctx->class_proto[JS_CLASS_MAP], kiln_map_proto_funcs, countof(kiln_map_proto_funcs));
+    JS_SetPropertyFunctionList(ctx, ctx->class_proto[JS_CLASS_WEAKMAP], kiln_weakmap_proto_funcs, countof(kiln_weakmap_proto_funcs));
     JS_SetPropertyFunctionList(ctx, ctx->promise_ctor, kiln_promise_funcs, countof(kiln_promise_funcs));
 
     if (kiln_weakref_class_id == 0)

@@ -6,7 +6,8 @@
 // markdown table for bench/RESULTS.md. Strict and sloppy variants count as two tests, as
 // test262's INTERPRETING.md says. Syntax that `kiln build` lowers with esbuild (target es2020)
 // is measured as the engine parses it, unlowered: the table is the engine's, not kiln build's.
-// Run: make -C arch build/kiln-test262 && node --import tsx bench/test262.ts --test262 /tmp/test262 [--features a,b] [--no-node]
+// Run: make -C arch build/kiln-test262 && node --import tsx bench/test262.ts --test262 /tmp/test262 [--features a,b] [--no-node] [--failures]
+// (--failures lists the test files the guest's engine fails, with the variant, on stderr)
 
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, mkdtempSync } from 'node:fs';
@@ -202,6 +203,9 @@ async function main(): Promise<void> {
   rmSync(tmpQ, { recursive: true, force: true });
   rmSync(tmpN, { recursive: true, force: true });
 
+  if (process.argv.includes('--failures')) {
+    jobs.forEach((j, i) => { if (!q[i]) process.stderr.write(`FAIL ${j.strict ? 'strict' : 'sloppy'} ${j.file.slice(root.length + 1)}\n`); });
+  }
   const rows: string[] = [];
   const pct = (p: number, t: number): string => (t === 0 ? '–' : `${((100 * p) / t).toFixed(1)} %`);
   const byEdition = new Map<string, { t: number; q: number; n: number }>();

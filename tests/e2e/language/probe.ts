@@ -1,6 +1,6 @@
 // @ts-nocheck -- guest code for ES2024 lib types and top-level await; the root tsconfig checks ES2022 Node code
 // Feature probe (built by tests/e2e/language.test.ts): ES2022–ES2024 built-ins, BigInt, error
-// cause, WeakRef and top-level await, each printed as name=value, one per line.
+// cause, WeakRef, symbols as weak keys, upsert and top-level await, each printed as name=value, one per line.
 const out: [string, unknown][] = [];
 const p = (name: string, v: unknown): void => void out.push([name, v]);
 const a = [3, 1, 2];
@@ -21,6 +21,11 @@ p('error cause', (new Error('outer', { cause: new TypeError('inner') }).cause as
 const target = { v: 1 };
 const ref = new WeakRef(target);
 p('WeakRef', ref.deref() === target);
+const sym = Symbol('key');
+const wm = new WeakMap<symbol, number>([[sym, 1]]);
+const refused = (f: () => unknown): string => { try { f(); return 'accepted'; } catch (e) { return (e as Error).name; } };
+p('symbols as weak keys', `${wm.get(sym)},${new WeakSet([Symbol.iterator]).has(Symbol.iterator)},${new WeakRef(sym).deref() === sym},${refused(() => wm.set(Symbol.for('registered'), 2))}`);
+p('getOrInsert', `${new Map([['a', 1]]).getOrInsert('a', 2)},${wm.getOrInsertComputed(Symbol('fresh'), () => 7)},${wm.getOrInsert(sym, 9)}`);
 p('BigInt', `${2n ** 64n + 1n} ${typeof 10n} ${BigInt.asUintN(8, 257n)} ${new BigInt64Array([-5n])[0]}`);
 const { promise, resolve } = Promise.withResolvers<string>();
 setTimeout(() => resolve('resolved'), 1);

@@ -1,9 +1,11 @@
 // E2E: kiln build's bundler conventions (packages/cli/src/build.ts) on real npm packages. A fixture
 // app in a temporary directory imports packages from the repository's node_modules — debug (its
 // browser build, chosen by the browser field; process.env.DEBUG through the process global), ms,
-// safe-buffer and string_decoder (which require the `buffer` built-in), node:crypto — and two small packages
-// the test writes: one that picks its build by process.env.NODE_ENV as React does, one written
-// for Node (events, path, util, the Buffer global, process.nextTick, setImmediate). The image
+// safe-buffer and string_decoder (which require the `buffer` built-in), node:crypto, node:assert and
+// node:assert/strict — and two small packages the test writes: one that picks its build by
+// process.env.NODE_ENV as React does, one written for Node (events, path, util, a callable
+// require('assert'), the Buffer global, process.nextTick, setImmediate); node:stream
+// (pipeline, for await over Readable.from, the toWeb/fromWeb bridges). The image
 // boots on every available VMM/accelerator and must print what the same script prints on host
 // Node. Needs arch/build (make -C arch).
 
@@ -28,6 +30,10 @@ import { Buffer } from 'node:buffer';
 import path from 'node:path';
 import { format, inspect, promisify, types, isDeepStrictEqual } from 'node:util';
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import assert, { AssertionError, deepStrictEqual } from 'node:assert';
+import strictAssert from 'node:assert/strict';
+import { Readable, Transform, Writable, pipeline } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import build from 'envpkg';
 import nodeish from 'nodeish';
 
@@ -48,10 +54,33 @@ console.log('buffer:', b.toString('base64'), b.subarray(1, 3).toString('hex'), B
 console.log('path:', path.join('/a/b', '../c', './d.txt'), path.basename('/x/y.tar.gz', '.gz'), path.extname('y.tar.gz'), path.relative('/a/b/c', '/a/d'), path.normalize('/a//b/../c/'), path.parse('/h/f.txt').name);
 console.log('util:', format('%s=%d %j %O', 'n', 42, { a: [1] }, [2]), inspect({ deep: { er: { est: 1 } } }, { depth: 0 }), types.isPromise(Promise.resolve()), types.isUint8Array(b), isDeepStrictEqual({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] }));
 console.log('crypto:', createHash('sha256').update('kiln').digest('hex'), createHmac('sha1', 'key').update(b).digest('base64'), randomBytes(20).length, randomUUID().length, timingSafeEqual(Buffer.from('a'), Buffer.from('a')));
+const caught = (f, message = true) => { try { f(); return 'no throw'; } catch (err) { return [err.name, err.code, err.operator, err.generatedMessage, err instanceof AssertionError, message ? JSON.stringify(err.message) : ''].join(' '); } };
+assert.strictEqual(1 + 1, 2);
+assert(typeof assert.ok === 'function' && assert.ok === assert);
+deepStrictEqual(new Map([[{ k: [1, NaN] }, new Set(['a', { b: 2 }])]]), new Map([[{ k: [1, NaN] }, new Set([{ b: 2 }, 'a'])]]));
+assert.throws(() => { throw new TypeError('bad input'); }, { name: 'TypeError', message: /bad/ });
+console.log('assert:', caught(() => assert.strictEqual(1, 2)), '|', caught(() => strictAssert.equal(1, '1')), '|', caught(() => assert.deepEqual(1, '1')), '|', caught(() => deepStrictEqual(new Map([[1, { a: 1 }]]), new Map([[1, { a: 2 }]])), false), '|', caught(() => assert.throws(() => {}), true), '|', caught(() => strictAssert.deepEqual([0], [-0]), false));
+assert.rejects(async () => { throw new RangeError('late'); }, RangeError).then(() => console.log('assert.rejects: ok'));
 const twice = promisify((x, cb) => setTimeout(() => cb(null, x * 2), 1));
 console.log('NODE_ENV:', process.env.NODE_ENV, 'envpkg build:', build);
 console.log('args:', process.argv.slice(2).join(' '));
-twice(21).then((v) => console.log('promisify:', v)).then(nodeish).then((v) => console.log('nodeish:', v));
+async function streams() {
+  const out = [];
+  const upper = new Transform({ transform(chunk, enc, cb) { cb(null, chunk.toString().toUpperCase()); } });
+  const sink = new Writable({ write(chunk, enc, cb) { out.push(chunk.toString()); cb(); } });
+  await new Promise((resolve, reject) => pipeline(Readable.from(['kiln ', 'streams']), upper, sink, (err) => (err ? reject(err) : resolve())));
+  const items = [];
+  for await (const x of Readable.from([1, 2, 3])) items.push(x * 10);
+  const web = Readable.toWeb(Readable.from([Buffer.from('we'), Buffer.from('b')]));
+  const back = [];
+  for await (const c of Readable.fromWeb(web, { encoding: 'utf8' })) back.push(c);
+  const collected = [];
+  const w = Writable.fromWeb(new WritableStream({ write(c) { collected.push(new TextDecoder().decode(c)); } }));
+  w.end('to web');
+  await finished(w);
+  console.log('stream:', out.join('|'), items.join(','), back.join(''), collected.join(''), web instanceof ReadableStream);
+}
+twice(21).then((v) => console.log('promisify:', v)).then(streams).then(nodeish).then((v) => console.log('nodeish:', v));
 `,
   'node_modules/envpkg/package.json': JSON.stringify({ name: 'envpkg', main: 'index.js' }),
   'node_modules/envpkg/index.js': `if (process.env.NODE_ENV === 'production') module.exports = require('./prod.js');\nelse module.exports = require('./dev.js');\n`,
@@ -61,12 +90,13 @@ twice(21).then((v) => console.log('promisify:', v)).then(nodeish).then((v) => co
   'node_modules/nodeish/index.js': `const EventEmitter = require('events');
 const util = require('util');
 const { join } = require('path');
+const assert = require('assert');
 class Queue extends EventEmitter {}
 module.exports = () => new Promise((resolve) => {
   const q = new Queue();
   const order = [];
   q.on('item', (x) => order.push(x));
-  setImmediate(() => { order.push('immediate'); resolve(util.format('%s %s %s', order.join('>'), join('a', 'b'), Buffer.from('ok').toString('base64'))); });
+  setImmediate(() => { assert(order.length === 2, 'sync and tick first'); assert.deepStrictEqual(order, ['sync', 'tick']); order.push('immediate'); resolve(util.format('%s %s %s', order.join('>'), join('a', 'b'), Buffer.from('ok').toString('base64'))); });
   process.nextTick(() => q.emit('item', 'tick'));
   q.emit('item', 'sync');
 });
@@ -99,6 +129,7 @@ describe('bundler conventions on real npm packages', { skip: coreSkip() }, () =>
   test('the host prints what the test expects (the fixture is sound)', () => {
     assert.match(expected, /^debug enabled for app: true for other: false\n/);
     assert.match(expected, /NODE_ENV: production envpkg build: production build\n/);
+    assert.match(expected, /\nstream: KILN \|STREAMS 10,20,30 web to web true\n/);
     assert.match(expected, /\nnodeish: sync>tick>immediate a\/b b2s=\n$/);
   });
 

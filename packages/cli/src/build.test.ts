@@ -141,6 +141,29 @@ describe('bad input: unsupported Node modules and native addons fail the build',
 
 const PROCESS_GLOBAL = /Object\.defineProperty\(globalThis, "process"/;
 
+describe('bad input: globals Kiln guests lack are a build warning naming the package', () => {
+  test('a package naming Intl or WebAssembly is named in a warning; the bundle keeps the plain names', async () => {
+    const dir = app({
+      'main.ts': `import { fmt } from 'fmtpkg';\nconsole.log(fmt(1), typeof SharedArrayBuffer);\n`,
+      'node_modules/fmtpkg/package.json': { name: 'fmtpkg', main: 'index.js' },
+      'node_modules/fmtpkg/index.js': `export const fmt = (n) => (typeof Intl === 'object' ? new Intl.NumberFormat('en').format(n) : String(n)) + typeof WebAssembly;\n`,
+    });
+    const b = await bundle(join(dir, 'main.ts'));
+    assert.equal(b.warnings.length, 2, b.warnings.join('\n'));
+    assert.match(b.warnings.find((w) => w.includes('fmtpkg'))!, /^package "fmtpkg" \(.*node_modules\/fmtpkg\/index\.js\) uses Intl, WebAssembly, which Kiln guests do not have/);
+    assert.match(b.warnings.find((w) => !w.includes('fmtpkg'))!, /main\.ts uses SharedArrayBuffer/);
+    assert.ok(!b.source.includes('__kiln_missing_'), 'no probe is left in the bundle');
+    assert.match(b.source, /typeof Intl/);
+  });
+
+  test('a property or a local of such a name, and Kiln\'s own modules, do not count', async () => {
+    const dir = app({ 'main.ts': `const o = { Intl: 1 };\nconst f = (Atomics: number) => Atomics + o.Intl;\nconsole.log(f(1));\n` });
+    assert.deepEqual((await bundle(join(dir, 'main.ts'))).warnings, []);
+    const http = app({ 'main.ts': `import { serve } from 'kiln:http';\nserve(() => new Response('x'));\n` });
+    assert.deepEqual((await bundle(join(http, 'main.ts'))).warnings, []);
+  });
+});
+
 describe('process.env.NODE_ENV and the process global', () => {
   test('NODE_ENV is "production" by default, --mode sets it; neither needs the process global', async () => {
     const dir = app({ 'main.ts': `if (process.env.NODE_ENV !== 'production') console.log('dev build');\nconsole.log(process.env.NODE_ENV);\n` });
@@ -242,7 +265,7 @@ describe('the Node compatibility subset: each module bundled only when imported'
 
   test('the build error for an unsupported module lists the ones Kiln provides', async () => {
     const dir = app({ 'main.ts': `import net from 'node:net';\nconsole.log(net);\n` });
-    assert.match(await bundleError(join(dir, 'main.ts')), /Kiln provides: node:buffer, node:crypto, node:events, node:fs\/promises, node:path, .*node:util\/types; or use web APIs/);
+    assert.match(await bundleError(join(dir, 'main.ts')), /Kiln provides: node:assert, node:assert\/strict, node:buffer, node:crypto, node:events, node:fs\/promises, node:path, .*node:util\/types; or use web APIs/);
   });
 });
 

@@ -106,6 +106,8 @@ export type NodeCompat = { npm: string } | { kernel: string; uses?: string };
  * without `node:` (a bare `events` or `events/` is the same module); each is bundled only when
  * some module imports it. The rest fail the build (explainErrors). */
 export const NODE_COMPAT: Record<string, NodeCompat> = {
+  assert: { kernel: 'units/node/assert_cjs.ts' },
+  'assert/strict': { kernel: 'units/node/assert_strict.ts' },
   buffer: { npm: 'buffer/' },
   crypto: { kernel: 'units/node/crypto.ts' },
   events: { npm: 'events/' },
@@ -113,6 +115,9 @@ export const NODE_COMPAT: Record<string, NodeCompat> = {
   path: { npm: 'path-browserify' },
   'path/posix': { npm: 'path-browserify' },
   process: { kernel: 'units/node/process.ts' },
+  stream: { kernel: 'units/node/stream_cjs.ts' },
+  'stream/promises': { kernel: 'units/node/stream_promises.ts' },
+  'stream/web': { kernel: 'units/node/stream_web.ts' },
   string_decoder: { npm: 'string_decoder/' },
   timers: { kernel: 'units/node/timers.ts' },
   'timers/promises': { kernel: 'units/node/timers_promises.ts' },
@@ -127,6 +132,15 @@ const NODE_GLOBALS: Record<string, [module: string, exported: string]> = {
   setImmediate: ['node:timers', 'setImmediate'],
   clearImmediate: ['node:timers', 'clearImmediate'],
 };
+
+/** npm packages that only polyfill what the guest has, resolved (for any importer) to the kernel
+ * file that exports the guest's own: abort-controller's browser build reads `self`, which guests
+ * lack (npm readable-stream, node:stream, requires it). */
+export const NPM_SHIMS: Record<string, string> = {
+  'abort-controller': 'units/node/abort_controller.ts',
+};
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^$()|[\]{}\\]/g, '\\$&');
 
 /** Marks kilnResolvePlugin's own b.resolve calls (its hook must not answer them again). */
 const SELF = Symbol('kiln-resolve');
@@ -151,6 +165,8 @@ export interface BuildResult {
   bigint: boolean;
   /** The core the image was assembled from. */
   coreElf: string;
+  /** Build warnings (kiln build prints each on stderr). */
+  warnings: string[];
 }
 
 const builtins = new Set(builtinModules.flatMap((m) => [m, m.split('/')[0]!]));
@@ -216,6 +232,8 @@ export function kilnResolvePlugin(used?: Set<string>): esbuild.Plugin {
         const r = await b.resolve(compat.npm, { kind: args.kind, resolveDir: KERNEL_SRC, pluginData: SELF });
         return r.errors.length > 0 ? { errors: r.errors } : { path: r.path };
       });
+      const shims = new RegExp(`^(${Object.keys(NPM_SHIMS).map(escapeRegExp).join('|')})$`);
+      b.onResolve({ filter: shims }, (args) => ({ path: join(KERNEL_SRC, NPM_SHIMS[args.path]!) }));
       b.onResolve({ filter: /\.node$/ }, (args) => {
         if (args.kind === 'entry-point') return undefined;
         return {
@@ -242,6 +260,8 @@ export interface Bundle {
   source: string;
   /** The app imports kiln:fs (it gets a VFS, and a bootfs section). */
   usesFs: boolean;
+  /** What the build should warn about (globals guests lack, by module). */
+  warnings: string[];
 }
 
 export interface BundleOptions {
@@ -256,15 +276,40 @@ export interface BundleOptions {
  * crypto's setSubtle) and import what they use, so they must not pull optional globals into every
  * app. esbuild heads each module's code with a `// path` comment line (whitespace is not minified). */
 export function appCode(bundleText: string): string {
-  const kiln = /(^|\/)packages\/(kernel|common)\/src\//;
-  let keep = true;
-  const out: string[] = [];
+  return bundleModules(bundleText).filter((m) => !KILN_MODULE.test(m.path)).map((m) => m.code).join('\n');
+}
+
+/** The path of one of Kiln's own modules in a bundle's head lines. */
+const KILN_MODULE = /(^|\/)packages\/(kernel|common)\/src\//;
+
+/** A bundle's modules: each `// path` head line and the code under it (before the first head: path ''). */
+function bundleModules(bundleText: string): { path: string; code: string }[] {
+  const out: { path: string; code: string[] }[] = [{ path: '', code: [] }];
   for (const line of bundleText.split('\n')) {
     const head = /^\s*\/\/ (\S+\.(?:[cm]?[jt]sx?|json))$/.exec(line);
-    if (head) keep = !kiln.test(head[1]!);
-    else if (keep) out.push(line);
+    if (head) out.push({ path: head[1]!, code: [] });
+    else out[out.length - 1]!.code.push(line);
   }
-  return out.join('\n');
+  return out.map((m) => ({ path: m.path, code: m.code.join('\n') }));
+}
+
+/** Globals of Node, Workers or browsers that Kiln guests do not have: a free reference to one
+ * gets a build warning naming the module (its package) — at run time it is undefined, and code
+ * that tests for it first (typeof) still works. */
+const MISSING_GLOBALS = ['Intl', 'WebAssembly', 'SharedArrayBuffer', 'Atomics', 'FinalizationRegistry', 'WebSocket', 'XMLHttpRequest', 'Worker', 'MessageChannel', 'BroadcastChannel'];
+const missingProbe = (name: string): string => `__kiln_missing_${name}`;
+
+/** The warnings for MISSING_GLOBALS the first bundle's modules name (each module and name once). */
+function missingGlobalWarnings(first: string, absWorkingDir = process.cwd()): string[] {
+  const warnings: string[] = [];
+  for (const m of bundleModules(first)) {
+    if (KILN_MODULE.test(m.path)) continue;
+    const named = MISSING_GLOBALS.filter((g) => m.code.includes(missingProbe(g)));
+    if (named.length === 0) continue;
+    const who = m.path === '' ? 'the bundle' : importerName(resolve(absWorkingDir, m.path));
+    warnings.push(`${who} uses ${named.join(', ')}, which Kiln guests do not have (undefined at run time; code that checks for ${named.length > 1 ? 'them' : 'it'} first still works)`);
+  }
+  return warnings;
 }
 
 /** Globals installed when the bundle names them as free variables (a local or a property of that
@@ -326,7 +371,9 @@ export async function bundle(entry: string, opts: BundleOptions = {}): Promise<B
   const modules = new Set<string>();
   const define = buildDefines(entry, opts);
   const probes = Object.fromEntries(PROBED_GLOBALS.map((g) => [g.name, probeOf(g.name)]));
-  const first = await bundleWith(entry, absEntry, [], false, { ...probes, ...define }, modules);
+  const missing = Object.fromEntries(MISSING_GLOBALS.map((g) => [g, missingProbe(g)]));
+  const first = await bundleWith(entry, absEntry, [], false, { ...probes, ...missing, ...define }, modules);
+  const warnings = missingGlobalWarnings(first);
   const named = appCode(first);
   const globals = [...new Set([
     ...OPTIONAL_GLOBALS.filter((g) => new RegExp(`\\b${g.name}\\b`).test(named)),
@@ -334,8 +381,10 @@ export async function bundle(entry: string, opts: BundleOptions = {}): Promise<B
     ...PROBED_GLOBALS.filter((g) => first.includes(probeOf(g.name))),
   ].map((g) => g.module))];
   const usesFs = modules.has('kiln:fs');
-  const source = globals.length === 0 && !usesFs ? first : await bundleWith(entry, absEntry, globals, usesFs, define);
-  return { source, usesFs };
+  // The first bundle keeps its probes only when none is in it (then it is the final bundle as is).
+  const probed = warnings.length > 0;
+  const source = globals.length === 0 && !usesFs && !probed ? first : await bundleWith(entry, absEntry, globals, usesFs, define);
+  return { source, usesFs, warnings };
 }
 
 /** The generated entry. With kiln:fs, the app becomes a lazily initialised module (esbuild turns
@@ -425,7 +474,7 @@ export function compileBytecode(qjsc: string, source: string, name: string): Uin
 
 export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   archOutputs(); // the setup's error before any bundling
-  const { source, usesFs } = await bundle(opts.entry, opts.bundle);
+  const { source, usesFs, warnings } = await bundle(opts.entry, opts.bundle);
   const bigint = await usesBigInt(source);
   const arch = archOutputs(bigint);
   if (opts.assets && !usesFs) {
@@ -447,5 +496,5 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   } catch (err) {
     throw new CliError('EUSAGE', `cannot write ${opts.out}: ${(err as Error).message}`);
   }
-  return { out: opts.out, size: image.length, bundleBytes: Buffer.byteLength(source), bytecodeBytes: bytecode.length, bootfsBytes: bootfs?.length ?? 0, bigint, coreElf: arch.coreElf };
+  return { out: opts.out, size: image.length, bundleBytes: Buffer.byteLength(source), bytecodeBytes: bytecode.length, bootfsBytes: bootfs?.length ?? 0, bigint, coreElf: arch.coreElf, warnings };
 }

@@ -74,6 +74,7 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
       const define = Object.fromEntries(flags.define.map(parseDefine));
       const bundle = { ...(flags.mode !== undefined ? { mode: flags.mode } : {}), ...(flags.define.length ? { define } : {}) };
       const r = await buildImage({ entry, out: flags.out, ...(assets ? { assets } : {}), bundle });
+      for (const w of r.warnings) io.stderr(`kiln: warning: ${w}\n`);
       io.stdout(`${r.out} ${r.size} bytes (${(r.size / 1024).toFixed(1)} KiB)${r.bigint ? ', with BigInt' : ''}\n`);
     });
 

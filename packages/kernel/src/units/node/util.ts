@@ -1,15 +1,16 @@
 // `node:util` for guests: format and inspect are the console's own (units/inspect.ts, Node's
 // defaults; inspect takes { depth }, and inspect.custom is Node's symbol but not consulted),
 // promisify/callbackify (with promisify.custom), inherits, deprecate (one warning on the console),
-// isDeepStrictEqual, types (by the values' built-in tags: Object.prototype.toString, so a
-// Symbol.toStringTag can fool them where Node reads internal slots), TextEncoder/TextDecoder, and
-// the old is* helpers. Spec: Node.js util (docs/ARCHITECTURE.md "The CLI", bundler conventions).
+// isDeepStrictEqual (node:assert's, comparisons.ts), types (by the values' built-in tags:
+// Object.prototype.toString, so a Symbol.toStringTag can fool them where Node reads internal
+// slots), TextEncoder/TextDecoder, and the old is* helpers. Spec: Node.js util (docs/ARCHITECTURE.md "The CLI", bundler conventions).
 
 import { format, inspect as kilnInspect } from '../inspect.ts';
 import { consoleWrite } from '../console_out.ts';
 import { TextDecoder, TextEncoder } from '../../web/text_codec.ts';
+import { isDeepStrictEqual } from './comparisons.ts';
 
-export { format, TextDecoder, TextEncoder };
+export { format, isDeepStrictEqual, TextDecoder, TextEncoder };
 
 type Fn = (...args: any[]) => any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -115,51 +116,6 @@ export const types = {
   isSymbolObject: is('Symbol'),
   isBigIntObject: is('BigInt'),
 };
-
-/** Node's deep strict equality (assert.deepStrictEqual's rule): same prototypes and tags, own
- * enumerable keys, Object.is for primitives, Maps/Sets by content, cycles allowed. */
-export function isDeepStrictEqual(a: unknown, b: unknown): boolean {
-  return deepEqual(a, b, new Map());
-}
-
-function deepEqual(a: unknown, b: unknown, seen: Map<object, object>): boolean {
-  if (Object.is(a, b)) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b) || tag(a) !== tag(b)) return false;
-  if (seen.get(a) === b) return true;
-  seen.set(a, b);
-  if (a instanceof Date) return a.getTime() === (b as Date).getTime();
-  if (a instanceof RegExp) return String(a) === String(b) && a.lastIndex === (b as RegExp).lastIndex;
-  if (a instanceof Error && (a.message !== (b as Error).message || a.name !== (b as Error).name)) return false;
-  if (ArrayBuffer.isView(a) && !(a instanceof DataView)) {
-    const x = a as unknown as ArrayLike<unknown>, y = b as unknown as ArrayLike<unknown>;
-    if (x.length !== y.length) return false;
-    for (let i = 0; i < x.length; i++) if (!Object.is(x[i], y[i])) return false;
-  }
-  if (a instanceof Map) {
-    const m = b as Map<unknown, unknown>;
-    if (a.size !== m.size) return false;
-    for (const [k, v] of a) if (!m.has(k) || !deepEqual(v, m.get(k), seen)) return false;
-  }
-  if (a instanceof Set) {
-    const s = b as Set<unknown>;
-    if (a.size !== s.size) return false;
-    outer: for (const v of a) {
-      if (s.has(v)) continue;
-      if (typeof v === 'object' && v !== null) for (const w of s) if (deepEqual(v, w, seen)) continue outer;
-      return false;
-    }
-  }
-  const ka = Object.keys(a), kb = Object.keys(b);
-  if (ka.length !== kb.length) return false;
-  for (const k of ka) {
-    if (!Object.prototype.hasOwnProperty.call(b, k) || !deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], seen)) return false;
-  }
-  const sa = Object.getOwnPropertySymbols(a).filter((s) => Object.prototype.propertyIsEnumerable.call(a, s));
-  const sb = Object.getOwnPropertySymbols(b).filter((s) => Object.prototype.propertyIsEnumerable.call(b, s));
-  if (sa.length !== sb.length) return false;
-  return sa.every((s) => deepEqual((a as Record<symbol, unknown>)[s], (b as Record<symbol, unknown>)[s], seen));
-}
 
 export const isArray = Array.isArray;
 export const isBoolean = (v: unknown): boolean => typeof v === 'boolean';

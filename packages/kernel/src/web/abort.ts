@@ -6,7 +6,7 @@
 
 import { unrefTimeout } from '../lib/unref_timer.ts';
 import { DOMException } from './dom_exception.ts';
-import { Event, EventTarget } from './event_target.ts';
+import { EventTarget, trustedEvent } from './event_target.ts';
 
 const TOKEN = Symbol('kiln.abortsignal');
 
@@ -48,7 +48,7 @@ export class AbortSignal extends EventTarget {
     if (this._aborted) return;
     this._aborted = true;
     this._reason = reason === undefined ? new DOMException('This operation was aborted', 'AbortError') : reason;
-    this.dispatchEvent(new Event('abort'));
+    this.dispatchEvent(trustedEvent('abort'));
   }
 
   static abort(reason?: unknown): AbortSignal {

@@ -174,11 +174,13 @@ export abstract class Body {
   }
 
   get bodyUsed(): boolean {
-    return this.used || (this.stream !== null && isDisturbed(this.stream));
+    const s = this.stream ?? (this.bodySource?.kind === 'stream' ? this.bodySource.stream : null);
+    return this.used || (s !== null && isDisturbed(s));
   }
 
   /** Marks the body used and returns its source (TypeError if it was used already). */
   protected takeBody(): BodySource | null {
+    if (this.bodySource === null && this.stream === null) return null; // a null body is never used (Fetch's "consume body")
     if (this.bodyUsed) throw new TypeError('Body has already been consumed');
     if (this.stream !== null && this.stream.locked) throw new TypeError('The body stream is locked');
     this.used = true;

@@ -58,6 +58,8 @@ export class Event {
   _current: EventTarget | null = null;
   /** @internal */
   _dispatching = false;
+  /** @internal Set by trustedEvent: an event the platform fires (AbortSignal's abort). */
+  _trusted = false;
 
   constructor(type: string, init: EventInit = {}) {
     if (arguments.length === 0) throw new TypeError("Failed to construct 'Event': 1 argument required");
@@ -121,7 +123,7 @@ export class Event {
   }
 
   get isTrusted(): boolean {
-    return false;
+    return this._trusted;
   }
 
   get timeStamp(): number {
@@ -185,10 +187,11 @@ export class EventTarget {
   private readonly _listeners = new Map<string, Listener[]>();
 
   addEventListener(type: string, callback: EventListenerOrObject | null, options?: boolean | AddEventListenerOptions): void {
+    const signal = typeof options === 'object' && options !== null ? options.signal : undefined;
+    if (signal !== undefined && (typeof signal !== 'object' || signal === null)) throw new TypeError("Failed to execute 'addEventListener': member signal is not of type 'AbortSignal'");
     if (callback === null || callback === undefined) return;
     if (typeof callback !== 'function' && (typeof callback !== 'object')) throw new TypeError("Failed to execute 'addEventListener': parameter 2 is not of type 'Object'");
     const f = flags(options);
-    const signal = typeof options === 'object' ? options.signal : undefined;
     if (signal?.aborted) return;
     const t = String(type);
     let list = this._listeners.get(t);
@@ -243,4 +246,11 @@ export class EventTarget {
   get [Symbol.toStringTag](): string {
     return 'EventTarget';
   }
+}
+
+/** An event the platform dispatches (isTrusted true), as AbortSignal's abort event is. */
+export function trustedEvent(type: string): Event {
+  const e = new Event(type);
+  e._trusted = true;
+  return e;
 }

@@ -34,7 +34,7 @@ export class Headers implements Iterable<[string, string]> {
 
   constructor(init?: HeadersInit) {
     this.list = [];
-    if (init === undefined || init === null) return;
+    if (init === undefined) return;
     if (init instanceof Headers) {
       this.list = init.list.slice();
       return;

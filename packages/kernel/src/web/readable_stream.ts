@@ -326,7 +326,9 @@ export class ReadableStream<R = Uint8Array> implements AsyncIterable<R> {
   }
 
   pipeTo(destination: PipeDestination<R>, options?: PipeOptions): Promise<void> {
-    return pipeTo(this, destination, options);
+    const piping = pipeTo(this, destination, options);
+    if (this.locked) internals(this).disturbed = true; // the pipe started: the source is disturbed at once, as the spec says
+    return piping;
   }
 
   /** Pipes into `transform.writable` (the returned promise is marked handled, as the spec says)
@@ -340,6 +342,7 @@ export class ReadableStream<R = Uint8Array> implements AsyncIterable<R> {
     if (this.locked) throw new TypeError('pipeThrough: the ReadableStream is locked');
     if (writable.locked) throw new TypeError('pipeThrough: the WritableStream is locked');
     pipeTo(this, writable, options).then(undefined, () => undefined);
+    internals(this).disturbed = true;
     return readable;
   }
 

@@ -93,3 +93,42 @@ test('decoder_golden_cases', () => {
   assert.equal(d.decode(big).length, 100_000);
   assert.equal(latin1Decode(new Uint8Array([0, 0x80, 0xff])), '\0\x80\xff');
 });
+
+// UTF-16: bytes rich in surrogate halves and BOMs, in both byte orders.
+const utf16ish = fc.array(fc.oneof(fc.integer({ min: 0, max: 255 }), fc.constantFrom(0xd8, 0xdb, 0xdc, 0xdf, 0xfe, 0xff, 0x00, 0x3d, 0xde)), { maxLength: 40 }).map((a) => new Uint8Array(a));
+const utf16Label = fc.constantFrom('utf-16le', 'utf-16be', 'utf-16', 'UTF-16BE', 'unicodefffe', 'ucs-2');
+
+test('utf16_decode_matches_node_in_one_call_and_streamed_fatal_or_not', () => {
+  fc.assert(fc.property(utf16Label, utf16ish, fc.array(fc.nat(), { maxLength: 5 }), fc.boolean(), fc.boolean(), (label, bytes, cuts, fatal, ignoreBOM) => {
+    const options = { fatal, ignoreBOM };
+    const node = (): string => new NodeDecoder(label, options).decode(bytes);
+    const ours = new TextDecoder(label, options);
+    let want: string | undefined;
+    try {
+      want = node();
+    } catch {
+      want = undefined;
+    }
+    if (want === undefined) assert.throws(() => ours.decode(bytes), TypeError);
+    else assert.equal(ours.decode(bytes), want);
+    assert.equal(ours.encoding, new NodeDecoder(label).encoding);
+    // Streamed in pieces (not fatal: where it throws depends on the piece).
+    const streaming = new TextDecoder(label, { ignoreBOM });
+    const at = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+    let got = '';
+    let prev = 0;
+    for (const c of at) {
+      got += streaming.decode(bytes.subarray(prev, c), { stream: true });
+      prev = c;
+    }
+    got += streaming.decode(bytes.subarray(prev));
+    assert.equal(got, new NodeDecoder(label, { ignoreBOM }).decode(bytes));
+  }), { numRuns: 500 });
+});
+
+test('labels: ASCII whitespace only is stripped; legacy encodings are a RangeError naming the label', () => {
+  assert.equal(new TextDecoder('\t\n utf-16\f\r').encoding, 'utf-16le');
+  assert.throws(() => new TextDecoder('\vutf-8'), RangeError);
+  assert.throws(() => new TextDecoder('utf-8\v'), RangeError);
+  assert.throws(() => new TextDecoder('windows-1252'), /The "windows-1252" encoding is not supported \(Kiln decodes utf-8, utf-16le and utf-16be\)/);
+});

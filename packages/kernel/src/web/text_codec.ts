@@ -1,8 +1,10 @@
-// TextEncoder and TextDecoder (WHATWG Encoding Standard), UTF-8 only: QuickJS has neither.
-// The codec itself is @kiln/common's text/utf8.ts (lone surrogates encode as U+FFFD, invalid
-// bytes decode to one U+FFFD per maximal subpart); this file adds the web API around it: labels,
-// fatal, BOM handling and streaming. Other encodings (labels other than utf-8/utf8/
-// unicode-1-1-utf-8 and their aliases) are a RangeError.
+// TextEncoder and TextDecoder (WHATWG Encoding Standard): QuickJS has neither. TextEncoder is
+// UTF-8 (the standard has no other); TextDecoder decodes UTF-8 and UTF-16LE/BE. The UTF-8 codec
+// itself is @kiln/common's text/utf8.ts (lone surrogates encode as U+FFFD, invalid bytes decode
+// to one U+FFFD per maximal subpart); UTF-16 is decoded here (an unpaired surrogate or an odd
+// final byte is one U+FFFD). This file adds the web API around them: labels (the standard's, for
+// these three encodings), fatal, BOM handling and streaming. Other encodings (the legacy
+// single- and multi-byte ones) are a RangeError naming the label.
 
 import { decodeUtf8, encodeUtf8, encodeUtf8Into } from '@kiln/common/text/utf8.ts';
 
@@ -50,23 +52,69 @@ export class TextEncoder {
   }
 }
 
-const UTF8_LABELS = ['utf-8', 'utf8', 'unicode-1-1-utf-8', 'unicode11utf8', 'unicode20utf8', 'x-unicode20utf8'];
+type Encoding = 'utf-8' | 'utf-16le' | 'utf-16be';
+
+/** The Encoding Standard's labels of the encodings TextDecoder decodes. */
+const LABELS: Record<string, Encoding> = {
+  ...Object.fromEntries(['utf-8', 'utf8', 'unicode-1-1-utf-8', 'unicode11utf8', 'unicode20utf8', 'x-unicode20utf8'].map((l) => [l, 'utf-8' as const])),
+  ...Object.fromEntries(['csunicode', 'iso-10646-ucs-2', 'ucs-2', 'unicode', 'unicodefeff', 'utf-16', 'utf-16le'].map((l) => [l, 'utf-16le' as const])),
+  ...Object.fromEntries(['unicodefffe', 'utf-16be'].map((l) => [l, 'utf-16be' as const])),
+};
+
+/** UTF-16 code units of bytes[0, end) (little- or big-endian), as a string; a lone surrogate is U+FFFD (undefined when fatal). */
+function decodeUtf16(bytes: Uint8Array, end: number, bigEndian: boolean, fatal: boolean): string | undefined {
+  const units: number[] = [];
+  let out = '';
+  for (let i = 0; i + 1 < end; i += 2) {
+    const u = bigEndian ? (bytes[i]! << 8) | bytes[i + 1]! : bytes[i]! | (bytes[i + 1]! << 8);
+    if (u >= 0xd800 && u <= 0xdbff) {
+      const next = i + 3 < end ? (bigEndian ? (bytes[i + 2]! << 8) | bytes[i + 3]! : bytes[i + 2]! | (bytes[i + 3]! << 8)) : -1;
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        units.push(u, next);
+        i += 2;
+      } else if (fatal) return undefined;
+      else units.push(0xfffd);
+    } else if (u >= 0xdc00 && u <= 0xdfff) {
+      if (fatal) return undefined;
+      units.push(0xfffd);
+    } else units.push(u);
+    if (units.length >= 4096) {
+      out += String.fromCharCode(...units);
+      units.length = 0;
+    }
+  }
+  return out + String.fromCharCode(...units);
+}
+
+/** How many bytes at the end of `bytes` a streaming UTF-16 decode keeps for the next call: an odd byte, and a lead surrogate without its trail. */
+function utf16Tail(bytes: Uint8Array, bigEndian: boolean): number {
+  let keep = bytes.length & 1;
+  const end = bytes.length - keep;
+  if (end >= 2) {
+    const u = bigEndian ? (bytes[end - 2]! << 8) | bytes[end - 1]! : bytes[end - 2]! | (bytes[end - 1]! << 8);
+    if (u >= 0xd800 && u <= 0xdbff) keep += 2;
+  }
+  return keep;
+}
 
 export class TextDecoder {
   private readonly isFatal: boolean;
   private readonly ignoresBOM: boolean;
+  private readonly enc: Encoding;
   private pending: Uint8Array | undefined;
   private bomSeen = false;
 
   constructor(label = 'utf-8', options: { fatal?: boolean; ignoreBOM?: boolean } = {}) {
-    const l = String(label).trim().toLowerCase();
-    if (!UTF8_LABELS.includes(l)) throw new RangeError(`The "${label}" encoding is not supported (only utf-8)`);
+    // The standard strips ASCII whitespace only (not String.prototype.trim's wider set).
+    const enc = LABELS[String(label).replace(/^[\t\n\f\r ]+|[\t\n\f\r ]+$/g, '').toLowerCase()];
+    if (enc === undefined) throw new RangeError(`The "${label}" encoding is not supported (Kiln decodes utf-8, utf-16le and utf-16be)`);
+    this.enc = enc;
     this.isFatal = Boolean(options.fatal);
     this.ignoresBOM = Boolean(options.ignoreBOM);
   }
 
   get encoding(): string {
-    return 'utf-8';
+    return this.enc;
   }
   get fatal(): boolean {
     return this.isFatal;
@@ -85,6 +133,7 @@ export class TextDecoder {
       this.pending = undefined;
     }
     const stream = Boolean(options.stream);
+    if (this.enc !== 'utf-8') return this.decode16(bytes, stream);
     if (stream) {
       const tail = incompleteTail(bytes);
       if (tail > 0) {
@@ -99,6 +148,33 @@ export class TextDecoder {
     }
     const out = decodeUtf8(bytes, this.isFatal);
     if (out === undefined) throw new TypeError('The encoded data was not valid for encoding utf-8');
+    if (!stream) this.bomSeen = false;
+    return out;
+  }
+
+  private decode16(input: Uint8Array, stream: boolean): string {
+    const bigEndian = this.enc === 'utf-16be';
+    let bytes = input;
+    const tail = stream ? utf16Tail(bytes, bigEndian) : 0;
+    if (tail > 0) {
+      this.pending = bytes.slice(bytes.length - tail);
+      bytes = bytes.subarray(0, bytes.length - tail);
+    }
+    if (!this.ignoresBOM && !this.bomSeen && bytes.length >= 2) {
+      if (bigEndian ? bytes[0] === 0xfe && bytes[1] === 0xff : bytes[0] === 0xff && bytes[1] === 0xfe) bytes = bytes.subarray(2);
+      this.bomSeen = true;
+    }
+    // An odd final byte is one error, together with a lead surrogate before it (the standard's
+    // end-of-queue step clears both at once).
+    let end = bytes.length;
+    if (end & 1) {
+      end--;
+      const u = end >= 2 ? (bigEndian ? (bytes[end - 2]! << 8) | bytes[end - 1]! : bytes[end - 2]! | (bytes[end - 1]! << 8)) : 0;
+      if (u >= 0xd800 && u <= 0xdbff) end -= 2;
+    }
+    let out = decodeUtf16(bytes, end, bigEndian, this.isFatal);
+    if (out !== undefined && end < bytes.length) out = this.isFatal ? undefined : `${out}\ufffd`;
+    if (out === undefined) throw new TypeError(`The encoded data was not valid for encoding ${this.enc}`);
     if (!stream) this.bomSeen = false;
     return out;
   }

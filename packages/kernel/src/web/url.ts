@@ -330,8 +330,8 @@ function parse(rawInput: string, base: UrlRecord | null): UrlRecord {
     const protocol = `${sm[1]!.toLowerCase()}:`;
     rest = input.slice(sm[0].length);
     const special = protocol in SPECIAL_PORTS;
-    if (special && base !== null && base.protocol === protocol && !/^[/\\]/.test(rest)) {
-      // "http:foo" against an http: base is relative (URL Standard "special relative or authority" state).
+    if (special && base !== null && base.protocol === protocol && !/^[/\\]{2}/.test(rest)) {
+      // "http:foo" and "http:/foo" against an http: base are relative (URL Standard "special relative or authority" state).
       return parseRelative(rest, base, rawInput);
     }
     rec = { protocol, username: '', password: '', host: null, port: null, path: [], query: null, fragment: null };
@@ -595,7 +595,7 @@ export class URL {
   private rec: UrlRecord;
   private params: URLSearchParams | null = null;
 
-  constructor(url: string | URL, base?: string | URL) {
+  constructor(url: string | URL, base: string | URL | undefined = undefined) { // a default: URL.length is 1, as Web IDL says
     const b = base === undefined ? null : base instanceof URL ? recordOf(base) : parse(String(base), null);
     this.rec = parse(url instanceof URL ? url.href : String(url), b);
   }

@@ -11,7 +11,7 @@ version=0.3.0
 integrity='sha512-a7+cU6/IVcZbIejffdt/wZVMX6LL2MDL3HQ9Zb5Gm23G9DvBMS/z9GHFxz39bAvp2PvMOM+ypSOAyokt2DdZ2w=='
 # Sources patched by an older version of this script are fetched again.
 [ -f "$out/quickjs.c" ] && grep -q 'kiln_es2023_init(ctx);' "$out/quickjs.c" && grep -q 'Kiln: ES2015 ClassEscape' "$out/libregexp.c" \
-  && grep -q 'Kiln: symbols as weak keys' "$out/quickjs.c" && exit 0
+  && grep -q 'Kiln: symbols as weak keys' "$out/quickjs.c" && grep -q 'Kiln: class static block' "$out/quickjs.c" && exit 0
 rm -rf "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -39,6 +39,71 @@ replace_line() { # FILE OLD-LINE NEW-LINE
 replace_line "$out/libregexp.c" \
   '                if (ret == -2 && *p != '"'\\0'"' && strchr("^$\\.*+?()[]{}|/", *p)) {' \
   '                if (ret == -2 && *p != '"'\\0'"' && (strchr("^$\\.*+?()[]{}|/", *p) || (inclass && *p == '"'-'"'))) { /* Kiln: ES2015 ClassEscape */'
+# Replaces a run of whole lines (fixed text, which must occur exactly once) of a source file.
+replace_text() { # FILE OLD-TEXT NEW-TEXT
+  FILE="$1" OLD="$2" NEW="$3" python3 -c 'import os, sys
+f, old, new = os.environ["FILE"], os.environ["OLD"] + "\n", os.environ["NEW"] + "\n"
+s = open(f).read()
+if s.count(old) != 1: sys.exit("fetch_quickjs: text not found once in %s: %s" % (f, old.splitlines()[0]))
+open(f, "w").write(s.replace(old, new))'
+}
+# ES2022 class static blocks, `static { ... }`, as QuickJS 2023 compiles them: the block runs in
+# the class's static-fields initializer (this = the class), in source order with the static
+# fields. esbuild's keepNames needs them to leave private members unlowered (build.ts).
+replace_text "$out/quickjs.c" '        if (is_static)
+            emit_op(s, OP_swap);
+        start_ptr = s->token.ptr;' '        if (is_static)
+            emit_op(s, OP_swap);
+        if (is_static && s->token.val == '"'{'"') { /* Kiln: class static block */
+            ClassFieldsDef *cf = &class_fields[1];
+            emit_op(s, OP_swap); /* undoes the one above: a block defines nothing on the class */
+            if (!cf->fields_init_fd && emit_class_init_start(s, cf))
+                goto fail;
+            s->cur_func = cf->fields_init_fd;
+            if (js_parse_block(s))
+                goto fail;
+            s->cur_func = s->cur_func->parent;
+            continue;
+        }
+        start_ptr = s->token.ptr;'
+# The class's inner name binding is initialized before the static fields and blocks run (ES2022
+# ClassDefinitionEvaluation; QuickJS 2021 did it after, so `static x = C` threw "C is not initialized").
+replace_text "$out/quickjs.c" '    /* initialize the static fields */
+    if (class_fields[1].fields_init_fd != NULL) {
+        ClassFieldsDef *cf = &class_fields[1];
+        emit_op(s, OP_dup);
+        emit_class_init_end(s, cf);
+        emit_op(s, OP_call_method);
+        emit_u16(s, 0);
+        emit_op(s, OP_drop);
+    }
+    
+    if (class_name != JS_ATOM_NULL) {
+        /* store the class name in the scoped class name variable (it
+           is independent from the class statement variable
+           definition) */
+        emit_op(s, OP_dup);
+        emit_op(s, OP_scope_put_var_init);
+        emit_atom(s, class_name);
+        emit_u16(s, fd->scope_level);
+    }' '    if (class_name != JS_ATOM_NULL) { /* Kiln: the inner binding before the static initializers */
+        emit_op(s, OP_dup);
+        emit_op(s, OP_scope_put_var_init);
+        emit_atom(s, class_name);
+        emit_u16(s, fd->scope_level);
+    }
+
+    /* initialize the static fields */
+    if (class_fields[1].fields_init_fd != NULL) {
+        ClassFieldsDef *cf = &class_fields[1];
+        emit_op(s, OP_dup);
+        emit_class_init_end(s, cf);
+        emit_op(s, OP_call_method);
+        emit_u16(s, 0);
+        emit_op(s, OP_drop);
+    }'
+replace_text "$out/quickjs.c" 'static __exception int js_parse_class(JSParseState *s, BOOL is_class_expr,' 'static __exception int js_parse_block(JSParseState *s); /* Kiln: class static blocks */
+static __exception int js_parse_class(JSParseState *s, BOOL is_class_expr,'
 # Kiln's built-ins: each anchor must match exactly once.
 patch_after() { # ANCHOR-LINE (a fixed string matching one whole line) TEXT
   [ "$(grep -cxF -- "$1" "$out/quickjs.c")" = 1 ] || { echo "fetch_quickjs: anchor not found once: $1" >&2; exit 1; }

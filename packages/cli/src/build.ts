@@ -416,6 +416,18 @@ async function bundleWith(entry: string, absEntry: string, globals: string[], wi
 
 class TopLevelAwait extends Error {}
 
+/** Newer-than-ES2020 class syntax the guest's engine runs as is, so esbuild does not lower it:
+ * private fields, methods and accessors (lowered, each is a WeakMap lookup per access: Hono's
+ * Context and Request keep their state in them) and static blocks (arch/fetch_quickjs.sh adds
+ * them; keepNames names classes with `static { __name(this, ...) }`, and without them esbuild
+ * lowers every class whose name it keeps). Not `#x in o` (the engine's brand check fails
+ * test262) and not public fields (Kiln keeps them as plain assignments: useDefineForClassFields). */
+const ENGINE_CLASS_FEATURES: Record<string, boolean> = {
+  'class-private-field': true, 'class-private-method': true, 'class-private-accessor': true,
+  'class-private-static-field': true, 'class-private-static-method': true, 'class-private-static-accessor': true,
+  'class-static-blocks': true,
+};
+
 /** `modules` collects the kiln:* modules imported. */
 async function bundleAs(format: 'iife' | 'esm', entry: string, absEntry: string, globals: string[], withFs: boolean, define: Record<string, string>, modules?: Set<string>): Promise<string> {
   const contents = entrySource(absEntry, globals, withFs);
@@ -429,7 +441,7 @@ async function bundleAs(format: 'iife' | 'esm', entry: string, absEntry: string,
       ...RESOLVE_OPTIONS,
       define,
       target: 'es2020',
-      supported: { 'top-level-await': format === 'esm' },
+      supported: { ...ENGINE_CLASS_FEATURES, 'top-level-await': format === 'esm' },
       // Class fields as plain assignments: the define semantics (the kernel tsconfig's ES2022
       // target implies them) lower to an Object.defineProperty call per field per instance,
       // which QuickJS pays on every object of every class (a Response cost 3x as much).

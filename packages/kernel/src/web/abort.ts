@@ -6,7 +6,7 @@
 
 import { unrefTimeout } from '../lib/unref_timer.ts';
 import { DOMException } from './dom_exception.ts';
-import { EventTarget, trustedEvent } from './event_target.ts';
+import { type Event, EventTarget, trustedEvent } from './event_target.ts';
 
 const TOKEN = Symbol('kiln.abortsignal');
 

@@ -3,18 +3,13 @@
 // Installed by install_compression_stream.ts only for apps that name it.
 
 import { type ZStream as ZStreamType, ZStream, zlibDeflate, zlibDeflateInit2, Z_DEFAULT_STRATEGY, Z_FINISH, Z_NO_FLUSH, Z_STREAM_END, Z_BUF_ERROR, Z_OK } from 'pako';
-import type { ReadableStream } from './readable_stream.ts';
-import type { WritableStream } from './writable_stream.ts';
-import { type BufferSource, type CompressionFormat, windowBits, zlibPair } from './zlib_stream.ts';
+import { type CompressionFormat, windowBits, ZlibTransform, zlibPair } from './zlib_stream.ts';
 
 const Z_DEFLATED = 8;
 const Z_DEFAULT_COMPRESSION = -1;
 const MEM_LEVEL = 8;
 
-export class CompressionStream {
-  readonly #readable: ReadableStream<Uint8Array>;
-  readonly #writable: WritableStream<BufferSource>;
-
+export class CompressionStream extends ZlibTransform {
   constructor(format: CompressionFormat) {
     const what = 'CompressionStream';
     const bits = windowBits(format, what);
@@ -22,7 +17,7 @@ export class CompressionStream {
     if (zlibDeflateInit2(strm, Z_DEFAULT_COMPRESSION, Z_DEFLATED, bits, MEM_LEVEL, Z_DEFAULT_STRATEGY) !== Z_OK) {
       throw new TypeError(`${what}: zlib could not start (${strm.msg})`);
     }
-    ({ readable: this.#readable, writable: this.#writable } = zlibPair({
+    super(zlibPair({
       strm,
       run(finish) {
         const status = zlibDeflate(strm, finish ? Z_FINISH : Z_NO_FLUSH);
@@ -34,14 +29,6 @@ export class CompressionStream {
         throw new TypeError(`${what}: written after close`);
       },
     }, what));
-  }
-
-  get readable(): ReadableStream<Uint8Array> {
-    return this.#readable;
-  }
-
-  get writable(): WritableStream<BufferSource> {
-    return this.#writable;
   }
 
   get [Symbol.toStringTag](): string {

@@ -5,21 +5,16 @@
 // name it.
 
 import { type ZStream as ZStreamType, ZStream, zlibInflate, zlibInflateInit2, Z_BUF_ERROR, Z_NEED_DICT, Z_NO_FLUSH, Z_OK, Z_STREAM_END } from 'pako';
-import type { ReadableStream } from './readable_stream.ts';
-import type { WritableStream } from './writable_stream.ts';
-import { type BufferSource, type CompressionFormat, windowBits, zlibPair } from './zlib_stream.ts';
+import { type CompressionFormat, windowBits, ZlibTransform, zlibPair } from './zlib_stream.ts';
 
-export class DecompressionStream {
-  readonly #readable: ReadableStream<Uint8Array>;
-  readonly #writable: WritableStream<BufferSource>;
-
+export class DecompressionStream extends ZlibTransform {
   constructor(format: CompressionFormat) {
     const what = 'DecompressionStream';
     const bits = windowBits(format, what);
     const strm: ZStreamType = new ZStream();
     if (zlibInflateInit2(strm, bits) !== Z_OK) throw new TypeError(`${what}: zlib could not start (${strm.msg})`);
     const trailing = (): TypeError => new TypeError(`${what}: data after the end of the ${format} stream`);
-    ({ readable: this.#readable, writable: this.#writable } = zlibPair({
+    super(zlibPair({
       strm,
       run() {
         const status = zlibInflate(strm, Z_NO_FLUSH);
@@ -35,14 +30,6 @@ export class DecompressionStream {
         throw trailing();
       },
     }, what));
-  }
-
-  get readable(): ReadableStream<Uint8Array> {
-    return this.#readable;
-  }
-
-  get writable(): WritableStream<BufferSource> {
-    return this.#writable;
   }
 
   get [Symbol.toStringTag](): string {

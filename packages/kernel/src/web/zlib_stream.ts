@@ -162,3 +162,23 @@ export function zlibPair(engine: ZlibEngine, what: string): { readable: Readable
   });
   return { readable, writable };
 }
+
+/** The readable/writable pair as CompressionStream and DecompressionStream expose it (Web IDL's
+ * GenericTransformStream): the two getters, one source for both classes. */
+export class ZlibTransform {
+  readonly #readable: ReadableStream<Uint8Array>;
+  readonly #writable: WritableStream<BufferSource>;
+
+  protected constructor(pair: { readable: ReadableStream<Uint8Array>; writable: WritableStream<BufferSource> }) {
+    this.#readable = pair.readable;
+    this.#writable = pair.writable;
+  }
+
+  get readable(): ReadableStream<Uint8Array> {
+    return this.#readable;
+  }
+
+  get writable(): WritableStream<BufferSource> {
+    return this.#writable;
+  }
+}

@@ -99,7 +99,7 @@ export interface GuestIpSpec {
 /** `--dns ADDR[,ADDR]`: DNS servers for kiln:net (dotted IPv4 addresses; they win over DHCP's and ip='s). */
 export function parseDns(value: string): string[] {
   const addrs = value.split(',');
-  if (addrs.length > 3 || addrs.some((a) => !/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.test(a) || a.split('.').some((o) => Number(o) > 255))) {
+  if (addrs.length > 3 || addrs.some((a) => !DOTTED.test(a))) {
     throw new CliError('EUSAGE', `--dns ${value}: expected one to three dotted IPv4 addresses separated by commas (--dns 10.0.2.3)`);
   }
   return addrs;

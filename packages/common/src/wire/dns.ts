@@ -9,7 +9,7 @@ import type { Ipv4Addr } from './ipv4.ts';
 
 export const DNS_PORT = 53;
 export const DnsType = { A: 1, NS: 2, CNAME: 5, SOA: 6, PTR: 12, MX: 15, TXT: 16, AAAA: 28 } as const;
-export const DNS_CLASS_IN = 1;
+const DNS_CLASS_IN = 1;
 /** Response codes (RCODE) a resolver acts on. */
 export const DnsRcode = { NOERROR: 0, FORMERR: 1, SERVFAIL: 2, NXDOMAIN: 3, NOTIMP: 4, REFUSED: 5 } as const;
 

@@ -35,8 +35,8 @@ export interface ClientResponse {
   body: { next(): Promise<Uint8Array | null>; cancel(): void; length: number } | null;
 }
 
-export const MAX_RESPONSE_HEAD = 64 * 1024;
-export const MAX_RESPONSE_FIELDS = 256;
+const MAX_RESPONSE_HEAD = 64 * 1024;
+const MAX_RESPONSE_FIELDS = 256;
 const READ_BYTES = 16 * 1024;
 const CRLF = latin1Encode('\r\n');
 const LAST = latin1Encode(LAST_CHUNK);
@@ -88,7 +88,7 @@ class Input {
 }
 
 /** Parses a response head (without its final CRLF CRLF) into status and fields. */
-export function parseResponseHead(text: string): { status: number; statusText: string; headerList: string[] } {
+function parseResponseHead(text: string): { status: number; statusText: string; headerList: string[] } {
   const lines = text.split('\r\n');
   const m = STATUS_LINE.exec(lines[0]!);
   if (!m) throw networkError(`invalid status line ${JSON.stringify(lines[0]!.slice(0, 80))}`);

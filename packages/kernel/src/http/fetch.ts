@@ -12,6 +12,7 @@
 
 import { encodeUtf8 } from '@kiln/common/text/utf8.ts';
 import type { AbortSignalLike } from '../lib/abort_signal_like.ts';
+import { KILN_USER_AGENT } from '../lib/kiln_version.ts';
 import { bodyChunks, peekBodySource, takeBodySource, type BodySource } from '../web/body.ts';
 import { Request, type RequestInit } from '../web/request.ts';
 import { responseFromNetwork, type Response } from '../web/response.ts';
@@ -22,18 +23,12 @@ import type { HttpConn } from './types.ts';
 /** Opens a TCP connection to a hostname (a name or a dotted address) and port. */
 export type Connect = (hostname: string, port: number) => Promise<HttpConn>;
 
-declare const __KILN_VERSION__: string;
-
 const MAX_REDIRECTS = 20;
 const REDIRECTS = [301, 302, 303, 307, 308];
 /** Request headers the exchange writes itself (RFC 9112 framing and hop-by-hop fields). */
 const EXCHANGE_HEADERS = new Set(['connection', 'content-length', 'transfer-encoding', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect', 'proxy-connection']);
 /** Dropped with the body when a redirect turns the request into a GET. */
 const BODY_HEADERS = ['content-type', 'content-length', 'content-encoding', 'content-language', 'content-location'];
-
-function userAgent(): string {
-  return `Kiln/${typeof __KILN_VERSION__ === 'string' ? __KILN_VERSION__ : '0.0.0'}`;
-}
 
 /** The request body to send: in-memory bodies as bytes (Content-Length), the rest streamed (chunked). */
 async function bodyToSend(source: BodySource | null): Promise<Uint8Array | AsyncIterator<Uint8Array> | null> {
@@ -74,7 +69,7 @@ async function fetchWith(connect: Connect, input: string | URL | Request, init?:
     if (!headers.some(([n]) => n === 'host')) fields.push(['host', url.host]);
     for (const [n, v] of headers) if (!EXCHANGE_HEADERS.has(n)) fields.push([n, v]);
     if (!headers.some(([n]) => n === 'accept')) fields.push(['accept', '*/*']);
-    if (!headers.some(([n]) => n === 'user-agent')) fields.push(['user-agent', userAgent()]);
+    if (!headers.some(([n]) => n === 'user-agent')) fields.push(['user-agent', KILN_USER_AGENT]);
     let conn;
     try {
       conn = await abortable(connect(hostname, port), signal);

@@ -13,6 +13,7 @@ import { badMountPath, formatMountSource, parseMountSource } from '@kiln/common/
 import { vfs } from './guest_vfs.ts';
 import { FsError, type FileStat, type FileType } from '../fs/types.ts';
 import type { MountInfo, OpenFile, OpenOptions } from '../fs/vfs.ts';
+import { bufferSourceBytes } from '../lib/buffer_source.ts';
 
 export { FsError };
 export type { FsErrorCode } from '../fs/types.ts';
@@ -85,9 +86,8 @@ function toBytes(data: unknown, enc: Codec = 'utf8'): Uint8Array {
     for (let i = 0; i < data.length; i++) out[i] = data.charCodeAt(i) & 0xff;
     return out;
   }
-  if (data instanceof Uint8Array) return data;
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  const bytes = bufferSourceBytes(data);
+  if (bytes !== undefined) return bytes;
   throw new ArgError('ERR_INVALID_ARG_TYPE', `The "data" argument must be of type string or an instance of Uint8Array or ArrayBuffer. Received ${describe(data)}`);
 }
 

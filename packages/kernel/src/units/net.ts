@@ -68,13 +68,17 @@ function up(): StackDriver {
   return driver;
 }
 
-/** `kiln.dns=ADDR[,ADDR]` (kiln run --dns): DNS servers that win over ip='s and DHCP's. */
+/** `kiln.dns=ADDR[,ADDR]` (kiln run --dns): DNS servers that win over ip='s and DHCP's; the
+ * command line is read on the first query, once. */
+let dnsServers: { addrs: Ipv4Addr[] | undefined } | undefined;
 function dnsServersParam(): Ipv4Addr[] | undefined {
-  const text = parseCmdline(ops.op_cmdline()).kernel[DNS_PARAM];
-  if (text === undefined) return undefined;
-  const addrs = text.split(',').map(parseIpv4Addr);
-  if (addrs.some((a) => a === undefined)) throw new NetError('EINVAL', `${DNS_PARAM}=${text}: expected dotted IPv4 addresses separated by commas`);
-  return addrs as Ipv4Addr[];
+  if (dnsServers === undefined) {
+    const text = parseCmdline(ops.op_cmdline()).kernel[DNS_PARAM];
+    const addrs = text?.split(',').map(parseIpv4Addr);
+    if (text !== undefined && addrs!.some((a) => a === undefined)) throw new NetError('EINVAL', `${DNS_PARAM}=${text}: expected dotted IPv4 addresses separated by commas`);
+    dnsServers = { addrs: addrs as Ipv4Addr[] | undefined };
+  }
+  return dnsServers.addrs;
 }
 
 const api = new NetApi(up, dnsServersParam);

@@ -7,6 +7,7 @@
 import { decodeUtf8, encodeUtf8 } from '@kiln/common/text/utf8.ts';
 import { concatBytes } from '../lib/concat_bytes.ts';
 import { ReadableStream } from './readable_stream.ts';
+import { bufferSourceBytes } from '../lib/buffer_source.ts';
 
 export type BlobPart = string | ArrayBuffer | ArrayBufferView | Blob;
 
@@ -34,8 +35,8 @@ function normalizeType(type: string | undefined): string {
 
 function partBytes(part: BlobPart, endings: 'transparent' | 'native'): Uint8Array {
   if (part instanceof Blob) return part[BYTES];
-  if (part instanceof ArrayBuffer) return new Uint8Array(part);
-  if (ArrayBuffer.isView(part)) return new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
+  const bytes = bufferSourceBytes(part);
+  if (bytes !== undefined) return bytes;
   const s = String(part);
   // "native" line endings are LF on the guest, as on Linux.
   return encodeUtf8(endings === 'native' ? s.replace(/\r\n?/g, '\n') : s);

@@ -15,6 +15,7 @@ import type { Blob } from './blob.ts';
 import type { FormData } from './form_data.ts';
 import type { Headers } from './headers.ts';
 import { URLSearchParams } from './url.ts';
+import { bufferSourceBytes } from '../lib/buffer_source.ts';
 
 export type BodyInit = string | ArrayBuffer | ArrayBufferView | URLSearchParams | Blob | FormData | ReadableStream<Uint8Array> | AsyncIterable<Uint8Array | string>;
 
@@ -76,11 +77,10 @@ export function extractBody(init: BodyInit): ExtractedBody {
 
 /** A chunk of a streamed body as bytes (TypeError for anything but bytes or a string). */
 export function chunkBytes(chunk: unknown): Uint8Array {
-  if (chunk instanceof Uint8Array) return chunk;
   if (typeof chunk === 'string') return encodeUtf8(chunk);
-  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
-  throw new TypeError('A body chunk must be a Uint8Array, an ArrayBufferView or a string');
+  const bytes = bufferSourceBytes(chunk);
+  if (bytes === undefined) throw new TypeError('A body chunk must be a Uint8Array, an ArrayBufferView or a string');
+  return bytes;
 }
 
 /** An async iterator over the body's chunks as bytes. */

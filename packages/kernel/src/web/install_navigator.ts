@@ -1,13 +1,13 @@
 // Installs `navigator` (WinterTC's Minimum Common API asks for navigator.userAgent) as a global,
 // only for apps whose bundle names it (packages/cli/src/build.ts OPTIONAL_GLOBALS): the user
-// agent is "Kiln/<version>", as Workers says "Cloudflare-Workers" and Deno "Deno/<version>";
-// hardwareConcurrency is 1, the cores the program runs on.
+// agent is "Kiln/<version>" (lib/kiln_version.ts); hardwareConcurrency is 1, the cores the
+// program runs on.
 
-declare const __KILN_VERSION__: string;
+import { KILN_USER_AGENT } from '../lib/kiln_version.ts';
 
 export class Navigator {
   get userAgent(): string {
-    return `Kiln/${typeof __KILN_VERSION__ === 'string' ? __KILN_VERSION__ : '0.0.0'}`;
+    return KILN_USER_AGENT;
   }
 
   get hardwareConcurrency(): number {

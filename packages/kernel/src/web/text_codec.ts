@@ -7,6 +7,7 @@
 // single- and multi-byte ones) are a RangeError naming the label.
 
 import { decodeUtf8, encodeUtf8, encodeUtf8Into } from '@kiln/common/text/utf8.ts';
+import { bufferSourceBytes } from '../lib/buffer_source.ts';
 
 /** Length of an incomplete UTF-8 sequence at the end of `bytes` that more input could complete (0–3). */
 function incompleteTail(bytes: Uint8Array): number {
@@ -30,10 +31,9 @@ function incompleteTail(bytes: Uint8Array): number {
 
 function toBytes(input: unknown): Uint8Array {
   if (input === undefined) return new Uint8Array(0);
-  if (input instanceof Uint8Array) return input;
-  if (input instanceof ArrayBuffer) return new Uint8Array(input);
-  if (ArrayBuffer.isView(input)) return new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
-  throw new TypeError('The "input" argument must be an ArrayBuffer or ArrayBufferView');
+  const bytes = bufferSourceBytes(input);
+  if (bytes === undefined) throw new TypeError('The "input" argument must be an ArrayBuffer or ArrayBufferView');
+  return bytes;
 }
 
 export class TextEncoder {
@@ -61,14 +61,17 @@ const LABELS: Record<string, Encoding> = {
   ...Object.fromEntries(['unicodefffe', 'utf-16be'].map((l) => [l, 'utf-16be' as const])),
 };
 
+/** The UTF-16 code unit at bytes[i], bytes[i + 1]. */
+const unitAt = (bytes: Uint8Array, i: number, bigEndian: boolean): number => (bigEndian ? (bytes[i]! << 8) | bytes[i + 1]! : bytes[i]! | (bytes[i + 1]! << 8));
+
 /** UTF-16 code units of bytes[0, end) (little- or big-endian), as a string; a lone surrogate is U+FFFD (undefined when fatal). */
 function decodeUtf16(bytes: Uint8Array, end: number, bigEndian: boolean, fatal: boolean): string | undefined {
   const units: number[] = [];
   let out = '';
   for (let i = 0; i + 1 < end; i += 2) {
-    const u = bigEndian ? (bytes[i]! << 8) | bytes[i + 1]! : bytes[i]! | (bytes[i + 1]! << 8);
+    const u = unitAt(bytes, i, bigEndian);
     if (u >= 0xd800 && u <= 0xdbff) {
-      const next = i + 3 < end ? (bigEndian ? (bytes[i + 2]! << 8) | bytes[i + 3]! : bytes[i + 2]! | (bytes[i + 3]! << 8)) : -1;
+      const next = i + 3 < end ? unitAt(bytes, i + 2, bigEndian) : -1;
       if (next >= 0xdc00 && next <= 0xdfff) {
         units.push(u, next);
         i += 2;
@@ -91,7 +94,7 @@ function utf16Tail(bytes: Uint8Array, bigEndian: boolean): number {
   let keep = bytes.length & 1;
   const end = bytes.length - keep;
   if (end >= 2) {
-    const u = bigEndian ? (bytes[end - 2]! << 8) | bytes[end - 1]! : bytes[end - 2]! | (bytes[end - 1]! << 8);
+    const u = unitAt(bytes, end - 2, bigEndian);
     if (u >= 0xd800 && u <= 0xdbff) keep += 2;
   }
   return keep;
@@ -169,7 +172,7 @@ export class TextDecoder {
     let end = bytes.length;
     if (end & 1) {
       end--;
-      const u = end >= 2 ? (bigEndian ? (bytes[end - 2]! << 8) | bytes[end - 1]! : bytes[end - 2]! | (bytes[end - 1]! << 8)) : 0;
+      const u = end >= 2 ? unitAt(bytes, end - 2, bigEndian) : 0;
       if (u >= 0xd800 && u <= 0xdbff) end -= 2;
     }
     let out = decodeUtf16(bytes, end, bigEndian, this.isFatal);

@@ -9,6 +9,7 @@
 import type { ZStream } from 'pako';
 import { ReadableStream, type ReadableStreamDefaultController } from './readable_stream.ts';
 import { WritableStream } from './writable_stream.ts';
+import { bufferSourceBytes } from '../lib/buffer_source.ts';
 
 /** One run of deflate or inflate over `strm` (its input and output already set). */
 export interface ZlibEngine {
@@ -38,10 +39,9 @@ export function windowBits(format: unknown, what: string): number {
 const OUTPUT_BYTES = 16 * 1024;
 
 function toBytes(chunk: unknown, what: string): Uint8Array {
-  if (chunk instanceof Uint8Array) return chunk;
-  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
-  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-  throw new TypeError(`${what}: a chunk must be an ArrayBuffer or an ArrayBufferView, not ${chunk === null ? 'null' : typeof chunk}`);
+  const bytes = bufferSourceBytes(chunk);
+  if (bytes === undefined) throw new TypeError(`${what}: a chunk must be an ArrayBuffer or an ArrayBufferView, not ${chunk === null ? 'null' : typeof chunk}`);
+  return bytes;
 }
 
 interface Pending {

@@ -11,6 +11,7 @@ import { md5, sha1 } from '@noble/hashes/legacy.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { Buffer } from 'buffer'; // the npm package in the guest (build.ts NODE_COMPAT), Node's own in unit tests
 import { guestCrypto } from '../crypto.ts';
+import { bufferSourceBytes } from '../../lib/buffer_source.ts';
 
 type BinaryLike = string | ArrayBufferView | ArrayBuffer;
 type Encoding = 'hex' | 'base64' | 'base64url' | 'latin1' | 'binary' | 'utf8' | 'utf-8';
@@ -33,8 +34,8 @@ function hashNamed(algorithm: string): NobleHash {
 
 function bytesOf(data: BinaryLike, encoding?: Encoding): Uint8Array {
   if (typeof data === 'string') return Buffer.from(data, encoding ?? 'utf8');
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const bytes = bufferSourceBytes(data);
+  if (bytes !== undefined) return bytes;
   throw new TypeError('The "data" argument must be of type string or an instance of Buffer, TypedArray, or DataView');
 }
 

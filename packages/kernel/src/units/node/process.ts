@@ -11,13 +11,13 @@
 import { decodeUtf8 } from '@kiln/common/text/utf8.ts';
 import { args, argv0, env, exit } from '../process.ts';
 import { consoleWrite } from '../console_out.ts';
+import { KILN_VERSION } from '../../lib/kiln_version.ts';
 import { getExitCode, setExitCode } from '../lifecycle.ts';
 
-/** Set by kiln build (esbuild define): the app's bundle name and Kiln's version. */
+/** Set by kiln build (esbuild define): the app's bundle name. */
 declare const __KILN_APP__: string;
-declare const __KILN_VERSION__: string;
 const app = typeof __KILN_APP__ === 'string' ? __KILN_APP__ : 'app.js';
-const version = typeof __KILN_VERSION__ === 'string' ? __KILN_VERSION__ : '0.0.0';
+const version = KILN_VERSION;
 
 type Listener = (...a: unknown[]) => void;
 const listeners = new Map<string | symbol, Listener[]>();

@@ -1,8 +1,9 @@
 /* engine.c — the QuickJS runtime on this core: create it, load the app's bytecode from the
  * payload and run it (kmain installs the native ops in between and then enters loop_run).
- * Uncaught exceptions and unhandled promise rejections print the error with its stack and end
- * the VM with code 1, as Node does; QuickJS's "out of memory" adds the heap's size and use and
- * ends it with EXIT_OUT_OF_MEMORY (98). */
+ * Uncaught exceptions and unhandled promise rejections print the error with its stack (in the
+ * app's source lines when the kernel's exit hook maps it) and end the VM with code 1, as Node
+ * does; QuickJS's "out of memory" adds the heap's size and use and ends it with
+ * EXIT_OUT_OF_MEMORY (98). */
 #include "kernel.h"
 #include "engine.h"
 #include <string.h>
@@ -15,13 +16,15 @@ static int nrejections;
 static JSValue exit_hook_fn; /* valid when have_exit_hook */
 static bool have_exit_hook;
 
-static void print_value(JSContext *c, const char *prefix, JSValueConst v) {
+/* Prints prefix + String(v), then v's stack: `mapped` when it is a string (the exit hook's, in
+ * the app's source lines), else v.stack. */
+static void print_value(JSContext *c, const char *prefix, JSValueConst v, JSValueConst mapped) {
     const char *s = JS_ToCString(c, v);
     kprintf("%s%s\n", prefix, s ? s : "[value that cannot be converted to a string]");
     if (s) JS_FreeCString(c, s);
     else JS_FreeValue(c, JS_GetException(c));
     if (JS_IsObject(v)) {
-        JSValue stack = JS_GetPropertyStr(c, v, "stack");
+        JSValue stack = JS_IsString(mapped) ? JS_DupValue(c, mapped) : JS_GetPropertyStr(c, v, "stack");
         if (JS_IsString(stack)) {
             const char *st = JS_ToCString(c, stack);
             if (st && *st) kprintf("%s", st);
@@ -49,19 +52,23 @@ void engine_set_exit_hook(JSContext *c, JSValueConst fn) {
 }
 
 /* Before the core itself ends the VM on a JS error: let the kernel flush output still
- * buffered for a console device, once; its own errors are dropped (the report follows). */
-static void run_exit_hook(JSContext *c) {
+ * buffered for a console device, once, and give back the error's stack in the app's source
+ * lines (a string; anything else prints error.stack); its own errors are dropped (the report
+ * follows). */
+static JSValue run_exit_hook(JSContext *c, JSValueConst error) {
     static bool ran;
-    if (!have_exit_hook || ran) return;
+    if (!have_exit_hook || ran) return JS_UNDEFINED;
     ran = true;
-    JSValue r = JS_Call(c, exit_hook_fn, JS_UNDEFINED, 0, NULL);
-    if (JS_IsException(r)) JS_FreeValue(c, JS_GetException(c));
-    else JS_FreeValue(c, r);
+    JSValue r = JS_Call(c, exit_hook_fn, JS_UNDEFINED, 1, (JSValueConst *)&error);
+    if (!JS_IsException(r)) return r;
+    JS_FreeValue(c, JS_GetException(c));
+    return JS_UNDEFINED;
 }
 
 void NORETURN engine_fail(JSContext *c, const char *prefix, JSValueConst error) {
-    run_exit_hook(c); /* virtio-console output logged before the error leaves first */
-    print_value(c, prefix, error);
+    JSValue stack = run_exit_hook(c, error); /* virtio-console output logged before the error leaves first */
+    print_value(c, prefix, error, stack);
+    JS_FreeValue(c, stack);
     if (is_out_of_memory(c, error)) {
         kprintf("kiln: out of memory: the guest's JavaScript heap is full (%lu of %lu KiB in use); give it more with kiln run --mem\n",
                 heap_used() / 1024, heap_size() / 1024);
@@ -110,6 +117,7 @@ JSContext *engine_init(void) {
     if (!rt) { kprintf("kiln: cannot create the JS runtime (heap %lu KiB)\n", heap_size() / 1024); machine_exit(EXIT_NO_HEAP); }
     JS_SetMaxStackSize(rt, (size_t)(boot_stack_top - boot_stack) - STACK_MARGIN);
     JS_SetHostPromiseRejectionTracker(rt, on_rejection, NULL);
+    kiln_profile_publish(rt);
     JSContext *ctx = JS_NewContext(rt);
     if (!ctx) { kprintf("kiln: cannot create the JS context (heap %lu KiB)\n", heap_size() / 1024); machine_exit(EXIT_NO_HEAP); }
     return ctx;

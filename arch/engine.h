@@ -17,6 +17,9 @@ bool loop_poll(JSContext *ctx, double deadline_ns); /* one turn of the exit path
 /* engine.c: the QuickJS runtime, the app's bytecode, promise jobs and fatal JS errors */
 JSContext *engine_init(void);
 void engine_run_app(JSContext *ctx);
-void engine_set_exit_hook(JSContext *ctx, JSValueConst fn); /* the kernel's flush before engine_fail reports and exits */
+void engine_set_exit_hook(JSContext *ctx, JSValueConst fn); /* the kernel's flush (and mapped stack) before engine_fail reports and exits */
 void engine_drain_jobs(JSContext *ctx);
 void NORETURN engine_fail(JSContext *ctx, const char *prefix, JSValueConst error);
+
+/* quickjs_profile.c (inside quickjs.c): fills the profiler's descriptor `kiln_profile` (profile.h) */
+void kiln_profile_publish(JSRuntime *rt);

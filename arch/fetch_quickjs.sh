@@ -3,14 +3,15 @@
 # check the tarball against the pinned integrity, and patch them: the configuration for a
 # freestanding guest (no CONFIG_ATOMICS: it needs OS threads), and Kiln's ES2022-ES2024 built-ins
 # (quickjs_es2023.c, included at the end of quickjs.c; kiln_es2023_init runs in JS_NewContext,
-# kiln_error_cause in the Error constructor). No newer QuickJS sources are on the npm registry or
+# kiln_error_cause in the Error constructor), and the profiler's descriptor (quickjs_profile.c,
+# included after it: offsets of QuickJS's private structures, profile.h). No newer QuickJS sources are on the npm registry or
 # in Debian bookworm (docs/ARCHITECTURE.md, "The JavaScript engine"). Nothing fetched is committed.
 set -euo pipefail
 out=${1:?usage: fetch_quickjs.sh OUTDIR}
 version=0.3.0
 integrity='sha512-a7+cU6/IVcZbIejffdt/wZVMX6LL2MDL3HQ9Zb5Gm23G9DvBMS/z9GHFxz39bAvp2PvMOM+ypSOAyokt2DdZ2w=='
 # Sources patched by an older version of this script are fetched again.
-[ -f "$out/quickjs.c" ] && grep -q 'kiln_es2023_init(ctx);' "$out/quickjs.c" && grep -q 'Kiln: ES2015 ClassEscape' "$out/libregexp.c" \
+[ -f "$out/quickjs.c" ] && grep -q 'quickjs_profile.c' "$out/quickjs.c" && grep -q 'Kiln: ES2015 ClassEscape' "$out/libregexp.c" \
   && grep -q 'Kiln: symbols as weak keys' "$out/quickjs.c" && grep -q 'Kiln: class static block' "$out/quickjs.c" && exit 0
 rm -rf "$out"
 tmp=$(mktemp -d)
@@ -137,5 +138,6 @@ ANCHOR="$anchor" awk 'NR > 1 { if ($0 == ENVIRON["ANCHOR"]) print "    if (kiln_
   { prev = $0 } END { print prev }' "$out/quickjs.c" >"$out/quickjs.c.new"
 mv "$out/quickjs.c.new" "$out/quickjs.c"
 echo '#include "quickjs_es2023.c" /* Kiln */' >>"$out/quickjs.c"
+echo '#include "quickjs_profile.c" /* Kiln: the profiler descriptor */' >>"$out/quickjs.c"
 grep -q 'kiln_error_cause(ctx, obj' "$out/quickjs.c" || { echo "fetch_quickjs: patch failed" >&2; exit 1; }
 echo "fetch_quickjs: QuickJS $(cat "$out/VERSION") in $out"

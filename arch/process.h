@@ -17,6 +17,13 @@
 #define CONTROL_STATUS 192      /* u32[32]: slot i's virtio InterruptStatus (VMM ORs, guest loads / ANDs on ACK) */
 #define CONTROL_SLOTS 32
 #define CONTROL_SIZE 4096
+/* The profiler's ring (profile.h struct kiln_profile_ring), when `kiln run --profile` asks the
+ * tender to sample (--profile-hz, --profile-desc, --profile-ring): at this offset after RAM in
+ * the RAM memfd, a 64-byte header then --profile-ring data bytes. */
+#define PROFILE_RING_OFFSET CONTROL_SIZE
+#define PROFILE_HZ_MAX 10000
+#define PROFILE_RING_MIN 65536
+#define PROFILE_RING_MAX (64 << 20)
 #define REG_REQUEST_SIZE 16
 #define REG_REPLY_SIZE 4
 

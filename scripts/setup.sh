@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(build-essential binutils python3 openssl qemu-system-x86 musl-tools musl-dev passt iproute2 iputils-ping dosfstools mtools busybox dnsmasq-base curl wrk)
+packages=(build-essential binutils python3 openssl qemu-system-x86 musl-tools musl-dev passt iproute2 iputils-ping dosfstools mtools busybox dnsmasq-base curl wrk librsvg2-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -110,7 +110,9 @@ static void wait(int64_t timeout_ns) {
         timer_armed = false;
     }
     struct epoll_event ev[2];
-    long n = sys6(SYS_epoll_pwait, tender_fds.wait_epoll, (long)ev, 2, -1, 0, 8);
+    long n;
+    do n = sys6(SYS_epoll_pwait, tender_fds.wait_epoll, (long)ev, 2, -1, 0, 8);
+    while (n == -EINTR); /* the profiler's SIGPROF: epoll is never restarted by SA_RESTART */
     for (long i = 0; i < n; i++) {
         uint64_t count;
         if (ev[i].data.fd == FD_WAKE) sys3(SYS_read, FD_WAKE, (long)&count, 8);

@@ -9,6 +9,7 @@
  *   clock_gettime    any clock (the vDSO's fallback)
  *   arch_prctl    ARCH_SET_FS only (the core's TLS base)
  *   exit_group    any code
+ *   rt_sigreturn  only while profiling: the end of sampler.c's SIGPROF handler
  * Spec: Documentation/userspace-api/seccomp_filter.rst; the list is in docs/ARCHITECTURE.md. */
 #include <errno.h>
 #include <linux/audit.h>
@@ -48,7 +49,7 @@ static void allow(unsigned sys) {
     RET(SECCOMP_RET_ALLOW);
 }
 
-bool tender_seccomp_install(void) {
+bool tender_seccomp_install(bool sampling) {
     n = 0;
     LD(offsetof(struct seccomp_data, arch));
     emit((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0));
@@ -68,6 +69,7 @@ bool tender_seccomp_install(void) {
     allow_arg0(SYS_arch_prctl, fs, 1);
     allow(SYS_clock_gettime);
     allow(SYS_exit_group);
+    if (sampling) allow(SYS_rt_sigreturn);
     RET(SECCOMP_RET_TRAP);
     if (n >= MAX_INSNS) { errno = E2BIG; return false; }
     struct sock_fprog fprog = { .len = (unsigned short)n, .filter = prog };

@@ -10,7 +10,8 @@
  *   4. new user, mount, network, IPC, UTS and PID namespaces, an empty chroot (what the host
  *      refuses is said on stderr), then PR_SET_NO_NEW_PRIVS and the seccomp filter (seccomp.c);
  *      no filter, no guest, unless --unconfined;
- *   5. fault handlers (fault.c), HELLO on the channel, and jump to the core's process entry.
+ *   5. fault handlers (fault.c), the profiler's timer when asked (sampler.c), HELLO on the
+ *      channel, and jump to the core's process entry.
  * Contract: docs/ARCHITECTURE.md "The process platform". */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -44,6 +45,7 @@ static struct segment segs[MAX_SEGMENTS];
 static unsigned nsegs;
 static uint64_t ram_size, entry, zero_page;
 static bool unconfined;
+static struct tender_profile profile; /* hz 0: not sampling */
 static pid_t parent; /* the VMM: when it dies, so does the guest */
 
 static __attribute__((noreturn, format(printf, 2, 3))) void die(int code, const char *fmt, ...) {
@@ -76,6 +78,9 @@ static void parse_args(int argc, char **argv) {
         else if (strcmp(a, "--entry") == 0) entry = number(v, "entry");
         else if (strcmp(a, "--zero-page") == 0) zero_page = number(v, "zero page");
         else if (strcmp(a, "--parent") == 0) parent = (pid_t)number(v, "parent pid");
+        else if (strcmp(a, "--profile-hz") == 0) profile.hz = number(v, "sampling rate");
+        else if (strcmp(a, "--profile-desc") == 0) profile.desc = number(v, "profile descriptor address");
+        else if (strcmp(a, "--profile-ring") == 0) profile.ring_size = number(v, "profile ring size");
         else if (strcmp(a, "--segment") == 0) { /* ADDR:SIZE:FLAGS (ELF p_flags) */
             if (nsegs == MAX_SEGMENTS) die(TENDER_EXIT_USAGE, "more than %d segments", MAX_SEGMENTS);
             char buf[96], *p1, *p2;
@@ -89,6 +94,9 @@ static void parse_args(int argc, char **argv) {
         die(TENDER_EXIT_ABI, "this tender speaks process ABI %d, the VMM asked for %llu: rebuild it with `make -C arch`", KILN_PROCESS_ABI, (unsigned long long)abi);
     if (ram_size < ((uint64_t)MEM_MIB_MIN << 20) || ram_size > ((uint64_t)MEM_MIB_MAX << 20) || ram_size % PAGE) die(TENDER_EXIT_USAGE, "bad RAM size %llu", (unsigned long long)ram_size);
     if (nsegs == 0) die(TENDER_EXIT_USAGE, "no image segments");
+    if (profile.hz && (profile.hz > PROFILE_HZ_MAX || profile.ring_size < PROFILE_RING_MIN || profile.ring_size > PROFILE_RING_MAX || profile.ring_size % 16))
+        die(TENDER_EXIT_USAGE, "bad profile: %llu Hz (at most %d), ring of %llu bytes (a multiple of 16 in [%d, %d])", (unsigned long long)profile.hz,
+            PROFILE_HZ_MAX, (unsigned long long)profile.ring_size, PROFILE_RING_MIN, PROFILE_RING_MAX);
 }
 
 /* The pages a segment occupies: [seg_lo, seg_hi). */
@@ -97,7 +105,7 @@ static uint64_t seg_hi(const struct segment *s) { return (s->addr + s->size + PA
 
 static uint64_t low_ram_end(void) { return ram_size < MMIO_GAP_START ? ram_size : MMIO_GAP_START; }
 
-static bool in_ram(uint64_t addr, uint64_t size) {
+bool tender_in_ram(uint64_t addr, uint64_t size) {
     uint64_t end;
     if (__builtin_add_overflow(addr, size, &end)) return false;
     if (addr >= PAGE && end <= low_ram_end()) return true;
@@ -111,7 +119,7 @@ static void check_segments(void) {
     bool entry_ok = false;
     for (unsigned i = 0; i < nsegs; i++) {
         struct segment *s = &segs[i];
-        if (s->size == 0 || s->addr < IMAGE_LOAD_ADDR || !in_ram(s->addr, s->size))
+        if (s->size == 0 || s->addr < IMAGE_LOAD_ADDR || !tender_in_ram(s->addr, s->size))
             die(TENDER_EXIT_SETUP, "segment %u [0x%llx, +0x%llx) is not in guest RAM above 1 MiB", i, (unsigned long long)s->addr, (unsigned long long)s->size);
         if ((s->flags & PF_W) && (s->flags & PF_X)) die(TENDER_EXIT_SETUP, "segment %u is writable and executable", i);
         for (unsigned j = 0; j < i; j++) {
@@ -119,8 +127,13 @@ static void check_segments(void) {
         }
         if ((s->flags & PF_X) && entry >= s->addr && entry < s->addr + s->size) entry_ok = true;
     }
+    for (unsigned i = 0; i < nsegs; i++) { /* the sampler's "in the guest" range */
+        if (!(segs[i].flags & PF_X)) continue;
+        if (!profile.text_lo || segs[i].addr < profile.text_lo) profile.text_lo = segs[i].addr;
+        if (segs[i].addr + segs[i].size > profile.text_hi) profile.text_hi = segs[i].addr + segs[i].size;
+    }
     if (!entry_ok) die(TENDER_EXIT_SETUP, "the process entry 0x%llx is not in an executable segment", (unsigned long long)entry);
-    if (!in_ram(zero_page, PAGE)) die(TENDER_EXIT_SETUP, "the zero page 0x%llx is not in guest RAM", (unsigned long long)zero_page);
+    if (!tender_in_ram(zero_page, PAGE)) die(TENDER_EXIT_SETUP, "the zero page 0x%llx is not in guest RAM", (unsigned long long)zero_page);
 }
 
 static void map_fixed(uint64_t addr, uint64_t size, uint64_t offset) {
@@ -143,6 +156,18 @@ static volatile uint32_t *map_memory(void) {
     void *c = mmap(NULL, CONTROL_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, FD_RAM, (off_t)ram_size);
     if (c == MAP_FAILED) die(TENDER_EXIT_SETUP, "cannot map the control page: %s", strerror(errno));
     return c;
+}
+
+/* The profile ring the VMM set up after the control page (its header says so). */
+static void *map_profile_ring(void) {
+    struct stat st;
+    uint64_t bytes = KILN_RING_HEADER + profile.ring_size;
+    if (fstat(FD_RAM, &st) != 0 || (uint64_t)st.st_size < ram_size + PROFILE_RING_OFFSET + bytes)
+        die(TENDER_EXIT_SETUP, "the RAM fd has no room for the profile ring");
+    struct kiln_profile_ring *r = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, FD_RAM, (off_t)(ram_size + PROFILE_RING_OFFSET));
+    if (r == MAP_FAILED) die(TENDER_EXIT_SETUP, "cannot map the profile ring: %s", strerror(errno));
+    if (r->magic != KILN_RING_MAGIC || r->size != profile.ring_size) die(TENDER_EXIT_SETUP, "the profile ring's header does not match --profile-ring");
+    return r;
 }
 
 static void check_handed_fds(void) {
@@ -248,7 +273,11 @@ int main(int argc, char **argv) {
     tender_calls_init(control);
     if (!unconfined) enter_namespaces();
     tender_faults_init();
-    if (!unconfined && !tender_seccomp_install())
+    if (profile.hz) { /* after the fork into the PID namespace: timers are not inherited */
+        const char *failed = tender_sampler_start(&profile, map_profile_ring());
+        if (failed) die(TENDER_EXIT_SETUP, "cannot start the profiler's timer: %s: %s", failed, strerror(errno));
+    }
+    if (!unconfined && !tender_seccomp_install(profile.hz != 0))
         die(TENDER_EXIT_CONFINE, "the host refused the seccomp filter (%s): the guest will not run unconfined (kiln run --unconfined allows it)", strerror(errno));
     struct reg_request hello = { .op = REG_HELLO, .value = KILN_PROCESS_ABI };
     tender_channel_send(&hello);

@@ -1,5 +1,5 @@
-// crash: throws an Error from a nested call, so the guest prints the error with a stack that
-// shows several frames and exits with code 1 (uncaught error). Used by tests/e2e.
+// crash: throws an Error from a nested call; the guest prints it with a stack of several frames in
+// this file's lines (main.ts:6, the throw) and exits with code 1. tests/e2e checks those lines.
 
 function parseConfig(text: string): { port: number } {
   const port = Number(text);

@@ -1,7 +1,8 @@
 // E2E: builds every example with `kiln build` and boots it on each available VMM/accelerator
 // (Kiln's VMM on KVM and on the process platform, QEMU with TCG, QEMU with KVM), checking console
-// output and exit codes; and checks that `kiln run` refuses malformed images with exit 126 and one
-// `kiln:` line (on each of Kiln's VMM's platforms and on QEMU).
+// output (stack frames in the app's TypeScript lines) and exit codes; and checks that `kiln run`
+// refuses malformed images with exit 126 and one `kiln:` line (on each of Kiln's VMM's platforms
+// and on QEMU).
 // Skipped configurations say why. Needs arch/build (make -C arch).
 
 import { strict as assert } from 'node:assert';
@@ -24,6 +25,19 @@ describe('examples', { skip: skipAll }, () => {
       assert.equal(r.code, 0, `kiln build ${name} failed: ${r.stderr}`);
       assert.match(r.stdout, new RegExp(`^${img(name).replace(/[.]/g, '\\.')} \\d+ bytes \\(\\d+\\.\\d KiB\\)\\n$`));
     }
+    // console.error of an Error, then an unhandled rejection from a timer (both in TypeScript lines).
+    writeFileSync(join(dir, 'reject.ts'), [
+      'function make(): Error {',
+      "  return new RangeError('logged');",
+      '}',
+      'console.error(make());',
+      'setTimeout(() => {',
+      "  void Promise.reject(new TypeError('later'));",
+      '}, 1);',
+      '',
+    ].join('\n'));
+    const r = await kiln(['build', join(dir, 'reject.ts'), '-o', img('reject')]);
+    assert.equal(r.code, 0, `kiln build reject.ts failed: ${r.stderr}`);
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -49,12 +63,23 @@ describe('examples', { skip: skipAll }, () => {
         assert.match(r.stdout, /usage: exit-code/);
         assert.equal(r.code, 2, r.stderr);
       });
-      test('crash prints the error with its stack and exits 1', async (c) => {
+      test('crash prints the error with its stack in TypeScript lines and exits 1', async (c) => {
         c.diagnostic(t.name);
         const r = await kiln(['run', img('crash'), ...t.flags]);
         assert.match(r.stdout, /starting/);
         assert.match(r.stdout, /Error: bad port: "eighty"/);
         assert.match(r.stdout, /at parseConfig[\s\S]*at loadConfig[\s\S]*at main/);
+        // In the app's TypeScript lines (the image's line map), not the bundle's: the throw, the calls.
+        assert.match(r.stdout, /\n {4}at parseConfig \(main\.ts:6\)\r?\n {4}at loadConfig \(main\.ts:11\)\r?\n {4}at main \(main\.ts:16\)\r?\n/);
+        assert.doesNotMatch(r.stdout, /at (parseConfig|loadConfig|main) \(main\.js:/);
+        assert.equal(r.code, 1, r.stderr);
+      });
+      test('console.error(err) and an unhandled rejection print TypeScript lines too', async (c) => {
+        c.diagnostic(t.name);
+        const r = await kiln(['run', img('reject'), ...t.flags]);
+        const out = r.stdout.replace(/\r/g, '');
+        assert.match(out, /^RangeError: logged\n {4}at make \(reject\.ts:2\)\n {4}at <anonymous> \(reject\.ts:4\)\n/);
+        assert.match(out, /\nUncaught \(in promise\) TypeError: later\n {4}at <anonymous> \(reject\.ts:6\)\n/);
         assert.equal(r.code, 1, r.stderr);
       });
     });

@@ -1,14 +1,17 @@
 // Unit tests of kiln build's bundling conventions (build.ts): how npm packages resolve (the
 // worker/browser export conditions and the browser field, as Wrangler resolves them). Each test
 // writes a small app and its node_modules/<pkg>/{package.json,*.js} in a temporary directory and
-// bundles it with bundle(), which needs esbuild only (no arch core).
+// bundles it with bundle(), which needs esbuild only (no arch core); the line map's image test
+// builds one (skipped without make -C arch).
 
 import { strict as assert } from 'node:assert';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { buildDefines, bundle, parseDefine } from './build.ts';
+import { PAYLOAD_KIND_LINE_MAP, decodeLineMap, readImagePayload, type LineMapData } from '@kiln/common';
+import { buildDefines, buildImage, bundle, parseDefine } from './build.ts';
+import { KERNEL_SRC, archBuildDir } from './paths.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'kiln-build-test-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -311,5 +314,56 @@ describe('web globals and WebCrypto algorithms: bundled only when the bundle nam
     assert.deepEqual(modules((await bundle(join(hello, 'main.ts'))).source), []);
     const gzipOnly = modules((await bundle(join(app({ 'main.ts': `console.log(new CompressionStream('gzip'));\n` }), 'main.ts'))).source);
     assert.ok(!gzipOnly.includes('web/decompression_stream.ts'), 'compressing does not bring inflate');
+  });
+});
+
+describe('the line map: bundle lines to the app\'s TypeScript lines', () => {
+  /** The 1-based bundle line holding `text` (exactly once). */
+  const lineOf = (source: string, text: string): number => {
+    const lines = source.split('\n');
+    const at = lines.findIndex((l) => l.includes(text));
+    assert.ok(at !== -1 && lines.findIndex((l, i) => i > at && l.includes(text)) === -1, `${text} once in the bundle`);
+    return at + 1;
+  };
+  const lookup = (map: LineMapData, line: number): { file: string; line: number } | undefined => {
+    const r = map.runs.find((x) => line >= x.bundleLine && line < x.bundleLine + x.count);
+    return r === undefined ? undefined : { file: map.files[r.fileIndex]!, line: r.sourceLine + line - r.bundleLine };
+  };
+  const files = {
+    'main.ts': `import { twice } from './lib/util.ts';\nimport pkg from 'pkg';\n\n// a comment\nconst n: number = twice(2);\nconsole.log('marker-main', n, pkg);\n`,
+    'lib/util.ts': `export function twice(x: number): number {\n  console.log('marker-util');\n  return x * 2;\n}\n`,
+    'node_modules/pkg/package.json': { name: 'pkg', main: 'index.js' },
+    'node_modules/pkg/index.js': `\n\nmodule.exports = ['marker-pkg'];\n`,
+  };
+
+  test('app files, packages and Kiln\'s modules map to their own lines; esbuild\'s helpers to none', async () => {
+    const dir = app(files);
+    const { source, lineMap } = await bundle(join(dir, 'main.ts'));
+    assert.deepEqual(lookup(lineMap, lineOf(source, 'marker-main')), { file: 'main.ts', line: 6 });
+    assert.deepEqual(lookup(lineMap, lineOf(source, 'marker-util')), { file: 'lib/util.ts', line: 2 });
+    assert.deepEqual(lookup(lineMap, lineOf(source, 'marker-pkg')), { file: 'node_modules/pkg/index.js', line: 3 });
+    assert.deepEqual(lookup(lineMap, lineOf(source, 'function reportUncaught(')), { file: 'kiln:units/lifecycle.ts', line: lineOf(readFileSync(join(KERNEL_SRC, 'units/lifecycle.ts'), 'utf8'), 'function reportUncaught(') });
+    assert.equal(lookup(lineMap, 1), undefined, 'the IIFE head maps nowhere');
+    assert.ok(lineMap.files.every((f) => f === 'main.ts' || f === 'lib/util.ts' || f.startsWith('node_modules/') || f.startsWith('kiln:')), lineMap.files.join(' '));
+  });
+
+  test('with top-level await, the async wrapper\'s line is counted', async () => {
+    const dir = app({ 'main.ts': `await Promise.resolve();\nconsole.log('marker-tla');\n` });
+    const { source, lineMap } = await bundle(join(dir, 'main.ts'));
+    assert.match(source, /^\(async \(\) => \{\n/);
+    assert.deepEqual(lookup(lineMap, lineOf(source, 'marker-tla')), { file: 'main.ts', line: 2 });
+  });
+
+  const core = join(archBuildDir(), 'kiln-core.elf');
+  test('kiln build puts it in the image as payload section 4', { skip: existsSync(core) ? undefined : `${core} is missing (make -C arch)` }, async () => {
+    const dir = app({ 'main.ts': `function parse(text: string): number {\n  // why\n  throw new Error(text);\n}\nparse('x');\n` });
+    const out = join(dir, 'app.elf');
+    const result = await buildImage({ entry: join(dir, 'main.ts'), out });
+    const { sections } = readImagePayload(readFileSync(out));
+    const section = sections.find((s) => s.kind === PAYLOAD_KIND_LINE_MAP);
+    assert.ok(section !== undefined);
+    assert.equal(result.lineMapBytes, section.data.length);
+    const { source } = await bundle(join(dir, 'main.ts'));
+    assert.deepEqual(decodeLineMap(section.data).lookup(lineOf(source, 'throw new Error(text)')), { file: 'main.ts', line: 3 });
   });
 });

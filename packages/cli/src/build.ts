@@ -3,7 +3,9 @@
 // whose bundle uses BigInt (bigint.ts) gets the BigInt pair, kiln-qjsc-bigint + kiln-core-bigint.elf.
 // Only `kiln:*` modules the app imports are bundled (esbuild tree shaking); Node built-ins
 // are refused. An app that imports kiln:fs gets an entry that mounts its filesystems before
-// the app's first line, and a bootfs section (the --assets files, possibly none).
+// the app's first line, and a bootfs section (the --assets files, possibly none). Every image
+// gets the bundle's line map (source_lines.ts), from which the guest prints stack frames in the
+// app's TypeScript lines.
 // Spec: docs/ARCHITECTURE.md (image payload, filesystems), shared/DESIGN.md §4 "Image".
 
 import { spawnSync } from 'node:child_process';
@@ -12,11 +14,12 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import * as esbuild from 'esbuild';
-import { assembleImage, ImageError } from '@kiln/common';
+import { assembleImage, encodeLineMap, ImageError, type LineMapData } from '@kiln/common';
 import { emptyAssets, readAssets, type AssetsSpec } from './assets.ts';
 import { usesBigInt } from './bigint.ts';
 import { CliError } from './errors.ts';
 import { KERNEL_SRC, REPO_ROOT, archOutputs } from './paths.ts';
+import { lineMapOf, type SourceMapV3 } from './source_lines.ts';
 
 /** `kiln:*` modules and the kernel file implementing each (apps typecheck against the same files:
  * packages/kernel/tsconfig.app.json's `paths`, which app_types.test.ts holds to this map). */
@@ -161,6 +164,8 @@ export interface BuildResult {
   bytecodeBytes: number;
   /** Size of the bootfs section (0 without kiln:fs). */
   bootfsBytes: number;
+  /** Size of the line map section (the bundle's lines in the app's sources). */
+  lineMapBytes: number;
   /** The bundle uses BigInt: the image has the BigInt core (arch/build/kiln-core-bigint.elf). */
   bigint: boolean;
   /** The core the image was assembled from. */
@@ -258,6 +263,8 @@ export function explainErrors(errors: esbuild.Message[], absWorkingDir = process
 
 export interface Bundle {
   source: string;
+  /** Where each line of `source` comes from (the image's line map). */
+  lineMap: LineMapData;
   /** The app imports kiln:fs (it gets a VFS, and a bootfs section). */
   usesFs: boolean;
   /** What the build should warn about (globals guests lack, by module). */
@@ -327,13 +334,19 @@ function kilnVersion(): string {
   }
 }
 
+/** The bundle's script name (`main.js` for main.ts): kiln-qjsc names the script so, the engine
+ * puts it in every stack frame, and the guest reads it as __KILN_APP__ (lib/app_bundle.ts). */
+export function bundleName(entry: string): string {
+  return `${basename(entry, extname(entry))}.js`;
+}
+
 /** What esbuild replaces in every module: `process.env.NODE_ENV` (the mode), `global` (Node's name
  * for globalThis), the names units/node/process.ts reads, then the caller's own. */
 export function buildDefines(entry: string, opts: BundleOptions = {}): Record<string, string> {
   return {
     'process.env.NODE_ENV': JSON.stringify(opts.mode ?? 'production'),
     global: 'globalThis',
-    __KILN_APP__: JSON.stringify(`${basename(entry, extname(entry))}.js`),
+    __KILN_APP__: JSON.stringify(bundleName(entry)),
     __KILN_VERSION__: JSON.stringify(kilnVersion()),
     ...opts.define,
   };
@@ -372,7 +385,8 @@ export async function bundle(entry: string, opts: BundleOptions = {}): Promise<B
   const define = buildDefines(entry, opts);
   const probes = Object.fromEntries(PROBED_GLOBALS.map((g) => [g.name, probeOf(g.name)]));
   const missing = Object.fromEntries(MISSING_GLOBALS.map((g) => [g, missingProbe(g)]));
-  const first = await bundleWith(entry, absEntry, [], false, { ...probes, ...missing, ...define }, modules);
+  const firstBundle = await bundleWith(entry, absEntry, [], false, { ...probes, ...missing, ...define }, modules);
+  const first = firstBundle.text;
   const warnings = missingGlobalWarnings(first);
   const named = appCode(first);
   const globals = [...new Set([
@@ -383,8 +397,9 @@ export async function bundle(entry: string, opts: BundleOptions = {}): Promise<B
   const usesFs = modules.has('kiln:fs');
   // The first bundle keeps its probes only when none is in it (then it is the final bundle as is).
   const probed = warnings.length > 0;
-  const source = globals.length === 0 && !usesFs && !probed ? first : await bundleWith(entry, absEntry, globals, usesFs, define);
-  return { source, usesFs, warnings };
+  const final = globals.length === 0 && !usesFs && !probed ? firstBundle : await bundleWith(entry, absEntry, globals, usesFs, define);
+  const appDir = dirname(absEntry);
+  return { source: final.text, lineMap: lineMapOf(final.map, appDir, appDir, final.lineOffset), usesFs, warnings };
 }
 
 /** The generated entry. With kiln:fs, the app becomes a lazily initialised module (esbuild turns
@@ -401,16 +416,25 @@ function entrySource(absEntry: string, globals: string[], withFs: boolean): stri
   ].join('\n');
 }
 
+/** A bundle's text and its source map (sources relative to the entry's directory); `lineOffset`
+ * lines of `text` come before the code the map describes. */
+interface BundleText {
+  text: string;
+  map: SourceMapV3;
+  lineOffset: number;
+}
+
 /** Bundles as an IIFE; a bundle with top-level await (which esbuild emits only as ESM) is bundled
  * again as ESM with it kept, wrapped in an async function: QuickJS 2021-03-27 has no module-level
  * await and kiln-qjsc compiles a global script. A rejection there is an unhandled rejection (the
  * VM ends with code 1, as Node does for a rejected entry module). */
-async function bundleWith(entry: string, absEntry: string, globals: string[], withFs: boolean, define: Record<string, string>, modules?: Set<string>): Promise<string> {
+async function bundleWith(entry: string, absEntry: string, globals: string[], withFs: boolean, define: Record<string, string>, modules?: Set<string>): Promise<BundleText> {
   try {
-    return await bundleAs('iife', entry, absEntry, globals, withFs, define, modules);
+    return { ...await bundleAs('iife', entry, absEntry, globals, withFs, define, modules), lineOffset: 0 };
   } catch (err) {
     if (!(err instanceof TopLevelAwait)) throw err;
-    return `(async () => {\n${await bundleAs('esm', entry, absEntry, globals, withFs, define, modules)}})();\n`;
+    const esm = await bundleAs('esm', entry, absEntry, globals, withFs, define, modules);
+    return { text: `(async () => {\n${esm.text}})();\n`, map: esm.map, lineOffset: 1 };
   }
 }
 
@@ -428,8 +452,12 @@ const ENGINE_CLASS_FEATURES: Record<string, boolean> = {
   'class-static-blocks': true,
 };
 
+/** The bundle's name for esbuild (nothing is written): beside the entry, so that the source map's
+ * sources are relative to the entry's directory, and no input's name. */
+const OUTFILE = '__kiln_bundle__.js';
+
 /** `modules` collects the kiln:* modules imported. */
-async function bundleAs(format: 'iife' | 'esm', entry: string, absEntry: string, globals: string[], withFs: boolean, define: Record<string, string>, modules?: Set<string>): Promise<string> {
+async function bundleAs(format: 'iife' | 'esm', entry: string, absEntry: string, globals: string[], withFs: boolean, define: Record<string, string>, modules?: Set<string>): Promise<{ text: string; map: SourceMapV3 }> {
   const contents = entrySource(absEntry, globals, withFs);
   let result: esbuild.BuildResult & { outputFiles: esbuild.OutputFile[] };
   try {
@@ -437,6 +465,10 @@ async function bundleAs(format: 'iife' | 'esm', entry: string, absEntry: string,
       stdin: { contents, resolveDir: dirname(absEntry), sourcefile: '<kiln-entry>', loader: 'ts' },
       bundle: true,
       write: false,
+      outfile: join(dirname(absEntry), OUTFILE),
+      // In memory, without sources and without a sourceMappingURL comment: the line map's input.
+      sourcemap: 'external',
+      sourcesContent: false,
       format,
       ...RESOLVE_OPTIONS,
       define,
@@ -462,7 +494,9 @@ async function bundleAs(format: 'iife' | 'esm', entry: string, absEntry: string,
     if (format === 'iife' && failure.errors.every((e) => /top-level await/i.test(e.text))) throw new TopLevelAwait();
     throw new CliError('EBUILD', `cannot bundle ${entry} (${failure.errors.length} error${failure.errors.length > 1 ? 's' : ''})`, lines.join(''));
   }
-  return result.outputFiles[0]!.text;
+  const text = result.outputFiles.find((f) => f.path.endsWith('.js'))!.text;
+  const map = JSON.parse(result.outputFiles.find((f) => f.path.endsWith('.js.map'))!.text) as SourceMapV3;
+  return { text, map };
 }
 
 /** Compiles a global script to QuickJS bytecode with kiln-qjsc. */
@@ -486,18 +520,18 @@ export function compileBytecode(qjsc: string, source: string, name: string): Uin
 
 export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   archOutputs(); // the setup's error before any bundling
-  const { source, usesFs, warnings } = await bundle(opts.entry, opts.bundle);
+  const { source, lineMap: lines, usesFs, warnings } = await bundle(opts.entry, opts.bundle);
   const bigint = await usesBigInt(source);
   const arch = archOutputs(bigint);
   if (opts.assets && !usesFs) {
     throw new CliError('EUSAGE', `--assets ${opts.assets.dir}: ${opts.entry} does not import kiln:fs, so nothing in the guest could read the files`);
   }
   const bootfs = usesFs ? (opts.assets ? readAssets(opts.assets) : emptyAssets()) : undefined;
-  const name = `${basename(opts.entry, extname(opts.entry))}.js`;
-  const bytecode = compileBytecode(arch.qjsc, source, name);
+  const bytecode = compileBytecode(arch.qjsc, source, bundleName(opts.entry));
+  const lineMap = encodeLineMap(lines);
   let image: Uint8Array;
   try {
-    image = assembleImage(readFileSync(arch.coreElf), bytecode, bootfs);
+    image = assembleImage(readFileSync(arch.coreElf), bytecode, bootfs, lineMap);
   } catch (err) {
     if (err instanceof ImageError) throw new CliError('EBUILD', `cannot assemble the image from ${arch.coreElf}: ${err.message} [${err.code}]`);
     throw err;
@@ -508,5 +542,5 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   } catch (err) {
     throw new CliError('EUSAGE', `cannot write ${opts.out}: ${(err as Error).message}`);
   }
-  return { out: opts.out, size: image.length, bundleBytes: Buffer.byteLength(source), bytecodeBytes: bytecode.length, bootfsBytes: bootfs?.length ?? 0, bigint, coreElf: arch.coreElf, warnings };
+  return { out: opts.out, size: image.length, bundleBytes: Buffer.byteLength(source), bytecodeBytes: bytecode.length, bootfsBytes: bootfs?.length ?? 0, lineMapBytes: lineMap.length, bigint, coreElf: arch.coreElf, warnings };
 }

@@ -13,6 +13,8 @@ Build TypeScript programs into unikernel images and boot them in microVMs.
 Commands:
   build <entry.ts> -o <out.elf>      bundle an app with the kernel into a bootable image
   run <image> [options] [-- args]    boot an image; kiln exits with the guest's exit code
+  profile <image> [options] [-- args]
+                                     run an image and sample where it spends its time
   init [dir] [--template http|hono]  scaffold a project that builds and runs as it is
   mkfs fat -o <disk.img> --size <n>  create a FAT disk image, optionally filled from a directory
   help [command]                     show help for a command
@@ -54,6 +56,32 @@ others get the one without it. The build line says ", with BigInt" for the forme
 
 Needs the arch cores (arch/build/kiln-core.elf + kiln-qjsc, kiln-core-bigint.elf +
 kiln-qjsc-bigint): bash scripts/setup.sh
+`;
+
+export const PROFILE_HELP = `Usage: kiln profile <image> [run options] [--hz <n>] [--duration <s>] [-o <base>]
+                    [--top <n>] [-- guest args...]
+
+Run an image as kiln run does (every run option applies; Kiln's VMM, on KVM or the process
+platform) and sample it from outside, without changing the image: each sample is the
+guest's native stack (RIP and the frame-pointer chain through the C core and QuickJS, named
+from the image's symbol table) and its JavaScript stack (QuickJS's frame list, named from
+the guest's own bytecode, in the app's TypeScript files and lines through the image's line
+map). At the end (the guest stops, or --duration passes while it runs on) kiln prints the
+top functions on stderr and writes three files.
+
+Options:
+  --hz <n>             samples per second, 1 to 10000 (default 1000)
+  --duration <s>       stop sampling after <s> seconds and write the profile; the guest
+                       runs on (default: sample until the guest stops)
+  -o, --output <base>  write <base>.txt (the table, every function), <base>.folded (folded
+                       stacks: flamegraph.pl, speedscope) and <base>.svg (a flame graph to open
+                       in a browser); default kiln-profile
+  --top <n>            rows of the table printed on stderr (default 25)
+  -h, --help           show this help
+
+A program that ends before the first sample gets a profile that says so. Samples whose
+stack cannot be read in full keep what could be read; a guest that exits, crashes or is
+stopped keeps the samples taken so far, and the profile says why sampling stopped.
 `;
 
 export const RUN_HELP = `Usage: kiln run <image> [options] [-- guest args...]

@@ -1,4 +1,4 @@
-// The kiln command: parses the command line with commander and dispatches to build/run/mkfs.
+// The kiln command: parses the command line with commander and dispatches to build/run/profile/init/mkfs.
 // Every failure is a CliError printed as one `kiln: ...` line on stderr (plus details such as
 // esbuild diagnostics) with the exit code of docs/ARCHITECTURE.md "Exit codes".
 // Guest arguments are everything after the first `--`, passed through untouched.
@@ -8,10 +8,11 @@ import { buildImage, parseDefine } from './build.ts';
 import { CliError } from './errors.ts';
 import { parseAssets } from './assets.ts';
 import { checkDisk, checkShareTags, checkTap, parseChoice, parseCpus, parseDisk, parseEnv, parseMem, parseDns, parseMounts, parseNet, parseShare, parseTimeout, parseVsock } from './flags.ts';
-import { BUILD_HELP, INIT_HELP, MAIN_HELP, MKFS_HELP, RUN_HELP } from './help.ts';
+import { BUILD_HELP, INIT_HELP, MAIN_HELP, MKFS_HELP, PROFILE_HELP, RUN_HELP } from './help.ts';
 import { initProject, type Template } from './init.ts';
 import { mkfsFat, parseFatType, parseSize } from './mkfs.ts';
-import { runImage } from './run.ts';
+import { runImage, type RunOptions } from './run.ts';
+import { PROFILE_DEFAULT_HZ, profileRequest, type ProfileFlags } from './profile.ts';
 
 export interface MainIo {
   stdout: (text: string) => void;
@@ -41,6 +42,43 @@ interface RunFlags {
   share: string[];
   mount: string[];
   env: string[];
+}
+
+/** The RunOptions of `kiln run`'s flags (shared by `kiln profile`), checked. */
+function runOptions(command: string, image: string, flags: RunFlags, cmd: Command, guestArgs: string[]): RunOptions {
+  if (cmd.args.length > 1) {
+    const extra = cmd.args[1]!;
+    const hint = /^[A-Za-z_][A-Za-z0-9_]*=/.test(extra) ? `; set the guest's environment with --env ${extra}` : '';
+    throw new CliError('EUSAGE', `${command}: unexpected argument ${JSON.stringify(extra)} (put guest arguments after --${hint})`);
+  }
+  const memMiB = parseMem(flags.mem);
+  const cpus = parseCpus(flags.cpus);
+  const vmm = parseChoice('--vmm', flags.vmm, ['kiln', 'qemu'] as const);
+  const accel = flags.accel === undefined ? undefined : parseChoice('--accel', flags.accel, ['kvm', 'process', 'tcg'] as const);
+  const timeoutS = flags.timeout === undefined ? undefined : parseTimeout(flags.timeout);
+  const disks = flags.disk.map((d) => checkDisk(parseDisk(d)));
+  if (flags.net.length > 1) throw new CliError('EUSAGE', `--net ${flags.net[1]}: only one --net is supported (one NIC)`);
+  const net = flags.net.length ? parseNet(flags.net[0]!) : undefined;
+  checkTap(net);
+  const dns = flags.dns === undefined ? undefined : parseDns(flags.dns);
+  if (dns && !net) throw new CliError('EUSAGE', `--dns ${flags.dns}: the guest has no network (add --net)`);
+  const env = parseEnv(flags.env);
+  const vsock = flags.vsock === undefined ? undefined : parseVsock(flags.vsock);
+  const shares = flags.share.map(parseShare);
+  checkShareTags(shares);
+  const consoleMode = parseChoice('--console', flags.console ?? 'auto', ['serial', 'virtio', 'auto'] as const);
+  const mounts = parseMounts(flags.mount, disks, shares.map((s) => s.tag));
+  if (vmm === 'qemu' && consoleMode === 'virtio') throw new CliError('EUSAGE', '--console virtio: only Kiln\'s VMM wires virtio-console to the console (use --vmm kiln)');
+  if (vmm === 'qemu' && shares.length) throw new CliError('EUSAGE', '--share: QEMU serves virtio-fs only through an external vhost-user daemon (virtiofsd), which kiln does not start; use --vmm kiln');
+  if (vmm === 'qemu' && vsock) throw new CliError('EUSAGE', '--vsock: QEMU has no Firecracker-style hybrid vsock (its vhost-vsock needs /dev/vhost-vsock and AF_VSOCK on the host); use --vmm kiln');
+  if (vmm === 'kiln' && accel === 'tcg') throw new CliError('EUSAGE', '--accel tcg: Kiln\'s VMM runs on KVM or as a process (use --accel process, or --vmm qemu --accel tcg)');
+  if (vmm === 'qemu' && accel === 'process') throw new CliError('EUSAGE', '--accel process: the process platform is Kiln\'s VMM\'s (use --vmm kiln)');
+  if (flags.unconfined === true && (vmm === 'qemu' || accel === 'kvm')) throw new CliError('EUSAGE', '--unconfined: only the process platform confines the guest itself (use --vmm kiln --accel process)');
+  if (vmm === 'qemu' && flags.bootTimer === true) throw new CliError('EUSAGE', '--boot-timer: QEMU has no boot timer device (use --vmm kiln)');
+  if (vmm === 'qemu' && flags.timings === true) throw new CliError('EUSAGE', '--timings: only Kiln\'s VMM times its setup steps (use --vmm kiln)');
+  return {
+    image, memMiB, cpus, vmm, accel, unconfined: flags.unconfined === true, timeoutS, bootTimer: flags.bootTimer === true, bootchart: flags.bootchart === true, timings: flags.timings === true, args: guestArgs, disks, ...(net ? { net } : {}), ...(dns ? { dns } : {}), ...(vsock ? { vsock } : {}), ...(shares.length ? { shares } : {}), console: consoleMode, mounts, env,
+  };
 }
 
 /** Runs the kiln command with `argv` (without node and script); resolves to the exit code. */
@@ -78,60 +116,41 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
       io.stdout(`${r.out} ${r.size} bytes (${(r.size / 1024).toFixed(1)} KiB)${r.bigint ? ', with BigInt' : ''}\n`);
     });
 
-  configure(program.command('run'), RUN_HELP)
-    .argument('<image>')
-    .option('--mem <MiB>', '', '64')
-    .option('--cpus <n>', '', '1')
-    .option('--vmm <vmm>', '', 'kiln')
-    .option('--accel <accel>')
-    .option('--unconfined')
-    .option('--boot-timer')
-    .option('--bootchart')
-    .option('--timings')
-    .option('--timeout <s>')
-    .option('--disk <path[,ro]>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('--net <spec>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('--dns <addrs>')
-    .option('--vsock <cid,uds_path>')
-    .option('--share <hostdir:tag[,ro]>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('--console <mode>', '', 'auto')
-    .option('--mount <path=spec>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .option('--env <name=value>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
-    .allowExcessArguments(true)
-    .action(async (image: string, flags: RunFlags, cmd: Command) => {
-      if (cmd.args.length > 1) {
-        const extra = cmd.args[1]!;
-        const hint = /^[A-Za-z_][A-Za-z0-9_]*=/.test(extra) ? `; set the guest's environment with --env ${extra}` : '';
-        throw new CliError('EUSAGE', `run: unexpected argument ${JSON.stringify(extra)} (put guest arguments after --${hint})`);
-      }
-      const memMiB = parseMem(flags.mem);
-      const cpus = parseCpus(flags.cpus);
-      const vmm = parseChoice('--vmm', flags.vmm, ['kiln', 'qemu'] as const);
-      const accel = flags.accel === undefined ? undefined : parseChoice('--accel', flags.accel, ['kvm', 'process', 'tcg'] as const);
-      const timeoutS = flags.timeout === undefined ? undefined : parseTimeout(flags.timeout);
-      const disks = flags.disk.map((d) => checkDisk(parseDisk(d)));
-      if (flags.net.length > 1) throw new CliError('EUSAGE', `--net ${flags.net[1]}: only one --net is supported (one NIC)`);
-      const net = flags.net.length ? parseNet(flags.net[0]!) : undefined;
-      checkTap(net);
-      const dns = flags.dns === undefined ? undefined : parseDns(flags.dns);
-      if (dns && !net) throw new CliError('EUSAGE', `--dns ${flags.dns}: the guest has no network (add --net)`);
-      const env = parseEnv(flags.env);
-      const vsock = flags.vsock === undefined ? undefined : parseVsock(flags.vsock);
-      const shares = flags.share.map(parseShare);
-      checkShareTags(shares);
-      const consoleMode = parseChoice('--console', flags.console ?? 'auto', ['serial', 'virtio', 'auto'] as const);
-      const mounts = parseMounts(flags.mount, disks, shares.map((s) => s.tag));
-      if (vmm === 'qemu' && consoleMode === 'virtio') throw new CliError('EUSAGE', '--console virtio: only Kiln\'s VMM wires virtio-console to the console (use --vmm kiln)');
-      if (vmm === 'qemu' && shares.length) throw new CliError('EUSAGE', '--share: QEMU serves virtio-fs only through an external vhost-user daemon (virtiofsd), which kiln does not start; use --vmm kiln');
-      if (vmm === 'qemu' && vsock) throw new CliError('EUSAGE', '--vsock: QEMU has no Firecracker-style hybrid vsock (its vhost-vsock needs /dev/vhost-vsock and AF_VSOCK on the host); use --vmm kiln');
-      if (vmm === 'kiln' && accel === 'tcg') throw new CliError('EUSAGE', '--accel tcg: Kiln\'s VMM runs on KVM or as a process (use --accel process, or --vmm qemu --accel tcg)');
-      if (vmm === 'qemu' && accel === 'process') throw new CliError('EUSAGE', '--accel process: the process platform is Kiln\'s VMM\'s (use --vmm kiln)');
-      if (flags.unconfined === true && (vmm === 'qemu' || accel === 'kvm')) throw new CliError('EUSAGE', '--unconfined: only the process platform confines the guest itself (use --vmm kiln --accel process)');
-      if (vmm === 'qemu' && flags.bootTimer === true) throw new CliError('EUSAGE', '--boot-timer: QEMU has no boot timer device (use --vmm kiln)');
-      if (vmm === 'qemu' && flags.timings === true) throw new CliError('EUSAGE', '--timings: only Kiln\'s VMM times its setup steps (use --vmm kiln)');
-      result = await runImage({
-        image, memMiB, cpus, vmm, accel, unconfined: flags.unconfined === true, timeoutS, bootTimer: flags.bootTimer === true, bootchart: flags.bootchart === true, timings: flags.timings === true, args: guestArgs, disks, ...(net ? { net } : {}), ...(dns ? { dns } : {}), ...(vsock ? { vsock } : {}), ...(shares.length ? { shares } : {}), console: consoleMode, mounts, env,
-      });
+  const runCommand = (name: 'run' | 'profile', help: string): Command =>
+    configure(program.command(name), help)
+      .argument('<image>')
+      .option('--mem <MiB>', '', '64')
+      .option('--cpus <n>', '', '1')
+      .option('--vmm <vmm>', '', 'kiln')
+      .option('--accel <accel>')
+      .option('--unconfined')
+      .option('--boot-timer')
+      .option('--bootchart')
+      .option('--timings')
+      .option('--timeout <s>')
+      .option('--disk <path[,ro]>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
+      .option('--net <spec>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
+      .option('--dns <addrs>')
+      .option('--vsock <cid,uds_path>')
+      .option('--share <hostdir:tag[,ro]>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
+      .option('--console <mode>', '', 'auto')
+      .option('--mount <path=spec>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
+      .option('--env <name=value>', '', (v: string, prev: string[]) => [...prev, v], [] as string[])
+      .allowExcessArguments(true);
+
+  runCommand('run', RUN_HELP).action(async (image: string, flags: RunFlags, cmd: Command) => {
+    result = await runImage(runOptions('run', image, flags, cmd, guestArgs));
+  });
+
+  runCommand('profile', PROFILE_HELP)
+    .option('--hz <n>', '', String(PROFILE_DEFAULT_HZ))
+    .option('--duration <s>')
+    .option('-o, --output <base>', '', 'kiln-profile')
+    .option('--top <n>', '', '25')
+    .action(async (image: string, flags: RunFlags & ProfileFlags, cmd: Command) => {
+      const o = runOptions('profile', image, flags, cmd, guestArgs);
+      if (o.vmm === 'qemu') throw new CliError('EUSAGE', 'profile: sampling QEMU guests is not built yet (use --vmm kiln: KVM or the process platform)');
+      result = await runImage({ ...o, profile: profileRequest(flags, io.stderr) });
     });
 
   configure(program.command('init'), INIT_HELP)
@@ -168,7 +187,7 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
     .command('help')
     .argument('[command]')
     .action((name?: string) => {
-      const texts: Record<string, string> = { build: BUILD_HELP, run: RUN_HELP, init: INIT_HELP, mkfs: MKFS_HELP };
+      const texts: Record<string, string> = { build: BUILD_HELP, run: RUN_HELP, profile: PROFILE_HELP, init: INIT_HELP, mkfs: MKFS_HELP };
       if (name !== undefined && texts[name] === undefined) throw new CliError('EUSAGE', `unknown command ${JSON.stringify(name)} (see kiln help)`);
       io.stdout(name === undefined ? MAIN_HELP : texts[name]!);
     });

@@ -10,6 +10,7 @@ import { CliError } from './errors.ts';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const KERNEL_SRC = join(REPO_ROOT, 'packages/kernel/src');
+export const COMMON_SRC = join(REPO_ROOT, 'packages/common/src');
 
 export function archBuildDir(): string {
   return process.env.KILN_ARCH_BUILD ?? join(REPO_ROOT, 'arch/build');

@@ -13,6 +13,7 @@ import { checkImage } from './image_check.ts';
 import { isRegularFile } from './console_file.ts';
 import { kvmUsable, runQemu, type Accel } from './qemu.ts';
 import type { NetSpec } from './flags.ts';
+import type { ProfileRequest } from './profile.ts';
 
 export interface RunOptions {
   image: string;
@@ -48,6 +49,8 @@ export interface RunOptions {
   dns?: string[];
   /** Filesystems the guest mounts before the app runs (already checked by flags.ts parseMounts). */
   mounts?: MountRequest[];
+  /** Sample the guest (`kiln profile`, Kiln's VMM only): see profile.ts. */
+  profile?: ProfileRequest;
   stdout?: (chunk: Uint8Array) => void;
   /** diagnostics (which VMM ran); default: nothing */
   info?: (line: string) => void;
@@ -254,7 +257,7 @@ export async function runImage(o: RunOptions): Promise<number> {
   o.info?.(`vmm=kiln accel=${platform}`);
   let r: VmResult;
   try {
-    r = await vmm.runVm({ image, disks: o.disks ?? [], ...(o.net ? { net: vmmNet(o.net) } : {}), ...(o.vsock ? { vsock: o.vsock } : {}), ...(o.shares?.length ? { shares: o.shares } : {}), memMiB: o.memMiB, cpus: o.cpus, cmdline, bootTimer: o.bootTimer, timeoutMs, boot: 'linux', ...(o.stdout ? { stdout: { write: stdout } } : { stdoutFd: 1 }), ...virtioConsoleFor(o), stderr: process.stderr, platform, ...(o.unconfined ? { unconfined: true } : {}), ...(hypervisor ? { hypervisor } : {}) });
+    r = await vmm.runVm({ image, disks: o.disks ?? [], ...(o.net ? { net: vmmNet(o.net) } : {}), ...(o.vsock ? { vsock: o.vsock } : {}), ...(o.shares?.length ? { shares: o.shares } : {}), memMiB: o.memMiB, cpus: o.cpus, cmdline, bootTimer: o.bootTimer, timeoutMs, boot: 'linux', ...(o.stdout ? { stdout: { write: stdout } } : { stdoutFd: 1 }), ...virtioConsoleFor(o), stderr: process.stderr, platform, ...(o.unconfined ? { unconfined: true } : {}), ...(hypervisor ? { hypervisor } : {}), ...(o.profile ? { profile: o.profile } : {}) });
   } catch (err) {
     throw fromVmmError(err);
   } finally {

@@ -51,11 +51,12 @@ export interface KilnOps {
   /** A full memory barrier (mfence): orders earlier stores before later loads (virtqueue event index). */
   op_cpu_fence(): void;
   /**
-   * Registers the kernel's flush, which the core calls once before it ends the VM on its own
-   * (an uncaught error or unhandled rejection it reports on the serial port): buffered console
-   * output leaves first.
+   * Registers the kernel's flush, which the core calls once with the error before it ends the VM
+   * on its own (an uncaught error or unhandled rejection it reports on the serial port): buffered
+   * console output leaves first, and a string returned is printed as the error's stack in place
+   * of error.stack (the frames in the app's source lines).
    */
-  op_loop_set_exit_hook(fn: () => void): void;
+  op_loop_set_exit_hook(fn: (error: unknown) => string | undefined): void;
   /**
    * The image's payload section of `kind` (3 = bootfs) as an ArrayBuffer over the loaded image:
    * no copy. Read it only (it is the image). undefined when the image has no such section.

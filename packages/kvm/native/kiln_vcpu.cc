@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "kiln_addon.h"
+#include "kiln_sampler.h"
 
 namespace {
 
@@ -98,6 +99,11 @@ struct VcpuState {
   StatusRegister statusRegs[kMaxStatusRegisters]{};
   std::atomic<int> statusRegCount{0};
   std::vector<Napi::ObjectReference> statusRefs;  // main thread only
+
+  // The profiler's sampler (kiln_sampler.h), configured by setProfile before start; the ring and
+  // guest memory it writes and reads are kept alive by profileRefs.
+  VcpuSampler sampler;
+  std::vector<Napi::ObjectReference> profileRefs;  // main thread only
 
   std::mutex mu;
   std::condition_variable cv;
@@ -304,6 +310,7 @@ void* VcpuThread(void* p) {
     int r = ioctl(s->fd, KVM_RUN, 0);
     uint64_t t = NowNs();
     runs++;
+    if (s->sampler.configured()) s->sampler.TakeIfWanted(s->fd);
     if (r < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;  // loop condition re-checks stop
       err = errno;
@@ -422,6 +429,7 @@ class Vcpu : public Napi::ObjectWrap<Vcpu> {
                            InstanceMethod<&Vcpu::GetTscKhz>("getTscKhz"),
                            InstanceMethod<&Vcpu::SetPortSink>("setPortSink"),
                            InstanceMethod<&Vcpu::AddStatusRegister>("addStatusRegister"),
+                           InstanceMethod<&Vcpu::SetProfile>("setProfile"),
                            InstanceMethod<&Vcpu::Start>("start"),
                            InstanceMethod<&Vcpu::Stop>("stop"),
                            InstanceMethod<&Vcpu::Join>("join"),
@@ -468,6 +476,7 @@ class Vcpu : public Napi::ObjectWrap<Vcpu> {
   // cancelled), then unmaps kvm_run and closes the fd.
   void Release() {
     VcpuState* s = st_.get();
+    s->sampler.Stop();  // before the join: it kicks the thread
     if (s->started && !s->joined) {
       RequestStop(s);
       {
@@ -480,6 +489,7 @@ class Vcpu : public Napi::ObjectWrap<Vcpu> {
     }
     s->statusRegCount.store(0);
     s->statusRefs.clear();
+    s->profileRefs.clear();
     if (s->run) {
       munmap(s->run, s->runSize);
       s->run = nullptr;
@@ -719,6 +729,34 @@ class Vcpu : public Napi::ObjectWrap<Vcpu> {
       ThrowIoctl(env, "pthread_create", err);
     }
     s->started = true;
+    if (s->sampler.configured()) s->sampler.Start(s->thread, KickSignal());
+    return env.Undefined();
+  }
+
+  // setProfile(ring: Uint8Array, memory: Uint8Array, hz, descAddr, textLo, textHi, regions: number[]
+  // of gpa, size, hostOffset triples): sample this vCPU into `ring` once started (before start()).
+  Napi::Value SetProfile(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    CheckOpen(env);
+    VcpuState* s = st_.get();
+    if (s->started) ThrowInval(env, "setProfile must come before start");
+    if (info.Length() < 7 || !info[0].IsTypedArray() || !info[1].IsTypedArray() || !info[6].IsArray()) ThrowInval(env, "setProfile(ring, memory, hz, descAddr, textLo, textHi, regions)");
+    auto ring = info[0].As<Napi::Uint8Array>();
+    auto mem = info[1].As<Napi::Uint8Array>();
+    uint32_t hz = info[2].As<Napi::Number>().Uint32Value();
+    if (hz < 1 || hz > 10000) ThrowInval(env, "the sampling rate must be 1 to 10000 Hz");
+    if (ring.ByteLength() < KILN_RING_HEADER + 16 || (reinterpret_cast<uintptr_t>(ring.Data()) & 7)) ThrowInval(env, "the profile ring is too small or misaligned");
+    auto* header = reinterpret_cast<kiln_profile_ring*>(ring.Data());
+    if (header->magic != KILN_RING_MAGIC || header->size % 16 || header->size > ring.ByteLength() - KILN_RING_HEADER) ThrowInval(env, "the profile ring has no valid header");
+    auto arr = info[6].As<Napi::Array>();
+    RamRegionMap regions[2];
+    int n = 0;
+    for (uint32_t i = 0; i + 2 < arr.Length() && n < 2; i += 3, n++)
+      regions[n] = {(uint64_t)arr.Get(i).As<Napi::Number>().Int64Value(), (uint64_t)arr.Get(i + 1).As<Napi::Number>().Int64Value(), (uint64_t)arr.Get(i + 2).As<Napi::Number>().Int64Value()};
+    s->sampler.Configure(hz, ring.Data(), mem.Data(), mem.ByteLength(), regions, n, (uint64_t)info[3].As<Napi::Number>().Int64Value(),
+                         (uint64_t)info[4].As<Napi::Number>().Int64Value(), (uint64_t)info[5].As<Napi::Number>().Int64Value());
+    s->profileRefs.push_back(Napi::Persistent(info[0].As<Napi::Object>()));
+    s->profileRefs.push_back(Napi::Persistent(info[1].As<Napi::Object>()));
     return env.Undefined();
   }
 
@@ -765,6 +803,7 @@ class Vcpu : public Napi::ObjectWrap<Vcpu> {
     VcpuState* s = st_.get();
     if (!s->started || s->joined) return Napi::Boolean::New(info.Env(), true);
     if (!s->exited.load()) return Napi::Boolean::New(info.Env(), false);
+    s->sampler.Stop();  // before the join: it kicks the thread
     pthread_join(s->thread, nullptr);
     s->joined = true;
     return Napi::Boolean::New(info.Env(), true);

@@ -117,6 +117,12 @@ export interface HvVcpu {
    * vCPU thread with no exit handler call. `word` must be an Int32Array over a SharedArrayBuffer.
    */
   addStatusRegister(statusAddr: number, ackAddr: number, word: Int32Array): void;
+  /**
+   * The profiler's sampler (before run()): `hz` times a second the vCPU is kicked out of the
+   * guest and sampled into `ring` (arch/profile.h, its header written), reading guest RAM in
+   * `memory` only inside `regions`; `descAddr` is the core's descriptor (0: none).
+   */
+  setProfile(p: { ring: Uint8Array; memory: Uint8Array; hz: number; descAddr: number; textLo: number; textHi: number; regions: readonly { guestPhysAddr: number; size: number; hostOffset: number }[] }): void;
   close(): void;
 }
 

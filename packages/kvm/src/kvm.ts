@@ -270,6 +270,10 @@ export class Vcpu implements HvVcpu {
     return wrap(() => (sink ? this.#n.setPortSink(sink.port, sink.fd) : this.#n.setPortSink(-1)));
   }
 
+  setProfile(p: Parameters<HvVcpu['setProfile']>[0]): void {
+    wrap(() => this.#n.setProfile(p.ring, p.memory, p.hz, p.descAddr, p.textLo, p.textHi, p.regions.flatMap((r) => [r.guestPhysAddr, r.size, r.hostOffset])));
+  }
+
   addStatusRegister(statusAddr: number, ackAddr: number, word: Int32Array): void {
     if (!(word.buffer instanceof SharedArrayBuffer)) throw new TypeError('addStatusRegister: the status word must live in a SharedArrayBuffer');
     wrap(() => this.#n.addStatusRegister(statusAddr, ackAddr, word));

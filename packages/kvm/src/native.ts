@@ -60,6 +60,7 @@ export interface NativeVcpu {
   stop(): void;
   setPortSink(port: number, fd?: number): number;
   addStatusRegister(statusAddr: number, ackAddr: number, word: Int32Array): void;
+  setProfile(ring: Uint8Array, memory: Uint8Array, hz: number, descAddr: number, textLo: number, textHi: number, regions: number[]): void;
   join(): boolean;
   close(): void;
 }

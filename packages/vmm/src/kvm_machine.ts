@@ -15,7 +15,8 @@ import { linuxBootRegs, linuxBootSregs, pvhBootRegs, pvhBootSregs } from './boot
 import { buildCpuid } from './boot/cpuid.ts';
 import { bootMsrs } from './boot/msrs.ts';
 import type { VirtioMmio } from './devices/virtio/mmio.ts';
-import { died, exitCodeFor, type ExitHandler, type Machine, type MachineRun, type Outcome } from './machine.ts';
+import { died, exitCodeFor, type ExitHandler, type Machine, type MachineRun, type Outcome, type ProfilingSetup } from './machine.ts';
+import { ProfileRing } from './profile/ring.ts';
 
 /** KVM_SET_TSS_ADDR value Firecracker uses (3 pages below the 4 GiB BIOS area). */
 export const KVM_TSS_ADDRESS = 0xfffb_d000;
@@ -66,8 +67,11 @@ export class KvmMachine implements Machine {
   readonly #vcpus: HvVcpu[] = [];
   readonly #eventFds: HvEventFd[] = [];
 
+  readonly #profileRingBytes: number | undefined;
+
   /** Creates the VM and its memory (`step` times each part). Throws KvmError when KVM cannot be used. */
-  constructor(o: { hypervisor?: Hypervisor; memBytes: number; regions: RamRegion[]; cpus: number; step: (name: string) => void }) {
+  constructor(o: { hypervisor?: Hypervisor; memBytes: number; regions: RamRegion[]; cpus: number; step: (name: string) => void; profileRingBytes?: number }) {
+    this.#profileRingBytes = o.profileRingBytes;
     this.#ownHv = o.hypervisor === undefined;
     this.#hv = o.hypervisor ?? Kvm.open();
     if (this.#ownHv) o.step('open_kvm');
@@ -150,6 +154,15 @@ export class KvmMachine implements Machine {
 
   setConsoleFd(fd: number | null): void {
     for (const v of this.#vcpus) v.setPortSink(fd === null ? null : { port: SERIAL_PORT, fd });
+  }
+
+  startProfiling(p: ProfilingSetup): ProfileRing {
+    const bytes = this.#profileRingBytes;
+    if (!bytes) throw new Error('profiling needs a machine made with room for the profile ring');
+    const ringBytes = new Uint8Array(new SharedArrayBuffer(bytes));
+    const ring = new ProfileRing(ringBytes, true);
+    this.#vcpus[0]!.setProfile({ ring: ringBytes, memory: this.#mem.bytes, hz: p.hz, descAddr: p.descAddr, textLo: p.textLo, textHi: p.textHi, regions: this.ram.regions });
+    return ring;
   }
 
   async run(handler: ExitHandler, end: (o: Outcome) => void): Promise<MachineRun> {

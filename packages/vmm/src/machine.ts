@@ -8,6 +8,7 @@ import type { VcpuExit } from '@kiln/kvm';
 import type { GuestRam } from './boot/guest_ram.ts';
 import type { KernelImage } from './boot/elf_loader.ts';
 import type { VirtioMmio } from './devices/virtio/mmio.ts';
+import type { ProfileRing } from './profile/ring.ts';
 
 export type VmExitReason = 'exit' | 'reset' | 'shutdown' | 'timeout' | 'error';
 
@@ -25,6 +26,15 @@ export interface MachineRun {
   vcpuExits: number;
 }
 
+export interface ProfilingSetup {
+  hz: number;
+  /** Guest address of the core's `kiln_profile` descriptor; 0: native frames only. */
+  descAddr: number;
+  /** The image's executable range (a RIP outside it is the host's). */
+  textLo: number;
+  textHi: number;
+}
+
 export interface Machine {
   readonly platform: 'kvm' | 'process';
   readonly ram: GuestRam;
@@ -39,6 +49,9 @@ export interface Machine {
   interruptFor(slot: number, pin: number): () => void;
   /** Registers the transport at `slot` (MMIO `base`): its QueueNotify and InterruptStatus/ACK fast paths. */
   attachVirtio(slot: number, base: number, transport: VirtioMmio): void;
+  /** Starts the profiler's sampler of vCPU 0 at `hz` (before run(); the machine was made with
+   * `profileRingBytes`): samples of the stopped CPU arrive in the returned ring (profile/ring.ts). */
+  startProfiling(p: ProfilingSetup): ProfileRing;
   /** Console bytes written straight to `fd` (no device-model round trip); null: through the serial model. */
   setConsoleFd(fd: number | null): void;
   /**

@@ -39,6 +39,11 @@ import { VIRTIO_MAX_SLOTS, insertKernelParams, slotAddr, slotCmdlineToken, slotI
 import { EXIT_CODE_GUEST_DIED, EXIT_CODE_TIMEOUT, died, exitCodeFor, type ExitHandler, type Machine, type Outcome, type VmExitReason } from './machine.ts';
 import { KvmMachine } from './kvm_machine.ts';
 import { ProcessMachine } from './process/machine.ts';
+import { ProfileCollector } from './profile/collector.ts';
+import { DEFAULT_RING_DATA, ProfileRing } from './profile/ring.ts';
+import type { Profile } from './profile/profile.ts';
+import { PROFILE_HZ_MAX } from './process/abi.ts';
+import { PF_X } from '@kiln/common/elf/constants.ts';
 
 export { EXIT_CODE_GUEST_DIED, EXIT_CODE_TIMEOUT, type VmExitReason };
 
@@ -115,6 +120,12 @@ export interface RunVmOptions {
    * change.
    */
   shares?: { hostDir: string; tag: string; readOnly?: boolean; allowSetid?: boolean }[];
+  /**
+   * Sample the guest while it runs (`kiln profile`): `hz` samples a second of vCPU 0 (1 to
+   * 10000), for `durationMs` or until the guest stops; `onProfile` gets the profile once, while
+   * the guest's RAM is still mapped, with what the user should know (a missing symbol table).
+   */
+  profile?: { hz: number; durationMs?: number; onProfile(p: Profile, warnings: string[]): void };
 }
 
 export interface StepTiming {
@@ -167,6 +178,11 @@ function validate(o: RunVmOptions): { memBytes: number; cpus: number; boot: 'lin
   if (platform === 'process' && cpus !== 1) throw new VmmError('EBADCONFIG', `the process platform runs one vCPU, got ${cpus} (use KVM for more)`);
   if (platform === 'process' && boot !== 'linux') throw new VmmError('EBADCONFIG', 'the process platform enters through the image\'s process entry: boot mode pvh needs KVM');
   if (o.unconfined && platform !== 'process') throw new VmmError('EBADCONFIG', 'unconfined applies to the process platform only');
+  if (o.profile) {
+    const { hz, durationMs } = o.profile;
+    if (!Number.isInteger(hz) || hz < 1 || hz > PROFILE_HZ_MAX) throw new VmmError('EBADCONFIG', `the sampling rate must be a whole number of Hz from 1 to ${PROFILE_HZ_MAX}, got ${hz}`);
+    if (durationMs !== undefined && !(durationMs > 0)) throw new VmmError('EBADCONFIG', `the profile's duration must be positive, got ${durationMs}`);
+  }
   return { memBytes: memMiB * MIB, cpus, boot, platform };
 }
 
@@ -265,6 +281,45 @@ async function openDevices(options: RunVmOptions): Promise<OpenDevices> {
   return devs;
 }
 
+/** How a run ended, for the profile's "stopped" line. */
+function outcomeText(o: Outcome): string {
+  switch (o.reason) {
+    case 'exit':
+      return `the guest exited with code ${o.exitCode}`;
+    case 'reset':
+      return 'the guest reset';
+    case 'timeout':
+      return 'the guest was stopped at its timeout';
+    default:
+      return `the guest died: ${o.message ?? o.reason}`;
+  }
+}
+
+/** Sets up the sampler of `options.profile` on `m`: start() when the vCPUs start; finish() once
+ * (at the duration's end or when the guest stops) delivers the profile. */
+function startProfiling(p: NonNullable<RunVmOptions['profile']>, m: Machine, kernel: KernelImage, image: Uint8Array): { start(): void; finish(stopped: string): void } {
+  const text = kernel.segments.filter((s) => s.flags & PF_X);
+  const textLo = Math.min(...text.map((s) => s.paddr));
+  const textHi = Math.max(...text.map((s) => s.paddr + s.memsz));
+  const collector = new ProfileCollector({ platform: m.platform, hz: p.hz, image, ram: m.ram, textLo, textHi });
+  const ring = m.startProfiling({ hz: p.hz, descAddr: collector.descAddr ?? 0, textLo, textHi });
+  let done = false;
+  let timer: NodeJS.Timeout | undefined;
+  const finish = (stopped: string): void => {
+    if (done) return;
+    done = true;
+    if (timer) clearTimeout(timer);
+    p.onProfile(collector.finish(stopped), collector.warnings);
+  };
+  return {
+    start() {
+      collector.start(ring);
+      if (p.durationMs !== undefined) timer = setTimeout(() => finish(`--duration ${p.durationMs! / 1000} s`), p.durationMs);
+    },
+    finish,
+  };
+}
+
 /** Builds the guest, runs it to an outcome and releases everything. */
 export async function runVm(options: RunVmOptions): Promise<VmResult> {
   const t0 = process.hrtime.bigint();
@@ -309,8 +364,8 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
   try {
     machine =
       platform === 'kvm'
-        ? new KvmMachine({ ...(options.hypervisor ? { hypervisor: options.hypervisor } : {}), memBytes, regions, cpus, step })
-        : new ProcessMachine({ memBytes, regions, step, stdout, stderr, ...(consoleFd !== undefined ? { consoleFd } : {}), ...(options.unconfined ? { unconfined: true } : {}), ...(options.tenderPath ? { tenderPath: options.tenderPath } : {}), debug });
+        ? new KvmMachine({ ...(options.hypervisor ? { hypervisor: options.hypervisor } : {}), memBytes, regions, cpus, step, ...(options.profile ? { profileRingBytes: ProfileRing.bytesFor(DEFAULT_RING_DATA) } : {}) })
+        : new ProcessMachine({ memBytes, regions, step, stdout, stderr, ...(options.profile ? { profileRingBytes: ProfileRing.bytesFor(DEFAULT_RING_DATA) } : {}), ...(consoleFd !== undefined ? { consoleFd } : {}), ...(options.unconfined ? { unconfined: true } : {}), ...(options.tenderPath ? { tenderPath: options.tenderPath } : {}), debug });
     const m = machine;
     if (devs.vsock) await devs.vsock.listen();
 
@@ -320,6 +375,7 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
     step('write_boot_structures');
     m.configureCpus(kernel, boot, warnings, step);
     step('configure_vcpus');
+    const profiling = options.profile && startProfiling(options.profile, m, kernel, options.image);
 
     // Devices
     let outcome: Outcome | undefined;
@@ -429,11 +485,13 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
       timer = setTimeout(() => finish({ reason: 'timeout', exitCode: exitCodeFor('timeout'), message: `no exit after ${options.timeoutMs} ms` }), options.timeoutMs);
     }
     step('start_vcpus');
+    profiling?.start();
     let ran;
     try {
       ran = await m.run(handler, finish);
     } finally {
       if (timer) clearTimeout(timer);
+      profiling?.finish(outcome ? outcomeText(outcome) : 'the VMM failed'); // before guest RAM goes
     }
     stats.vcpuExits = ran.vcpuExits;
     serial.flush();

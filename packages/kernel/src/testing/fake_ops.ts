@@ -31,7 +31,7 @@ export interface FakeMachine {
   /** Payload sections by kind (op_payload_section). */
   payload: Map<number, Uint8Array>;
   /** Exit hook registered with op_loop_set_exit_hook. */
-  exitHook: (() => void) | undefined;
+  exitHook: ((error: unknown) => string | undefined) | undefined;
   /** Calls the irq handler for every queued irq (what the core's loop does). */
   deliverIrqs(): number;
   /** Bytes still allocated by op_dma_alloc. */

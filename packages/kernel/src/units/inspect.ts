@@ -3,8 +3,10 @@
 // circular refs as `<ref *1>`/`[Circular *1]`, getters not invoked) so output matches Node.
 // Spec: Node.js lib/internal/util/inspect.js behaviour (console.log, util.format).
 // Uses captured builtins only (lib/primordials.ts): app code patching prototypes cannot break it.
+// An Error's stack frames are printed in the app's source lines (stack_lines.ts).
 
 import * as P from '../lib/primordials.ts';
+import { mapStack } from './stack_lines.ts';
 
 export interface InspectOptions {
   /** nesting depth before objects print as [Object]; default 2 */
@@ -211,6 +213,7 @@ function formatError(ctx: Ctx, err: Error): string {
   } catch {
     // a hostile getter; print what we have
   }
+  stack = mapStack(stack);
   const header = message === '' ? name : `${name}: ${message}`;
   // V8 puts "Name: message" first in the stack; QuickJS has only the frames.
   if (!P.StringPrototypeStartsWith(stack, header)) stack = stack === '' ? header : `${header}\n${stack}`;

@@ -9,6 +9,7 @@
 import { ops } from '../ops.ts';
 import { consoleFlushSync, consoleWrite } from './console_out.ts';
 import { inspect } from './inspect.ts';
+import { mappedStackOf } from './stack_lines.ts';
 
 let exitCode: number | undefined;
 
@@ -74,10 +75,14 @@ export function runExitFlushesSync(): void {
   if (!done) consoleWrite(`kiln: the filesystems did not finish writing back within ${EXIT_FLUSH_NS / 1e9} s; ending anyway\n`);
 }
 
-/** What the core calls before it ends the VM on its own (op_loop_set_exit_hook). */
-export function beforeCoreExit(): void {
+/** What the core calls before it ends the VM on its own (op_loop_set_exit_hook) on an uncaught
+ * `error` or unhandled rejection that it prints: the flushes, then the error's stack in the app's
+ * source lines for the core to print (undefined: it prints error.stack; out of memory, nothing
+ * more is attempted). */
+export function beforeCoreExit(error?: unknown): string | undefined {
   runExitFlushesSync();
   consoleFlushSync();
+  return isOutOfMemory(error) ? undefined : mappedStackOf(error);
 }
 
 /** Ends the VM with `code` (0–255), after the exit flushes. */

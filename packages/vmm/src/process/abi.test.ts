@@ -20,9 +20,13 @@ function cDefine(name: string): number {
 }
 
 test('abi.ts and arch/process.h agree on every number', () => {
-  for (const name of ['KILN_PROCESS_ABI', 'KILN_NOTE_PROCESS_ENTRY', 'CONTROL_IRQ_PENDING', 'CONTROL_NOTIFY', 'CONTROL_STATUS', 'CONTROL_SLOTS', 'CONTROL_SIZE', 'REG_HELLO', 'REG_PIO_READ', 'REG_PIO_WRITE', 'REG_MMIO_READ', 'REG_MMIO_WRITE', 'REG_REQUEST_SIZE', 'REG_REPLY_SIZE', 'FD_CONSOLE', 'FD_DIAG', 'FD_CHANNEL', 'FD_RAM', 'FD_WAKE', 'FD_NOTIFY'] as const) {
+  for (const name of ['KILN_PROCESS_ABI', 'KILN_NOTE_PROCESS_ENTRY', 'CONTROL_IRQ_PENDING', 'CONTROL_NOTIFY', 'CONTROL_STATUS', 'CONTROL_SLOTS', 'CONTROL_SIZE', 'PROFILE_HZ_MAX', 'PROFILE_RING_MIN', 'REG_HELLO', 'REG_PIO_READ', 'REG_PIO_WRITE', 'REG_MMIO_READ', 'REG_MMIO_WRITE', 'REG_REQUEST_SIZE', 'REG_REPLY_SIZE', 'FD_CONSOLE', 'FD_DIAG', 'FD_CHANNEL', 'FD_RAM', 'FD_WAKE', 'FD_NOTIFY'] as const) {
     assert.equal((abi as Record<string, unknown>)[name], cDefine(name), name);
   }
+  assert.equal(abi.PROFILE_RING_OFFSET, abi.CONTROL_SIZE, 'PROFILE_RING_OFFSET');
+  assert.equal(abi.PROFILE_RING_MAX, 64 << 20, 'PROFILE_RING_MAX');
+  assert.match(header, /#define PROFILE_RING_OFFSET CONTROL_SIZE\n/);
+  assert.match(header, /#define PROFILE_RING_MAX \(64 << 20\)\n/);
   const exits = /enum \{ (TENDER_EXIT_[^}]+) \}/.exec(tenderHeader)![1]!;
   for (const m of exits.matchAll(/(TENDER_EXIT_\w+) = (\d+)/g)) assert.equal((abi as Record<string, unknown>)[m[1]!], Number(m[2]), m[1]);
 });

@@ -13,6 +13,11 @@ export const CONTROL_NOTIFY = 64;
 export const CONTROL_STATUS = 192;
 export const CONTROL_SLOTS = 32;
 export const CONTROL_SIZE = 4096;
+/** The profiler's ring (arch/profile.h) sits this far after RAM in the memfd, when asked for. */
+export const PROFILE_RING_OFFSET = CONTROL_SIZE;
+export const PROFILE_HZ_MAX = 10000;
+export const PROFILE_RING_MIN = 65536;
+export const PROFILE_RING_MAX = 64 << 20;
 
 export const REG_HELLO = 0;
 export const REG_PIO_READ = 1;

@@ -18,7 +18,8 @@ import { ZERO_PAGE_START, type RamRegion } from '../boot/layout.ts';
 import type { KernelImage } from '../boot/elf_loader.ts';
 import type { VirtioMmio } from '../devices/virtio/mmio.ts';
 import { VmmError } from '../errors.ts';
-import { died, type ExitHandler, type Machine, type MachineRun, type Outcome } from '../machine.ts';
+import { died, type ExitHandler, type Machine, type MachineRun, type Outcome, type ProfilingSetup } from '../machine.ts';
+import { ProfileRing } from '../profile/ring.ts';
 import {
   CONTROL_IRQ_PENDING,
   CONTROL_NOTIFY,
@@ -26,6 +27,7 @@ import {
   CONTROL_SLOTS,
   CONTROL_STATUS,
   KILN_PROCESS_ABI,
+  PROFILE_RING_OFFSET,
   REG_HELLO,
   REG_MMIO_WRITE,
   REG_PIO_READ,
@@ -58,6 +60,8 @@ export interface ProcessMachineOptions {
   unconfined?: boolean;
   tenderPath?: string;
   debug?: (line: string) => void;
+  /** Room for the profiler's ring after the control page (startProfiling), in bytes with its header. */
+  profileRingBytes?: number;
 }
 
 export class ProcessMachine implements Machine {
@@ -85,7 +89,7 @@ export class ProcessMachine implements Machine {
       throw new VmmError('ETENDER', `the process platform's tender ${this.#tender} is missing or not executable: run \`make -C arch\` (bash scripts/setup.sh)`);
     }
     const addon = loadAddon();
-    this.#mem = new GuestMemory(addon, o.memBytes + CONTROL_SIZE, { shared: true });
+    this.#mem = new GuestMemory(addon, o.memBytes + PROFILE_RING_OFFSET + (o.profileRingBytes ?? 0), { shared: true });
     try {
       this.ram = new GuestRam(this.#mem.bytes, o.regions);
       this.#control = new Int32Array(this.#mem.bytes.buffer, this.#mem.bytes.byteOffset + o.memBytes, CONTROL_SIZE / 4);
@@ -106,6 +110,16 @@ export class ProcessMachine implements Machine {
     this.#args = ['--abi', String(KILN_PROCESS_ABI), '--parent', String(process.pid), '--ram-size', String(this.#o.memBytes), '--entry', `0x${pe.entry.toString(16)}`, '--zero-page', `0x${ZERO_PAGE_START.toString(16)}`];
     for (const s of kernel.segments) this.#args.push('--segment', `0x${s.paddr.toString(16)}:0x${s.memsz.toString(16)}:${s.flags}`);
     if (this.#o.unconfined) this.#args.push('--unconfined');
+  }
+
+  startProfiling(p: ProfilingSetup): ProfileRing {
+    const bytes = this.#o.profileRingBytes;
+    if (!bytes) throw new VmmError('EBADCONFIG', 'profiling needs a machine made with room for the profile ring');
+    const at = this.#o.memBytes + PROFILE_RING_OFFSET;
+    const ring = new ProfileRing(this.#mem.bytes.subarray(at, at + bytes), true);
+    // The tender finds the text range in its own checked segments.
+    this.#args.push('--profile-hz', String(p.hz), '--profile-desc', `0x${p.descAddr.toString(16)}`, '--profile-ring', String(ring.size));
+    return ring;
   }
 
   raiseIrq(pin: number): void {

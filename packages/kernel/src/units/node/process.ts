@@ -11,12 +11,10 @@
 import { decodeUtf8 } from '@kiln/common/text/utf8.ts';
 import { args, argv0, env, exit } from '../process.ts';
 import { consoleWrite } from '../console_out.ts';
+import { APP_BUNDLE } from '../../lib/app_bundle.ts';
 import { KILN_VERSION } from '../../lib/kiln_version.ts';
 import { getExitCode, setExitCode } from '../lifecycle.ts';
 
-/** Set by kiln build (esbuild define): the app's bundle name. */
-declare const __KILN_APP__: string;
-const app = typeof __KILN_APP__ === 'string' ? __KILN_APP__ : 'app.js';
 const version = KILN_VERSION;
 
 type Listener = (...a: unknown[]) => void;
@@ -63,7 +61,7 @@ Object.defineProperty(hrtime, 'bigint', {
 const process = {
   title: 'kiln',
   argv0,
-  argv: [argv0, `/${app}`, ...args],
+  argv: [argv0, `/${APP_BUNDLE}`, ...args],
   execArgv: [] as string[],
   execPath: `/${argv0}`,
   env,

@@ -1,0 +1,110 @@
+// Names the JavaScript functions of profiler samples by reading the running guest's RAM: a
+// sample carries a JSFunctionBytecode address (ring.ts); this reads the function's name, file
+// and first line from the bytecode and QuickJS's atom table, with the offsets the core published in its `kiln_profile` descriptor (layout.ts,
+// arch/quickjs_profile.c). Bytecode is immutable once made, so reading it while the guest runs
+// is safe for a live function; a function freed since its sample, or a guest that scribbled
+// over its heap, gives a placeholder name, never an exception or a read outside RAM (every
+// read goes through GuestRam's bounds check, every length is capped). Results are cached per
+// bytecode address, so each function is read once.
+
+import type { GuestRam } from '../boot/guest_ram.ts';
+import { DESC, DESC_SIZE, KILN_PROFILE_MAGIC, KILN_PROFILE_VERSION } from './layout.ts';
+
+export interface JsFunctionInfo {
+  name: string;
+  /** The bytecode's file name (the bundle's, e.g. "main.js"); undefined without debug info. */
+  file?: string;
+  /** The function's first line in that file. */
+  line?: number;
+}
+
+type Desc = { -readonly [K in keyof typeof DESC]: number };
+
+/** Longest name read from the guest, in characters. */
+const NAME_MAX = 200;
+
+export class GuestFunctions {
+  readonly #ram: GuestRam;
+  readonly #descAddr: number;
+  #desc: Desc | undefined;
+  readonly #cache = new Map<number, JsFunctionInfo>();
+
+  constructor(ram: GuestRam, descAddr: number) {
+    this.#ram = ram;
+    this.#descAddr = descAddr;
+  }
+
+  /** The function whose JSFunctionBytecode is at `ptr`. */
+  resolve(ptr: number): JsFunctionInfo {
+    let f = this.#cache.get(ptr);
+    if (!f) {
+      const d = this.#descriptor();
+      if (!d) return { name: '[js]' }; // not cached: the engine may not be up yet
+      f = this.#read(d, ptr);
+      this.#cache.set(ptr, f);
+    }
+    return f;
+  }
+
+  #descriptor(): Desc | undefined {
+    if (this.#desc) return this.#desc;
+    const v = this.#view(this.#descAddr, DESC_SIZE);
+    if (!v || v.getUint32(DESC.magic, true) !== KILN_PROFILE_MAGIC || v.getUint32(DESC.version, true) !== KILN_PROFILE_VERSION) return undefined;
+    if (v.getBigUint64(DESC.frame_head, true) === 0n) return undefined; // the engine is not up yet
+    const d = {} as Desc;
+    for (const [k, off] of Object.entries(DESC) as [keyof Desc, number][]) {
+      d[k] = k === 'frame_head' || k === 'atom_array' || k === 'atom_size' || k === 'bytecode_classes' ? Number(v.getBigUint64(off, true))
+        : k === 'magic' || k === 'version' || k === 'cfunction_class' || k === 'atom_tag_int' || k === 'str_len_mask' || k === 'str_wide_mask' ? v.getUint32(off, true)
+        : k === 'tag_object' ? v.getInt32(off, true)
+        : k === 'has_debug_mask' ? v.getUint8(off)
+        : v.getUint16(off, true);
+    }
+    this.#desc = d;
+    return d;
+  }
+
+  #view(gpa: number, len: number): DataView | undefined {
+    if (!Number.isSafeInteger(gpa) || !this.#ram.contains(gpa, len)) return undefined;
+    return this.#ram.view(gpa, len);
+  }
+
+  #u64(gpa: number): number | undefined {
+    const v = this.#view(gpa, 8);
+    return v && Number(v.getBigUint64(0, true));
+  }
+
+  #u32(gpa: number): number | undefined {
+    return this.#view(gpa, 4)?.getUint32(0, true);
+  }
+
+  /** The text of atom `atom`, or undefined if it cannot be read. */
+  #atom(d: Desc, atom: number): string | undefined {
+    if (atom & d.atom_tag_int) return String((atom & ~d.atom_tag_int) >>> 0);
+    const array = this.#u64(d.atom_array);
+    const count = this.#view(d.atom_size, 4)?.getInt32(0, true);
+    if (array === undefined || count === undefined || atom >= count) return undefined;
+    const str = this.#u64(array + 8 * atom);
+    if (str === undefined || str & 1) return undefined; // a free slot
+    const bits = this.#u32(str + d.str_bits);
+    if (bits === undefined) return undefined;
+    const len = Math.min((bits & d.str_len_mask) >>> 0, NAME_MAX);
+    const wide = (bits & d.str_wide_mask) !== 0;
+    const chars = this.#view(str + d.str_data, wide ? 2 * len : len);
+    if (!chars) return undefined;
+    let s = '';
+    for (let i = 0; i < len; i++) s += String.fromCharCode(wide ? chars.getUint16(2 * i, true) : chars.getUint8(i));
+    return s;
+  }
+
+  #read(d: Desc, ptr: number): JsFunctionInfo {
+    const nameAtom = this.#u32(ptr + d.b_func_name);
+    if (nameAtom === undefined) return { name: `[js 0x${ptr.toString(16)}]` };
+    const name = this.#atom(d, nameAtom) ?? `[js 0x${ptr.toString(16)}]`;
+    const flags = this.#view(ptr + d.b_debug_flags, 1)?.getUint8(0) ?? 0;
+    if (!(flags & d.has_debug_mask)) return { name: name || '<anonymous>' };
+    const filenameAtom = this.#u32(ptr + d.b_filename);
+    const line = this.#view(ptr + d.b_line_num, 4)?.getInt32(0, true);
+    const file = filenameAtom === undefined ? undefined : this.#atom(d, filenameAtom);
+    return { name: name || '<anonymous>', ...(file !== undefined ? { file } : {}), ...(line !== undefined && line > 0 ? { line } : {}) };
+  }
+}

@@ -1,0 +1,81 @@
+// The resolver of JavaScript functions over guest RAM: a well-formed fake engine (descriptor,
+// atom table, strings, a bytecode object) gives the function's name, file and line; RAM a guest
+// scribbled over gives placeholders or bounded names, never an exception or a read outside RAM
+// (fast-check, seeded by @kiln/common/testing/property.ts).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import '@kiln/common/testing/property.ts';
+import { GuestRam } from '../boot/guest_ram.ts';
+import { GuestFunctions } from './guest_functions.ts';
+import { DESC, KILN_PROFILE_MAGIC, KILN_PROFILE_VERSION } from './layout.ts';
+
+const SIZE = 64 * 1024;
+const ramOf = (bytes: Uint8Array): GuestRam => new GuestRam(bytes, [{ guestPhysAddr: 0x1000, hostOffset: 0, size: SIZE }]);
+
+function fakeEngine(): { ram: GuestRam; bytes: Uint8Array } {
+  const bytes = new Uint8Array(SIZE);
+  const v = new DataView(bytes.buffer);
+  const at = (gpa: number): number => gpa - 0x1000;
+  const d = 0x1000;
+  v.setUint32(at(d + DESC.magic), KILN_PROFILE_MAGIC, true);
+  v.setUint32(at(d + DESC.version), KILN_PROFILE_VERSION, true);
+  v.setBigUint64(at(d + DESC.frame_head), 0x1800n, true);
+  v.setBigUint64(at(d + DESC.atom_array), 0x2000n, true); // the word holding the array's address
+  v.setBigUint64(at(d + DESC.atom_size), 0x2008n, true);
+  v.setUint32(at(d + DESC.atom_tag_int), 0x80000000, true);
+  v.setUint16(at(d + DESC.b_func_name), 4, true);
+  v.setUint16(at(d + DESC.b_debug_flags), 8, true);
+  v.setUint16(at(d + DESC.b_filename), 12, true);
+  v.setUint16(at(d + DESC.b_line_num), 16, true);
+  v.setUint16(at(d + DESC.str_bits), 4, true);
+  v.setUint16(at(d + DESC.str_data), 16, true);
+  v.setUint32(at(d + DESC.str_len_mask), 0x7fffffff, true);
+  v.setUint32(at(d + DESC.str_wide_mask), 0x80000000, true);
+  v.setUint8(at(d + DESC.has_debug_mask), 0x20);
+  v.setBigUint64(at(0x2000), 0x3000n, true); // atom_array
+  v.setInt32(at(0x2008), 3, true); // atom_size
+  const strings = ['', 'handleRequest', 'main.js'];
+  strings.forEach((text, i) => {
+    const str = 0x4000 + i * 0x100;
+    v.setBigUint64(at(0x3000 + 8 * i), BigInt(str), true);
+    v.setUint32(at(str + 4), text.length, true);
+    for (let j = 0; j < text.length; j++) bytes[at(str + 16 + j)] = text.charCodeAt(j);
+  });
+  const b = 0x5000;
+  v.setUint32(at(b + 4), 1, true);
+  bytes[at(b + 8)] = 0x20;
+  v.setUint32(at(b + 12), 2, true);
+  v.setInt32(at(b + 16), 42, true);
+  v.setUint32(at(0x6000 + 4), 0x80000007, true); // a function named by an integer atom, no debug info
+  return { ram: ramOf(bytes), bytes };
+}
+
+test('a function of a well-formed engine: name, file and first line; integer atoms; unknown addresses', () => {
+  const { ram } = fakeEngine();
+  const f = new GuestFunctions(ram, 0x1000);
+  assert.deepEqual(f.resolve(0x5000), { name: 'handleRequest', file: 'main.js', line: 42 });
+  assert.deepEqual(f.resolve(0x6000), { name: '7' });
+  assert.match(f.resolve(0x900000).name, /^\[js 0x900000\]$/);
+});
+
+test('before the engine is up nothing is cached; garbage never throws', () => {
+  const { ram, bytes } = fakeEngine();
+  new DataView(bytes.buffer).setBigUint64(DESC.frame_head, 0n, true);
+  const f = new GuestFunctions(ram, 0x1000);
+  assert.deepEqual(f.resolve(0x5000), { name: '[js]' });
+  new DataView(bytes.buffer).setBigUint64(DESC.frame_head, 0x1800n, true);
+  assert.equal(f.resolve(0x5000).name, 'handleRequest');
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 4096, maxLength: 4096 }), fc.nat(SIZE), fc.array(fc.nat(SIZE + 0x2000), { maxLength: 8 }), (junk, where, ptrs) => {
+      const { ram: r, bytes: b } = fakeEngine();
+      b.set(junk, Math.min(where, SIZE - junk.length));
+      const g = new GuestFunctions(r, 0x1000);
+      for (const p of ptrs) {
+        const info = g.resolve(p + 0x1000);
+        assert.ok(info.name.length <= 220 && (info.file ?? '').length <= 200);
+      }
+    }),
+  );
+});

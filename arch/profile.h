@@ -34,8 +34,10 @@ struct kiln_profile_desc {
     uint16_t b_func_name, b_debug_flags, b_filename, b_line_num; /* JSFunctionBytecode: func_name (u32 atom), the byte holding has_debug, debug.filename (atom), debug.line_num */
     uint16_t str_bits, str_data; /* JSString: the u32 holding len and is_wide_char; the characters */
     uint32_t str_len_mask, str_wide_mask;
+    uint16_t b_pc2line_len, b_pc2line_buf; /* JSFunctionBytecode: debug.pc2line_len (int), debug.pc2line_buf */
     uint8_t has_debug_mask;      /* has_debug's bit in the byte at b_debug_flags */
-    uint8_t reserved[7];
+    int8_t pc2line_base;         /* PC2LINE_BASE, PC2LINE_RANGE, PC2LINE_OP_FIRST: the line table's short ops */
+    uint8_t pc2line_range, pc2line_op_first;
 };
 
 /* Sample records in a ring: a head, then `nnative` native frames (innermost first: frame 0 is

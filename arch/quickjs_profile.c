@@ -38,6 +38,11 @@ void kiln_profile_publish(JSRuntime *rt) {
     d->b_func_name = offsetof(JSFunctionBytecode, func_name);
     d->b_filename = offsetof(JSFunctionBytecode, debug.filename);
     d->b_line_num = offsetof(JSFunctionBytecode, debug.line_num);
+    d->b_pc2line_len = offsetof(JSFunctionBytecode, debug.pc2line_len);
+    d->b_pc2line_buf = offsetof(JSFunctionBytecode, debug.pc2line_buf);
+    d->pc2line_base = PC2LINE_BASE;
+    d->pc2line_range = PC2LINE_RANGE;
+    d->pc2line_op_first = PC2LINE_OP_FIRST;
     JSFunctionBytecode b;
     memset(&b, 0, sizeof b);
     b.has_debug = 1;

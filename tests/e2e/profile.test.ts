@@ -50,14 +50,14 @@ describe('kiln profile', { skip: coreSkip() }, () => {
       assert.match(r.stderr, /Stopped: the guest exited with code 0/);
       const js = r.stderr.slice(r.stderr.indexOf('JavaScript functions'));
       const first = js.split('\n')[2] ?? '';
-      assert.match(first, /fib\s+burn\.ts:1$/, `the JS table's first row is fib at burn.ts:1:\n${r.stderr}`);
+      assert.match(first, /fib\s+burn\.ts:2$/, `the JS table's first row is fib at burn.ts:2 (its first line of code):\n${r.stderr}`);
       const samples = Number(/(\d+) samples/.exec(r.stderr)?.[1]);
       assert.ok(samples >= 700, `~2000 Hz over ~0.7 s: ${samples} samples`);
       const stacks = parseFolded(readFileSync(`${out}.folded`, 'utf8'));
       assert.equal(stacks.reduce((n, s) => n + s.count, 0), samples, 'the folded stacks hold every sample');
       assert.ok(stacks.some((s) => s.frames.some((f) => f.name === 'JS_CallInternal') && s.frames.some((f) => f.name === 'kmain')), 'native frames from kmain into the interpreter');
       assert.ok(stacks.some((s) => s.frames.filter((f) => f.kind === 'js' && f.name === 'fib').length >= 5), 'recursion shows as nested fib frames');
-      assert.match(readFileSync(`${out}.svg`, 'utf8'), /^<\?xml[^]*<svg[^]*fib \(burn\.ts:1\)/);
+      assert.match(readFileSync(`${out}.svg`, 'utf8'), /^<\?xml[^]*<svg[^]*fib \(burn\.ts:2\)/);
       assert.match(readFileSync(`${out}.txt`, 'utf8'), /Functions by self samples/);
     });
 

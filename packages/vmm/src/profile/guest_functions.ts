@@ -56,7 +56,8 @@ export class GuestFunctions {
       d[k] = k === 'frame_head' || k === 'atom_array' || k === 'atom_size' || k === 'bytecode_classes' ? Number(v.getBigUint64(off, true))
         : k === 'magic' || k === 'version' || k === 'cfunction_class' || k === 'atom_tag_int' || k === 'str_len_mask' || k === 'str_wide_mask' ? v.getUint32(off, true)
         : k === 'tag_object' ? v.getInt32(off, true)
-        : k === 'has_debug_mask' ? v.getUint8(off)
+        : k === 'has_debug_mask' || k === 'pc2line_range' || k === 'pc2line_op_first' ? v.getUint8(off)
+        : k === 'pc2line_base' ? v.getInt8(off)
         : v.getUint16(off, true);
     }
     this.#desc = d;
@@ -105,6 +106,42 @@ export class GuestFunctions {
     const filenameAtom = this.#u32(ptr + d.b_filename);
     const line = this.#view(ptr + d.b_line_num, 4)?.getInt32(0, true);
     const file = filenameAtom === undefined ? undefined : this.#atom(d, filenameAtom);
-    return { name: name || '<anonymous>', ...(file !== undefined ? { file } : {}), ...(line !== undefined && line > 0 ? { line } : {}) };
+    const first = line !== undefined && line > 0 ? this.#firstCodeLine(d, ptr, line) : undefined;
+    return { name: name || '<anonymous>', ...(file !== undefined ? { file } : {}), ...(first !== undefined ? { line: first } : {}) };
+  }
+
+  /** The first line the function's code moves to, from its pc2line table (QuickJS records a class
+   * method's start on the line before it, where the previous member ends); `line`
+   * (debug.line_num) when the table is missing or never moves. */
+  #firstCodeLine(d: Desc, ptr: number, line: number): number {
+    const len = this.#view(ptr + d.b_pc2line_len, 4)?.getInt32(0, true);
+    const table = this.#u64(ptr + d.b_pc2line_buf);
+    if (!len || len < 1 || !table || d.pc2line_range === 0) return line;
+    const t = this.#view(table, Math.min(len, 64));
+    if (!t) return line;
+    let p = 0;
+    const leb = (): number | undefined => {
+      let v = 0;
+      for (let shift = 0; shift < 35 && p < t.byteLength; shift += 7) {
+        const b = t.getUint8(p++);
+        v += (b & 0x7f) * 2 ** shift;
+        if (!(b & 0x80)) return v;
+      }
+      return undefined;
+    };
+    let at = line;
+    while (p < t.byteLength) {
+      const op = t.getUint8(p++);
+      if (op === 0) {
+        if (leb() === undefined) return line; // the pc delta
+        const z = leb(); // the line delta, zigzag
+        if (z === undefined) return line;
+        at += z % 2 ? -(z + 1) / 2 : z / 2;
+      } else {
+        at += ((op - d.pc2line_op_first) % d.pc2line_range) + d.pc2line_base;
+      }
+      if (at !== line) return at > 0 ? at : line;
+    }
+    return line;
   }
 }

@@ -13,7 +13,8 @@ export const DESC = {
   magic: 0, version: 4, frame_head: 8, atom_array: 16, atom_size: 24, bytecode_classes: 32,
   cfunction_class: 40, tag_object: 44, atom_tag_int: 48, value_tag: 52, sf_prev: 54, sf_cur_func: 56,
   obj_class_id: 58, obj_bytecode: 60, obj_cfunc: 62, b_func_name: 64, b_debug_flags: 66, b_filename: 68,
-  b_line_num: 70, str_bits: 72, str_data: 74, str_len_mask: 76, str_wide_mask: 80, has_debug_mask: 84,
+  b_line_num: 70, str_bits: 72, str_data: 74, str_len_mask: 76, str_wide_mask: 80, b_pc2line_len: 84,
+  b_pc2line_buf: 86, has_debug_mask: 88, pc2line_base: 89, pc2line_range: 90, pc2line_op_first: 91,
 } as const;
 export const DESC_SIZE = 96;
 

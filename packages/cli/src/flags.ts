@@ -29,12 +29,17 @@ export function parseCpus(value: string): number {
   return parseIntFlag('--cpus', value, 1, CPUS_MAX, 'vCPUs');
 }
 
-export function parseTimeout(value: string): number {
+/** A duration flag in seconds (--timeout, kiln profile's --duration). */
+export function parseSeconds(flag: string, value: string): number {
   const n = Number(value);
   if (!/^[0-9]+(\.[0-9]+)?$/.test(value) || !(n > 0) || n > TIMEOUT_MAX_S) {
-    throw bad('--timeout', `a number of seconds greater than 0 and at most ${TIMEOUT_MAX_S}`, value);
+    throw bad(flag, `a number of seconds greater than 0 and at most ${TIMEOUT_MAX_S}`, value);
   }
   return n;
+}
+
+export function parseTimeout(value: string): number {
+  return parseSeconds('--timeout', value);
 }
 
 export function parseChoice<T extends string>(flag: string, value: string, choices: readonly T[]): T {

@@ -13,6 +13,7 @@ import { foldedStacks } from '@kiln/vmm/profile/folded.ts';
 import { flameGraphSvg } from '@kiln/vmm/profile/flame_graph.ts';
 import { PROFILE_HZ_MAX } from '@kiln/vmm/process/abi.ts';
 import { CliError } from './errors.ts';
+import { parseIntFlag, parseSeconds } from './flags.ts';
 
 export const PROFILE_DEFAULT_HZ = 1000;
 
@@ -30,22 +31,11 @@ export interface ProfileRequest {
   onProfile(p: Profile, warnings: string[]): void;
 }
 
-function wholeNumber(flag: string, value: string, max: number): number {
-  const n = Number(value);
-  if (!/^[0-9]+$/.test(value) || n < 1 || n > max) throw new CliError('EUSAGE', `${flag} ${value}: expected a whole number from 1 to ${max}`);
-  return n;
-}
-
 /** Checks the flags (the output directory must be writable now, not after a long run). */
 export function profileRequest(flags: ProfileFlags, stderr: (text: string) => void): ProfileRequest {
-  const hz = wholeNumber('--hz', flags.hz, PROFILE_HZ_MAX);
-  const top = wholeNumber('--top', flags.top, 10000);
-  let durationMs: number | undefined;
-  if (flags.duration !== undefined) {
-    const s = Number(flags.duration);
-    if (!/^[0-9]+(\.[0-9]+)?$/.test(flags.duration) || !(s > 0) || s > 86400) throw new CliError('EUSAGE', `--duration ${flags.duration}: expected a number of seconds greater than 0 and at most 86400`);
-    durationMs = Math.round(s * 1000);
-  }
+  const hz = parseIntFlag('--hz', flags.hz, 1, PROFILE_HZ_MAX, 'samples a second');
+  const top = parseIntFlag('--top', flags.top, 1, 10000, 'rows');
+  const durationMs = flags.duration === undefined ? undefined : Math.round(parseSeconds('--duration', flags.duration) * 1000);
   const base = resolve(flags.output);
   try {
     accessSync(dirname(base), constants.W_OK);

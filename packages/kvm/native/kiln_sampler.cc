@@ -43,7 +43,7 @@ void VcpuSampler::Start(pthread_t target, int signal) {
       next.tv_nsec += period;
       if (next.tv_nsec >= 1000000000L) next.tv_sec++, next.tv_nsec -= 1000000000L;
       while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, nullptr) == EINTR) {}
-      if (stop_.load(std::memory_order_relaxed)) break;
+      if (stop_.load(std::memory_order_relaxed) || __atomic_load_n(&env_.ring->paused, __ATOMIC_RELAXED)) break;  // the VMM took the profile: no more kicks
       wanted_.store(true, std::memory_order_release);
       pthread_kill(target, signal);
     }

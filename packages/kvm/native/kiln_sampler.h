@@ -2,7 +2,7 @@
 // HZ times a second, marks a sample as wanted and kicks the vCPU thread out of KVM_RUN; the vCPU
 // thread then reads RIP/RBP (KVM_GET_REGS) and takes the sample with arch/profile_capture.h —
 // the same walk the process platform's tender does — into the ring the VMM drains
-// (packages/vmm/src/profile/ring.ts). Guest RAM is read through the VMM's mapping, only inside
+// (packages/vmm/src/profile/ring.ts), until the VMM pauses the ring. Guest RAM is read through the VMM's mapping, only inside
 // the RAM regions it was given. Without a profile, nothing here runs.
 #pragma once
 

@@ -17,6 +17,7 @@ import { bootMsrs } from './boot/msrs.ts';
 import type { VirtioMmio } from './devices/virtio/mmio.ts';
 import { died, exitCodeFor, type ExitHandler, type Machine, type MachineRun, type Outcome, type ProfilingSetup } from './machine.ts';
 import { ProfileRing } from './profile/ring.ts';
+import { VmmError } from './errors.ts';
 
 /** KVM_SET_TSS_ADDR value Firecracker uses (3 pages below the 4 GiB BIOS area). */
 export const KVM_TSS_ADDRESS = 0xfffb_d000;
@@ -158,7 +159,7 @@ export class KvmMachine implements Machine {
 
   startProfiling(p: ProfilingSetup): ProfileRing {
     const bytes = this.#profileRingBytes;
-    if (!bytes) throw new Error('profiling needs a machine made with room for the profile ring');
+    if (!bytes) throw new VmmError('EBADCONFIG', 'profiling needs a machine made with room for the profile ring');
     const ringBytes = new Uint8Array(new SharedArrayBuffer(bytes));
     const ring = new ProfileRing(ringBytes, true);
     this.#vcpus[0]!.setProfile({ ring: ringBytes, memory: this.#mem.bytes, hz: p.hz, descAddr: p.descAddr, textLo: p.textLo, textHi: p.textHi, regions: this.ram.regions });

@@ -2,7 +2,15 @@
  * Boundary tags with immediate coalescing and segregated free lists (64 exact 16-byte bins up
  * to 1 KiB, then one bin per power of two), a bitmap of non-empty bins, and a "top" chunk
  * carved for new space. One heap per core and no locks: each core owns its runtime (Toro).
- * Chunk: { prev_size (valid when the previous chunk is free), size | flags }, payload 16-aligned. */
+ * Chunk: { prev_size (valid when the previous chunk is free), size | flags }, payload 16-aligned.
+ *
+ * In front of it, quick lists (glibc's tcache): a freed chunk of up to QUICK_MAX bytes goes,
+ * still marked in use, onto a LIFO list of its exact size, and malloc takes it back from there
+ * first. The interpreter frees and allocates the same few small sizes all the time (objects,
+ * shapes, closures, promises); this skips the coalescing, which touches both neighbours, and
+ * hands back the most recently freed (so cache-warm) block. At most QUICK_CAP chunks wait per
+ * size, and when the heap cannot satisfy a request otherwise every quick list is freed for real
+ * (coalescing) and the request retried, so no memory is ever lost to them. */
 #include <stdint.h>
 #include <string.h>
 #include "kernel.h"
@@ -16,6 +24,9 @@
 #define NBINS 128
 #define EXACT_BINS 64 /* sizes 32..1040 step 16 */
 
+#define QUICK_MAX 512 /* chunk sizes (header included) kept on quick lists */
+#define QUICK_CAP 128 /* chunks per quick list */
+
 struct chunk { size_t prev_size, size; struct chunk *next, *prev; /* next/prev only when free */ };
 
 static struct chunk *bins[NBINS];
@@ -23,6 +34,9 @@ static uint64_t binmap[NBINS / 64];
 static struct chunk *top;
 static uintptr_t heap_end;
 static size_t total, used;
+/* Quick list heads by chunk size / ALIGN, linked through each chunk's `next`. */
+static struct chunk *quick[QUICK_MAX / ALIGN + 1];
+static unsigned quick_count[QUICK_MAX / ALIGN + 1];
 
 static inline size_t csize(const struct chunk *c) { return c->size & ~FLAGS; }
 static inline struct chunk *next_chunk(struct chunk *c) { return (struct chunk *)((char *)c + csize(c)); }
@@ -93,9 +107,23 @@ static void *take(struct chunk *c, size_t size) {
     return mem_of(c);
 }
 
-void *malloc(size_t n) {
-    size_t size = request_size(n);
-    if (!size) return NULL;
+static void release(struct chunk *c);
+
+/* Frees every chunk waiting on a quick list, so that they coalesce. */
+static void flush_quick(void) {
+    for (unsigned q = 0; q <= QUICK_MAX / ALIGN; q++) {
+        while (quick[q]) {
+            struct chunk *c = quick[q];
+            quick[q] = c->next;
+            used += csize(c); /* release() takes it off again */
+            release(c);
+        }
+        quick_count[q] = 0;
+    }
+}
+
+/* A chunk of at least `size` bytes from the bins or the top; NULL when there is none. */
+static void *allocate(size_t size) {
     unsigned i = bin_index(size);
     if (i < EXACT_BINS && bins[i]) { struct chunk *c = bins[i]; bin_remove(c); return take(c, size); }
     for (unsigned w = i / 64; w < NBINS / 64; w++) {
@@ -111,9 +139,43 @@ void *malloc(size_t n) {
     return take(top, size);
 }
 
+void *malloc(size_t n) {
+    size_t size = request_size(n);
+    if (!size) return NULL;
+    if (size <= QUICK_MAX) {
+        struct chunk **head = &quick[size / ALIGN];
+        struct chunk *c = *head;
+        if (c) {
+            *head = c->next;
+            quick_count[size / ALIGN]--;
+            used += size;
+            return mem_of(c);
+        }
+    }
+    void *p = allocate(size);
+    if (!p) {
+        flush_quick();
+        p = allocate(size);
+    }
+    return p;
+}
+
 void free(void *p) {
     if (!p) return;
     struct chunk *c = chunk_of(p);
+    size_t size = csize(c);
+    if (size <= QUICK_MAX && quick_count[size / ALIGN] < QUICK_CAP) {
+        c->next = quick[size / ALIGN];
+        quick[size / ALIGN] = c;
+        quick_count[size / ALIGN]++;
+        used -= size;
+        return;
+    }
+    release(c);
+}
+
+/* Frees chunk c for real: coalesced with free neighbours, then binned or folded into top. */
+static void release(struct chunk *c) {
     size_t size = csize(c);
     used -= size;
     c->size &= ~INUSE;
@@ -153,7 +215,7 @@ void *realloc(void *p, size_t n) {
             struct chunk *rest = (struct chunk *)((char *)c + size);
             c->size = size | (c->size & PREV_INUSE) | INUSE;
             rest->size = (have - size) | PREV_INUSE | INUSE;
-            free(mem_of(rest)); /* moves rest's bytes out of `used` */
+            release(rest); /* moves rest's bytes out of `used` */
         }
         return p;
     }
@@ -177,7 +239,7 @@ void *realloc(void *p, size_t n) {
             struct chunk *rest = (struct chunk *)((char *)c + size);
             c->size = size | (c->size & PREV_INUSE) | INUSE;
             rest->size = (merged - size) | PREV_INUSE | INUSE;
-            free(mem_of(rest));
+            release(rest);
         }
         return p;
     }

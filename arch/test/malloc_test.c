@@ -2,7 +2,9 @@
  * malloc.c is compiled with its entry points renamed (k_malloc, ...) and exercised with a
  * seeded random sequence of malloc/calloc/realloc/free over a fixed arena, checking that
  * blocks are 16-byte aligned, inside the arena, never overlap, keep their contents across
- * realloc, and that `used` returns to zero when everything is freed.
+ * realloc, and that `used` returns to zero when everything is freed. Then directed checks of
+ * the quick lists: a freed small block is the next one handed out for its size, and memory
+ * parked on them is given back when a request could not be met otherwise.
  * usage: malloc_test SEED STEPS */
 #include <stdint.h>
 #include <stdio.h>
@@ -82,6 +84,24 @@ int main(int argc, char **argv) {
     void *big = k_malloc(ARENA - 4096); /* everything coalesced back into one free region */
     if (!big) { fprintf(stderr, "FAIL: heap fragmented after freeing everything\n"); return 1; }
     if (k_malloc((size_t)1 << 50)) { fprintf(stderr, "FAIL: absurd size allocated\n"); return 1; }
+    k_free(big);
+
+    /* Quick lists: LIFO reuse of one size. */
+    void *a = k_malloc(100), *b = k_malloc(100);
+    k_free(a);
+    if (k_malloc(100) != a) { fprintf(stderr, "FAIL: a freed small block was not reused first\n"); return 1; }
+    k_free(a);
+    k_free(b);
+    /* Fill the arena with small blocks, free them all (many wait on quick lists), then ask for
+     * most of the arena: the quick lists must be flushed and coalesced to meet it. */
+    static void *smalls[ARENA / 48];
+    size_t count = 0;
+    while (count < sizeof smalls / sizeof smalls[0] && (smalls[count] = k_malloc(40 + count % 3 * 16))) count++;
+    if (count < ARENA / 128) { fprintf(stderr, "FAIL: only %zu small blocks fit\n", count); return 1; }
+    for (size_t k = 0; k < count; k++) k_free(smalls[k]);
+    if (heap_used() != 0) { fprintf(stderr, "FAIL: %zu bytes used after freeing the small blocks\n", heap_used()); return 1; }
+    if (!(big = k_malloc(ARENA - 4096))) { fprintf(stderr, "FAIL: memory parked on quick lists was not given back\n"); return 1; }
+    k_free(big);
     printf("ok seed=%s steps=%ld\n", argc > 1 ? argv[1] : "1", steps);
     return 0;
 }

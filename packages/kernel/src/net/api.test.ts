@@ -145,7 +145,7 @@ test('configured_waits_for_dhcp_and_a_connect_timeout_lets_go_without_it', async
       op: BOOTREPLY, messageType: type, xid: m.xid, secs: 0, broadcast: false, clientIp: 0, yourIp: ip('10.0.2.15'), serverIp: ip('10.0.2.2'), relayIp: 0,
       clientMac: m.clientMac, serverId: ip('10.0.2.2'), subnetMask: 0xffffff00, routers: [ip('10.0.2.2')], leaseTime: 600,
     });
-    void server.write(ethFrame(MAC_BROADCAST, 0x024b4c4e0b02, ETHERTYPE_IPV4, ipv4(ip('10.0.2.2'), 0xffffffff, IP_PROTO_UDP, udp(ip('10.0.2.2'), 67, 0xffffffff, 68, reply))));
+    server.send(ethFrame(MAC_BROADCAST, 0x024b4c4e0b02, ETHERTYPE_IPV4, ipv4(ip('10.0.2.2'), 0xffffffff, IP_PROTO_UDP, udp(ip('10.0.2.2'), 67, 0xffffffff, 68, reply))));
   });
   let info: { address: string | undefined; method: string } | undefined;
   void api.configured().then((i) => (info = i));

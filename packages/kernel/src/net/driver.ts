@@ -1,7 +1,7 @@
 // The thin glue between a sans-IO NetStack and the world: frames from a NetDevice (kiln:netdev's
-// shape) go into the stack as they arrive, frames out go to device.write (at most
-// TX_IN_FLIGHT unresolved writes; beyond that a queue of at most TX_QUEUE_MAX frames, then
-// drops, counted — TCP retransmits), and one timer is armed at the stack's earliest deadline,
+// shape) go into the stack as they arrive, frames out go to device.send (copied into a free
+// transmit slot at once; while none is free, a queue of at most TX_QUEUE_MAX frames, sent as
+// slots free, then drops, counted — TCP retransmits), and one timer is armed at the stack's earliest deadline,
 // re-computed once per event-loop turn after the work of that turn (a microtask). Keep-alive:
 // the driver listens to the device (which holds a ref) and arms its timer only while somebody
 // holds it (hold/release: listeners, open connections, pending waits in kiln:net), so a
@@ -13,18 +13,17 @@ import type { IpConfig } from './ip_config.ts';
 import { NetStack, type TcpLayerFactory } from './stack.ts';
 import { NetError, type Random } from './types.ts';
 
-/** Writes to the device that may be unresolved at once (the virtio-net driver has 64 slots). */
-export const TX_IN_FLIGHT = 64;
 /** Frames waiting for a free slot before new ones are dropped. */
 export const TX_QUEUE_MAX = 256;
 /** Deadlines already due are run at the end of a turn this many times before yielding to a timer. */
 const DUE_POLLS_PER_TURN = 4;
 
-/** The NetDevice shape the driver needs. write must copy the frame before it returns. */
+/** The NetDevice shape the driver needs. send copies the frame before it returns, or returns false (nothing sent) while no transmit slot is free; onRoom's callback runs once one frees. */
 export interface FrameDevice {
   readonly mac: Uint8Array;
   readonly mtu: number;
-  write(frame: Uint8Array): Promise<void>;
+  send(frame: Uint8Array): boolean;
+  onRoom(cb: () => void): () => void;
   listen(cb: (frame: Uint8Array) => void): () => void;
 }
 
@@ -46,19 +45,14 @@ export class StackDriver {
   private timer: unknown;
   private timerAt = Infinity;
   private turnScheduled = false;
-  private inFlight = 0;
   private readonly txQueue: Uint8Array[] = [];
   private readonly onFrame = (frame: Uint8Array): void => {
     this.stack.receive(frame);
     this.kick();
   };
-  private readonly onSent = (): void => {
-    this.inFlight--;
-    while (this.txQueue.length > 0 && this.inFlight < TX_IN_FLIGHT) this.write(this.txQueue.shift()!);
-  };
-  private readonly onSendError = (): void => {
-    this.stats.txErrors++;
-    this.onSent();
+  /** A transmit slot freed: send what waits, in order. */
+  private readonly onRoom = (): void => {
+    while (this.txQueue.length > 0 && this.send(this.txQueue[0]!)) this.txQueue.shift();
   };
   private readonly onTimer = (): void => {
     this.timer = undefined;
@@ -77,6 +71,7 @@ export class StackDriver {
       mac: macFromBytes(device.mac), mtu: device.mtu, now: env.now, random: env.random, transmit: (f) => this.transmit(f), config, tcp,
     });
     this.stack.onAddressChange = () => this.addressChanged();
+    device.onRoom(this.onRoom);
     // a static address is there at once (and announced); DHCP starts with the first hold, when replies can be heard
     if (config.method === 'static') this.stack.start();
   }
@@ -153,18 +148,22 @@ export class StackDriver {
   }
 
   private transmit(frame: Uint8Array): void {
-    if (this.inFlight < TX_IN_FLIGHT) {
-      this.write(frame);
-    } else if (this.txQueue.length < TX_QUEUE_MAX) {
+    if (this.txQueue.length === 0 && this.send(frame)) return;
+    if (this.txQueue.length < TX_QUEUE_MAX) {
       this.stats.txQueued++;
-      this.txQueue.push(frame.slice());
+      this.txQueue.push(frame.slice()); // the stack reuses its transmit buffer
     } else {
       this.stats.txDropped++;
     }
   }
 
-  private write(frame: Uint8Array): void {
-    this.inFlight++;
-    this.device.write(frame).then(this.onSent, this.onSendError);
+  /** device.send; a frame the device refuses (it never should: the stack keeps to the MTU) is counted and dropped, as sent. */
+  private send(frame: Uint8Array): boolean {
+    try {
+      return this.device.send(frame);
+    } catch {
+      this.stats.txErrors++;
+      return true;
+    }
   }
 }

@@ -103,7 +103,7 @@ export class SimLink {
     return {
       mac: m,
       mtu: this.o.mtu ?? 1500,
-      write: (frame) => {
+      send: (frame) => {
         const copy = frame.slice();
         this.stats.frames++;
         if (this.rnd() < (this.o.loss ?? 0)) {
@@ -119,8 +119,9 @@ export class SimLink {
             }, delay);
           }
         }
-        return Promise.resolve();
+        return true; // the cable never fills
       },
+      onRoom: () => () => {},
       listen: (cb) => {
         mine.push(cb);
         return () => {

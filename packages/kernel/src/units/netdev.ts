@@ -22,6 +22,10 @@ export interface NetDevice {
   readonly mtu: number;
   /** Sends one frame (header included, no FCS; 14 to mtu + 18 bytes; copied before write returns); resolves once the device took it. */
   write(frame: Uint8Array): Promise<void>;
+  /** Sends one frame now, without a promise: copies it into a free transmit slot (true), or sends nothing and returns false while every slot is busy or writes wait; a bad frame throws write's error. */
+  send(frame: Uint8Array): boolean;
+  /** Calls `cb` whenever a transmit slot frees with no write waiting (send may succeed again), until the returned function is called. */
+  onRoom(cb: () => void): () => void;
   /** Calls `cb` with every received frame, in the event loop, until the returned function is called; keeps the program alive meanwhile. */
   listen(cb: (frame: Uint8Array) => void): () => void;
   stats(): NetStats;
@@ -50,6 +54,8 @@ export function openNetDeviceSync(index = 0): NetDevice {
     mac: n.mac.slice(),
     mtu: n.mtu,
     write: (frame) => n.write(frame),
+    send: (frame) => n.send(frame),
+    onRoom: (cb) => n.onRoom(cb),
     listen: (cb) => n.listen(cb),
     stats: () => n.stats(),
   };

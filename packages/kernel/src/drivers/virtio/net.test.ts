@@ -138,6 +138,37 @@ test('net driver: frames to the host, the transmit pool and waiting writes, refs
   assert.ok(s.notifications < 300, `notifications batched: ${s.notifications}`);
 });
 
+test('net driver: send takes a free slot at once or says none is free, onRoom tells when to try again, writes keep their order', async () => {
+  const { nic, be, loop } = bench();
+  const refs0 = activeRefs();
+  let rooms = 0;
+  const stopRoom = nic.onRoom(() => rooms++);
+  const sent: number[] = [];
+  let tag = 0;
+  while (nic.send(frame(200, tag))) sent.push(tag++);
+  assert.equal(sent.length, 64, 'the transmit pool is 64 slots');
+  assert.equal(activeRefs(), refs0 + 64);
+  const caller = frame(200, 999);
+  assert.equal(nic.send(caller), false, 'full: nothing sent');
+  const late = nic.write(frame(200, 1000)); // waits for a slot
+  await loop();
+  assert.ok(rooms > 0, 'slots freed');
+  await late;
+  // the waiting write went before any new send
+  assert.deepEqual(be.sent.slice(0, 65).map((f) => f[14]! | (f[15]! << 8)), [...sent, 1000]);
+  assert.equal(nic.send(frame(200, 1001)), true);
+  await loop();
+  assert.equal(be.sent.length, 66);
+  assert.equal(activeRefs(), refs0);
+  stopRoom();
+  const before = rooms;
+  nic.send(frame(200, 1002));
+  await loop();
+  assert.equal(rooms, before, 'no callbacks after the returned function ran');
+  assert.throws(() => nic.send(new Uint8Array(10)), (e: NetDevError) => e.code === 'EINVAL');
+  assert.throws(() => nic.send(new Uint8Array(1500 + 19)), (e: NetDevError) => e.code === 'EMSGSIZE');
+});
+
 test('net driver: bad frames are refused with a code', async () => {
   const { nic } = bench();
   await assert.rejects(nic.write(new Uint8Array(10)), (e: NetDevError) => e.code === 'EINVAL');

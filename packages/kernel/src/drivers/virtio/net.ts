@@ -6,8 +6,9 @@
 // put back at once, with one kick per interrupt. Frames go to the listeners from a promise job
 // after the interrupt handler (the event loop, never interrupt context), so a throwing listener
 // cannot leave the ring half-processed. Transmit copies each frame into one of a fixed pool of
-// DMA slots; writes beyond the pool wait in order; kicks are batched per turn. Listening and
-// frames in flight hold refs (lib/handles.ts).
+// DMA slots; writes beyond the pool wait in order, while send() (the network stack's path, no
+// promise per frame) takes a free slot or reports that none is free; kicks are batched per turn.
+// Listening and frames in flight hold refs (lib/handles.ts).
 
 import { VIRTIO_ID_NET } from '@kiln/common/virtio/constants.ts';
 import {
@@ -17,7 +18,7 @@ import {
 import { ref, unref } from '../../lib/handles.ts';
 import type { Platform } from '../platform.ts';
 import { hasBit, type VirtioMmioDevice } from './mmio.ts';
-import type { Virtqueue } from './virtqueue.ts';
+import type { Virtqueue, VirtqBuffer } from './virtqueue.ts';
 
 /** Ethernet header plus one 802.1Q tag: a frame is at most MTU + this. */
 export const ETH_OVERHEAD = 18;
@@ -70,8 +71,15 @@ export class VirtioNetDriver {
   private readonly txView: Uint8Array;
   /** One completion per receive buffer, made once (buffers are posted again after every frame). */
   private readonly rxDone: ((len: number) => void)[] = [];
+  /** Per transmit slot, made once: its descriptor, its completion, and the write() waiting on it. */
+  private readonly txBufs: [VirtqBuffer][] = [];
+  private readonly txDone: (() => void)[] = [];
+  private readonly txResolve: ((() => void) | undefined)[] = [];
+  /** Free transmit slots (indexes). */
   private readonly txFree: number[] = [];
   private readonly txWaiting: TxWait[] = [];
+  /** Called whenever a transmit slot frees with no write() waiting for it; replaced, never mutated. */
+  private roomListeners: (() => void)[] = [];
   private readonly inbox: Uint8Array[] = [];
   /** Replaced, never mutated, on listen/unlisten: a delivery loop can walk it without a copy. */
   private listeners: ((frame: Uint8Array) => void)[] = [];
@@ -115,7 +123,12 @@ export class VirtioNetDriver {
     const txCount = Math.min(TX_SLOTS, this.txq.size);
     this.txMem = this.p.dmaAlloc(txCount * this.bufSize, 4096);
     this.txView = this.p.bytes(this.txMem, txCount * this.bufSize);
-    for (let i = 0; i < txCount; i++) this.txFree.push(i * this.bufSize);
+    for (let i = 0; i < txCount; i++) {
+      this.txBufs.push([{ addr: this.txMem + i * this.bufSize, len: 0, write: false }]);
+      this.txDone.push(() => this.sent(i));
+      this.txResolve.push(undefined);
+      this.txFree.push(i);
+    }
   }
 
   /** Posts receive buffer `i` (of the rx block). */
@@ -156,31 +169,62 @@ export class VirtioNetDriver {
 
   /** Sends one Ethernet frame (14 bytes up to MTU + 18); resolves when the device has taken it. */
   write(frame: Uint8Array): Promise<void> {
-    if (!(frame instanceof Uint8Array)) return Promise.reject(new NetDevError('EINVAL', 'a frame must be a Uint8Array'));
-    if (frame.length < ETH_MIN_HEADER) return Promise.reject(new NetDevError('EINVAL', `a frame needs at least ${ETH_MIN_HEADER} bytes (Ethernet header), got ${frame.length}`));
-    if (frame.length > this.mtu + ETH_OVERHEAD) return Promise.reject(new NetDevError('EMSGSIZE', `frame of ${frame.length} bytes exceeds MTU ${this.mtu} + ${ETH_OVERHEAD}`));
+    const bad = this.badFrame(frame);
+    if (bad) return Promise.reject(bad);
     return new Promise((resolve) => {
       ref();
       // A free slot takes the caller's bytes directly; only a write that has to wait keeps a copy.
-      const w: TxWait = { frame, resolve };
-      if (this.txWaiting.length > 0 || !this.startTx(w)) {
-        w.frame = frame.slice();
-        this.txWaiting.push(w);
-      }
+      if (this.txWaiting.length > 0 || !this.startTx(frame, resolve)) this.txWaiting.push({ frame: frame.slice(), resolve });
     });
   }
 
-  private startTx(w: TxWait): boolean {
-    const slot = this.txFree.pop(); // offset in the tx block
+  /**
+   * Copies one Ethernet frame into a free transmit slot and sends it, without a promise (the
+   * network stack's path): false, and nothing sent, while every slot is busy or write()s wait;
+   * onRoom's callbacks run when a slot frees. A bad frame throws what write() rejects with.
+   */
+  send(frame: Uint8Array): boolean {
+    const bad = this.badFrame(frame);
+    if (bad) throw bad;
+    if (this.txWaiting.length > 0) return false;
+    ref();
+    if (this.startTx(frame, undefined)) return true;
+    unref();
+    return false;
+  }
+
+  /** Calls `cb` whenever a transmit slot frees with no write() waiting, until the returned function is called. */
+  onRoom(cb: () => void): () => void {
+    const entry = (): void => cb();
+    this.roomListeners = [...this.roomListeners, entry];
+    return () => {
+      this.roomListeners = this.roomListeners.filter((l) => l !== entry);
+    };
+  }
+
+  private badFrame(frame: Uint8Array): NetDevError | undefined {
+    if (!(frame instanceof Uint8Array)) return new NetDevError('EINVAL', 'a frame must be a Uint8Array');
+    if (frame.length < ETH_MIN_HEADER) return new NetDevError('EINVAL', `a frame needs at least ${ETH_MIN_HEADER} bytes (Ethernet header), got ${frame.length}`);
+    if (frame.length > this.mtu + ETH_OVERHEAD) return new NetDevError('EMSGSIZE', `frame of ${frame.length} bytes exceeds MTU ${this.mtu} + ${ETH_OVERHEAD}`);
+    return undefined;
+  }
+
+  /** Copies `frame` into a free slot and adds it to the queue; false (nothing taken) when no slot is free. */
+  private startTx(frame: Uint8Array, resolve: (() => void) | undefined): boolean {
+    const slot = this.txFree.pop();
     if (slot === undefined) return false;
-    const len = w.frame.length;
+    const len = frame.length;
+    const at = slot * this.bufSize;
     const b = this.txView;
-    b.fill(0, slot, slot + VIRTIO_NET_HDR_SIZE);
-    b.set(w.frame, slot + VIRTIO_NET_HDR_SIZE);
-    if (!this.txq.add([{ addr: this.txMem + slot, len: VIRTIO_NET_HDR_SIZE + len, write: false }], () => this.sent(slot, w))) {
+    b.fill(0, at, at + VIRTIO_NET_HDR_SIZE);
+    b.set(frame, at + VIRTIO_NET_HDR_SIZE);
+    const bufs = this.txBufs[slot]!;
+    bufs[0].len = VIRTIO_NET_HDR_SIZE + len;
+    if (!this.txq.add(bufs, this.txDone[slot]!)) {
       this.txFree.push(slot);
       return false;
     }
+    this.txResolve[slot] = resolve;
     this.st.txFrames++;
     this.st.txBytes += len;
     this.scheduleTxKick();
@@ -196,11 +240,18 @@ export class VirtioNetDriver {
     });
   }
 
-  private sent(slot: number, w: TxWait): void {
+  private sent(slot: number): void {
     this.txFree.push(slot);
     unref();
-    w.resolve();
-    while (this.txWaiting.length > 0 && this.startTx(this.txWaiting[0]!)) this.txWaiting.shift();
+    const resolve = this.txResolve[slot];
+    if (resolve !== undefined) {
+      this.txResolve[slot] = undefined;
+      resolve();
+    }
+    while (this.txWaiting.length > 0 && this.startTx(this.txWaiting[0]!.frame, this.txWaiting[0]!.resolve)) this.txWaiting.shift();
+    if (this.txWaiting.length > 0) return;
+    const ls = this.roomListeners;
+    for (let i = 0; i < ls.length; i++) ls[i]!();
   }
 
   /** Calls `cb` with every received frame (a copy) until the returned function is called. */

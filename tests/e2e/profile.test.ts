@@ -26,6 +26,21 @@ const SOURCES: Record<string, string> = {
     "if (process.argv[2] === 'throw') throw new Error('after the burn');",
     '',
   ].join('\n'),
+  methods: [
+    'class Burner {',
+    '  spin(n: number): number {',
+    '    let s = 0;',
+    '    for (let i = 0; i < n; i++) s = (s + i * 7) % 1000003;',
+    '    return s;',
+    '  }',
+    '}',
+    'const b = new Burner();',
+    'const end = Date.now() + 500;',
+    'let total = 0;',
+    'while (Date.now() < end) total += b.spin(20000);',
+    "console.log('spun', total > 0);",
+    '',
+  ].join('\n'),
   quick: "console.log('quick');\n",
   server: "console.log('serving');\nsetInterval(() => {}, 100);\n",
 };
@@ -59,6 +74,13 @@ describe('kiln profile', { skip: coreSkip() }, () => {
       assert.ok(stacks.some((s) => s.frames.filter((f) => f.kind === 'js' && f.name === 'fib').length >= 5), 'recursion shows as nested fib frames');
       assert.match(readFileSync(`${out}.svg`, 'utf8'), /^<\?xml[^]*<svg[^]*fib \(burn\.ts:2\)/);
       assert.match(readFileSync(`${out}.txt`, 'utf8'), /Functions by self samples/);
+    });
+
+    test(`a class method is named by its class, from the image's function names (${t.name})`, { skip: t.skip }, async () => {
+      const r = await kiln(['profile', image('methods'), ...t.flags, '--hz', '2000', '-o', join(dir, `methods-${t.flags[3]}`)]);
+      assert.equal(r.code, 0, r.stderr);
+      const js = r.stderr.slice(r.stderr.indexOf('JavaScript functions'));
+      assert.match(js.split('\n')[2] ?? '', /Burner\.spin\s+methods\.ts:3$/, `the JS table's first row is Burner.spin at methods.ts:3:\n${r.stderr}`);
     });
 
     test(`a program that exits before the first sample says so (${t.name})`, { skip: t.skip }, async () => {

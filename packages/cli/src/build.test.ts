@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { PAYLOAD_KIND_LINE_MAP, decodeLineMap, readImagePayload, type LineMapData } from '@kiln/common';
+import { PAYLOAD_KIND_FUNCTION_NAMES, PAYLOAD_KIND_LINE_MAP, decodeFunctionNames, decodeLineMap, readImagePayload, type LineMapData } from '@kiln/common';
 import { buildDefines, buildImage, bundle, parseDefine } from './build.ts';
 import { KERNEL_SRC, archBuildDir } from './paths.ts';
 
@@ -365,5 +365,22 @@ describe('the line map: bundle lines to the app\'s TypeScript lines', () => {
     assert.equal(result.lineMapBytes, section.data.length);
     const { source } = await bundle(join(dir, 'main.ts'));
     assert.deepEqual(decodeLineMap(section.data).lookup(lineOf(source, 'throw new Error(text)')), { file: 'main.ts', line: 3 });
+  });
+
+  test('kiln build puts the function names in the image as payload section 5', { skip: existsSync(core) ? undefined : `${core} is missing (make -C arch)` }, async () => {
+    const dir = app({ 'main.ts': `class Parser {
+  parse(text: string): number {
+    return text.length;
+  }
+}
+console.log(new Parser().parse('x'));
+` });
+    const out = join(dir, 'app.elf');
+    const result = await buildImage({ entry: join(dir, 'main.ts'), out });
+    const section = readImagePayload(readFileSync(out)).sections.find((s) => s.kind === PAYLOAD_KIND_FUNCTION_NAMES);
+    assert.ok(section !== undefined);
+    assert.equal(result.functionNamesBytes, section.data.length);
+    const { source } = await bundle(join(dir, 'main.ts'));
+    assert.equal(decodeFunctionNames(section.data).lookup(lineOf(source, 'return text.length')), 'Parser.parse');
   });
 });

@@ -14,11 +14,12 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 import * as esbuild from 'esbuild';
-import { assembleImage, encodeLineMap, ImageError, type LineMapData } from '@kiln/common';
+import { assembleImage, encodeFunctionNames, encodeLineMap, ImageError, type LineMapData } from '@kiln/common';
 import { emptyAssets, readAssets, type AssetsSpec } from './assets.ts';
 import { usesBigInt } from './bigint.ts';
 import { CliError } from './errors.ts';
 import { KERNEL_SRC, REPO_ROOT, archOutputs } from './paths.ts';
+import { functionNamesOf } from './function_names.ts';
 import { lineMapOf, type SourceMapV3 } from './source_lines.ts';
 
 /** `kiln:*` modules and the kernel file implementing each (apps typecheck against the same files:
@@ -166,6 +167,8 @@ export interface BuildResult {
   bootfsBytes: number;
   /** Size of the line map section (the bundle's lines in the app's sources). */
   lineMapBytes: number;
+  /** The function-names section (for the profiler: function_names.ts). */
+  functionNamesBytes: number;
   /** The bundle uses BigInt: the image has the BigInt core (arch/build/kiln-core-bigint.elf). */
   bigint: boolean;
   /** The core the image was assembled from. */
@@ -529,9 +532,10 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   const bootfs = usesFs ? (opts.assets ? readAssets(opts.assets) : emptyAssets()) : undefined;
   const bytecode = compileBytecode(arch.qjsc, source, bundleName(opts.entry));
   const lineMap = encodeLineMap(lines);
+  const functionNames = encodeFunctionNames(functionNamesOf(source));
   let image: Uint8Array;
   try {
-    image = assembleImage(readFileSync(arch.coreElf), bytecode, bootfs, lineMap);
+    image = assembleImage(readFileSync(arch.coreElf), bytecode, bootfs, lineMap, functionNames);
   } catch (err) {
     if (err instanceof ImageError) throw new CliError('EBUILD', `cannot assemble the image from ${arch.coreElf}: ${err.message} [${err.code}]`);
     throw err;
@@ -542,5 +546,5 @@ export async function buildImage(opts: BuildOptions): Promise<BuildResult> {
   } catch (err) {
     throw new CliError('EUSAGE', `cannot write ${opts.out}: ${(err as Error).message}`);
   }
-  return { out: opts.out, size: image.length, bundleBytes: Buffer.byteLength(source), bytecodeBytes: bytecode.length, bootfsBytes: bootfs?.length ?? 0, lineMapBytes: lineMap.length, bigint, coreElf: arch.coreElf, warnings };
+  return { out: opts.out, size: image.length, bundleBytes: Buffer.byteLength(source), bytecodeBytes: bytecode.length, bootfsBytes: bootfs?.length ?? 0, lineMapBytes: lineMap.length, functionNamesBytes: functionNames.length, bigint, coreElf: arch.coreElf, warnings };
 }

@@ -11,6 +11,7 @@ export * from './image/payload.ts';
 export * from './image/assemble.ts';
 export * from './image/bootfs.ts';
 export * from './image/line_map.ts';
+export * from './image/function_names.ts';
 export * from './text/utf8.ts';
 export * from './layout.ts';
 export * from './virtio/index.ts';

@@ -1,7 +1,8 @@
 // Builds a bootable Kiln image from the arch core ELF and the app's QuickJS bytecode.
 // Copies the core's PT_LOAD and PT_NOTE segments (the PVH note must survive), and adds one
 // read-only PT_LOAD at the core's `__payload_start` holding the payload (bytecode + symbols,
-// the bootfs section when the app uses kiln:fs, and the bundle's line map when there is one).
+// the bootfs section when the app uses kiln:fs, and the bundle's line map and function names
+// when there are).
 // Contract: docs/ARCHITECTURE.md "Image payload"; the guest finds the payload at that symbol.
 
 import { EM_X86_64, ET_EXEC, PAGE_SIZE, PF_R, PT_LOAD, PT_NOTE, STT_FUNC, STT_OBJECT } from '../elf/constants.ts';
@@ -9,15 +10,16 @@ import { ImageError } from '../elf/errors.ts';
 import { findSymbol, parseElf, readSymbols, segmentData, type ElfFile } from '../elf/reader.ts';
 import { writeElf, type SegmentSpec } from '../elf/writer.ts';
 import {
-  PAYLOAD_KIND_BOOTFS, PAYLOAD_KIND_BYTECODE, PAYLOAD_KIND_LINE_MAP, PAYLOAD_KIND_SYMBOLS, PAYLOAD_MAGIC, decodePayload, encodePayload, encodeSymbols,
+  PAYLOAD_KIND_BOOTFS, PAYLOAD_KIND_BYTECODE, PAYLOAD_KIND_FUNCTION_NAMES, PAYLOAD_KIND_LINE_MAP, PAYLOAD_KIND_SYMBOLS, PAYLOAD_MAGIC, decodePayload, encodePayload, encodeSymbols,
   type PayloadSection,
 } from './payload.ts';
 
 export const PAYLOAD_SYMBOL = '__payload_start';
 
 /** Assembles an image (with a bootfs section when `bootfs` is given, a line map section when
- * `lineMap` is: image/line_map.ts); throws ImageError when the core is unusable. */
-export function assembleImage(coreElf: Uint8Array, bytecode: Uint8Array, bootfs?: Uint8Array, lineMap?: Uint8Array): Uint8Array {
+ * `lineMap` is: image/line_map.ts, a function-names section when `functionNames` is:
+ * image/function_names.ts); throws ImageError when the core is unusable. */
+export function assembleImage(coreElf: Uint8Array, bytecode: Uint8Array, bootfs?: Uint8Array, lineMap?: Uint8Array, functionNames?: Uint8Array): Uint8Array {
   const core = parseElf(coreElf);
   if (core.header.machine !== EM_X86_64) {
     throw new ImageError('EUNSUPPORTED', `core is not x86-64 (e_machine ${core.header.machine})`);
@@ -42,6 +44,7 @@ export function assembleImage(coreElf: Uint8Array, bytecode: Uint8Array, bootfs?
     { kind: PAYLOAD_KIND_SYMBOLS, data: encodeSymbols(symbols) },
     ...(bootfs ? [{ kind: PAYLOAD_KIND_BOOTFS, data: bootfs }] : []),
     ...(lineMap ? [{ kind: PAYLOAD_KIND_LINE_MAP, data: lineMap }] : []),
+    ...(functionNames ? [{ kind: PAYLOAD_KIND_FUNCTION_NAMES, data: functionNames }] : []),
   ]);
 
   const segments: SegmentSpec[] = [];

@@ -6,8 +6,8 @@
 // image, so it is packed (a typical run is 2 bytes: it follows the previous run in the bundle and
 // its file, a few lines on). Format (docs/ARCHITECTURE.md "Image payload", kind 4):
 //
-//   magic "KLM1" (4 bytes), then unsigned LEB128 varints (little-endian base-128 groups, low
-//   first, in their shortest form, at most 5 bytes):
+//   magic "KLM1" (4 bytes), then unsigned LEB128 varints (varint.ts: little-endian base-128
+//   groups, low first, in their shortest form, at most 5 bytes):
 //   fileCount, then fileCount × (name length in bytes, UTF-8 name)
 //   runCount, then runCount × run:
 //     head = (count − 1) × 4 + 2 × (gap ≠ 0) + (file ≠ previous run's file)
@@ -24,7 +24,7 @@
 // TextEncoder: the guest imports it.
 
 import { ImageError } from '../elf/errors.ts';
-import { decodeUtf8, encodeUtf8 } from '../text/utf8.ts';
+import { VarintReader, VarintWriter } from './varint.ts';
 
 export const LINE_MAP_MAGIC = 'KLM1';
 /** The largest bundle or source line the format holds. */
@@ -56,21 +56,10 @@ const isLine = (n: number): boolean => Number.isInteger(n) && n >= 1 && n <= LIN
 
 /** Encodes a line map section; throws a RangeError for runs that are unsorted, overlapping or out of range. */
 export function encodeLineMap(map: LineMapData): Uint8Array {
-  const out: number[] = [...MAGIC_BYTES];
-  const varint = (n: number): void => {
-    while (n >= 0x80) {
-      out.push((n % 0x80) | 0x80);
-      n = Math.floor(n / 0x80);
-    }
-    out.push(n);
-  };
+  const w = new VarintWriter(MAGIC_BYTES);
+  const varint = (n: number): void => w.varint(n);
   varint(map.files.length);
-  for (const name of map.files) {
-    const bytes = encodeUtf8(name);
-    if (bytes.length > LINE_MAP_MAX) throw new RangeError('line map: file name too long');
-    varint(bytes.length);
-    for (const b of bytes) out.push(b);
-  }
+  for (const name of map.files) w.string(name, LINE_MAP_MAX, 'line map: file name');
   varint(map.runs.length);
   let end = 1;
   let file = 0;
@@ -95,7 +84,7 @@ export function encodeLineMap(map: LineMapData): Uint8Array {
     file = r.fileIndex;
     sourceEnd[r.fileIndex] = sourceLast + 1;
   }
-  return Uint8Array.from(out);
+  return w.bytes();
 }
 
 /** A decoded line map: its files, its runs, and lookup by bundle line. */
@@ -151,39 +140,18 @@ export function decodeLineMap(bytes: Uint8Array): LineMap {
   if (bytes.length < MAGIC_BYTES.length || MAGIC_BYTES.some((b, i) => bytes[i] !== b)) {
     throw bad(`bad magic (expected "${LINE_MAP_MAGIC}")`);
   }
-  let at = MAGIC_BYTES.length;
-  const varint = (what: string): number => {
-    let n = 0;
-    let scale = 1;
-    for (let i = 0; i < 5; i++) {
-      if (at >= bytes.length) throw bad(`${what} is cut off at byte ${at}`);
-      const b = bytes[at++]!;
-      n += (b & 0x7f) * scale;
-      if (b < 0x80) {
-        if (b === 0 && i > 0) throw bad(`${what} at byte ${at - i - 1} is not in its shortest form`);
-        return n;
-      }
-      scale *= 0x80;
-    }
-    throw bad(`${what} at byte ${at - 5} is longer than 5 bytes`);
-  };
+  const r = new VarintReader(bytes, MAGIC_BYTES.length, bad);
+  const varint = (what: string): number => r.varint(what);
 
   const fileCount = varint('file count');
   // Each name takes at least its length byte: a count beyond the bytes left is corrupt.
-  if (fileCount > bytes.length - at) throw bad(`${fileCount} file names do not fit in ${bytes.length} bytes`);
+  if (fileCount > r.left) throw bad(`${fileCount} file names do not fit in ${bytes.length} bytes`);
   const files: string[] = [];
-  for (let i = 0; i < fileCount; i++) {
-    const len = varint(`file ${i} name length`);
-    if (len > bytes.length - at) throw bad(`file ${i} name (${len} bytes) is past the end`);
-    const name = decodeUtf8(bytes.subarray(at, at + len), true);
-    if (name === undefined) throw bad(`file ${i} name is not UTF-8`);
-    files.push(name);
-    at += len;
-  }
+  for (let i = 0; i < fileCount; i++) files.push(r.string(`file ${i} name`));
 
   const runCount = varint('run count');
   // Each run takes at least 2 bytes.
-  if (runCount > (bytes.length - at) / 2) throw bad(`${runCount} runs do not fit in ${bytes.length} bytes`);
+  if (runCount > r.left / 2) throw bad(`${runCount} runs do not fit in ${bytes.length} bytes`);
   const starts = new Int32Array(runCount);
   const counts = new Int32Array(runCount);
   const sources = new Int32Array(runCount);
@@ -213,6 +181,6 @@ export function decodeLineMap(bytes: Uint8Array): LineMap {
     end = start + count;
     sourceEnd[file] = source + count;
   }
-  if (at !== bytes.length) throw bad(`${bytes.length - at} bytes after the last run`);
+  if (r.left !== 0) throw bad(`${r.left} bytes after the last run`);
   return new LineMap(files, starts, counts, sources, fileIndex);
 }

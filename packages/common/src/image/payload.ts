@@ -1,6 +1,7 @@
 // Kiln image payload: the read-only segment `kiln build` adds at the core's __payload_start.
 // It carries the app's QuickJS bytecode, the core's symbol table (for fault reports), the
-// bootfs (image/bootfs.ts) and the bundle's line map (image/line_map.ts). Pure TS without
+// bootfs (image/bootfs.ts), the bundle's line map (image/line_map.ts) and its function names
+// (image/function_names.ts, for the profiler). Pure TS without
 // TextEncoder: the guest imports the constants.
 // Format (little-endian), the contract with arch/payload.c: docs/ARCHITECTURE.md "Image payload".
 // Decoding takes untrusted bytes: every offset is checked and failures are ImageError(EBADPAYLOAD).
@@ -18,6 +19,7 @@ export const PAYLOAD_KIND_BYTECODE = 1;
 export const PAYLOAD_KIND_SYMBOLS = 2;
 export const PAYLOAD_KIND_BOOTFS = 3;
 export const PAYLOAD_KIND_LINE_MAP = 4;
+export const PAYLOAD_KIND_FUNCTION_NAMES = 5;
 
 export interface PayloadSection {
   readonly kind: number;

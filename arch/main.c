@@ -8,12 +8,17 @@
 #include "process.h"
 
 /* `kiln.fault=pf|ud|de` on the command line raises that CPU exception on purpose, so tests can
- * check the fault report (vector, registers, symbolized RIP, exit code 99) on every platform. */
+ * check the fault report (vector, registers, symbolized RIP, exit code 99) on every platform;
+ * `kiln.fault=op` raises a page fault in the first console write instead, under the app's
+ * JavaScript (the VMM then adds the JavaScript stack to the report). */
+int kiln_fault_in_op;
+
 static void __attribute__((noinline)) fault_selftest(void) {
     const char *c = boot_cmdline(), *p = NULL;
     for (const char *s = c; *s; s++)
         if ((s == c || s[-1] == ' ') && __builtin_memcmp(s, "kiln.fault=", 11) == 0) { p = s + 11; break; }
     if (!p) return;
+    if (p[0] == 'o' && p[1] == 'p') kiln_fault_in_op = 1;
     volatile uintptr_t null_page = 8; /* page 0 is unmapped */
     if (p[0] == 'p' && p[1] == 'f') (void)*(volatile uint64_t *)null_page;
     if (p[0] == 'u' && p[1] == 'd') __asm__ volatile("ud2");

@@ -10,6 +10,7 @@
 #define DMA_MAX_ALIGN (2u << 20)
 
 static JSValue op_console_write(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    if (kiln_fault_in_op) { volatile uintptr_t null_page = 8; (void)*(volatile uint64_t *)null_page; } /* kiln.fault=op (main.c) */
     size_t len;
     const char *s = JS_ToCStringLen(c, &len, argv[0]);
     if (!s) return JS_EXCEPTION;

@@ -38,6 +38,8 @@ struct kiln_profile_desc {
     uint8_t has_debug_mask;      /* has_debug's bit in the byte at b_debug_flags */
     int8_t pc2line_base;         /* PC2LINE_BASE, PC2LINE_RANGE, PC2LINE_OP_FIRST: the line table's short ops */
     uint8_t pc2line_range, pc2line_op_first;
+    uint16_t sf_cur_pc;          /* JSStackFrame.cur_pc: where a frame's call was made (0 in a core that predates it) */
+    uint16_t b_byte_code_buf;    /* JSFunctionBytecode.byte_code_buf */
 };
 
 /* Sample records in a ring: a head, then `nnative` native frames (innermost first: frame 0 is

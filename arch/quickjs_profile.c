@@ -32,6 +32,8 @@ void kiln_profile_publish(JSRuntime *rt) {
     d->value_tag = offsetof(JSValue, tag);
     d->sf_prev = offsetof(JSStackFrame, prev_frame);
     d->sf_cur_func = offsetof(JSStackFrame, cur_func);
+    d->sf_cur_pc = offsetof(JSStackFrame, cur_pc);
+    d->b_byte_code_buf = offsetof(JSFunctionBytecode, byte_code_buf);
     d->obj_class_id = offsetof(JSObject, class_id);
     d->obj_bytecode = offsetof(JSObject, u.func.function_bytecode);
     d->obj_cfunc = offsetof(JSObject, u.cfunc.c_function);

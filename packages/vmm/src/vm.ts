@@ -9,6 +9,7 @@ import { writeSync } from 'node:fs';
 import type { Hypervisor, VcpuExit } from '@kiln/kvm';
 import { ImageError } from '@kiln/common/elf/errors.ts';
 import { BOOT_TIMER_ADDR, CMDLINE_ADDR, DEBUG_EXIT_PORT, MEM_MIB_MAX, MEM_MIB_MIN, SERIAL_PORT } from '@kiln/common/layout.ts';
+import { GUEST_EXIT_CPU_FAULT } from '@kiln/common/exit_codes.ts';
 import { VmmError } from './errors.ts';
 import { ramRegions } from './boot/layout.ts';
 import type { GuestRam } from './boot/guest_ram.ts';
@@ -40,6 +41,7 @@ import { EXIT_CODE_GUEST_DIED, EXIT_CODE_TIMEOUT, died, exitCodeFor, type ExitHa
 import { KvmMachine } from './kvm_machine.ts';
 import { ProcessMachine } from './process/machine.ts';
 import { ProfileCollector } from './profile/collector.ts';
+import { faultJsStack } from './profile/fault_stack.ts';
 import { DEFAULT_RING_DATA, ProfileRing } from './profile/ring.ts';
 import type { Profile } from './profile/profile.ts';
 import { PROFILE_HZ_MAX } from './process/abi.ts';
@@ -498,6 +500,11 @@ export async function runVm(options: RunVmOptions): Promise<VmResult> {
     step('run');
 
     const o = outcome ?? died('vCPUs stopped without an outcome');
+    if (o.reason === 'exit' && o.exitCode === GUEST_EXIT_CPU_FAULT) {
+      // the guest printed its CPU fault report; its JavaScript stack is read from its RAM, still mapped
+      const sink = consoleFd === undefined ? stdout : fdSink(consoleFd);
+      for (const line of faultJsStack(options.image, m.ram)) sink.write(Buffer.from(line));
+    }
     stats.unknownPioReads = pio.unknownReads;
     stats.unknownPioWrites = pio.unknownWrites;
     stats.unknownMmioReads = mmio.unknownReads;

@@ -1,18 +1,15 @@
 // The VMM's side of `kiln profile`: while the guest runs, drains the sample ring every few
 // milliseconds (so it never fills at 10 kHz), names each sample's frames while the functions
 // they point at are alive (sample_frames.ts, guest_functions.ts; a function the bytecode leaves
-// unnamed, such as a class method, is named from the image's function names), and merges equal stacks; at
+// unnamed, such as a class method, is named from the image's function names: image_debug.ts), and merges equal stacks; at
 // the end it hands over a Profile (profile.ts) for the renderers. Draining and naming happen on
 // the VMM's main thread, never in the guest: the guest pays only for taking samples.
 
 import type { GuestRam } from '../boot/guest_ram.ts';
-import { PAYLOAD_KIND_FUNCTION_NAMES, PAYLOAD_KIND_LINE_MAP } from '@kiln/common/image/payload.ts';
-import { readImagePayload } from '@kiln/common/image/assemble.ts';
-import { decodeFunctionNames } from '@kiln/common/image/function_names.ts';
-import { decodeLineMap } from '@kiln/common/image/line_map.ts';
 import type { Frame, Profile, StackCount } from './profile.ts';
 import { ProfileRing, type SampleRecord } from './ring.ts';
 import { GuestFunctions, type JsFunctionInfo } from './guest_functions.ts';
+import { ImageDebug } from './image_debug.ts';
 import { ImageSymbols } from './image_symbols.ts';
 import { KILN_PROFILE_SYMBOL } from './layout.ts';
 import { sampleFrames, type FrameNamer } from './sample_frames.ts';
@@ -29,17 +26,6 @@ export interface ProfileTarget {
   /** The image's executable range. */
   textLo: number;
   textHi: number;
-}
-
-/** An image's payload section of `kind`, decoded, or undefined (older images lack the debug
- * sections; a corrupt one is ignored: the profile shows bundle lines or `<anonymous>` instead). */
-function imageSection<T>(image: Uint8Array, kind: number, decode: (data: Uint8Array) => T): T | undefined {
-  try {
-    const s = readImagePayload(image).sections.find((x) => x.kind === kind);
-    return s && decode(s.data);
-  } catch {
-    return undefined;
-  }
 }
 
 export class ProfileCollector {
@@ -60,23 +46,13 @@ export class ProfileCollector {
     this.symbols = ImageSymbols.fromImage(t.image);
     this.descAddr = this.symbols.addressOf(KILN_PROFILE_SYMBOL);
     const functions = this.descAddr === undefined ? undefined : new GuestFunctions(t.ram, this.descAddr);
-    const lines = imageSection(t.image, PAYLOAD_KIND_LINE_MAP, decodeLineMap);
-    const names = imageSection(t.image, PAYLOAD_KIND_FUNCTION_NAMES, decodeFunctionNames);
+    const debug = new ImageDebug(t.image);
     this.#namer = {
       symbols: this.symbols,
       textLo: t.textLo,
       textHi: t.textHi,
-      jsFunction: (ptr) => {
-        const fn = functions?.resolve(ptr) ?? { name: '[js]' };
-        if (fn.name !== '<anonymous>' || fn.line === undefined || fn.file === undefined || fn.file.startsWith('<')) return fn;
-        const name = names?.lookup(fn.line);
-        return name === undefined ? fn : { ...fn, name };
-      },
-      jsLocation: (fn: JsFunctionInfo) => {
-        if (fn.file === undefined || fn.line === undefined) return undefined;
-        const src = fn.file.startsWith('<') ? undefined : lines?.lookup(fn.line);
-        return src ? `${src.file}:${src.line}` : `${fn.file}:${fn.line}`;
-      },
+      jsFunction: (ptr) => debug.named(functions?.resolve(ptr) ?? { name: '[js]' }),
+      jsLocation: (fn: JsFunctionInfo) => (fn.file === undefined || fn.line === undefined ? undefined : debug.location(fn.file, fn.line)),
     };
   }
 

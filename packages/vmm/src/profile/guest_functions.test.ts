@@ -79,3 +79,61 @@ test('before the engine is up nothing is cached; garbage never throws', () => {
     }),
   );
 });
+
+test('the stack of a stopped guest: C and bytecode frames, each bytecode frame at the line of its call; a looping or cut list ends', () => {
+  const { ram, bytes } = fakeEngine();
+  const v = new DataView(bytes.buffer);
+  const at = (gpa: number): number => gpa - 0x1000;
+  const d = 0x1000;
+  const set16 = (f: keyof typeof DESC, n: number): void => v.setUint16(at(d + DESC[f]), n, true);
+  set16('sf_prev', 0);
+  set16('sf_cur_func', 8);
+  set16('value_tag', 8);
+  set16('sf_cur_pc', 24);
+  v.setInt32(at(d + DESC.tag_object), -1, true);
+  set16('obj_class_id', 6);
+  set16('obj_bytecode', 48);
+  set16('obj_cfunc', 56);
+  v.setBigUint64(at(d + DESC.bytecode_classes), 1n << 13n, true);
+  v.setUint32(at(d + DESC.cfunction_class), 12, true);
+  set16('b_byte_code_buf', 24);
+  set16('b_pc2line_len', 32);
+  set16('b_pc2line_buf', 40);
+  v.setInt8(at(d + DESC.pc2line_base), -1);
+  v.setUint8(at(d + DESC.pc2line_range), 5);
+  v.setUint8(at(d + DESC.pc2line_op_first), 1);
+  // bytecode 0x5000 (handleRequest, line 42): code at 0x5800; line table: pc 10 → line 45 (long
+  // form), then pc 12 → line 46 (a short op: 1 + 2 × 5 + (1 − −1))
+  v.setBigUint64(at(0x5000 + 24), 0x5800n, true);
+  v.setInt32(at(0x5000 + 32), 4, true);
+  v.setBigUint64(at(0x5000 + 40), 0x5900n, true);
+  bytes.set([0, 10, 6, 13], at(0x5900));
+  const frame = (sf: number, prev: number, func: number, curPc: number): void => {
+    v.setBigUint64(at(sf), BigInt(prev), true);
+    v.setBigUint64(at(sf + 8), BigInt(func), true);
+    v.setInt32(at(sf + 16), -1, true); // JS_TAG_OBJECT
+    v.setBigUint64(at(sf + 24), BigInt(curPc), true);
+  };
+  const object = (obj: number, cls: number, ptr: number, field: number): void => {
+    v.setUint16(at(obj + 6), cls, true);
+    v.setBigUint64(at(obj + field), BigInt(ptr), true);
+  };
+  object(0x7400, 12, 0x123456, 56); // a C function
+  object(0x7500, 13, 0x5000, 48); // a bytecode function
+  v.setBigUint64(at(0x1800), 0x7000n, true); // rt->current_stack_frame
+  frame(0x7000, 0x7100, 0x7400, 0);
+  frame(0x7100, 0x7200, 0x7500, 0x5800 + 11); // called from pc 10: line 45
+  frame(0x7200, 0, 0x7500, 0x5800 + 13); // called from pc 12: line 46
+  const f = new GuestFunctions(ram, 0x1000);
+  assert.deepEqual(f.stack(), [
+    { kind: 'native', address: 0x123456 },
+    { kind: 'bytecode', fn: { name: 'handleRequest', file: 'main.js', line: 45 }, callLine: 45 },
+    { kind: 'bytecode', fn: { name: 'handleRequest', file: 'main.js', line: 45 }, callLine: 46 },
+  ]);
+  frame(0x7200, 0x7000, 0x7500, 0x5800 + 5); // a loop back to the first frame; pc 4: line 42
+  const looped = new GuestFunctions(ram, 0x1000).stack()!;
+  assert.equal(looped.length, 64, 'bounded');
+  assert.deepEqual(looped[2], { kind: 'bytecode', fn: { name: 'handleRequest', file: 'main.js', line: 45 }, callLine: 42 });
+  frame(0x7100, 0x900000, 0x7500, 0x5800 + 11); // the next frame is outside RAM
+  assert.equal(new GuestFunctions(ram, 0x1000).stack()!.length, 2);
+});

@@ -5,7 +5,8 @@
 // is safe for a live function; a function freed since its sample, or a guest that scribbled
 // over its heap, gives a placeholder name, never an exception or a read outside RAM (every
 // read goes through GuestRam's bounds check, every length is capped). Results are cached per
-// bytecode address, so each function is read once.
+// bytecode address, so each function is read once. For a stopped guest (a CPU fault's report),
+// stack() also walks QuickJS's frame list, with the line each frame's last call was made from.
 
 import type { GuestRam } from '../boot/guest_ram.ts';
 import { DESC, DESC_SIZE, KILN_PROFILE_MAGIC, KILN_PROFILE_VERSION } from './layout.ts';
@@ -19,6 +20,17 @@ export interface JsFunctionInfo {
 }
 
 type Desc = { -readonly [K in keyof typeof DESC]: number };
+
+/** A frame of stack(), innermost first: a bytecode function (with the bundle line of its call, when the core says where that was), a C function (its address), or another callable. */
+export type JsStackEntry =
+  | { kind: 'bytecode'; fn: JsFunctionInfo; callLine?: number }
+  | { kind: 'native'; address: number }
+  | { kind: 'other' };
+
+/** Frames stack() walks at most (a scribbled list may loop). */
+const STACK_MAX = 64;
+/** Bytes of a line table read at most. */
+const PC2LINE_MAX = 1 << 16;
 
 /** Longest name read from the guest, in characters. */
 const NAME_MAX = 200;
@@ -44,6 +56,78 @@ export class GuestFunctions {
       this.#cache.set(ptr, f);
     }
     return f;
+  }
+
+  /** The guest's JavaScript stack now, innermost first (the guest must be stopped); undefined when the engine is not up or the descriptor is unreadable. A frame that cannot be read ends the walk. */
+  stack(): JsStackEntry[] | undefined {
+    const d = this.#descriptor();
+    if (!d) return undefined;
+    const out: JsStackEntry[] = [];
+    let sf = this.#u64(d.frame_head);
+    while (sf && out.length < STACK_MAX) {
+      const func = this.#u64(sf + d.sf_cur_func);
+      const tag = this.#view(sf + d.sf_cur_func + d.value_tag, 4)?.getInt32(0, true);
+      if (func === undefined || tag === undefined) break;
+      const cls = tag === d.tag_object ? this.#view(func + d.obj_class_id, 2)?.getUint16(0, true) : undefined;
+      if (cls !== undefined && cls < 64 && (BigInt(d.bytecode_classes) >> BigInt(cls)) & 1n) {
+        const ptr = this.#u64(func + d.obj_bytecode);
+        if (ptr === undefined) break;
+        const fn = this.resolve(ptr);
+        const callLine = d.sf_cur_pc !== 0 ? this.#callLine(d, sf, ptr) : undefined;
+        out.push({ kind: 'bytecode', fn, ...(callLine !== undefined ? { callLine } : {}) });
+      } else if (cls === d.cfunction_class) {
+        const address = this.#u64(func + d.obj_cfunc);
+        out.push(address === undefined ? { kind: 'other' } : { kind: 'native', address });
+      } else {
+        out.push({ kind: 'other' });
+      }
+      sf = this.#u64(sf + d.sf_prev);
+    }
+    return out;
+  }
+
+  /** The bundle line of frame `sf`'s last call (cur_pc, saved by every call), through the bytecode's line table as QuickJS's find_line_num reads it. */
+  #callLine(d: Desc, sf: number, ptr: number): number | undefined {
+    const curPc = this.#u64(sf + d.sf_cur_pc);
+    const code = this.#u64(ptr + d.b_byte_code_buf);
+    const flags = this.#view(ptr + d.b_debug_flags, 1)?.getUint8(0) ?? 0;
+    const line = this.#view(ptr + d.b_line_num, 4)?.getInt32(0, true);
+    const len = this.#view(ptr + d.b_pc2line_len, 4)?.getInt32(0, true);
+    const table = this.#u64(ptr + d.b_pc2line_buf);
+    if (!curPc || !code || curPc <= code || !(flags & d.has_debug_mask) || line === undefined || !len || len < 1 || !table || d.pc2line_range === 0) return undefined;
+    const t = this.#view(table, Math.min(len, PC2LINE_MAX));
+    if (!t) return undefined;
+    const target = curPc - code - 1; // cur_pc is after the call's opcode
+    let p = 0;
+    const leb = (): number | undefined => {
+      let v = 0;
+      for (let shift = 0; shift < 35 && p < t.byteLength; shift += 7) {
+        const b = t.getUint8(p++);
+        v += (b & 0x7f) * 2 ** shift;
+        if (!(b & 0x80)) return v;
+      }
+      return undefined;
+    };
+    let pc = 0;
+    let at = line;
+    while (p < t.byteLength) {
+      const op = t.getUint8(p++);
+      let next: number;
+      if (op === 0) {
+        const dpc = leb();
+        const z = leb();
+        if (dpc === undefined || z === undefined) return undefined;
+        pc += dpc;
+        next = at + (z % 2 ? -(z + 1) / 2 : z / 2);
+      } else {
+        const o = op - d.pc2line_op_first;
+        pc += Math.floor(o / d.pc2line_range);
+        next = at + (o % d.pc2line_range) + d.pc2line_base;
+      }
+      if (target < pc) return at > 0 ? at : undefined;
+      at = next;
+    }
+    return at > 0 ? at : undefined;
   }
 
   #descriptor(): Desc | undefined {

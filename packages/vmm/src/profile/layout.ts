@@ -15,6 +15,7 @@ export const DESC = {
   obj_class_id: 58, obj_bytecode: 60, obj_cfunc: 62, b_func_name: 64, b_debug_flags: 66, b_filename: 68,
   b_line_num: 70, str_bits: 72, str_data: 74, str_len_mask: 76, str_wide_mask: 80, b_pc2line_len: 84,
   b_pc2line_buf: 86, has_debug_mask: 88, pc2line_base: 89, pc2line_range: 90, pc2line_op_first: 91,
+  sf_cur_pc: 92, b_byte_code_buf: 94,
 } as const;
 export const DESC_SIZE = 96;
 

@@ -12,7 +12,7 @@ version=0.3.0
 integrity='sha512-a7+cU6/IVcZbIejffdt/wZVMX6LL2MDL3HQ9Zb5Gm23G9DvBMS/z9GHFxz39bAvp2PvMOM+ypSOAyokt2DdZ2w=='
 # Sources patched by an older version of this script are fetched again.
 [ -f "$out/quickjs.c" ] && grep -q 'quickjs_profile.c' "$out/quickjs.c" && grep -q 'Kiln: ES2015 ClassEscape' "$out/libregexp.c" \
-  && grep -q 'Kiln: symbols as weak keys' "$out/quickjs.c" && grep -q 'Kiln: class static block' "$out/quickjs.c" && exit 0
+  && grep -q 'Kiln: symbols as weak keys' "$out/quickjs.c" && grep -q 'Kiln: class static block' "$out/quickjs.c" && grep -q 'Kiln: fields named get/set' "$out/quickjs.c" && exit 0
 rm -rf "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -105,6 +105,32 @@ replace_text "$out/quickjs.c" '    /* initialize the static fields */
     }'
 replace_text "$out/quickjs.c" 'static __exception int js_parse_class(JSParseState *s, BOOL is_class_expr,' 'static __exception int js_parse_block(JSParseState *s); /* Kiln: class static blocks */
 static __exception int js_parse_class(JSParseState *s, BOOL is_class_expr,'
+# Class fields named get, set or async (`set = (k, v) => ...`, Hono's Context): the name is an
+# identifier when `=` or `;` follows it, as after `:` `,` `}` `(` (ES2022 FieldDefinition).
+replace_text "$out/quickjs.c" '            /* get x(), set x() */
+            name = JS_DupAtom(s->ctx, s->token.u.ident.atom);
+            if (next_token(s))
+                goto fail1;
+            if (s->token.val == '"':'"' || s->token.val == '"','"' ||
+                s->token.val == '"'}'"' || s->token.val == '"'('"') {' '            /* get x(), set x() */
+            name = JS_DupAtom(s->ctx, s->token.u.ident.atom);
+            if (next_token(s))
+                goto fail1;
+            if (s->token.val == '"':'"' || s->token.val == '"','"' ||
+                s->token.val == '"'}'"' || s->token.val == '"'('"' ||
+                s->token.val == '"'='"' || s->token.val == '"';'"') { /* Kiln: fields named get/set */'
+replace_text "$out/quickjs.c" '                   peek_token(s, TRUE) != '"'\\n'"') {
+            name = JS_DupAtom(s->ctx, s->token.u.ident.atom);
+            if (next_token(s))
+                goto fail1;
+            if (s->token.val == '"':'"' || s->token.val == '"','"' ||
+                s->token.val == '"'}'"' || s->token.val == '"'('"') {' '                   peek_token(s, TRUE) != '"'\\n'"') {
+            name = JS_DupAtom(s->ctx, s->token.u.ident.atom);
+            if (next_token(s))
+                goto fail1;
+            if (s->token.val == '"':'"' || s->token.val == '"','"' ||
+                s->token.val == '"'}'"' || s->token.val == '"'('"' ||
+                s->token.val == '"'='"' || s->token.val == '"';'"') { /* Kiln: fields named async */'
 # Kiln's built-ins: each anchor must match exactly once.
 patch_after() { # ANCHOR-LINE (a fixed string matching one whole line) TEXT
   [ "$(grep -cxF -- "$1" "$out/quickjs.c")" = 1 ] || { echo "fetch_quickjs: anchor not found once: $1" >&2; exit 1; }

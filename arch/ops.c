@@ -19,6 +19,17 @@ static JSValue op_console_write(JSContext *c, JSValueConst this, int argc, JSVal
     return JS_UNDEFINED;
 }
 
+/* The bundle's `__name`, esbuild's keepNames helper (packages/cli/src/build.ts puts this op in
+ * its place): Object.defineProperty(target, "name", { value, configurable: true }) without a
+ * descriptor object or a JavaScript frame; returns target. Hono names ~20 arrows per request. */
+static JSAtom name_atom;
+static JSValue op_set_function_name(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    if (JS_DefineProperty(c, argv[0], name_atom, argv[1], JS_UNDEFINED, JS_UNDEFINED,
+                          JS_PROP_HAS_VALUE | JS_PROP_HAS_CONFIGURABLE | JS_PROP_CONFIGURABLE | JS_PROP_THROW) < 0)
+        return JS_EXCEPTION;
+    return JS_DupValue(c, argv[0]);
+}
+
 static JSValue op_exit(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
     int32_t code = 0;
     if (argc > 0 && JS_ToInt32(c, &code, argv[0])) return JS_EXCEPTION;
@@ -249,9 +260,11 @@ static const JSCFunctionListEntry ops[] = {
     JS_CFUNC_DEF("op_loop_poll", 1, op_loop_poll),
     JS_CFUNC_DEF("op_net_checksum", 4, op_net_checksum),
     JS_CFUNC_DEF("op_heap_size", 0, op_heap_size),
+    JS_CFUNC_DEF("op_set_function_name", 2, op_set_function_name),
 };
 
 void ops_install(JSContext *c) {
+    name_atom = JS_NewAtom(c, "name");
     JSValue obj = JS_NewObject(c);
     JS_SetPropertyFunctionList(c, obj, ops, sizeof ops / sizeof ops[0]);
     JSValue global = JS_GetGlobalObject(c);

@@ -1,7 +1,10 @@
 // Native ops that have a TypeScript twin must agree with it inside a real guest: a test app
 // (built from a temp file that imports the kernel's ops directly) checks op_net_checksum
 // against wire/checksum.ts's sumWordsJs on random buffers, offsets, odd lengths and running
-// sums, and that a range outside the array is a RangeError. Boots on every available target.
+// sums, and that a range outside the array is a RangeError; and op_set_function_name (the
+// bundle's __name) against Object.defineProperty: the same property descriptors on fresh arrows,
+// named functions, classes and a class whose static `name` is a writable field, the same
+// TypeError for a non-object. Boots on every available target.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,16 +30,33 @@ for (let i = 0; i < 400; i++) {
 }
 let range = 'none';
 try { ops.op_net_checksum(new Uint8Array(4), 2, 5, 0); } catch (e) { range = (e as Error).name; }
-console.log('mismatches ' + bad + ' range ' + range);
+const viaDefine = <T,>(t: T, name: string): T => Object.defineProperty(t, 'name', { value: name, configurable: true });
+const makers: (() => object)[] = [
+  () => () => 1,
+  () => function named() {},
+  () => class {},
+  () => class { static name = 'field'; },
+];
+let nameBad = 0;
+for (const make of makers) {
+  const a = make();
+  const b = make();
+  if (ops.op_set_function_name(a, 'kept') !== a) nameBad++;
+  viaDefine(b, 'kept');
+  if (JSON.stringify(Object.getOwnPropertyDescriptor(a, 'name')) !== JSON.stringify(Object.getOwnPropertyDescriptor(b, 'name'))) nameBad++;
+}
+let nameErr = 'none';
+try { ops.op_set_function_name(7 as unknown as object, 'x'); } catch (e) { nameErr = (e as Error).name; }
+console.log('mismatches ' + bad + ' range ' + range + ' names ' + nameBad + ' ' + nameErr);
 `;
 
 for (const t of targets()) {
-  test(`op_net_checksum agrees with sumWordsJs (${t.name})`, { skip: coreSkip() ?? t.skip }, async () => {
+  test(`op_net_checksum agrees with sumWordsJs, op_set_function_name with Object.defineProperty (${t.name})`, { skip: coreSkip() ?? t.skip }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kiln-ops-'));
     writeFileSync(join(dir, 'main.ts'), APP);
     await kilnBuild(join(dir, 'main.ts'), join(dir, 'ops.elf'));
     const r = await kiln(['run', join(dir, 'ops.elf'), ...t.flags]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /mismatches 0 range RangeError/);
+    assert.match(r.stdout, /mismatches 0 range RangeError names 0 TypeError/);
   });
 }

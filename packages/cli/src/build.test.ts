@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { PAYLOAD_KIND_FUNCTION_NAMES, PAYLOAD_KIND_LINE_MAP, decodeFunctionNames, decodeLineMap, readImagePayload, type LineMapData } from '@kiln/common';
-import { buildDefines, buildImage, bundle, parseDefine } from './build.ts';
+import { ESBUILD_NAME_HELPER, NATIVE_NAME_HELPER, buildDefines, buildImage, bundle, parseDefine } from './build.ts';
 import { KERNEL_SRC, archBuildDir } from './paths.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'kiln-build-test-'));
@@ -365,6 +365,13 @@ describe('the line map: bundle lines to the app\'s TypeScript lines', () => {
     assert.equal(result.lineMapBytes, section.data.length);
     const { source } = await bundle(join(dir, 'main.ts'));
     assert.deepEqual(decodeLineMap(section.data).lookup(lineOf(source, 'throw new Error(text)')), { file: 'main.ts', line: 3 });
+  });
+
+  test('the bundle names functions through the core\'s op, not esbuild\'s helper (one line for one line)', async () => {
+    const dir = app({ 'main.ts': `class Box {\n  open = () => 1;\n}\nconsole.log(new Box().open());\n` });
+    const { source } = await bundle(join(dir, 'main.ts'));
+    assert.ok(source.includes(NATIVE_NAME_HELPER), 'the pinned esbuild still prints the helper as ESBUILD_NAME_HELPER');
+    assert.ok(!source.includes(ESBUILD_NAME_HELPER));
   });
 
   test('kiln build puts the function names in the image as payload section 5', { skip: existsSync(core) ? undefined : `${core} is missing (make -C arch)` }, async () => {

@@ -402,7 +402,21 @@ export async function bundle(entry: string, opts: BundleOptions = {}): Promise<B
   const probed = warnings.length > 0;
   const final = globals.length === 0 && !usesFs && !probed ? firstBundle : await bundleWith(entry, absEntry, globals, usesFs, define);
   const appDir = dirname(absEntry);
-  return { source: final.text, lineMap: lineMapOf(final.map, appDir, appDir, final.lineOffset), usesFs, warnings };
+  return { source: withNativeNameHelper(final.text), lineMap: lineMapOf(final.map, appDir, appDir, final.lineOffset), usesFs, warnings };
+}
+
+/** esbuild's keepNames helper as esbuild (pinned) prints it with minifySyntax, and what the guest
+ * runs instead: the core's op that does the same define without a descriptor object or a
+ * JavaScript frame (arch/ops.c op_set_function_name; the core defines `__kiln_ops` before the
+ * bundle runs, and the helpers come first). Classes and functions kept in fields call it each
+ * time they are made: Hono's Context names ~20 arrows per request. One line for one line, so the
+ * line map stays true; a bundle without the helper is left as it is. */
+export const ESBUILD_NAME_HELPER = 'var __name = (target, value) => __defProp(target, "name", { value, configurable: !0 });';
+export const NATIVE_NAME_HELPER = 'var __name = __kiln_ops.op_set_function_name;';
+
+function withNativeNameHelper(text: string): string {
+  const at = text.indexOf(ESBUILD_NAME_HELPER);
+  return at < 0 ? text : text.slice(0, at) + NATIVE_NAME_HELPER + text.slice(at + ESBUILD_NAME_HELPER.length);
 }
 
 /** The generated entry. With kiln:fs, the app becomes a lazily initialised module (esbuild turns
@@ -447,12 +461,16 @@ class TopLevelAwait extends Error {}
  * private fields, methods and accessors (lowered, each is a WeakMap lookup per access: Hono's
  * Context and Request keep their state in them) and static blocks (arch/fetch_quickjs.sh adds
  * them; keepNames names classes with `static { __name(this, ...) }`, and without them esbuild
- * lowers every class whose name it keeps). Not `#x in o` (the engine's brand check fails
- * test262) and not public fields (Kiln keeps them as plain assignments: useDefineForClassFields). */
+ * lowers every class whose name it keeps), and public instance fields of JavaScript classes
+ * (a dependency's `env = {}` lowered is an Object.defineProperty call through esbuild's helpers
+ * per field per instance: Hono's Context has ~30; TypeScript's own fields are plain assignments
+ * either way, useDefineForClassFields below; the engine's fields named get, set and async are
+ * fixed by arch/fetch_quickjs.sh). Not `#x in o` (the engine's brand check fails test262) and not
+ * public static fields (the engine refuses `static name = ...`: "'name' is read-only"). */
 const ENGINE_CLASS_FEATURES: Record<string, boolean> = {
   'class-private-field': true, 'class-private-method': true, 'class-private-accessor': true,
   'class-private-static-field': true, 'class-private-static-method': true, 'class-private-static-accessor': true,
-  'class-static-blocks': true,
+  'class-static-blocks': true, 'class-field': true,
 };
 
 /** The bundle's name for esbuild (nothing is written): beside the entry, so that the source map's

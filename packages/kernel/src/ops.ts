@@ -77,6 +77,12 @@ export interface KilnOps {
   op_net_checksum(bytes: Uint8Array, start: number, end: number, sum: number): number;
   /** Bytes of the heap the core's allocator manages (everything JavaScript and DMA allocate). */
   op_heap_size(): number;
+  /**
+   * Object.defineProperty(target, 'name', { value: name, configurable: true }), returning target:
+   * the bundle's `__name` (esbuild's keepNames helper; packages/cli/src/build.ts puts this op in
+   * its place, before this module deletes the global). TypeError when target is not an object.
+   */
+  op_set_function_name<T>(target: T, name: string): T;
 }
 
 const holder = globalThis as unknown as { __kiln_ops?: KilnOps };
@@ -104,6 +110,7 @@ let impl: KilnOps = holder.__kiln_ops ?? {
   op_loop_poll: missing('op_loop_poll'),
   op_net_checksum: missing('op_net_checksum'),
   op_heap_size: missing('op_heap_size'),
+  op_set_function_name: missing('op_set_function_name'),
 };
 delete holder.__kiln_ops;
 
@@ -129,6 +136,7 @@ export const ops: KilnOps = {
   op_loop_poll: (deadlineNs) => impl.op_loop_poll(deadlineNs),
   op_net_checksum: (bytes, start, end, sum) => impl.op_net_checksum(bytes, start, end, sum),
   op_heap_size: () => impl.op_heap_size(),
+  op_set_function_name: (target, name) => impl.op_set_function_name(target, name),
 };
 
 /** Tests only: replaces the native object behind `ops`. */

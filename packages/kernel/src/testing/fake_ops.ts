@@ -140,6 +140,7 @@ export function createFakeMachine(ramBytes = 4 << 20, dmaBase = 1 << 20): FakeMa
         return m.now < deadlineNs;
       },
       op_heap_size: () => m.heapSize,
+      op_set_function_name: (target, name) => Object.defineProperty(target, 'name', { value: name, configurable: true }),
       op_net_checksum: (bytes, start, end, sum) => {
         if (start > end || end > bytes.length) throw new RangeError(`op_net_checksum: [${start}, ${end}) is outside the array`);
         return sumWordsJs(bytes, start, end, sum);

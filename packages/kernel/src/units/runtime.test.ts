@@ -37,6 +37,7 @@ function fake() {
     op_loop_poll: () => false,
     op_net_checksum: () => 0,
     op_heap_size: () => 64 * 1024 * 1024,
+    op_set_function_name: (target) => target,
   };
   const rt = createRuntime(ops, (e) => { state.uncaught.push(e); });
   /** Drives the loop like arch/loop.c: tick, jump the clock to the deadline, repeat. */

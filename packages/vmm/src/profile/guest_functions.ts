@@ -86,48 +86,15 @@ export class GuestFunctions {
     return out;
   }
 
-  /** The bundle line of frame `sf`'s last call (cur_pc, saved by every call), through the bytecode's line table as QuickJS's find_line_num reads it. */
+  /** The bundle line of frame `sf`'s last call (cur_pc, saved by every call), through the bytecode's line table. */
   #callLine(d: Desc, sf: number, ptr: number): number | undefined {
     const curPc = this.#u64(sf + d.sf_cur_pc);
     const code = this.#u64(ptr + d.b_byte_code_buf);
     const flags = this.#view(ptr + d.b_debug_flags, 1)?.getUint8(0) ?? 0;
     const line = this.#view(ptr + d.b_line_num, 4)?.getInt32(0, true);
-    const len = this.#view(ptr + d.b_pc2line_len, 4)?.getInt32(0, true);
-    const table = this.#u64(ptr + d.b_pc2line_buf);
-    if (!curPc || !code || curPc <= code || !(flags & d.has_debug_mask) || line === undefined || !len || len < 1 || !table || d.pc2line_range === 0) return undefined;
-    const t = this.#view(table, Math.min(len, PC2LINE_MAX));
-    if (!t) return undefined;
-    const target = curPc - code - 1; // cur_pc is after the call's opcode
-    let p = 0;
-    const leb = (): number | undefined => {
-      let v = 0;
-      for (let shift = 0; shift < 35 && p < t.byteLength; shift += 7) {
-        const b = t.getUint8(p++);
-        v += (b & 0x7f) * 2 ** shift;
-        if (!(b & 0x80)) return v;
-      }
-      return undefined;
-    };
-    let pc = 0;
-    let at = line;
-    while (p < t.byteLength) {
-      const op = t.getUint8(p++);
-      let next: number;
-      if (op === 0) {
-        const dpc = leb();
-        const z = leb();
-        if (dpc === undefined || z === undefined) return undefined;
-        pc += dpc;
-        next = at + (z % 2 ? -(z + 1) / 2 : z / 2);
-      } else {
-        const o = op - d.pc2line_op_first;
-        pc += Math.floor(o / d.pc2line_range);
-        next = at + (o % d.pc2line_range) + d.pc2line_base;
-      }
-      if (target < pc) return at > 0 ? at : undefined;
-      at = next;
-    }
-    return at > 0 ? at : undefined;
+    if (!curPc || !code || curPc <= code || !(flags & d.has_debug_mask) || line === undefined) return undefined;
+    const at = this.#lineTable(d, ptr, line, curPc - code - 1, PC2LINE_MAX); // cur_pc is after the call's opcode
+    return at !== undefined && at > 0 ? at : undefined;
   }
 
   #descriptor(): Desc | undefined {
@@ -198,11 +165,21 @@ export class GuestFunctions {
    * method's start on the line before it, where the previous member ends); `line`
    * (debug.line_num) when the table is missing or never moves. */
   #firstCodeLine(d: Desc, ptr: number, line: number): number {
+    const at = this.#lineTable(d, ptr, line, undefined, 64);
+    return at !== undefined && at > 0 ? at : line;
+  }
+
+  /**
+   * Reads the bytecode's pc2line table (at most `maxBytes` of it) as QuickJS's find_line_num does:
+   * the line of pc `target`, or with no target the first line the table moves to; undefined when
+   * the table is missing or unreadable.
+   */
+  #lineTable(d: Desc, ptr: number, line: number, target: number | undefined, maxBytes: number): number | undefined {
     const len = this.#view(ptr + d.b_pc2line_len, 4)?.getInt32(0, true);
     const table = this.#u64(ptr + d.b_pc2line_buf);
-    if (!len || len < 1 || !table || d.pc2line_range === 0) return line;
-    const t = this.#view(table, Math.min(len, 64));
-    if (!t) return line;
+    if (!len || len < 1 || !table || d.pc2line_range === 0) return undefined;
+    const t = this.#view(table, Math.min(len, maxBytes));
+    if (!t) return undefined;
     let p = 0;
     const leb = (): number | undefined => {
       let v = 0;
@@ -213,19 +190,29 @@ export class GuestFunctions {
       }
       return undefined;
     };
+    let pc = 0;
     let at = line;
     while (p < t.byteLength) {
       const op = t.getUint8(p++);
+      let next: number;
       if (op === 0) {
-        if (leb() === undefined) return line; // the pc delta
+        const dpc = leb();
         const z = leb(); // the line delta, zigzag
-        if (z === undefined) return line;
-        at += z % 2 ? -(z + 1) / 2 : z / 2;
+        if (dpc === undefined || z === undefined) return target === undefined ? undefined : at;
+        pc += dpc;
+        next = at + (z % 2 ? -(z + 1) / 2 : z / 2);
       } else {
-        at += ((op - d.pc2line_op_first) % d.pc2line_range) + d.pc2line_base;
+        const o = op - d.pc2line_op_first;
+        pc += Math.floor(o / d.pc2line_range);
+        next = at + (o % d.pc2line_range) + d.pc2line_base;
       }
-      if (at !== line) return at > 0 ? at : line;
+      if (target === undefined) {
+        if (next !== at) return next;
+      } else if (target < pc) {
+        return at;
+      }
+      at = next;
     }
-    return line;
+    return target === undefined ? undefined : at;
   }
 }

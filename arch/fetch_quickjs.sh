@@ -12,7 +12,7 @@ version=0.3.0
 integrity='sha512-a7+cU6/IVcZbIejffdt/wZVMX6LL2MDL3HQ9Zb5Gm23G9DvBMS/z9GHFxz39bAvp2PvMOM+ypSOAyokt2DdZ2w=='
 # Sources patched by an older version of this script are fetched again.
 [ -f "$out/quickjs.c" ] && grep -q 'quickjs_profile.c' "$out/quickjs.c" && grep -q 'Kiln: ES2015 ClassEscape' "$out/libregexp.c" \
-  && grep -q 'Kiln: symbols as weak keys' "$out/quickjs.c" && grep -q 'Kiln: class static block' "$out/quickjs.c" && grep -q 'Kiln: fields named get/set' "$out/quickjs.c" && exit 0
+  && grep -q 'Kiln: symbols as weak keys' "$out/quickjs.c" && grep -q 'Kiln: class static block' "$out/quickjs.c" && grep -q 'Kiln: fields named get/set' "$out/quickjs.c" && grep -q 'quickjs_fn_props.c' "$out/quickjs.c" && exit 0
 rm -rf "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -131,6 +131,29 @@ replace_text "$out/quickjs.c" '                   peek_token(s, TRUE) != '"'\\n'
             if (s->token.val == '"':'"' || s->token.val == '"','"' ||
                 s->token.val == '"'}'"' || s->token.val == '"'('"' ||
                 s->token.val == '"'='"' || s->token.val == '"';'"') { /* Kiln: fields named async */'
+# A function's `length` and `name` by a shape step kept per prototype (quickjs_fn_props.c says why).
+replace_text "$out/quickjs.c" '                             const char *filename, int flags, int scope_idx);
+    void *user_opaque;
+};' '                             const char *filename, int flags, int scope_idx);
+    void *user_opaque;
+#define KILN_FN_SHAPES 4
+    JSShape *kiln_fn_from[KILN_FN_SHAPES], *kiln_fn_to[KILN_FN_SHAPES]; /* Kiln: quickjs_fn_props.c */
+};
+static void kiln_fn_shapes_free(JSContext *ctx); /* Kiln: quickjs_fn_props.c */'
+replace_line "$out/quickjs.c" 'static void js_function_set_properties(JSContext *ctx, JSValueConst func_obj,' \
+  'static void js_function_set_properties(JSContext *ctx, JSValueConst func_obj, JSAtom name, int len); /* Kiln: quickjs_fn_props.c */
+static void js_function_set_properties_uncached(JSContext *ctx, JSValueConst func_obj,'
+replace_line "$out/quickjs.c" '    js_free_shape_null(ctx->rt, ctx->array_shape);' '    js_free_shape_null(ctx->rt, ctx->array_shape);
+    kiln_fn_shapes_free(ctx); /* Kiln */'
+replace_text "$out/quickjs.c" '    if (ctx->array_shape)
+        mark_func(rt, &ctx->array_shape->header);' '    if (ctx->array_shape)
+        mark_func(rt, &ctx->array_shape->header);
+    for (i = 0; i < KILN_FN_SHAPES; i++) { /* Kiln: quickjs_fn_props.c, held like array_shape */
+        if (ctx->kiln_fn_from[i])
+            mark_func(rt, &ctx->kiln_fn_from[i]->header);
+        if (ctx->kiln_fn_to[i])
+            mark_func(rt, &ctx->kiln_fn_to[i]->header);
+    }'
 # Kiln's built-ins: each anchor must match exactly once.
 patch_after() { # ANCHOR-LINE (a fixed string matching one whole line) TEXT
   [ "$(grep -cxF -- "$1" "$out/quickjs.c")" = 1 ] || { echo "fetch_quickjs: anchor not found once: $1" >&2; exit 1; }
@@ -165,5 +188,6 @@ ANCHOR="$anchor" awk 'NR > 1 { if ($0 == ENVIRON["ANCHOR"]) print "    if (kiln_
 mv "$out/quickjs.c.new" "$out/quickjs.c"
 echo '#include "quickjs_es2023.c" /* Kiln */' >>"$out/quickjs.c"
 echo '#include "quickjs_profile.c" /* Kiln: the profiler descriptor */' >>"$out/quickjs.c"
+echo '#include "quickjs_fn_props.c" /* Kiln: function length and name */' >>"$out/quickjs.c"
 grep -q 'kiln_error_cause(ctx, obj' "$out/quickjs.c" || { echo "fetch_quickjs: patch failed" >&2; exit 1; }
 echo "fetch_quickjs: QuickJS $(cat "$out/VERSION") in $out"

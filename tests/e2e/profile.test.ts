@@ -71,6 +71,7 @@ describe('kiln profile', { skip: coreSkip() }, () => {
       const stacks = parseFolded(readFileSync(`${out}.folded`, 'utf8'));
       assert.equal(stacks.reduce((n, s) => n + s.count, 0), samples, 'the folded stacks hold every sample');
       assert.ok(stacks.some((s) => s.frames.some((f) => f.name === 'JS_CallInternal') && s.frames.some((f) => f.name === 'kmain')), 'native frames from kmain into the interpreter');
+      assert.match(r.stderr, /^\s*\d+\s+\S+\s+\S+\s+JS_CallInternal\s+quickjs\.c:\d+$/m, 'a C function with its file and line (addr2line over the core ELF)');
       assert.ok(stacks.some((s) => s.frames.filter((f) => f.kind === 'js' && f.name === 'fib').length >= 5), 'recursion shows as nested fib frames');
       assert.match(readFileSync(`${out}.svg`, 'utf8'), /^<\?xml[^]*<svg[^]*fib \(burn\.ts:2\)/);
       assert.match(readFileSync(`${out}.txt`, 'utf8'), /Functions by self samples/);

@@ -13,6 +13,7 @@ import { initProject, type Template } from './init.ts';
 import { mkfsFat, parseFatType, parseSize } from './mkfs.ts';
 import { runImage, type RunOptions } from './run.ts';
 import { PROFILE_DEFAULT_HZ, profileRequest, type ProfileFlags } from './profile.ts';
+import { withNativeLocations } from './native_lines.ts';
 
 export interface MainIo {
   stdout: (text: string) => void;
@@ -150,7 +151,7 @@ export async function main(argv: string[], io: MainIo = defaultIo): Promise<numb
     .action(async (image: string, flags: RunFlags & ProfileFlags, cmd: Command) => {
       const o = runOptions('profile', image, flags, cmd, guestArgs);
       if (o.vmm === 'qemu') throw new CliError('EUSAGE', 'profile: sampling QEMU guests is not built yet (use --vmm kiln: KVM or the process platform)');
-      result = await runImage({ ...o, profile: profileRequest(flags, io.stderr) });
+      result = await runImage({ ...o, profile: profileRequest(flags, io.stderr, (p) => withNativeLocations(p, image)) });
     });
 
   configure(program.command('init'), INIT_HELP)

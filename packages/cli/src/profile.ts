@@ -32,7 +32,8 @@ export interface ProfileRequest {
 }
 
 /** Checks the flags (the output directory must be writable now, not after a long run). */
-export function profileRequest(flags: ProfileFlags, stderr: (text: string) => void): ProfileRequest {
+/** `locate` adds what the profile cannot know itself (the C functions' lines: native_lines.ts). */
+export function profileRequest(flags: ProfileFlags, stderr: (text: string) => void, locate: (p: Profile) => Profile = (p) => p): ProfileRequest {
   const hz = parseIntFlag('--hz', flags.hz, 1, PROFILE_HZ_MAX, 'samples a second');
   const top = parseIntFlag('--top', flags.top, 1, 10000, 'rows');
   const durationMs = flags.duration === undefined ? undefined : Math.round(parseSeconds('--duration', flags.duration) * 1000);
@@ -45,8 +46,9 @@ export function profileRequest(flags: ProfileFlags, stderr: (text: string) => vo
   return {
     hz,
     ...(durationMs !== undefined ? { durationMs } : {}),
-    onProfile(p, warnings) {
+    onProfile(sampled, warnings) {
       for (const w of warnings) stderr(`kiln: profile: ${w}\n`);
+      const p = locate(sampled);
       const files: [string, string][] = [[`${base}.txt`, topTable(p, Number.MAX_SAFE_INTEGER)], [`${base}.folded`, foldedStacks(p)], [`${base}.svg`, flameGraphSvg(p)]];
       stderr(`\n${topTable(p, top)}\n`);
       try {

@@ -64,10 +64,12 @@ export const PROFILE_HELP = `Usage: kiln profile <image> [run options] [--hz <n>
 Run an image as kiln run does (every run option applies; Kiln's VMM, on KVM or the process
 platform) and sample it from outside, without changing the image: each sample is the
 guest's native stack (RIP and the frame-pointer chain through the C core and QuickJS, named
-from the image's symbol table) and its JavaScript stack (QuickJS's frame list, named from
-the guest's own bytecode, in the app's TypeScript files and lines through the image's line
-map). At the end (the guest stops, or --duration passes while it runs on) kiln prints the
-top functions on stderr and writes three files.
+from the image's symbol table; files and lines from the arch build's core ELF through
+addr2line when the image's code is that core's) and its JavaScript stack (QuickJS's frame
+list, named from the guest's own bytecode and, for class methods and kept arrows, from the
+image's function names, in the app's TypeScript files and lines through its line map). At
+the end (the guest stops, or --duration passes while it runs on) kiln prints the top
+functions on stderr and writes three files.
 
 Options:
   --hz <n>             samples per second, 1 to 10000 (default 1000)

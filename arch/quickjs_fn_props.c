@@ -9,23 +9,43 @@
  * The context holds them as it holds its array_shape: JS_MarkContext marks them for the cycle
  * collector (a shape references its prototype, a C function its context) and JS_FreeContext frees
  * them (kiln_fn_shapes_free).
- * The few prototypes (Function, AsyncFunction, GeneratorFunction, AsyncGeneratorFunction) fit in
- * KILN_FN_SHAPES slots; any other goes the generic way. */
+ * Each of the four function prototypes (Function, AsyncFunction, GeneratorFunction,
+ * AsyncGeneratorFunction) has its slot; a function with any other prototype (a derived class's
+ * constructor) goes the generic way. */
+
+/* The slot of the function prototype `proto` (Function, AsyncFunction, GeneratorFunction,
+ * AsyncGeneratorFunction), or -1. */
+static int kiln_fn_slot(JSContext *ctx, JSObject *proto)
+{
+    static const int classes[KILN_FN_SHAPES - 1] = { JS_CLASS_ASYNC_FUNCTION, JS_CLASS_GENERATOR_FUNCTION, JS_CLASS_ASYNC_GENERATOR_FUNCTION };
+    int i;
+    if (proto && JS_VALUE_GET_TAG(ctx->function_proto) == JS_TAG_OBJECT && proto == JS_VALUE_GET_OBJ(ctx->function_proto))
+        return 0;
+    for (i = 0; i < KILN_FN_SHAPES - 1; i++) {
+        JSValueConst v = ctx->class_proto[classes[i]];
+        if (proto && JS_VALUE_GET_TAG(v) == JS_TAG_OBJECT && proto == JS_VALUE_GET_OBJ(v))
+            return i + 1;
+    }
+    return -1;
+}
 
 static void js_function_set_properties(JSContext *ctx, JSValueConst func_obj, JSAtom name, int len)
 {
     JSObject *p = JS_VALUE_GET_OBJ(func_obj);
-    JSShape *sh = p->shape;
-    int i;
+    JSShape *sh = p->shape, *to;
+    JSShapeProperty *pr;
+    int slot = kiln_fn_slot(ctx, sh->proto);
 
-    for (i = 0; i < KILN_FN_SHAPES; i++) {
-        JSShape *to = ctx->kiln_fn_to[i];
-        if (ctx->kiln_fn_from[i] != sh || !to)
-            continue;
+    if (slot < 0) {
+        js_function_set_properties_uncached(ctx, func_obj, name, len);
+        return;
+    }
+    to = ctx->kiln_fn_to[slot];
+    if (ctx->kiln_fn_from[slot] == sh) {
         if (to->prop_size != sh->prop_size) {
-            JSProperty *np = js_realloc(ctx, p->prop, sizeof(p->prop[0]) * to->prop_size);
+            JSProperty *np = js_realloc_rt(ctx->rt, p->prop, sizeof(p->prop[0]) * to->prop_size);
             if (!np)
-                break; /* the generic way reports the failure */
+                goto generic; /* the generic way reports the failure */
             p->prop = np;
         }
         p->shape = js_dup_shape(to);
@@ -34,23 +54,22 @@ static void js_function_set_properties(JSContext *ctx, JSValueConst func_obj, JS
         p->prop[1].u.value = JS_AtomToString(ctx, name);
         return;
     }
+ generic:
+    /* Held while the properties are added, so QuickJS clones it rather than changing it in place
+     * (the prototype's empty shape often has no other user). */
+    js_dup_shape(sh);
     js_function_set_properties_uncached(ctx, func_obj, name, len);
+    to = p->shape;
+    pr = get_shape_prop(to);
     /* Remember the step if it went from an empty shared shape to exactly [length, name]. */
-    JSShape *to = p->shape;
-    JSShapeProperty *pr = get_shape_prop(to);
-    if (!sh->is_hashed || sh->prop_count != 0 || !to->is_hashed || to->prop_count != 2 || to->deleted_prop_count != 0 ||
-        pr[0].atom != JS_ATOM_length || pr[1].atom != JS_ATOM_name ||
-        pr[0].flags != JS_PROP_CONFIGURABLE || pr[1].flags != JS_PROP_CONFIGURABLE || to->proto != sh->proto)
+    if (!ctx->kiln_fn_from[slot] && sh->is_hashed && sh->prop_count == 0 && to->is_hashed && to->prop_count == 2 &&
+        to->deleted_prop_count == 0 && pr[0].atom == JS_ATOM_length && pr[1].atom == JS_ATOM_name &&
+        pr[0].flags == JS_PROP_CONFIGURABLE && pr[1].flags == JS_PROP_CONFIGURABLE && to->proto == sh->proto) {
+        ctx->kiln_fn_from[slot] = sh; /* takes the reference held above */
+        ctx->kiln_fn_to[slot] = js_dup_shape(to);
         return;
-    for (i = 0; i < KILN_FN_SHAPES; i++) {
-        if (ctx->kiln_fn_from[i] == sh)
-            return; /* already known (its `to` is being rebuilt: leave it) */
-        if (!ctx->kiln_fn_from[i]) {
-            ctx->kiln_fn_from[i] = js_dup_shape(sh);
-            ctx->kiln_fn_to[i] = js_dup_shape(to);
-            return;
-        }
     }
+    js_free_shape(ctx->rt, sh);
 }
 
 /* JS_FreeContext, next to array_shape: the kept shapes go. */

@@ -1,7 +1,8 @@
 // StackDriver's transmit path over a device with few transmit slots: frames go to device.send at
 // once while a slot is free, wait in order (copied: the stack reuses its buffer) while none is,
 // go out as onRoom reports freed slots, and past TX_QUEUE_MAX are dropped and counted; a frame
-// the device throws on is counted as an error and does not stop the queue.
+// the device throws on, even while frames wait behind it, is counted as an error and does not
+// stop the queue.
 
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
@@ -79,4 +80,18 @@ test('driver: frames wait in order for a free slot, go out as slots free, and pa
   payload[0] = 0xbb;
   d.stack.iface.sendUdp(0x0a00020f, 4000, 0xffffffff, 9, payload);
   assert.equal(tagOf(dev.sent.at(-1)!) & 0xff, 0xbb, 'the next frame goes out');
+  // a refused frame while others wait: it is counted, and the queue drains on past it in order
+  dev.free(100);
+  const before = dev.sent.length;
+  for (let i = 0; i < 4 + 6; i++) {
+    payload[0] = i;
+    payload[1] = 0x40;
+    d.stack.iface.sendUdp(0x0a00020f, 4000, 0xffffffff, 9, payload);
+  }
+  assert.equal(dev.sent.length, before + 4, 'four slots were free');
+  dev.refuseNext();
+  dev.free(4);
+  assert.equal(d.stats.txErrors, 2);
+  for (let i = 0; i < 10 && dev.sent.length < before + 9; i++) dev.free(4);
+  assert.deepEqual(dev.sent.slice(before).map(tagOf), [0, 1, 2, 3, 5, 6, 7, 8, 9].map((i) => i | 0x4000), 'the refused frame (4) is dropped, the rest go out in order');
 });

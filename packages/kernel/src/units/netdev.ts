@@ -1,8 +1,10 @@
 // The `kiln:netdev` module: raw Ethernet frames on a virtio-net NIC, the narrow device interface
 // (MirageOS's NETIF shape) a TCP/IP stack sits on. openNetDevice(i) opens the i-th virtio-net
 // device on the command line (slot order; `kiln run --net ...`). write(frame) sends one frame
-// (Ethernet header included, no FCS); listen(cb) gets every received frame until the returned
-// function is called, and keeps the program alive meanwhile. Errors carry a code: ENODEV,
+// (Ethernet header included, no FCS) and resolves once the device took it; send(frame) sends
+// it now without a promise, or returns false while every transmit slot is busy, and onRoom(cb)
+// says when slots freed (what kiln:net's stack uses); listen(cb) gets every received frame until
+// the returned function is called, and keeps the program alive meanwhile. Errors carry a code: ENODEV,
 // EINVAL, EMSGSIZE. Apps typecheck against this file (packages/kernel/tsconfig.app.json maps
 // kiln:netdev here).
 
@@ -24,7 +26,7 @@ export interface NetDevice {
   write(frame: Uint8Array): Promise<void>;
   /** Sends one frame now, without a promise: copies it into a free transmit slot (true), or sends nothing and returns false while every slot is busy or writes wait; a bad frame throws write's error. */
   send(frame: Uint8Array): boolean;
-  /** Calls `cb` whenever a transmit slot frees with no write waiting (send may succeed again), until the returned function is called. */
+  /** Calls `cb` (from a promise job) once transmit slots freed with no write waiting (send may succeed again), until the returned function is called. */
   onRoom(cb: () => void): () => void;
   /** Calls `cb` with every received frame, in the event loop, until the returned function is called; keeps the program alive meanwhile. */
   listen(cb: (frame: Uint8Array) => void): () => void;

@@ -11,6 +11,7 @@
 // Listening and frames in flight hold refs (lib/handles.ts).
 
 import { VIRTIO_ID_NET } from '@kiln/common/virtio/constants.ts';
+import { ETHERNET_HEADER_LEN, ETHERNET_MAX_OVERHEAD } from '@kiln/common/wire/ethernet.ts';
 import {
   VIRTIO_NET_CFG_MAC, VIRTIO_NET_CFG_MTU, VIRTIO_NET_CFG_STATUS, VIRTIO_NET_F_MAC, VIRTIO_NET_F_MTU, VIRTIO_NET_F_STATUS,
   VIRTIO_NET_HDR_SIZE, VIRTIO_NET_RECEIVEQ, VIRTIO_NET_S_LINK_UP, VIRTIO_NET_TRANSMITQ,
@@ -20,9 +21,6 @@ import type { Platform } from '../platform.ts';
 import { hasBit, type VirtioMmioDevice } from './mmio.ts';
 import type { Virtqueue, VirtqBuffer } from './virtqueue.ts';
 
-/** Ethernet header plus one 802.1Q tag: a frame is at most MTU + this. */
-export const ETH_OVERHEAD = 18;
-export const ETH_MIN_HEADER = 14;
 export const DEFAULT_MTU = 1500;
 const RX_QUEUE = 128;
 const TX_QUEUE = 128;
@@ -78,13 +76,14 @@ export class VirtioNetDriver {
   /** Free transmit slots (indexes). */
   private readonly txFree: number[] = [];
   private readonly txWaiting: TxWait[] = [];
-  /** Called whenever a transmit slot frees with no write() waiting for it; replaced, never mutated. */
+  /** Called (from a promise job) once slots freed with no write() waiting for them; replaced, never mutated. */
   private roomListeners: (() => void)[] = [];
   private readonly inbox: Uint8Array[] = [];
   /** Replaced, never mutated, on listen/unlisten: a delivery loop can walk it without a copy. */
   private listeners: ((frame: Uint8Array) => void)[] = [];
   private flushScheduled = false;
   private txKickScheduled = false;
+  private roomScheduled = false;
   private readonly st = { rxFrames: 0, rxBytes: 0, rxDropped: 0, txFrames: 0, txBytes: 0 };
 
   constructor(private readonly dev: VirtioMmioDevice) {
@@ -105,7 +104,7 @@ export class VirtioNetDriver {
     const mtu = hasBit(f, VIRTIO_NET_F_MTU) ? dev.readConfig((cfg) => cfg(VIRTIO_NET_CFG_MTU, 2)) : DEFAULT_MTU;
     this.mtu = mtu >= 68 ? mtu : DEFAULT_MTU;
     this.linkUp = hasBit(f, VIRTIO_NET_F_STATUS) ? (dev.readConfig((cfg) => cfg(VIRTIO_NET_CFG_STATUS, 2)) & VIRTIO_NET_S_LINK_UP) !== 0 : true;
-    this.bufSize = (VIRTIO_NET_HDR_SIZE + this.mtu + ETH_OVERHEAD + 63) & ~63;
+    this.bufSize = (VIRTIO_NET_HDR_SIZE + this.mtu + ETHERNET_MAX_OVERHEAD + 63) & ~63;
     this.rxq = dev.setupQueue(VIRTIO_NET_RECEIVEQ, RX_QUEUE);
     this.txq = dev.setupQueue(VIRTIO_NET_TRANSMITQ, TX_QUEUE);
     dev.onConfigChange = () => {
@@ -138,7 +137,7 @@ export class VirtioNetDriver {
 
   private received(i: number, len: number): void {
     const n = Math.min(len, this.bufSize) - VIRTIO_NET_HDR_SIZE;
-    if (n >= ETH_MIN_HEADER && this.listeners.length > 0) {
+    if (n >= ETHERNET_HEADER_LEN && this.listeners.length > 0) {
       const at = i * this.bufSize + VIRTIO_NET_HDR_SIZE;
       this.inbox.push(this.rxView.slice(at, at + n));
       this.st.rxFrames++;
@@ -193,8 +192,12 @@ export class VirtioNetDriver {
     return false;
   }
 
-  /** Calls `cb` whenever a transmit slot frees with no write() waiting, until the returned function is called. */
+  /**
+   * Calls `cb` once slots have freed with no write() waiting (once per batch of completions, from
+   * a promise job after the interrupt, as listen's frames are), until the returned function is called.
+   */
   onRoom(cb: () => void): () => void {
+    if (typeof cb !== 'function') throw new NetDevError('EINVAL', 'onRoom needs a callback');
     const entry = (): void => cb();
     this.roomListeners = [...this.roomListeners, entry];
     return () => {
@@ -204,8 +207,8 @@ export class VirtioNetDriver {
 
   private badFrame(frame: Uint8Array): NetDevError | undefined {
     if (!(frame instanceof Uint8Array)) return new NetDevError('EINVAL', 'a frame must be a Uint8Array');
-    if (frame.length < ETH_MIN_HEADER) return new NetDevError('EINVAL', `a frame needs at least ${ETH_MIN_HEADER} bytes (Ethernet header), got ${frame.length}`);
-    if (frame.length > this.mtu + ETH_OVERHEAD) return new NetDevError('EMSGSIZE', `frame of ${frame.length} bytes exceeds MTU ${this.mtu} + ${ETH_OVERHEAD}`);
+    if (frame.length < ETHERNET_HEADER_LEN) return new NetDevError('EINVAL', `a frame needs at least ${ETHERNET_HEADER_LEN} bytes (Ethernet header), got ${frame.length}`);
+    if (frame.length > this.mtu + ETHERNET_MAX_OVERHEAD) return new NetDevError('EMSGSIZE', `frame of ${frame.length} bytes exceeds MTU ${this.mtu} + ${ETHERNET_MAX_OVERHEAD}`);
     return undefined;
   }
 
@@ -249,10 +252,18 @@ export class VirtioNetDriver {
       resolve();
     }
     while (this.txWaiting.length > 0 && this.startTx(this.txWaiting[0]!.frame, this.txWaiting[0]!.resolve)) this.txWaiting.shift();
-    if (this.txWaiting.length > 0) return;
+    if (this.txWaiting.length > 0 || this.roomScheduled || this.roomListeners.length === 0) return;
+    this.roomScheduled = true;
+    void Promise.resolve().then(this.announceRoom);
+  }
+
+  /** The room callbacks, outside the interrupt handler: one that throws cannot leave the used ring half-processed. */
+  private readonly announceRoom = (): void => {
+    this.roomScheduled = false;
+    if (this.txWaiting.length > 0 || this.txFree.length === 0) return;
     const ls = this.roomListeners;
     for (let i = 0; i < ls.length; i++) ls[i]!();
-  }
+  };
 
   /** Calls `cb` with every received frame (a copy) until the returned function is called. */
   listen(cb: (frame: Uint8Array) => void): () => void {

@@ -308,12 +308,13 @@ void* VcpuThread(void* p) {
   uint64_t runs = 0;
   while (!s->stop.load()) {
     int r = ioctl(s->fd, KVM_RUN, 0);
+    int run_errno = errno;  // before the sampler's KVM_GET_REGS can change it
     uint64_t t = NowNs();
     runs++;
     if (s->sampler.configured()) s->sampler.TakeIfWanted(s->fd);
     if (r < 0) {
-      if (errno == EINTR || errno == EAGAIN) continue;  // loop condition re-checks stop
-      err = errno;
+      if (run_errno == EINTR || run_errno == EAGAIN) continue;  // loop condition re-checks stop
+      err = run_errno;
       break;
     }
     if (run->exit_reason == KVM_EXIT_INTR) continue;
@@ -747,7 +748,7 @@ class Vcpu : public Napi::ObjectWrap<Vcpu> {
     if (hz < 1 || hz > 10000) ThrowInval(env, "the sampling rate must be 1 to 10000 Hz");
     if (ring.ByteLength() < KILN_RING_HEADER + 16 || (reinterpret_cast<uintptr_t>(ring.Data()) & 7)) ThrowInval(env, "the profile ring is too small or misaligned");
     auto* header = reinterpret_cast<kiln_profile_ring*>(ring.Data());
-    if (header->magic != KILN_RING_MAGIC || header->size % 16 || header->size > ring.ByteLength() - KILN_RING_HEADER) ThrowInval(env, "the profile ring has no valid header");
+    if (header->magic != KILN_RING_MAGIC || header->size < KILN_SAMPLE_MAX_SIZE || header->size % 16 || header->size > ring.ByteLength() - KILN_RING_HEADER) ThrowInval(env, "the profile ring has no valid header");
     auto arr = info[6].As<Napi::Array>();
     RamRegionMap regions[2];
     int n = 0;

@@ -17,6 +17,11 @@ extern uint32_t boot_kind;     /* BOOT_LINUX or BOOT_PVH */
 extern uint32_t platform_pvm;  /* nonzero: running natively under nested PVM */
 extern uint32_t probe_faulted; /* the VIF MSR write raised #GP (VT-x KVM) */
 extern int kiln_fault_in_op;     /* kiln.fault=op: the first console write page-faults (main.c) */
+/* Reads page 0 (unmapped): a #PF for kiln.fault, inlined so the report names the caller. */
+static inline __attribute__((always_inline)) void fault_null_page(void) {
+    volatile uintptr_t null_page = 8;
+    (void)*(volatile uint64_t *)null_page;
+}
 extern char boot_stack[], boot_stack_top[];
 extern char __image_start[], __bss_start[], __bss_end[], __payload_start[];
 enum { BOOT_LINUX = 1, BOOT_PVH = 2 };

@@ -19,8 +19,7 @@ static void __attribute__((noinline)) fault_selftest(void) {
         if ((s == c || s[-1] == ' ') && __builtin_memcmp(s, "kiln.fault=", 11) == 0) { p = s + 11; break; }
     if (!p) return;
     if (p[0] == 'o' && p[1] == 'p') kiln_fault_in_op = 1;
-    volatile uintptr_t null_page = 8; /* page 0 is unmapped */
-    if (p[0] == 'p' && p[1] == 'f') (void)*(volatile uint64_t *)null_page;
+    if (p[0] == 'p' && p[1] == 'f') fault_null_page();
     if (p[0] == 'u' && p[1] == 'd') __asm__ volatile("ud2");
     if (p[0] == 'd' && p[1] == 'e') __asm__ volatile("xor %%ecx, %%ecx; div %%ecx" ::: "rax", "rcx", "rdx");
 }

@@ -10,7 +10,6 @@
 #define DMA_MAX_ALIGN (2u << 20)
 
 static JSValue op_console_write(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
-    if (kiln_fault_in_op) { volatile uintptr_t null_page = 8; (void)*(volatile uint64_t *)null_page; } /* kiln.fault=op (main.c) */
     size_t len;
     const char *s = JS_ToCStringLen(c, &len, argv[0]);
     if (!s) return JS_EXCEPTION;
@@ -28,6 +27,12 @@ static JSValue op_set_function_name(JSContext *c, JSValueConst this, int argc, J
                           JS_PROP_HAS_VALUE | JS_PROP_HAS_CONFIGURABLE | JS_PROP_CONFIGURABLE | JS_PROP_THROW) < 0)
         return JS_EXCEPTION;
     return JS_DupValue(c, argv[0]);
+}
+
+/* kiln.fault=op (main.c): op_console_write's stand-in, page-faulting under the app's JavaScript. */
+static JSValue op_console_write_faulting(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
+    fault_null_page();
+    return JS_UNDEFINED;
 }
 
 static JSValue op_exit(JSContext *c, JSValueConst this, int argc, JSValueConst *argv) {
@@ -267,6 +272,7 @@ void ops_install(JSContext *c) {
     name_atom = JS_NewAtom(c, "name");
     JSValue obj = JS_NewObject(c);
     JS_SetPropertyFunctionList(c, obj, ops, sizeof ops / sizeof ops[0]);
+    if (kiln_fault_in_op) JS_SetPropertyStr(c, obj, "op_console_write", JS_NewCFunction(c, op_console_write_faulting, "op_console_write", 1));
     JSValue global = JS_GetGlobalObject(c);
     JS_SetPropertyStr(c, global, "__kiln_ops", obj);
     JS_FreeValue(c, global);

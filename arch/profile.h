@@ -6,8 +6,8 @@
  * sample with profile_capture.h into a ring; the VMM (packages/vmm/src/profile/) drains the
  * ring, resolves JavaScript functions by reading guest RAM with the same offsets, and symbolises
  * native frames from the image's symbol table. packages/vmm/src/profile/layout.ts mirrors the
- * numbers here (a test compares the two). Nothing is written by the guest per call or per
- * sample: a guest nobody samples pays nothing.
+ * numbers here (a test compares the two). The guest writes nothing for the profiler per call or
+ * per sample; what every guest pays is the frame pointers the walk needs (~3 %, bench/RESULTS.md).
  *
  * Everything here is guest input to a sampler: a guest that scribbles over `kiln_profile` or its
  * stack frames gets samples with fewer or odd frames, never a read outside guest RAM. */

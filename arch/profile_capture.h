@@ -3,8 +3,9 @@
  * built with frame pointers), and the JavaScript stack by QuickJS's own frame list, found through
  * the core's `kiln_profile` descriptor. The one implementation both samplers include: the
  * process platform's tender (in its SIGPROF handler, on the guest's own thread) and the KVM
- * addon's vCPU thread (between two KVM_RUNs). C and C++; no libc, no allocation, no locks, so
- * it is safe in a signal handler.
+ * addon's vCPU thread (between two KVM_RUNs). C and C++; no allocation, no locks, no TLS and no
+ * libc beyond what the compiler may emit for byte loops (memset/memcpy, signal-safe in musl and
+ * glibc), so it is safe in a signal handler.
  *
  * Every guest word is read through `env->map`, which answers a host pointer only for a range
  * inside guest RAM: a guest that scribbled over its frames or the descriptor yields a shorter
@@ -29,7 +30,7 @@ static inline int kiln_cap_read(const struct kiln_capture_env *e, uint64_t gpa, 
     const uint8_t *p = (const uint8_t *)e->map(e->ctx, gpa, len);
     if (!p) return 0;
     uint8_t *o = (uint8_t *)out;
-    for (unsigned i = 0; i < len; i++) o[i] = p[i]; /* byte copies: no alignment assumed, no memcpy call */
+    for (unsigned i = 0; i < len; i++) o[i] = p[i]; /* byte copies: no alignment assumed */
     return 1;
 }
 

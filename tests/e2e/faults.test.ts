@@ -54,14 +54,14 @@ describe('CPU exception reports', { skip: coreSkip() }, () => {
         c.diagnostic(t.name);
         const r = await boot(t.name, 'kiln.fault=op');
         assert.equal(r.code, 99);
-        assert.match(r.out, /  rip 0x[0-9a-f]{16} <op_console_write\+0x[0-9a-f]+>\n/);
+        assert.match(r.out, /  rip 0x[0-9a-f]{16} <op_console_write_faulting\+0x[0-9a-f]+>\n/);
         if (t.name.startsWith('vmm=qemu')) {
           assert.doesNotMatch(r.out, /JavaScript stack/, 'QEMU: nobody reads the guest RAM');
           return;
         }
         const js = r.out.slice(r.out.indexOf('  JavaScript stack, innermost first'));
         assert.ok(js.length < r.out.length, `a JavaScript stack after the report:\n${r.out}`);
-        assert.match(js, /^    at op_console_write \(native\)$/m);
+        assert.match(js, /^    at op_console_write_faulting \(native\)$/m);
         assert.match(js, /^    at consoleWrite \(kiln:units\/console_out\.ts:\d+\)$/m);
         assert.match(js, /^    at <anonymous> \(main\.ts:4\)$/m, 'the app\'s console.log line');
       });

@@ -31,8 +31,8 @@ export interface ProfileRequest {
   onProfile(p: Profile, warnings: string[]): void;
 }
 
-/** Checks the flags (the output directory must be writable now, not after a long run). */
-/** `locate` adds what the profile cannot know itself (the C functions' lines: native_lines.ts). */
+/** Checks the flags (the output directory must be writable now, not after a long run); `locate`
+ * adds what the profile cannot know itself (the C functions' lines: native_lines.ts). */
 export function profileRequest(flags: ProfileFlags, stderr: (text: string) => void, locate: (p: Profile) => Profile = (p) => p): ProfileRequest {
   const hz = parseIntFlag('--hz', flags.hz, 1, PROFILE_HZ_MAX, 'samples a second');
   const top = parseIntFlag('--top', flags.top, 1, 10000, 'rows');

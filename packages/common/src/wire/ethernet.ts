@@ -7,6 +7,8 @@
 export type MacAddr = number;
 
 export const ETHERNET_HEADER_LEN = 14;
+/** Ethernet header plus one 802.1Q tag: a frame (without FCS) is at most MTU + this. */
+export const ETHERNET_MAX_OVERHEAD = 18;
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_ARP = 0x0806;
 export const ETHERTYPE_VLAN = 0x8100;

@@ -13,7 +13,8 @@ import { test } from 'node:test';
 import * as V from '@kiln/common/virtio/index.ts';
 import { VirtioMmio } from './mmio.ts';
 import { QUEUE_TURN_BUDGET } from './device.ts';
-import { ETH_OVERHEAD, RX_BACKLOG_MAX, VirtioNet, defaultMac, formatMac, type NetBackend } from './net.ts';
+import { RX_BACKLOG_MAX, VirtioNet, defaultMac, formatMac, type NetBackend } from './net.ts';
+import { ETHERNET_MAX_OVERHEAD } from '@kiln/common/wire/ethernet.ts';
 import { PasstBackend, guestAnnouncement, tcpListening } from './net_backend.ts';
 import { ARP_OP_REQUEST, parseArp } from '@kiln/common/wire/arp.ts';
 import { ETHERNET_HEADER_LEN, ETHERTYPE_ARP, MAC_BROADCAST, formatMac as formatEthernetMac, parseEthernet } from '@kiln/common/wire/ethernet.ts';
@@ -93,7 +94,7 @@ test('net: transmit strips the 12-byte header, hands the frame to the backend, r
   assert.equal(net.stats.txBytes, 60 + 1514);
   // too short (header only) and oversize frames are dropped, the chains still returned
   d.add(TX, [{ data: new Uint8Array(12) }]);
-  d.add(TX, [{ data: new Uint8Array(12 + 1500 + ETH_OVERHEAD + 1) }]);
+  d.add(TX, [{ data: new Uint8Array(12 + 1500 + ETHERNET_MAX_OVERHEAD + 1) }]);
   d.notify(TX);
   assert.equal(be.sent.length, 2);
   assert.equal(d.used(TX).length, 2);
@@ -126,7 +127,7 @@ test('net: a vnet-header backend gets a zeroed header with the frame and gives i
   assert.equal(net.stats.txBytes, 60);
   // header only, and oversize: dropped
   d.add(TX, [{ data: new Uint8Array(12) }]);
-  d.add(TX, [{ data: new Uint8Array(12 + 1500 + ETH_OVERHEAD + 1) }]);
+  d.add(TX, [{ data: new Uint8Array(12 + 1500 + ETHERNET_MAX_OVERHEAD + 1) }]);
   d.notify(TX);
   assert.equal(be.sent.length, 1);
   assert.equal(net.stats.txDropped, 2);
@@ -144,7 +145,7 @@ test('net: a vnet-header backend gets a zeroed header with the frame and gives i
   assert.equal(net.stats.rxBytes, 98);
   // a header without a frame, and an oversize frame, are dropped
   be.inject(new Uint8Array(12));
-  be.inject(new Uint8Array(12 + 1500 + ETH_OVERHEAD + 1));
+  be.inject(new Uint8Array(12 + 1500 + ETHERNET_MAX_OVERHEAD + 1));
   assert.equal(net.stats.rxDropped, 2);
 });
 
@@ -154,7 +155,7 @@ test('net: frames wait for receive buffers; the backlog is bounded; small buffer
   assert.equal(net.backlog, RX_BACKLOG_MAX);
   assert.equal(net.stats.rxDropped, 10);
   // oversize and empty frames from the backend are dropped too
-  be.inject(frame(1500 + ETH_OVERHEAD + 1));
+  be.inject(frame(1500 + ETHERNET_MAX_OVERHEAD + 1));
   be.inject(new Uint8Array(0));
   assert.equal(net.stats.rxDropped, 12);
   // post 4 buffers: the 4 oldest frames go in, in order

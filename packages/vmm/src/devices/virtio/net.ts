@@ -13,6 +13,7 @@
 // hold the main thread: each turn handles at most QUEUE_TURN_BUDGET chains.
 // Spec: virtio 1.2 §5.1 (network device), §5.1.6 (device operation).
 
+import { ETHERNET_MAX_OVERHEAD } from '@kiln/common/wire/ethernet.ts';
 import { featureBit, VIRTIO_ID_NET } from '@kiln/common/virtio/constants.ts';
 import {
   VIRTIO_NET_CFG_MAC, VIRTIO_NET_CFG_MAX_VIRTQUEUE_PAIRS, VIRTIO_NET_CFG_MTU, VIRTIO_NET_CFG_STATUS, VIRTIO_NET_CONFIG_SIZE,
@@ -24,8 +25,6 @@ import { readConfigBytes, serveQueue, type DeviceContext, type VirtioDevice } fr
 
 export const NET_QUEUE_SIZE = 256;
 export const NET_DEFAULT_MTU = 1500;
-/** Ethernet header (14) + 802.1Q tag (4): a frame is at most MTU + this. */
-export const ETH_OVERHEAD = 18;
 /** Frames kept while the guest has no receive buffers (newer ones are dropped past this). */
 export const RX_BACKLOG_MAX = 256;
 
@@ -106,7 +105,7 @@ export class VirtioNet implements VirtioDevice {
   /** A frame for the guest (from the backend). */
   receive(frame: Uint8Array): void {
     const len = this.#backend.vnetHdr ? frame.length - VIRTIO_NET_HDR_SIZE : frame.length;
-    if (len <= 0 || len > this.mtu + ETH_OVERHEAD || this.#rx.length >= RX_BACKLOG_MAX) {
+    if (len <= 0 || len > this.mtu + ETHERNET_MAX_OVERHEAD || this.#rx.length >= RX_BACKLOG_MAX) {
       this.stats.rxDropped++;
       return;
     }
@@ -123,7 +122,7 @@ export class VirtioNet implements VirtioDevice {
     if (!this.#ctx) return;
     serveQueue(this.#ctx, VIRTIO_NET_TRANSMITQ, (vq, chain) => {
       const len = chain.readableLen - VIRTIO_NET_HDR_SIZE;
-      if (len <= 0 || len > this.mtu + ETH_OVERHEAD) {
+      if (len <= 0 || len > this.mtu + ETHERNET_MAX_OVERHEAD) {
         this.stats.txDropped++;
         return 0;
       }
